@@ -1,0 +1,137 @@
+package eventstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/honten/honten/domain/tenant"
+)
+
+// FeedFilter narrows a feed read.
+type FeedFilter struct {
+	// Tenant limits the feed to one tenant (the admin event feed); zero means all.
+	Tenant tenant.ID
+	// Types limits the feed to these event types; empty means all. With a
+	// Tenant it is applied as a filter on the tenant's feed index.
+	Types []string
+	// PayloadTypes, when set, transfers payloads only for these event types
+	// (others arrive with a nil Payload): projectors that ignore most events
+	// read less.
+	PayloadTypes []string
+	// NoPayload transfers no payloads at all (readers of envelopes only).
+	NoPayload bool
+}
+
+const feedColumns = `e.tx_id::text, e.global_position, e.tenant_id, e.stream_type, e.stream_id, e.stream_version,
+       e.event_id, e.event_type, e.schema_version, %s, e.metadata, coalesce(e.actor_id, ''),
+       e.correlation_id, e.causation_id, e.recorded_at`
+
+// ReadFeed returns up to limit events after position after, in global order,
+// from transactions that have all committed or aborted: only events below
+// the oldest running transaction id are returned, so none can appear behind
+// the cursor later. Data is not decoded (see Registry.Decode).
+func ReadFeed(ctx context.Context, q Querier, after Position, limit int, f FeedFilter) ([]Envelope, error) {
+	payload := "e.payload"
+	args := []any{after.TxText(), after.Pos, limit}
+	if len(f.PayloadTypes) > 0 {
+		args = append(args, f.PayloadTypes)
+		payload = fmt.Sprintf("CASE WHEN e.event_type = ANY($%d) THEN e.payload END", len(args))
+	}
+	if f.NoPayload {
+		payload = "NULL::jsonb"
+	}
+	where := ""
+	if !f.Tenant.IsZero() {
+		args = append(args, f.Tenant)
+		where += fmt.Sprintf(" AND e.tenant_id = $%d", len(args))
+	}
+	if len(f.Types) > 0 {
+		args = append(args, f.Types)
+		where += fmt.Sprintf(" AND e.event_type = ANY($%d)", len(args))
+	}
+	// Qualified names in ORDER BY: an output column aliased tx_id would sort as text.
+	order := "e.tx_id, e.global_position"
+	if !f.Tenant.IsZero() {
+		order = "e.tenant_id, e.tx_id, e.global_position"
+	}
+	query := `SELECT ` + fmt.Sprintf(feedColumns, payload) + `
+FROM events e
+WHERE (e.tx_id, e.global_position) > ($1::text::xid8, $2::bigint)
+  AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())` + where + `
+ORDER BY ` + order + `
+LIMIT $3`
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read feed after %s: %w", after, err)
+	}
+	defer rows.Close()
+	out := make([]Envelope, 0, limit)
+	for rows.Next() {
+		var env Envelope
+		var txText string
+		var meta []byte
+		var causation *[16]byte
+		if err := rows.Scan(&txText, &env.Position.Pos, &env.Tenant, &env.StreamType, &env.StreamID, &env.Version,
+			&env.EventID, &env.Type, &env.SchemaVersion, &env.Payload, &meta, &env.Actor,
+			&env.CorrelationID, &causation, &env.RecordedAt); err != nil {
+			return nil, fmt.Errorf("read feed: %w", err)
+		}
+		env.Position.Tx, _ = strconv.ParseUint(txText, 10, 64)
+		if causation != nil {
+			env.CausationID = *causation
+		}
+		if len(meta) > 2 {
+			if err := jsonUnmarshal(meta, &env.Metadata); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, env)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read feed: %w", err)
+	}
+	return out, nil
+}
+
+// Head returns the position of the last event that a feed reader can see
+// now (below the oldest running transaction), or the zero Position.
+func Head(ctx context.Context, q Querier) (Position, error) {
+	const query = `
+SELECT e.tx_id::text, e.global_position FROM events e
+WHERE e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY e.tx_id DESC, e.global_position DESC LIMIT 1`
+	var txText string
+	var p Position
+	err := q.QueryRow(ctx, query).Scan(&txText, &p.Pos)
+	if err != nil {
+		if isNoRows(err) {
+			return Position{}, nil
+		}
+		return Position{}, fmt.Errorf("feed head: %w", err)
+	}
+	p.Tx, _ = strconv.ParseUint(txText, 10, 64)
+	return p, nil
+}
+
+// Lag counts the events after p that a feed reader could see now, up to
+// max, and the age of the oldest of them (0 when none).
+func Lag(ctx context.Context, q Querier, p Position, max int) (int, time.Duration, error) {
+	const query = `
+SELECT count(*), coalesce(extract(epoch FROM now() - min(recorded_at)), 0)
+FROM (SELECT e.recorded_at FROM events e
+      WHERE (e.tx_id, e.global_position) > ($1::text::xid8, $2::bigint)
+        AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY e.tx_id, e.global_position
+      LIMIT $3) t`
+	var n int
+	var secs float64
+	if err := q.QueryRow(ctx, query, p.TxText(), p.Pos, max).Scan(&n, &secs); err != nil {
+		return 0, 0, fmt.Errorf("feed lag: %w", err)
+	}
+	if secs < 0 {
+		secs = 0
+	}
+	return n, time.Duration(secs * float64(time.Second)), nil
+}

@@ -1,0 +1,385 @@
+package eventstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/internal/metrics"
+)
+
+// Querier runs queries: a pool, a connection or a transaction.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Store appends and reads events.
+type Store struct {
+	pool *pgxpool.Pool
+	reg  *Registry
+
+	mu       sync.RWMutex
+	onCommit []func(Position)
+}
+
+// New returns a store on pool that encodes and decodes events with reg.
+func New(pool *pgxpool.Pool, reg *Registry) *Store {
+	return &Store{pool: pool, reg: reg}
+}
+
+// Pool returns the store's connection pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Registry returns the store's event registry.
+func (s *Store) Registry() *Registry { return s.reg }
+
+// OnCommit registers fn to run after every committed command that appended
+// events, with the position of its last event. In-process projectors use it
+// to wake up at once instead of waiting for their next poll.
+func (s *Store) OnCommit(fn func(Position)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onCommit = append(s.onCommit, fn)
+}
+
+// Result describes what a committed command appended.
+type Result struct {
+	// Last is the position of the last appended event (zero when none).
+	Last Position
+	// Events are the appended envelopes, in order.
+	Events []Envelope
+}
+
+// Version returns the version of stream id after the command, or 0 when the
+// command did not append to it.
+func (r Result) Version(id uuid.UUID) int64 {
+	var v int64
+	for _, e := range r.Events {
+		if e.StreamID == id && e.Version > v {
+			v = e.Version
+		}
+	}
+	return v
+}
+
+// Tx is one command's transaction. Its first write must be an Append (the
+// ordering guard relies on the transaction id being assigned there).
+type Tx struct {
+	pgx.Tx
+	store    *Store
+	appended []Envelope
+}
+
+// Store returns the store the transaction belongs to.
+func (tx *Tx) Store() *Store { return tx.store }
+
+// maxAttempts bounds reruns after ordering-guard trips and unpinned version conflicts.
+const maxAttempts = 8
+
+// Do runs fn in a transaction and commits it. When fn (or an Append inside
+// it) fails with a retryable error — the ordering guard, or a version
+// conflict marked with Retry — the whole of fn reruns in a new transaction,
+// a bounded number of times. fn must therefore load what it decides on
+// inside the transaction.
+//
+// Do returns ErrVersionConflict, ErrDuplicate, or fn's error.
+func (s *Store) Do(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) (Result, error) {
+	var err error
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		var res Result
+		res, err = s.once(ctx, fn)
+		if err == nil {
+			if len(res.Events) > 0 {
+				s.mu.RLock()
+				hooks := s.onCommit
+				s.mu.RUnlock()
+				for _, h := range hooks {
+					h(res.Last)
+				}
+			}
+			return res, nil
+		}
+		if !isRetryable(err) || ctx.Err() != nil {
+			break
+		}
+		// Jittered backoff so that colliding writers spread out.
+		d := time.Duration(rand.IntN(1+attempt*attempt*2)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		case <-time.After(d):
+		}
+	}
+	var r retryable
+	if errors.As(err, &r) {
+		err = r.err
+	}
+	return Result{}, err
+}
+
+func (s *Store) once(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) (Result, error) {
+	ptx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("begin: %w", err)
+	}
+	defer ptx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
+	tx := &Tx{Tx: ptx, store: s}
+	if err := fn(ctx, tx); err != nil {
+		return Result{}, err
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		if mapped := mapPgError(err); mapped != err {
+			return Result{}, mapped
+		}
+		return Result{}, fmt.Errorf("commit: %w", err)
+	}
+	res := Result{Events: tx.appended}
+	for _, e := range tx.appended {
+		if res.Last.Less(e.Position) {
+			res.Last = e.Position
+		}
+		metrics.Appends.WithLabelValues(e.StreamType).Inc()
+	}
+	return res, nil
+}
+
+const appendQuery = `
+INSERT INTO events (tenant_id, stream_type, stream_id, stream_version, event_id, event_type,
+                    schema_version, payload, metadata, actor_id, correlation_id, causation_id)
+SELECT $1, $2, $3, $4::bigint + e.ord, e.id, e.typ, e.sv, e.pl, $8, $9, $10, $11
+FROM unnest($5::uuid[], $6::text[], $7::smallint[], $12::jsonb[]) WITH ORDINALITY AS e(id, typ, sv, pl, ord)
+WHERE NOT EXISTS (
+    SELECT 1 FROM events p
+    WHERE p.tenant_id = $1 AND p.stream_id = $3 AND p.stream_version = $4
+      AND p.tx_id > pg_current_xact_id())
+RETURNING tx_id::text, global_position, stream_version, event_id, recorded_at`
+
+// Append appends events to stream, which must be at version expected (0 for
+// a new stream), in one statement. It returns ErrVersionConflict when
+// another writer got there first and ErrDuplicate when the command (same
+// Metadata.CommandID) was already applied; both abort the transaction.
+func (tx *Tx) Append(ctx context.Context, stream Stream, expected int64, events []Event, md Metadata) ([]Envelope, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	if stream.Tenant.IsZero() || md.Tenant != stream.Tenant {
+		return nil, fmt.Errorf("eventstore: append to %s %s: metadata tenant %s does not match stream tenant %s", stream.Type, stream.ID, md.Tenant, stream.Tenant)
+	}
+	if md.Correlation == uuid.Nil {
+		md.Correlation = uuid.Must(uuid.NewV7())
+	}
+	n := len(events)
+	ids := make([]uuid.UUID, n)
+	types := make([]string, n)
+	versions := make([]int16, n)
+	payloads := make([]string, n)
+	for i, e := range events {
+		p, v, err := tx.store.reg.encode(e)
+		if err != nil {
+			return nil, err
+		}
+		if md.CommandID != uuid.Nil {
+			ids[i] = DeriveID(md.CommandID, stream.ID, i)
+		} else {
+			ids[i] = uuid.Must(uuid.NewV7())
+		}
+		types[i], versions[i], payloads[i] = e.EventName(), int16(v), string(p)
+	}
+	meta, err := json.Marshal(nonNil(md.Extra))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, appendQuery,
+		stream.Tenant, stream.Type, stream.ID, expected, ids, types, versions,
+		meta, nullString(md.Actor), md.Correlation, nullUUID(md.Causation), payloads)
+	if err != nil {
+		return nil, mapPgError(err)
+	}
+	out := make([]Envelope, 0, n)
+	for rows.Next() {
+		var txText string
+		var env Envelope
+		if err := rows.Scan(&txText, &env.Position.Pos, &env.Version, &env.EventID, &env.RecordedAt); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("append: %w", err)
+		}
+		env.Position.Tx, _ = strconv.ParseUint(txText, 10, 64)
+		out = append(out, env)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapPgError(err)
+	}
+	if len(out) != n {
+		metrics.AppendConflicts.WithLabelValues("ordering_guard").Inc()
+		return nil, retryable{errOrderingGuard}
+	}
+	byID := make(map[uuid.UUID]int, n)
+	for i, id := range ids {
+		byID[id] = i
+	}
+	for k := range out {
+		i := byID[out[k].EventID]
+		out[k].Tenant = stream.Tenant
+		out[k].StreamType = stream.Type
+		out[k].StreamID = stream.ID
+		out[k].Type = types[i]
+		out[k].SchemaVersion = int(versions[i])
+		out[k].Payload = json.RawMessage(payloads[i])
+		out[k].Metadata = md.Extra
+		out[k].Actor = md.Actor
+		out[k].CorrelationID = md.Correlation
+		out[k].CausationID = md.Causation
+		out[k].Data = events[i]
+	}
+	tx.appended = append(tx.appended, out...)
+	return out, nil
+}
+
+// Appended returns the events appended so far in this transaction.
+func (tx *Tx) Appended() []Envelope { return tx.appended }
+
+func mapPgError(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+		return err
+	}
+	switch pgErr.ConstraintName {
+	case "events_stream_version_uq":
+		metrics.AppendConflicts.WithLabelValues("version").Inc()
+		return fmt.Errorf("%w (%s)", ErrVersionConflict, pgErr.Detail)
+	case "events_event_id_uq":
+		metrics.AppendConflicts.WithLabelValues("duplicate").Inc()
+		return ErrDuplicate
+	}
+	return err
+}
+
+// DeriveID returns the deterministic id of the i-th event a command appends
+// to a stream: the same command retried gets the same ids. It is shaped like
+// a UUIDv7 (the command id's timestamp, hashed random bits) so ids stay
+// roughly time-ordered.
+func DeriveID(command, stream uuid.UUID, i int) uuid.UUID {
+	h := sha256.New()
+	h.Write(command[:])
+	h.Write(stream[:])
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(i))
+	h.Write(b[:])
+	sum := h.Sum(nil)
+	var u uuid.UUID
+	copy(u[:], sum[:16])
+	if command.Version() == 7 {
+		copy(u[:6], command[:6]) // 48-bit unix-ms timestamp
+	}
+	u[6] = (u[6] & 0x0f) | 0x70 // version 7
+	u[8] = (u[8] & 0x3f) | 0x80 // RFC 4122 variant
+	return u
+}
+
+const loadQuery = `
+SELECT tx_id::text, global_position, stream_type, stream_version, event_id, event_type, schema_version,
+       payload, metadata, coalesce(actor_id, ''), correlation_id, causation_id, recorded_at
+FROM events
+WHERE tenant_id = $1 AND stream_id = $2 AND stream_version > $3
+ORDER BY stream_version`
+
+// Load reads a stream's events in version order, decoded and upcast. A
+// stream of another tenant reads as empty; callers turn empty into
+// ErrNotFound, so another tenant's id is indistinguishable from a missing one.
+func (s *Store) Load(ctx context.Context, q Querier, t tenant.ID, id uuid.UUID) ([]Envelope, error) {
+	return s.LoadFrom(ctx, q, t, id, 0)
+}
+
+// LoadFrom reads a stream's events after version from.
+func (s *Store) LoadFrom(ctx context.Context, q Querier, t tenant.ID, id uuid.UUID, from int64) ([]Envelope, error) {
+	rows, err := q.Query(ctx, loadQuery, t, id, from)
+	if err != nil {
+		return nil, fmt.Errorf("load stream %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Envelope
+	for rows.Next() {
+		env := Envelope{Tenant: t, StreamID: id}
+		if err := scanEnvelopeTail(rows, &env); err != nil {
+			return nil, fmt.Errorf("load stream %s: %w", id, err)
+		}
+		if env.Data, err = s.reg.Decode(env); err != nil {
+			return nil, fmt.Errorf("load stream %s: %w", id, err)
+		}
+		out = append(out, env)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load stream %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// Load reads a stream inside the command's transaction.
+func (tx *Tx) Load(ctx context.Context, t tenant.ID, id uuid.UUID) ([]Envelope, error) {
+	return tx.store.Load(ctx, tx, t, id)
+}
+
+func scanEnvelopeTail(rows pgx.Rows, env *Envelope) error {
+	var txText string
+	var meta []byte
+	var causation *uuid.UUID
+	if err := rows.Scan(&txText, &env.Position.Pos, &env.StreamType, &env.Version, &env.EventID, &env.Type,
+		&env.SchemaVersion, &env.Payload, &meta, &env.Actor, &env.CorrelationID, &causation, &env.RecordedAt); err != nil {
+		return err
+	}
+	env.Position.Tx, _ = strconv.ParseUint(txText, 10, 64)
+	if causation != nil {
+		env.CausationID = *causation
+	}
+	if len(meta) > 2 {
+		if err := json.Unmarshal(meta, &env.Metadata); err != nil {
+			return fmt.Errorf("metadata of %s: %w", env.EventID, err)
+		}
+	}
+	return nil
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func nullUUID(u uuid.UUID) *uuid.UUID {
+	if u == uuid.Nil {
+		return nil
+	}
+	return &u
+}
+
+func jsonUnmarshal(b []byte, v any) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("eventstore: decode metadata: %w", err)
+	}
+	return nil
+}
+
+func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

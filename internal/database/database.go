@@ -1,0 +1,70 @@
+// Package database opens Honten's PostgreSQL connection pools with the session
+// settings every connection must have: UTC, an application name, and
+// idle_in_transaction_session_timeout — any transaction that holds an xid
+// stalls every event consumer (the feed is read below the oldest running
+// xid), so a forgotten open transaction must not live long.
+package database
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Options tune a pool. The zero value is usable.
+type Options struct {
+	// MaxConns caps the pool; 0 means 20.
+	MaxConns int32
+	// MinConns keeps connections warm.
+	MinConns int32
+	// IdleInTxTimeout ends sessions idle inside a transaction; 0 means 30s.
+	IdleInTxTimeout time.Duration
+	// AppName is reported in pg_stat_activity; empty means "honten".
+	AppName string
+}
+
+// Open connects a pool to url and checks that the server answers.
+func Open(ctx context.Context, url string, o Options) (*pgxpool.Pool, error) {
+	cfg, err := Config(url, o)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open database: ping: %w", err)
+	}
+	return pool, nil
+}
+
+// Config parses url and applies o.
+func Config(url string, o Options) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 20
+	}
+	if o.IdleInTxTimeout <= 0 {
+		o.IdleInTxTimeout = 30 * time.Second
+	}
+	if o.AppName == "" {
+		o.AppName = "honten"
+	}
+	cfg.MaxConns = o.MaxConns
+	cfg.MinConns = o.MinConns
+	rp := cfg.ConnConfig.RuntimeParams
+	rp["application_name"] = o.AppName
+	rp["timezone"] = "UTC"
+	rp["idle_in_transaction_session_timeout"] = strconv.FormatInt(o.IdleInTxTimeout.Milliseconds(), 10)
+	return cfg, nil
+}

@@ -1,0 +1,293 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/progress"
+)
+
+// ErrUnknownModel means no projector builds the named read model.
+var ErrUnknownModel = errs.NotFoundf("projection")
+
+// ErrRebuildRunning means a rebuild of the model is already under way.
+var ErrRebuildRunning = errs.Conflict("rebuild_running", "a rebuild of this read model is already running")
+
+// Models returns the read model names, in registration order.
+func (r *Runner) Models() []string {
+	out := make([]string, len(r.projectors))
+	for i, p := range r.projectors {
+		out[i] = Model(p.Name())
+	}
+	return out
+}
+
+// Rebuild replays the whole log into a new generation of model: tables
+// without secondary indexes, large batches, then the indexes, a catch-up to
+// the head of the feed, and an atomic swap of the public views. Readers keep
+// reading the old generation until the swap. The old generation is dropped
+// afterwards. rep may be nil.
+//
+// It returns ErrUnknownModel, ErrRebuildRunning, or the failure that stopped
+// it (the half-built generation is then dropped).
+func (r *Runner) Rebuild(ctx context.Context, model string, rep progress.Reporter) error {
+	p, ok := r.byModel[model]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrUnknownModel, model)
+	}
+	if rep == nil {
+		rep = (*progress.Bar)(nil)
+	}
+	conn, err := r.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	rebuildLock := model + ":rebuild"
+	var ok2 bool
+	if err := conn.QueryRow(ctx, lockSQL, rebuildLock).Scan(&ok2); err != nil {
+		return err
+	}
+	if !ok2 {
+		return ErrRebuildRunning
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), unlockSQL, rebuildLock) //nolint:errcheck
+
+	started := time.Now()
+	if err := r.dropGenerations(ctx, model, "building"); err != nil {
+		return err
+	}
+	var g generation
+	err = pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('honten.projection.ddl:' || $1, 0))`, model); err != nil {
+			return err
+		}
+		g, err = createGeneration(ctx, tx, p, "building")
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	log := r.log.With("projection", p.Name(), "generation", g.Generation)
+	log.Info("rebuild started", "schema", g.Schema)
+
+	built := false
+	defer func() {
+		if !built {
+			if err := r.dropGeneration(context.WithoutCancel(ctx), g); err != nil {
+				log.Error("rebuild: dropping the half-built generation failed", "err", err)
+			}
+		}
+	}()
+
+	name := lockName(g.Model, g.Generation)
+	var locked bool
+	if err := conn.QueryRow(ctx, lockSQL, name).Scan(&locked); err != nil || !locked {
+		return fmt.Errorf("projections: lock new generation %s: %v", g.Schema, err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), unlockSQL, name) //nolint:errcheck
+
+	var total int64
+	if err := r.pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&total); err != nil {
+		return err
+	}
+	rep.Total(total)
+	replay := func(size int) error {
+		for ctx.Err() == nil {
+			n, err := r.batch(ctx, conn, p, g, size)
+			if err != nil {
+				return err
+			}
+			rep.Add(int64(n))
+			if n == 0 {
+				return nil
+			}
+		}
+		return ctx.Err()
+	}
+	if err := replay(r.opts.RebuildBatchSize); err != nil {
+		return err
+	}
+	if s := p.Schema(); s.Index != "" {
+		if _, err := conn.Exec(ctx, `SELECT `+quote(s.Index)+`($1)`, g.Schema); err != nil {
+			return fmt.Errorf("projections: index %s: %w", g.Schema, err)
+		}
+	}
+	for _, t := range p.Schema().Tables {
+		if _, err := conn.Exec(ctx, `ANALYZE `+quote(g.Schema)+`.`+quote(t)); err != nil {
+			return err
+		}
+	}
+	// Follow the live feed until caught up, then swap.
+	if err := replay(r.opts.BatchSize); err != nil {
+		return err
+	}
+	err = pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('honten.projection.ddl:' || $1, 0))`, model); err != nil {
+			return err
+		}
+		if err := swapViews(ctx, tx, p, g.Schema); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE projections SET state = 'retired', updated_at = now() WHERE model = $1 AND state = 'live'`, model); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE projections SET state = 'live', updated_at = now() WHERE model = $1 AND generation = $2`, model, g.Generation)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("projections: swap %s: %w", g.Schema, err)
+	}
+	built = true
+	rep.Done()
+	log.Info("rebuild swapped in", "took", time.Since(started).Round(time.Millisecond).String())
+	r.Nudge()
+	return r.dropGenerations(ctx, model, "retired")
+}
+
+// dropGenerations drops every generation of model in state.
+func (r *Runner) dropGenerations(ctx context.Context, model, state string) error {
+	rows, err := r.pool.Query(ctx, `SELECT generation, schema_name FROM projections WHERE model = $1 AND state = $2`, model, state)
+	if err != nil {
+		return err
+	}
+	gens, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (generation, error) {
+		g := generation{Model: model, State: state}
+		return g, row.Scan(&g.Generation, &g.Schema)
+	})
+	if err != nil {
+		return err
+	}
+	for _, g := range gens {
+		if err := r.dropGeneration(ctx, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Runner) dropGeneration(ctx context.Context, g generation) error {
+	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM projections WHERE model = $1 AND generation = $2 AND state <> 'live'`, g.Model, g.Generation); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DROP SCHEMA IF EXISTS `+quote(g.Schema)+` CASCADE`)
+		return err
+	})
+}
+
+// Status is the state of one generation of a read model.
+type Status struct {
+	Name          string     `json:"name"`
+	Model         string     `json:"model"`
+	Generation    int        `json:"generation"`
+	State         string     `json:"state"`
+	Position      string     `json:"position"`
+	EventsApplied int64      `json:"events_applied"`
+	LagEvents     int        `json:"lag_events"`
+	LagSeconds    float64    `json:"lag_seconds"`
+	LastEventAt   *time.Time `json:"last_event_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	LastError     *string    `json:"last_error"`
+	// Active reports that this process runs the live tail of the model.
+	Active bool `json:"active_here"`
+}
+
+// lagCap bounds the lag count so a status read stays cheap.
+const lagCap = 1_000_000
+
+// Status returns every generation of every read model with its checkpoint
+// and lag (in events, capped at a million, and in seconds).
+func (r *Runner) Status(ctx context.Context) ([]Status, error) {
+	const q = `SELECT model, generation, version, state, tx_id::text, position, events_applied,
+       last_event_at, updated_at, last_error
+FROM projections ORDER BY model, generation`
+	rows, err := r.pool.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	var out []Status
+	var cps []eventstore.Position
+	for rows.Next() {
+		var s Status
+		var txText string
+		var cp eventstore.Position
+		if err := rows.Scan(&s.Model, &s.Generation, &s.Name, &s.State, &txText, &cp.Pos, &s.EventsApplied,
+			&s.LastEventAt, &s.UpdatedAt, &s.LastError); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		fmt.Sscan(txText, &cp.Tx) //nolint:errcheck // xid8 text is a number
+		s.Position = cp.Token()
+		out = append(out, s)
+		cps = append(cps, cp)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	for i := range out {
+		out[i].Active = out[i].State == "live" && r.running[out[i].Model]
+	}
+	r.mu.Unlock()
+	for i := range out {
+		n, age, err := eventstore.Lag(ctx, r.pool, cps[i], lagCap)
+		if err != nil {
+			return nil, err
+		}
+		out[i].LagEvents, out[i].LagSeconds = n, age.Seconds()
+	}
+	return out, nil
+}
+
+// ErrNotCaughtUp means a read-your-writes wait ran out of time.
+var ErrNotCaughtUp = errs.New(errs.KindUnavailable, "not_caught_up", "the read models have not caught up with the requested position yet; retry shortly")
+
+// WaitFor waits until the live generation of every named model (all when
+// none are named) has applied the event at pos, or ctx ends (then it
+// returns ErrNotCaughtUp).
+func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position, models ...string) error {
+	return WaitFor(ctx, r.pool, r.appliedCh, pos, models...)
+}
+
+// WaitFor is Runner.WaitFor for processes that do not run the projectors
+// (API-only): it polls the checkpoints. applied, when not nil, returns a
+// channel closed at the next local batch commit.
+func WaitFor(ctx context.Context, pool *pgxpool.Pool, applied func() <-chan struct{}, pos eventstore.Position, models ...string) error {
+	const q = `SELECT count(*) FROM projections
+WHERE state = 'live' AND (cardinality($1::text[]) = 0 OR model = ANY($1))
+  AND (tx_id, position) < ($2::text::xid8, $3::bigint)`
+	if models == nil {
+		models = []string{}
+	}
+	delay := 2 * time.Millisecond
+	for {
+		var ch <-chan struct{}
+		if applied != nil {
+			ch = applied()
+		}
+		var behind int
+		if err := pool.QueryRow(ctx, q, models, pos.TxText(), pos.Pos).Scan(&behind); err != nil {
+			if ctx.Err() != nil {
+				return ErrNotCaughtUp
+			}
+			return err
+		}
+		if behind == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ErrNotCaughtUp
+		case <-ch:
+		case <-time.After(delay):
+			delay = min(delay*2, 50*time.Millisecond)
+		}
+	}
+}

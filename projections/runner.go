@@ -1,0 +1,448 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/metrics"
+)
+
+// Options tune a Runner. The zero value gives the defaults.
+type Options struct {
+	// BatchSize is the live batch size; 0 means 1000.
+	BatchSize int
+	// RebuildBatchSize is the replay batch size; 0 means 5000.
+	RebuildBatchSize int
+	// MinPoll and MaxPoll bound the idle polling backoff; 0 means 5ms and 100ms.
+	MinPoll, MaxPoll time.Duration
+	// LockRetry is how often a standby instance retries the leader lock; 0 means 1s.
+	LockRetry time.Duration
+	// Grace bounds the batch in flight when Run's context ends; 0 means 10s.
+	Grace time.Duration
+	// Logger receives the runner's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 1000
+	}
+	if o.RebuildBatchSize <= 0 {
+		o.RebuildBatchSize = 5000
+	}
+	if o.MinPoll <= 0 {
+		o.MinPoll = 5 * time.Millisecond
+	}
+	if o.MaxPoll <= 0 {
+		o.MaxPoll = 100 * time.Millisecond
+	}
+	if o.LockRetry <= 0 {
+		o.LockRetry = time.Second
+	}
+	if o.Grace <= 0 {
+		o.Grace = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Runner runs projectors: live tails, rebuilds, status and read-your-writes waits.
+type Runner struct {
+	pool       *pgxpool.Pool
+	projectors []Projector
+	byModel    map[string]Projector
+	opts       Options
+	log        *slog.Logger
+
+	mu      sync.Mutex
+	wake    map[string]chan struct{}
+	applied chan struct{} // closed and replaced after every committed batch
+	running map[string]bool
+}
+
+// NewRunner returns a runner for projectors on pool. It returns an error for
+// a malformed projector or two projectors of one model.
+func NewRunner(pool *pgxpool.Pool, projectors []Projector, opts Options) (*Runner, error) {
+	opts.defaults()
+	r := &Runner{pool: pool, opts: opts, log: opts.Logger, byModel: map[string]Projector{},
+		wake: map[string]chan struct{}{}, applied: make(chan struct{}), running: map[string]bool{}}
+	for _, p := range projectors {
+		if err := validate(p); err != nil {
+			return nil, err
+		}
+		m := Model(p.Name())
+		if _, dup := r.byModel[m]; dup {
+			return nil, fmt.Errorf("projections: two projectors for model %s", m)
+		}
+		r.byModel[m] = p
+		r.projectors = append(r.projectors, p)
+		r.wake[m] = make(chan struct{}, 1)
+	}
+	return r, nil
+}
+
+// Projectors returns the runner's projectors.
+func (r *Runner) Projectors() []Projector { return r.projectors }
+
+// Nudge wakes every idle projector now (the event store calls it after a
+// commit in this process), instead of at its next poll.
+func (r *Runner) Nudge() {
+	for _, ch := range r.wake {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// generation is one row of the projections registry.
+type generation struct {
+	Model      string
+	Generation int
+	Version    string
+	Schema     string
+	State      string
+	Checkpoint eventstore.Position
+}
+
+const lockSQL = `SELECT pg_try_advisory_lock(hashtextextended('honten.projection:' || $1, 0))`
+const unlockSQL = `SELECT pg_advisory_unlock(hashtextextended('honten.projection:' || $1, 0))`
+
+func lockName(model string, gen int) string { return model + ":" + strconv.Itoa(gen) }
+
+// Ensure gives every projector a live generation, creating generation 1
+// (empty, at checkpoint zero) for models that have none. The live tail then
+// catches it up. Concurrent callers are serialised.
+func (r *Runner) Ensure(ctx context.Context) error {
+	for _, p := range r.projectors {
+		if err := r.ensure(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Runner) ensure(ctx context.Context, p Projector) error {
+	model := Model(p.Name())
+	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('honten.projection.ddl:' || $1, 0))`, model); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM projections WHERE model = $1 AND state = 'live'`, model).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		g, err := createGeneration(ctx, tx, p, "live")
+		if err != nil {
+			return err
+		}
+		if s := p.Schema(); s.Index != "" {
+			if _, err := tx.Exec(ctx, `SELECT `+quote(s.Index)+`($1)`, g.Schema); err != nil {
+				return fmt.Errorf("projections: index %s: %w", g.Schema, err)
+			}
+		}
+		r.log.Info("created read model", "projection", p.Name(), "schema", g.Schema)
+		return swapViews(ctx, tx, p, g.Schema)
+	})
+}
+
+func createGeneration(ctx context.Context, tx pgx.Tx, p Projector, state string) (generation, error) {
+	model := Model(p.Name())
+	var gen int
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(generation), 0) + 1 FROM projections WHERE model = $1`, model).Scan(&gen); err != nil {
+		return generation{}, err
+	}
+	g := generation{Model: model, Generation: gen, Version: p.Name(), Schema: schemaName(model, gen), State: state}
+	if _, err := tx.Exec(ctx, `DROP SCHEMA IF EXISTS `+quote(g.Schema)+` CASCADE`); err != nil {
+		return generation{}, err
+	}
+	if _, err := tx.Exec(ctx, `CREATE SCHEMA `+quote(g.Schema)); err != nil {
+		return generation{}, fmt.Errorf("projections: create schema %s: %w", g.Schema, err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT `+quote(p.Schema().Create)+`($1)`, g.Schema); err != nil {
+		return generation{}, fmt.Errorf("projections: create tables of %s: %w", g.Schema, err)
+	}
+	const ins = `INSERT INTO projections (model, generation, version, schema_name, state) VALUES ($1, $2, $3, $4, $5)`
+	if _, err := tx.Exec(ctx, ins, g.Model, g.Generation, g.Version, g.Schema, g.State); err != nil {
+		return generation{}, err
+	}
+	return g, nil
+}
+
+// swapViews points the public views of p's tables at schema.
+func swapViews(ctx context.Context, tx pgx.Tx, p Projector, schema string) error {
+	for _, t := range p.Schema().Tables {
+		view := `CREATE OR REPLACE VIEW public.` + quote(t) + ` AS SELECT * FROM ` + quote(schema) + `.` + quote(t)
+		if _, err := tx.Exec(ctx, `SAVEPOINT swap`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, view); err != nil {
+			// The columns changed (a new projector version): replace the view.
+			if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT swap`); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DROP VIEW IF EXISTS public.`+quote(t)); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `CREATE VIEW public.`+quote(t)+` AS SELECT * FROM `+quote(schema)+`.`+quote(t)); err != nil {
+				return fmt.Errorf("projections: view %s: %w", t, err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT swap`); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func liveGeneration(ctx context.Context, q eventstore.Querier, model string) (generation, error) {
+	const query = `SELECT generation, version, schema_name, state, tx_id::text, position
+FROM projections WHERE model = $1 AND state = 'live'`
+	g := generation{Model: model}
+	var txText string
+	err := q.QueryRow(ctx, query, model).Scan(&g.Generation, &g.Version, &g.Schema, &g.State, &txText, &g.Checkpoint.Pos)
+	if err != nil {
+		return generation{}, err
+	}
+	g.Checkpoint.Tx, _ = strconv.ParseUint(txText, 10, 64)
+	return g, nil
+}
+
+// Run tails the feed for every projector until ctx ends, then lets the batch
+// in flight finish (bounded by Options.Grace). Each projector runs only
+// where it holds its model's leader lock; elsewhere it waits as a standby.
+func (r *Runner) Run(ctx context.Context) error {
+	if err := r.Ensure(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, p := range r.projectors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.runProjector(ctx, p)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.reportLag(ctx)
+	}()
+	wg.Wait()
+	return nil
+}
+
+var errRetired = errors.New("projections: generation retired")
+
+func (r *Runner) runProjector(ctx context.Context, p Projector) {
+	model := Model(p.Name())
+	log := r.log.With("projection", p.Name())
+	backoff := r.opts.MinPoll
+	for ctx.Err() == nil {
+		g, err := liveGeneration(ctx, r.pool, model)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("projection: no live generation", "err", err)
+			}
+			sleep(ctx, r.opts.LockRetry)
+			continue
+		}
+		if g.Version != p.Name() {
+			log.Info("projection: code version differs from the live generation; rebuilding", "live", g.Version)
+			if err := r.Rebuild(ctx, model, nil); err != nil && ctx.Err() == nil {
+				log.Error("projection: rebuild failed", "err", err)
+				sleep(ctx, r.opts.LockRetry)
+			}
+			continue
+		}
+		err = r.lead(ctx, p, g, func(conn *pgxpool.Conn) error {
+			r.setRunning(model, true)
+			defer r.setRunning(model, false)
+			for ctx.Err() == nil {
+				n, err := r.batch(ctx, conn, p, g, r.opts.BatchSize)
+				if err != nil {
+					return err
+				}
+				if n > 0 {
+					backoff = r.opts.MinPoll
+					continue
+				}
+				select {
+				case <-ctx.Done():
+				case <-r.wake[model]:
+					backoff = r.opts.MinPoll
+				case <-time.After(backoff):
+					backoff = min(backoff*2, r.opts.MaxPoll)
+				}
+			}
+			return nil
+		})
+		switch {
+		case err == nil, ctx.Err() != nil:
+		case errors.Is(err, errRetired):
+			log.Info("projection: generation retired; following the new one", "generation", g.Generation)
+		case errors.Is(err, errNotLeader):
+			sleep(ctx, r.opts.LockRetry)
+		default:
+			log.Error("projection: batch failed; retrying", "err", err)
+			r.recordError(model, g.Generation, err)
+			sleep(ctx, r.opts.LockRetry)
+		}
+	}
+}
+
+var errNotLeader = errors.New("projections: another instance holds the lock")
+
+// lead acquires a connection holding the leader lock of g and runs fn on it.
+func (r *Runner) lead(ctx context.Context, p Projector, g generation, fn func(*pgxpool.Conn) error) error {
+	conn, err := r.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	name := lockName(g.Model, g.Generation)
+	var ok bool
+	if err := conn.QueryRow(ctx, lockSQL, name).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return errNotLeader
+	}
+	defer func() {
+		if !conn.Conn().IsClosed() {
+			if _, err := conn.Exec(context.WithoutCancel(ctx), unlockSQL, name); err != nil {
+				conn.Conn().Close(context.Background()) //nolint:errcheck // closing frees the lock
+			}
+		}
+	}()
+	return fn(conn)
+}
+
+// batch applies up to limit events after g's checkpoint in one transaction
+// and returns how many it applied. The checkpoint update is guarded by the
+// old checkpoint, so two writers of one generation can never both commit.
+func (r *Runner) batch(ctx context.Context, conn *pgxpool.Conn, p Projector, g generation, limit int) (int, error) {
+	// Once started, a batch finishes even if ctx ends (graceful shutdown),
+	// within the grace period.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Grace)
+	defer cancel()
+
+	tx, err := conn.Begin(bctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(context.WithoutCancel(bctx)) //nolint:errcheck // no-op after commit
+
+	const cpq = `SELECT state, tx_id::text, position FROM projections WHERE model = $1 AND generation = $2`
+	var state, txText string
+	var cp eventstore.Position
+	if err := tx.QueryRow(bctx, cpq, g.Model, g.Generation).Scan(&state, &txText, &cp.Pos); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, errRetired
+		}
+		return 0, err
+	}
+	if state == "retired" {
+		return 0, errRetired
+	}
+	cp.Tx, _ = strconv.ParseUint(txText, 10, 64)
+	evs, err := eventstore.ReadFeed(bctx, tx, cp, limit, eventstore.FeedFilter{PayloadTypes: p.Schema().PayloadTypes, NoPayload: p.Schema().NoPayloads})
+	if err != nil || len(evs) == 0 {
+		return 0, err
+	}
+	if _, err := tx.Exec(bctx, `SELECT set_config('search_path', $1, true)`, quote(g.Schema)); err != nil {
+		return 0, err
+	}
+	if err := p.Apply(bctx, tx, evs); err != nil {
+		return 0, fmt.Errorf("apply %s at %s: %w", p.Name(), evs[0].Position, err)
+	}
+	last := evs[len(evs)-1]
+	const upd = `UPDATE public.projections
+SET tx_id = $3::text::xid8, position = $4, events_applied = events_applied + $5, last_event_at = $6,
+    updated_at = now(), last_error = NULL
+WHERE model = $1 AND generation = $2 AND tx_id = $7::text::xid8 AND position = $8 AND state <> 'retired'`
+	tag, err := tx.Exec(bctx, upd, g.Model, g.Generation, last.Position.TxText(), last.Position.Pos, len(evs), last.RecordedAt, cp.TxText(), cp.Pos)
+	if err != nil {
+		return 0, err
+	}
+	if tag.RowsAffected() != 1 {
+		return 0, errRetired
+	}
+	if err := tx.Commit(bctx); err != nil {
+		return 0, err
+	}
+	metrics.ProjectorApplied.WithLabelValues(p.Name()).Add(float64(len(evs)))
+	r.signalApplied()
+	return len(evs), nil
+}
+
+func (r *Runner) signalApplied() {
+	r.mu.Lock()
+	close(r.applied)
+	r.applied = make(chan struct{})
+	r.mu.Unlock()
+}
+
+func (r *Runner) appliedCh() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.applied
+}
+
+func (r *Runner) setRunning(model string, on bool) {
+	r.mu.Lock()
+	r.running[model] = on
+	r.mu.Unlock()
+}
+
+func (r *Runner) recordError(model string, gen int, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	msg := err.Error()
+	if len(msg) > 2000 {
+		msg = msg[:2000]
+	}
+	_, _ = r.pool.Exec(ctx, `UPDATE projections SET last_error = $3, updated_at = now() WHERE model = $1 AND generation = $2`, model, gen, msg)
+}
+
+func (r *Runner) reportLag(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		sts, err := r.Status(ctx)
+		if err != nil {
+			continue
+		}
+		for _, s := range sts {
+			if s.State == "live" {
+				metrics.ProjectorLagEvents.WithLabelValues(s.Name).Set(float64(s.LagEvents))
+				metrics.ProjectorLagSeconds.WithLabelValues(s.Name).Set(s.LagSeconds)
+			}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
