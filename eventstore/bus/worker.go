@@ -1,0 +1,255 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/metrics"
+)
+
+// PoisonTopic is where messages go that a handler failed on after its
+// retries; they land in the watermill_poison table for an operator.
+const PoisonTopic = "poison"
+
+// Handler reacts to events. Its Name is its consumer group: frozen, since
+// renaming it redelivers every event. Handle must be idempotent: after a
+// crash a message can be delivered again.
+type Handler struct {
+	Name   string
+	Topics []string
+	Handle func(ctx context.Context, env eventstore.Envelope) error
+}
+
+// Options tune a Worker.
+type Options struct {
+	// PollInterval bounds the idle wait between polls; 0 means 50ms.
+	PollInterval time.Duration
+	// MaxRetries before a message goes to the poison queue; 0 means 3.
+	MaxRetries int
+	// RetryInterval is the first retry delay (doubling); 0 means 100ms.
+	RetryInterval time.Duration
+	// LockRetry is how often a standby retries the worker lock; 0 means 1s.
+	LockRetry time.Duration
+	// BatchSize per subscriber transaction; 0 means 50.
+	BatchSize int
+	Logger    *slog.Logger
+}
+
+// Worker runs handlers on a watermill Router. One worker process is active
+// cluster-wide (a session advisory lock); others wait as standbys.
+type Worker struct {
+	pool     *pgxpool.Pool
+	handlers []Handler
+	opts     Options
+	log      *slog.Logger
+}
+
+// NewWorker returns a worker running handlers on pool.
+func NewWorker(pool *pgxpool.Pool, handlers []Handler, opts Options) *Worker {
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 50 * time.Millisecond
+	}
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = 3
+	}
+	if opts.RetryInterval <= 0 {
+		opts.RetryInterval = 100 * time.Millisecond
+	}
+	if opts.LockRetry <= 0 {
+		opts.LockRetry = time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Worker{pool: pool, handlers: handlers, opts: opts, log: opts.Logger}
+}
+
+const workerLock = `hashtextextended('honten.bus.worker', 0)`
+
+// Run runs the handlers until ctx ends, whenever this process holds the worker lock.
+func (w *Worker) Run(ctx context.Context) error {
+	if len(w.handlers) == 0 {
+		<-ctx.Done()
+		return nil
+	}
+	for ctx.Err() == nil {
+		err := w.lead(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("bus: worker stopped; retrying", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(w.opts.LockRetry):
+		}
+	}
+	return nil
+}
+
+func (w *Worker) lead(ctx context.Context) error {
+	conn, err := w.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+workerLock+`)`).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return nil
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+workerLock+`)`) //nolint:errcheck
+
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Losing the lock session means another worker may take over: stop.
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+				if err := conn.Ping(rctx); err != nil {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	router, err := w.Router()
+	if err != nil {
+		return err
+	}
+	w.log.Info("bus: worker active", "handlers", len(w.handlers))
+	return router.Run(rctx)
+}
+
+// Router builds the watermill router with every handler and the middleware
+// chain: correlation id, poison queue, retry with backoff, panic recovery.
+func (w *Worker) Router() (*message.Router, error) {
+	wlog := watermill.NewSlogLoggerWithLevelMapping(w.log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, wlog)
+	if err != nil {
+		return nil, err
+	}
+	poisonPub, err := wsql.NewPublisher(wsql.BeginnerFromPgx(w.pool), wsql.PublisherConfig{SchemaAdapter: wsql.DefaultPostgreSQLSchema{}}, wlog)
+	if err != nil {
+		return nil, err
+	}
+	poison, err := middleware.PoisonQueue(poisonPub, PoisonTopic)
+	if err != nil {
+		return nil, err
+	}
+	router.AddMiddleware(
+		middleware.CorrelationID,
+		poison,
+		middleware.Retry{MaxRetries: w.opts.MaxRetries, InitialInterval: w.opts.RetryInterval, Multiplier: 2, Logger: wlog}.Middleware,
+		middleware.Recoverer,
+	)
+	for _, h := range w.handlers {
+		for _, topic := range h.Topics {
+			sub, err := w.subscriber(h.Name, wlog)
+			if err != nil {
+				return nil, err
+			}
+			name := h.Name
+			if len(h.Topics) > 1 {
+				name += "@" + topic
+			}
+			router.AddConsumerHandler(name, topic, sub, w.adapt(h))
+		}
+	}
+	return router, nil
+}
+
+func (w *Worker) subscriber(group string, wlog watermill.LoggerAdapter) (*wsql.Subscriber, error) {
+	ack := 30 * time.Second
+	return wsql.NewSubscriber(wsql.BeginnerFromPgx(w.pool), wsql.SubscriberConfig{
+		ConsumerGroup:  group,
+		SchemaAdapter:  SchemaAdapter{BatchSize: w.opts.BatchSize},
+		OffsetsAdapter: OffsetsAdapter{},
+		PollInterval:   w.opts.PollInterval,
+		ResendInterval: w.opts.RetryInterval,
+		RetryInterval:  w.opts.PollInterval,
+		AckDeadline:    &ack,
+	}, wlog)
+}
+
+func (w *Worker) adapt(h Handler) message.NoPublishHandlerFunc {
+	return func(msg *message.Message) error {
+		env, err := Envelope(msg)
+		if err != nil {
+			metrics.HandlerMessages.WithLabelValues(h.Name, "malformed").Inc()
+			return err
+		}
+		// The handler gets its own context: it must not use the subscriber's
+		// batch transaction (an SQL error there would poison the batch).
+		err = h.Handle(msg.Context(), env)
+		outcome := "ok"
+		if err != nil {
+			outcome = "error"
+			w.log.Warn("bus: handler failed", "handler", h.Name, "event_type", env.Type, "position", env.Position.String(), "err", err)
+		}
+		metrics.HandlerMessages.WithLabelValues(h.Name, outcome).Inc()
+		return err
+	}
+}
+
+// Envelope rebuilds the event envelope from a delivered message.
+func Envelope(msg *message.Message) (eventstore.Envelope, error) {
+	md := msg.Metadata
+	var env eventstore.Envelope
+	var err error
+	var errs []error
+	parse := func(key string, fn func(string) error) {
+		if e := fn(md.Get(key)); e != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, e))
+		}
+	}
+	parse(KeyTenant, func(s string) error { env.Tenant, err = tenant.ParseID(s); return err })
+	parse(KeyStreamID, func(s string) error { env.StreamID, err = uuid.Parse(s); return err })
+	parse(KeyStreamVersion, func(s string) error { env.Version, err = strconv.ParseInt(s, 10, 64); return err })
+	parse(KeyPosition, func(s string) error { env.Position.Pos, err = strconv.ParseInt(s, 10, 64); return err })
+	parse(KeyTxID, func(s string) error { env.Position.Tx, err = strconv.ParseUint(s, 10, 64); return err })
+	parse(KeySchemaVersion, func(s string) error { env.SchemaVersion, err = strconv.Atoi(s); return err })
+	parse(KeyCorrelation, func(s string) error { env.CorrelationID, err = uuid.Parse(s); return err })
+	parse(KeyRecordedAt, func(s string) error { env.RecordedAt, err = time.Parse(time.RFC3339Nano, s); return err })
+	if c := md.Get(KeyCausation); c != "" {
+		parse(KeyCausation, func(s string) error { env.CausationID, err = uuid.Parse(s); return err })
+	}
+	env.EventID, err = uuid.Parse(msg.UUID)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	env.Type = md.Get(KeyEventType)
+	env.StreamType = md.Get(KeyStreamType)
+	env.Actor = md.Get(KeyActor)
+	env.Payload = json.RawMessage(msg.Payload)
+	if err := errors.Join(errs...); err != nil {
+		return eventstore.Envelope{}, fmt.Errorf("bus: message %s: %w", msg.UUID, err)
+	}
+	return env, nil
+}
+
+func jsonUnmarshal(b []byte, v any) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("bus: decode metadata: %w", err)
+	}
+	return nil
+}
