@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/bench"
+)
+
+func runBench(ctx context.Context, cfg app.Config, args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: honten bench <eventstore> [flags]")
+	}
+	name, args := args[0], args[1:]
+	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
+	duration := fs.Duration("duration", 10*time.Second, "length of each timed phase")
+	writers := fs.Int("writers", 16, "concurrent writers")
+	rate := fs.Int("live-rate", 2000, "events/s during the live-lag phase")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := cfg.Logger()
+	server := cfg.DatabaseURL
+	if server == "" {
+		var err error
+		if server, err = app.DevDatabaseURL(ctx, log); err != nil {
+			return err
+		}
+	}
+	env, cleanup, err := bench.NewEnv(ctx, server, int32(*writers*2+20), log, os.Stdout)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	switch name {
+	case "eventstore":
+		rows, err := bench.Eventstore(ctx, env, bench.EventstoreOptions{Duration: *duration, Writers: *writers, LiveRate: *rate})
+		if err != nil {
+			return err
+		}
+		bench.Print(os.Stdout, fmt.Sprintf("honten bench eventstore (%s per phase)", *duration), rows)
+		return nil
+	}
+	return fmt.Errorf("unknown benchmark %q", name)
+}

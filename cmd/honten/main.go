@@ -1,0 +1,164 @@
+// Command honten is Honten's one binary: the server and its operational
+// subcommands.
+//
+//	honten serve [--roles=api,projectors,workers] [--addr=:8080] [--demo]
+//	honten migrate
+//	honten rebuild <model|all>
+//	honten bench <eventstore|...>
+//	honten db <start|stop|url>
+//
+// Configuration comes from the environment (see README); flags override it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/devdb"
+	"github.com/honten/honten/internal/progress"
+)
+
+const usage = `honten — event-sourced commerce backend
+
+Usage:
+  honten serve [--roles=api,projectors,workers] [--addr=:8080] [--no-migrate]
+  honten migrate
+  honten rebuild <model|all>
+  honten bench <eventstore> [flags]
+  honten db <start|stop|url>
+
+Environment: DATABASE_URL (unset: a private cluster under .data/pg), HTTP_ADDR,
+LOG_LEVEL, LOG_FORMAT, ROLES, DB_MAX_CONNS, IDLE_IN_TX_TIMEOUT, CONSISTENCY_WAIT, MIGRATE.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "honten:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errors.New("no command")
+	}
+	cfg, err := app.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, args)
+	case "migrate":
+		return migrate(ctx, cfg, args)
+	case "rebuild":
+		return rebuild(ctx, cfg, args)
+	case "bench":
+		return runBench(ctx, cfg, args)
+	case "db":
+		return db(ctx, cfg, args)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func serve(ctx context.Context, cfg app.Config, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	roles := fs.String("roles", cfg.Roles.String(), "comma list of roles: api, projectors, workers")
+	addr := fs.String("addr", cfg.HTTPAddr, "HTTP listen address")
+	noMigrate := fs.Bool("no-migrate", !cfg.Migrate, "do not apply migrations at start-up")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if cfg.Roles, err = app.ParseRoles(*roles); err != nil {
+		return err
+	}
+	cfg.HTTPAddr, cfg.Migrate = *addr, !*noMigrate
+	m := app.New(cfg)
+	defer m.Close()
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	if cfg.Roles.API {
+		if err := m.Listen(); err != nil {
+			return err
+		}
+		host := m.Addr()
+		if strings.HasPrefix(host, "[::]:") {
+			host = "localhost:" + strings.TrimPrefix(host, "[::]:")
+		}
+		fmt.Fprintf(os.Stderr, "\nHonten is serving on http://%s\n  health:  http://%s/readyz\n  API doc: http://%s/openapi.json\n\n", host, host, host)
+	}
+	return m.Run(ctx)
+}
+
+func migrate(ctx context.Context, cfg app.Config, args []string) error {
+	cfg.Migrate = true
+	m := app.New(cfg)
+	defer m.Close()
+	return m.Open(ctx)
+}
+
+func rebuild(ctx context.Context, cfg app.Config, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: honten rebuild <model|all>")
+	}
+	m := app.New(cfg)
+	defer m.Close()
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	models := []string{args[0]}
+	if args[0] == "all" {
+		models = m.Runner.Models()
+	}
+	for _, model := range models {
+		bar := progress.New("rebuild "+model, "events", m.Log)
+		if err := m.Runner.Rebuild(ctx, model, bar); err != nil {
+			return fmt.Errorf("rebuild %s: %w", model, err)
+		}
+	}
+	return nil
+}
+
+func db(ctx context.Context, cfg app.Config, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: honten db <start|stop|url>")
+	}
+	root, err := devdb.FindRoot()
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "start", "url":
+		url, err := app.DevDatabaseURL(ctx, cfg.Logger())
+		if err != nil {
+			return err
+		}
+		if args[0] == "url" {
+			fmt.Println(url)
+		}
+		return nil
+	case "stop":
+		return devdb.Stop(ctx, root)
+	}
+	return fmt.Errorf("unknown db command %q", args[0])
+}

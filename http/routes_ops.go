@@ -1,0 +1,88 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/honten/honten/internal/metrics"
+	"github.com/honten/honten/migrations"
+)
+
+func (s *Server) registerOpsRoutes(r chi.Router) {
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+	r.Get("/openapi.json", serveOpenAPI)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+type readiness struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks"`
+}
+
+// readyz reports ready when the database answers, every migration is
+// applied, and every read model has a live generation within ReadyMaxLag.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	res := readiness{Status: "ok", Checks: map[string]string{}}
+	fail := func(check, msg string) {
+		res.Status = "unavailable"
+		res.Checks[check] = msg
+	}
+	if err := s.Pool.Ping(ctx); err != nil {
+		fail("database", "unreachable")
+	} else {
+		res.Checks["database"] = "ok"
+		if n, err := migrations.Pending(ctx, s.Pool); err != nil {
+			fail("migrations", "unknown")
+		} else if n > 0 {
+			fail("migrations", "pending")
+		} else {
+			res.Checks["migrations"] = "ok"
+		}
+		if s.Projections != nil {
+			s.checkProjections(ctx, fail, res.Checks)
+		}
+	}
+	status := http.StatusOK
+	if res.Status != "ok" {
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, status, res)
+}
+
+func (s *Server) checkProjections(ctx context.Context, fail func(string, string), checks map[string]string) {
+	sts, err := s.Projections.Status(ctx)
+	if err != nil {
+		fail("projections", "unknown")
+		return
+	}
+	live := map[string]bool{}
+	for _, st := range sts {
+		if st.State != "live" {
+			continue
+		}
+		live[st.Model] = true
+		if st.LagSeconds > s.Config.ReadyMaxLag.Seconds() {
+			fail("projections", st.Name+" lags")
+			return
+		}
+	}
+	for _, m := range s.Projections.Models() {
+		if !live[m] {
+			fail("projections", m+" has no live generation")
+			return
+		}
+	}
+	checks["projections"] = "ok"
+}

@@ -1,0 +1,43 @@
+package http
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/honten/honten/projections"
+)
+
+func (s *Server) registerProjectionRoutes(r chi.Router) {
+	r.Get("/projections", s.listProjections)
+	r.Post("/projections/{name}/rebuild", s.rebuildProjection)
+}
+
+type projectionList struct {
+	Items      []projections.Status `json:"items"`
+	NextCursor *string              `json:"next_cursor"`
+}
+
+func (s *Server) listProjections(w http.ResponseWriter, r *http.Request) {
+	sts, err := s.Projections.Status(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if sts == nil {
+		sts = []projections.Status{}
+	}
+	writeJSON(w, http.StatusOK, projectionList{Items: sts})
+}
+
+// rebuildProjection starts a rebuild in the background and answers 202; GET
+// /projections shows its progress (a generation in state "building").
+func (s *Server) rebuildProjection(w http.ResponseWriter, r *http.Request) {
+	name := projections.Model(chi.URLParam(r, "name"))
+	if err := s.Projections.RebuildAsync(context.WithoutCancel(r.Context()), name); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"model": name, "status": "rebuilding"})
+}

@@ -1,0 +1,98 @@
+package http
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/projections"
+)
+
+// Config tunes the HTTP layer. The zero value gives the defaults.
+type Config struct {
+	// MaxBodyBytes caps JSON request bodies; 0 means 1 MiB.
+	MaxBodyBytes int64
+	// MaxUploadBytes caps uploads (CSV imports); 0 means 64 MiB.
+	MaxUploadBytes int64
+	// ConsistencyWait bounds how long a GET with X-Min-Position waits; 0 means 2s.
+	ConsistencyWait time.Duration
+	// ReadyMaxLag is the projection lag above which /readyz fails; 0 means 5 minutes.
+	ReadyMaxLag time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.MaxUploadBytes <= 0 {
+		c.MaxUploadBytes = 64 << 20
+	}
+	if c.ConsistencyWait <= 0 {
+		c.ConsistencyWait = 2 * time.Second
+	}
+	if c.ReadyMaxLag <= 0 {
+		c.ReadyMaxLag = 5 * time.Minute
+	}
+}
+
+// Deps are the server's collaborators.
+type Deps struct {
+	Pool  *pgxpool.Pool
+	Store *eventstore.Store
+	// Projections runs (or, in an API-only process, describes) the read models.
+	Projections *projections.Runner
+	// ProjectionsLocal reports that Projections runs in this process.
+	ProjectionsLocal bool
+	Logger           *slog.Logger
+	Now              func() time.Time
+	Config           Config
+}
+
+// Server is Honten's HTTP handler.
+type Server struct {
+	Deps
+	router chi.Router
+}
+
+// NewServer builds the routes.
+func NewServer(d Deps) *Server {
+	d.Config.defaults()
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	s := &Server{Deps: d, router: chi.NewRouter()}
+	r := s.router
+	r.Use(withRequestID, withLogging(d.Logger), withRecover)
+	r.NotFound(notFound)
+	r.MethodNotAllowed(methodNotAllowed)
+	s.registerOpsRoutes(r)
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(withBodyLimit(d.Config.MaxBodyBytes), s.withConsistency)
+		r.Route("/admin", func(r chi.Router) {
+			s.registerProjectionRoutes(r)
+		})
+	})
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Routes exposes the router for documentation checks.
+func (s *Server) Routes() chi.Routes { return s.router }
+
+// waitFor blocks until the read models have applied pos, bounded by ctx.
+func (s *Server) waitFor(ctx context.Context, pos eventstore.Position) error {
+	if s.ProjectionsLocal && s.Projections != nil {
+		return s.Projections.WaitFor(ctx, pos)
+	}
+	return projections.WaitFor(ctx, s.Pool, nil, pos)
+}

@@ -1,0 +1,234 @@
+// Package app wires Honten together: configuration, the database (the
+// private dev cluster when DATABASE_URL is unset), migrations, the event
+// store and its registry, the read models, the workers and the HTTP server.
+// cmd/honten and the end-to-end tests use the same Main.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/eventstore/bus"
+	honthttp "github.com/honten/honten/http"
+	"github.com/honten/honten/internal/database"
+	"github.com/honten/honten/internal/devdb"
+	"github.com/honten/honten/migrations"
+	"github.com/honten/honten/projections"
+	"github.com/honten/honten/projections/auditlog"
+)
+
+// Main is one Honten process.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+	Now    func() time.Time
+
+	Pool     *pgxpool.Pool
+	Registry *eventstore.Registry
+	Store    *eventstore.Store
+	Runner   *projections.Runner
+	Worker   *bus.Worker
+	Server   *honthttp.Server
+
+	httpServer *http.Server
+	listener   net.Listener
+}
+
+// New returns a Main for cfg; Open connects it.
+func New(cfg Config) *Main {
+	return &Main{Config: cfg, Log: cfg.Logger(), Now: time.Now}
+}
+
+// Registry returns the registry of every event type Honten stores.
+func Registry() *eventstore.Registry {
+	reg := eventstore.NewRegistry()
+	return reg
+}
+
+// Projectors returns every read model's projector.
+func Projectors() []projections.Projector {
+	return []projections.Projector{
+		auditlog.Projector{},
+	}
+}
+
+// Handlers returns every event handler (policies, workers) of the workers role.
+func (m *Main) Handlers() []bus.Handler {
+	return nil
+}
+
+// Open connects to the database (starting the private cluster when no URL
+// is configured), migrates when configured to, and builds the components.
+func (m *Main) Open(ctx context.Context) error {
+	url := m.Config.DatabaseURL
+	if url == "" {
+		var err error
+		if url, err = DevDatabaseURL(ctx, m.Log); err != nil {
+			return err
+		}
+	}
+	pool, err := database.Open(ctx, url, database.Options{MaxConns: m.Config.DBMaxConns, IdleInTxTimeout: m.Config.IdleInTxTimeout})
+	if err != nil {
+		return err
+	}
+	m.Pool = pool
+	if m.Config.Migrate {
+		if err := Migrate(ctx, pool, m.Log); err != nil {
+			return err
+		}
+	}
+	m.Registry = Registry()
+	m.Store = eventstore.New(pool, m.Registry)
+	m.Runner, err = projections.NewRunner(pool, Projectors(), projections.Options{Logger: m.Log})
+	if err != nil {
+		return err
+	}
+	if m.Config.Roles.Projectors {
+		m.Store.OnCommit(func(eventstore.Position) { m.Runner.Nudge() })
+	}
+	if err := m.Runner.Ensure(ctx); err != nil {
+		return fmt.Errorf("read models: %w", err)
+	}
+	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log})
+	m.Server = honthttp.NewServer(honthttp.Deps{
+		Pool: pool, Store: m.Store, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
+		Logger: m.Log, Now: m.Now,
+		Config: honthttp.Config{ConsistencyWait: m.Config.ConsistencyWait},
+	})
+	return nil
+}
+
+// DevDatabaseURL starts (or finds) the private cluster of the repository,
+// makes sure its "honten" database exists, and returns its URL.
+func DevDatabaseURL(ctx context.Context, log *slog.Logger) (string, error) {
+	root, err := devdb.FindRoot()
+	if err != nil {
+		return "", fmt.Errorf("DATABASE_URL is unset and %w", err)
+	}
+	c, err := devdb.Ensure(ctx, root, log)
+	if err != nil {
+		return "", err
+	}
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'honten')`).Scan(&exists); err != nil {
+		return "", err
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, `CREATE DATABASE honten TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'`); err != nil {
+			return "", fmt.Errorf("create database honten: %w", err)
+		}
+	}
+	log.Info("using the private PostgreSQL cluster", "dir", c.DataDir, "socket", c.SocketDir, "port", c.Port)
+	return c.URL("honten"), nil
+}
+
+// Migrate applies pending migrations on a dedicated connection.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	n, err := migrations.Up(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		log.Info("migrations applied", "count", n)
+	}
+	return nil
+}
+
+// Listen binds the HTTP address (":0" picks a free port; see Addr).
+func (m *Main) Listen() error {
+	l, err := net.Listen("tcp", m.Config.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", m.Config.HTTPAddr, err)
+	}
+	m.listener = l
+	return nil
+}
+
+// Addr is the bound HTTP address, after Listen.
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Run runs the configured roles until ctx ends, then shuts down gracefully:
+// HTTP drains in-flight requests, projectors finish their batch, the worker
+// router closes.
+func (m *Main) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	if m.Config.Roles.Projectors {
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- m.Runner.Run(ctx) }()
+	}
+	if m.Config.Roles.Workers {
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- m.Worker.Run(ctx) }()
+	}
+	if m.Config.Roles.API {
+		if m.listener == nil {
+			if err := m.Listen(); err != nil {
+				return err
+			}
+		}
+		m.httpServer = &http.Server{Handler: m.Server, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.httpServer.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			if err := m.httpServer.Shutdown(sctx); err != nil {
+				m.Log.Warn("http shutdown", "err", err)
+			}
+		}()
+	}
+	m.Log.Info("honten running", "roles", m.Config.Roles.String())
+	var first error
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for {
+		select {
+		case err := <-errc:
+			if err != nil && first == nil {
+				first = err
+				m.Log.Error("component failed; shutting down", "err", err)
+				cancel()
+			}
+		case <-done:
+			return first
+		}
+	}
+}
+
+// Close releases the database pool.
+func (m *Main) Close() {
+	if m.Pool != nil {
+		m.Pool.Close()
+	}
+}
