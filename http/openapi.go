@@ -1,30 +1,68 @@
 package http
 
 import (
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 
 	"go.yaml.in/yaml/v3"
 )
 
-//go:embed openapi.yaml
-var openapiYAML []byte
+// The OpenAPI document is written in YAML fragments, one per area
+// (openapi/*.yaml), merged in file-name order: maps merge key by key, and a
+// key defined twice is an error.
+//
+//go:embed openapi/*.yaml
+var openapiFS embed.FS
 
-// openapiJSON is the OpenAPI document, converted once from the YAML source.
+// openapiJSON is the merged document, converted once.
 var openapiJSON = mustOpenAPIJSON()
 
 func mustOpenAPIJSON() []byte {
-	var doc any
-	if err := yaml.Unmarshal(openapiYAML, &doc); err != nil {
-		panic(fmt.Sprintf("openapi.yaml: %v", err))
-	}
-	b, err := json.Marshal(normalizeYAML(doc))
+	entries, err := fs.ReadDir(openapiFS, "openapi")
 	if err != nil {
-		panic(fmt.Sprintf("openapi.yaml: %v", err))
+		panic(err)
+	}
+	doc := map[string]any{}
+	for _, e := range entries {
+		src, err := openapiFS.ReadFile("openapi/" + e.Name())
+		if err != nil {
+			panic(err)
+		}
+		var frag map[string]any
+		if err := yaml.Unmarshal(src, &frag); err != nil {
+			panic(fmt.Sprintf("openapi/%s: %v", e.Name(), err))
+		}
+		if err := mergeYAML(doc, normalizeYAML(frag).(map[string]any), ""); err != nil {
+			panic(fmt.Sprintf("openapi/%s: %v", e.Name(), err))
+		}
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		panic(fmt.Sprintf("openapi: %v", err))
 	}
 	return b
+}
+
+func mergeYAML(dst, src map[string]any, at string) error {
+	for k, v := range src {
+		cur, ok := dst[k]
+		if !ok {
+			dst[k] = v
+			continue
+		}
+		cm, ok1 := cur.(map[string]any)
+		vm, ok2 := v.(map[string]any)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%s/%s is defined twice", at, k)
+		}
+		if err := mergeYAML(cm, vm, at+"/"+k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // normalizeYAML turns YAML's map[any]any into JSON-encodable maps.

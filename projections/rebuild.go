@@ -37,27 +37,65 @@ func (r *Runner) Models() []string {
 // It returns ErrUnknownModel, ErrRebuildRunning, or the failure that stopped
 // it (the half-built generation is then dropped).
 func (r *Runner) Rebuild(ctx context.Context, model string, rep progress.Reporter) error {
-	p, ok := r.byModel[model]
-	if !ok {
-		return fmt.Errorf("%w: %s", ErrUnknownModel, model)
-	}
-	if rep == nil {
-		rep = (*progress.Bar)(nil)
-	}
-	conn, err := r.pool.Acquire(ctx)
+	job, err := r.startRebuild(ctx, model)
 	if err != nil {
 		return err
 	}
-	defer conn.Release()
-	rebuildLock := model + ":rebuild"
-	var ok2 bool
-	if err := conn.QueryRow(ctx, lockSQL, rebuildLock).Scan(&ok2); err != nil {
+	return job.run(ctx, rep)
+}
+
+// RebuildAsync starts a rebuild of model in the background and returns once
+// it holds the model's rebuild lock: ErrUnknownModel and ErrRebuildRunning
+// are reported at once, later failures are logged.
+func (r *Runner) RebuildAsync(ctx context.Context, model string) error {
+	job, err := r.startRebuild(ctx, model)
+	if err != nil {
 		return err
 	}
-	if !ok2 {
-		return ErrRebuildRunning
+	go func() {
+		if err := job.run(ctx, nil); err != nil {
+			r.log.Error("rebuild failed", "projection", model, "err", err)
+		}
+	}()
+	return nil
+}
+
+type rebuildJob struct {
+	r     *Runner
+	p     Projector
+	model string
+	conn  *pgxpool.Conn
+}
+
+func (r *Runner) startRebuild(ctx context.Context, model string) (*rebuildJob, error) {
+	p, ok := r.byModel[model]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownModel, model)
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), unlockSQL, rebuildLock) //nolint:errcheck
+	conn, err := r.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var locked bool
+	if err := conn.QueryRow(ctx, lockSQL, model+":rebuild").Scan(&locked); err != nil {
+		conn.Release()
+		return nil, err
+	}
+	if !locked {
+		conn.Release()
+		return nil, ErrRebuildRunning
+	}
+	return &rebuildJob{r: r, p: p, model: model, conn: conn}, nil
+}
+
+func (j *rebuildJob) run(ctx context.Context, rep progress.Reporter) error {
+	r, p, model, conn := j.r, j.p, j.model, j.conn
+	defer conn.Release()
+	defer conn.Exec(context.WithoutCancel(ctx), unlockSQL, model+":rebuild") //nolint:errcheck
+	if rep == nil {
+		rep = (*progress.Bar)(nil)
+	}
+	var err error
 
 	started := time.Now()
 	if err := r.dropGenerations(ctx, model, "building"); err != nil {

@@ -2,5 +2,5 @@
 // one shop (type single_brand) or one marketplace (type mall); every event,
 // row and query in Honten carries its tenant.
 //
-// It imports only the standard library, uuid and decimal.
+// It imports only the standard library, uuid, decimal and x/text (through package slug).
 package tenant

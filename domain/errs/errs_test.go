@@ -1,0 +1,50 @@
+package errs_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/honten/honten/domain/errs"
+)
+
+var errShipped = errs.Conflict("order_already_shipped", "order has already shipped")
+
+func TestKindSurvivesWrapping(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("cancel order x: %w", errShipped)
+	require.ErrorIs(t, err, errShipped)
+	require.Equal(t, errs.KindConflict, errs.KindOf(err))
+	require.Equal(t, errs.KindInternal, errs.KindOf(errors.New("boom")))
+	require.Equal(t, errs.KindInternal, errs.KindOf(nil))
+}
+
+func TestCollectorMergesFieldErrors(t *testing.T) {
+	t.Parallel()
+	var c errs.Collector
+	require.NoError(t, c.Err())
+	c.Check(false, "quantity", "must be ≥ 1")
+	c.Check(true, "sku", "never")
+	c.Merge("shipping_address", errs.InvalidFields(errs.FieldError{Field: "postal_code", Message: "must be 7 digits"}))
+	c.Merge("email", errors.New("bad address"))
+	err := c.Err()
+	e, ok := errs.As(err)
+	require.True(t, ok)
+	require.Equal(t, errs.KindInvalid, e.Kind)
+	require.Equal(t, []errs.FieldError{
+		{Field: "quantity", Message: "must be ≥ 1"},
+		{Field: "shipping_address.postal_code", Message: "must be 7 digits"},
+		{Field: "email", Message: "bad address"},
+	}, e.Fields)
+	require.Contains(t, err.Error(), "quantity must be ≥ 1")
+}
+
+func TestSentinelsMatchByKindAndCode(t *testing.T) {
+	t.Parallel()
+	copyOf := *errShipped
+	require.ErrorIs(t, &copyOf, errShipped)
+	require.NotErrorIs(t, errs.Conflict("other", "x"), errShipped)
+	require.Equal(t, "conflict", errs.KindConflict.String())
+}
