@@ -25,6 +25,7 @@ const (
 	keyLog
 	keyPrincipal
 	keyTenant
+	keyCommandID
 )
 
 // reqLog carries the request's log attributes; later middleware (tenant,
@@ -75,7 +76,9 @@ func withRequestID(next http.Handler) http.Handler {
 			id = uuid.Must(uuid.NewV7()).String()
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyRequestID, id)))
+		ctx := context.WithValue(r.Context(), keyRequestID, id)
+		ctx = context.WithValue(ctx, keyCommandID, uuid.Must(uuid.NewV7()))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

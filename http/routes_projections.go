@@ -9,9 +9,11 @@ import (
 	"github.com/honten/honten/projections"
 )
 
-func (s *Server) registerProjectionRoutes(r chi.Router) {
-	r.Get("/projections", s.listProjections)
-	r.Post("/projections/{name}/rebuild", s.rebuildProjection)
+func (s *Server) projectionRoutes() []adminRoute {
+	return []adminRoute{
+		{"GET", "/projections", permOperations, s.listProjections},
+		{"POST", "/projections/{name}/rebuild", permOperations, s.rebuildProjection},
+	}
 }
 
 type projectionList struct {

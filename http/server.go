@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/honten/honten/commands"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/projections"
 )
@@ -42,8 +43,9 @@ func (c *Config) defaults() {
 
 // Deps are the server's collaborators.
 type Deps struct {
-	Pool  *pgxpool.Pool
-	Store *eventstore.Store
+	Pool     *pgxpool.Pool
+	Store    *eventstore.Store
+	Commands *commands.Service
 	// Projections runs (or, in an API-only process, describes) the read models.
 	Projections *projections.Runner
 	// ProjectionsLocal reports that Projections runs in this process.
@@ -56,7 +58,23 @@ type Deps struct {
 // Server is Honten's HTTP handler.
 type Server struct {
 	Deps
-	router chi.Router
+	router  chi.Router
+	tenants *tenantResolver
+	// perms maps "METHOD /api/v1/admin/..." to the permission it requires.
+	perms map[string]perm
+}
+
+// adminRoute is one backoffice route and the permission it needs.
+type adminRoute struct {
+	method, pattern string
+	perm            perm
+	handler         http.HandlerFunc
+}
+
+// storeRoute is one storefront route.
+type storeRoute struct {
+	method, pattern string
+	handler         http.HandlerFunc
 }
 
 // NewServer builds the routes.
@@ -68,7 +86,8 @@ func NewServer(d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{Deps: d, router: chi.NewRouter()}
+	s := &Server{Deps: d, router: chi.NewRouter(), perms: map[string]perm{},
+		tenants: &tenantResolver{pool: d.Pool, ttl: 30 * time.Second, cache: map[string]cached{}}}
 	r := s.router
 	r.Use(withRequestID, withLogging(d.Logger), withRecover)
 	r.NotFound(notFound)
@@ -76,8 +95,21 @@ func NewServer(d Deps) *Server {
 	s.registerOpsRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(withBodyLimit(d.Config.MaxBodyBytes), s.withConsistency)
+		r.Route("/store", func(r chi.Router) {
+			r.Use(s.withShop, s.withIdempotency)
+			for _, rt := range s.storefrontRoutes() {
+				r.Method(rt.method, rt.pattern, rt.handler)
+			}
+		})
 		r.Route("/admin", func(r chi.Router) {
-			s.registerProjectionRoutes(r)
+			r.Post("/session", s.signIn)
+			r.Group(func(r chi.Router) {
+				r.Use(s.withAuth, s.withIdempotency)
+				for _, rt := range s.adminRoutes() {
+					s.perms[rt.method+" /api/v1/admin"+rt.pattern] = rt.perm
+					r.With(requirePerm(rt.perm)).Method(rt.method, rt.pattern, rt.handler)
+				}
+			})
 		})
 	})
 	return s
@@ -96,3 +128,27 @@ func (s *Server) waitFor(ctx context.Context, pos eventstore.Position) error {
 	}
 	return projections.WaitFor(ctx, s.Pool, nil, pos)
 }
+
+// adminRoutes lists every backoffice route but sign-in.
+func (s *Server) adminRoutes() []adminRoute {
+	var out []adminRoute
+	for _, area := range [][]adminRoute{
+		s.tenancyRoutes(),
+		s.auditRoutes(),
+		s.projectionRoutes(),
+	} {
+		out = append(out, area...)
+	}
+	return out
+}
+
+// storefrontRoutes lists every storefront route.
+func (s *Server) storefrontRoutes() []storeRoute {
+	var out []storeRoute
+	for _, area := range [][]storeRoute{} {
+		out = append(out, area...)
+	}
+	return out
+}
+
+func chiParam(r *http.Request, name string) string { return chi.URLParam(r, name) }

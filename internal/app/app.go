@@ -17,6 +17,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/staff"
+	"github.com/honten/honten/domain/store"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/domain/vendor"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/eventstore/bus"
 	honthttp "github.com/honten/honten/http"
@@ -25,6 +30,7 @@ import (
 	"github.com/honten/honten/migrations"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/auditlog"
+	"github.com/honten/honten/projections/tenancy"
 )
 
 // Main is one Honten process.
@@ -36,6 +42,7 @@ type Main struct {
 	Pool     *pgxpool.Pool
 	Registry *eventstore.Registry
 	Store    *eventstore.Store
+	Commands *commands.Service
 	Runner   *projections.Runner
 	Worker   *bus.Worker
 	Server   *honthttp.Server
@@ -52,13 +59,17 @@ func New(cfg Config) *Main {
 // Registry returns the registry of every event type Honten stores.
 func Registry() *eventstore.Registry {
 	reg := eventstore.NewRegistry()
+	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events} {
+		reg.Register(evs...)
+	}
 	return reg
 }
 
 // Projectors returns every read model's projector.
-func Projectors() []projections.Projector {
+func Projectors(reg *eventstore.Registry) []projections.Projector {
 	return []projections.Projector{
 		auditlog.Projector{},
+		tenancy.Projector{Registry: reg},
 	}
 }
 
@@ -89,7 +100,8 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Registry = Registry()
 	m.Store = eventstore.New(pool, m.Registry)
-	m.Runner, err = projections.NewRunner(pool, Projectors(), projections.Options{Logger: m.Log})
+	m.Commands = commands.New(m.Store, m.Now)
+	m.Runner, err = projections.NewRunner(pool, Projectors(m.Registry), projections.Options{Logger: m.Log})
 	if err != nil {
 		return err
 	}
@@ -101,7 +113,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log})
 	m.Server = honthttp.NewServer(honthttp.Deps{
-		Pool: pool, Store: m.Store, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
+		Pool: pool, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
 		Logger: m.Log, Now: m.Now,
 		Config: honthttp.Config{ConsistencyWait: m.Config.ConsistencyWait},
 	})

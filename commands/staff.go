@@ -1,0 +1,484 @@
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/honten/honten/domain/contact"
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/staff"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/domain/vendor"
+	"github.com/honten/honten/eventstore"
+)
+
+var staffRepo = repo(staff.StreamType, staff.FromHistory)
+
+// SessionTTL is how long a staff session lasts.
+const SessionTTL = 12 * time.Hour
+
+// Errors of staff commands.
+var (
+	ErrEmailTaken       = errs.InvalidFields(errs.FieldError{Field: "email", Message: "is already used by another staff member"})
+	ErrLastOwner        = errs.Conflict("last_owner", "a shop must keep at least one active owner")
+	ErrBadCredentials   = errs.Unauthenticatedf("wrong e-mail or password")
+	ErrSessionInvalid   = errs.Unauthenticatedf("the session is missing, expired or revoked")
+	ErrTenantAmbiguous  = errs.InvalidFields(errs.FieldError{Field: "tenant", Message: "this e-mail belongs to several shops: name one with the X-Tenant header"})
+	ErrTooManyAttempts  = errs.New(errs.KindRateLimited, "too_many_attempts", "too many failed sign-ins; try again later")
+	ErrVendorRoleInMall = errs.InvalidFields(errs.FieldError{Field: "role", Message: "role vendor exists only in malls"})
+)
+
+// Principal is an authenticated staff member.
+type Principal struct {
+	Staff         staff.ID
+	Tenant        tenant.ID
+	Email         string
+	Role          staff.Role
+	Vendor        uuid.UUID
+	PlatformAdmin bool
+}
+
+// InviteStaff creates a staff account.
+type InviteStaff struct {
+	Tenant tenant.ID
+	By     By
+	// ByRole is the inviter's role (owners may grant anything, admins all but owner).
+	ByRole        staff.Role
+	Email         string
+	Name          string
+	Role          string
+	Vendor        *vendor.ID
+	PlatformAdmin bool
+	// Password is set when given; otherwise a random one is generated and returned once.
+	Password string
+}
+
+// StaffInvited is the result of InviteStaff.
+type StaffInvited struct {
+	Staff    staff.ID
+	Password string // the initial password, shown once
+}
+
+// InviteStaff creates the account. It returns Invalid errors (bad fields, a
+// taken e-mail), staff.ErrCannotGrant, or ErrNotFound for an unknown vendor.
+func (s *Service) InviteStaff(ctx context.Context, c InviteStaff) (StaffInvited, Result, error) {
+	var v errs.Collector
+	email, err := contact.ParseEmail(c.Email)
+	v.Merge("", err)
+	role, err := staff.ParseRole(c.Role)
+	v.Merge("", err)
+	pw := c.Password
+	if pw == "" {
+		pw = NewPassword()
+	} else {
+		v.Merge("", ValidatePassword("password", pw))
+	}
+	if err := v.Err(); err != nil {
+		return StaffInvited{}, Result{}, err
+	}
+	if !staff.CanGrant(c.ByRole, role) {
+		return StaffInvited{}, Result{}, staff.ErrCannotGrant
+	}
+	hash, err := HashPassword(pw)
+	if err != nil {
+		return StaffInvited{}, Result{}, err
+	}
+	id := staff.ID{UUID: c.By.DerivedID(0)}
+	var vid uuid.UUID
+	if c.Vendor != nil {
+		vid = c.Vendor.UUID
+	}
+	now := s.Now()
+	out := StaffInvited{Staff: id, Password: pw}
+	_, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (StaffInvited, error) {
+		if err := s.checkVendorRole(ctx, tx, c.Tenant, role, vid); err != nil {
+			return out, err
+		}
+		m, err := staff.Invite(id, c.Tenant, email, c.Name, role, vid, c.PlatformAdmin, c.By.Staff, now)
+		if err != nil {
+			return out, err
+		}
+		if _, err := staffRepo.Save(ctx, tx, c.Tenant, id.UUID, m, nil, c.By.metadata(c.Tenant)); err != nil {
+			return out, err
+		}
+		const q = `INSERT INTO staff_accounts (id, tenant_id, email, role, vendor_id, status, platform_admin, password_hash, password_changed_at)
+VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8)`
+		if _, err := tx.Exec(ctx, q, id, c.Tenant, email.String(), role, nullUUID(vid), c.PlatformAdmin, hash, now); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.ConstraintName == "staff_accounts_email_uq" {
+				return out, ErrEmailTaken
+			}
+			return out, err
+		}
+		return out, nil
+	})
+	return out, Result{Result: res, ID: id.UUID, Version: 1}, err
+}
+
+func (s *Service) checkVendorRole(ctx context.Context, tx *eventstore.Tx, t tenant.ID, role staff.Role, vid uuid.UUID) error {
+	if role != staff.Vendor {
+		return nil
+	}
+	tn, err := tenants.Load(ctx, tx, t, t.UUID)
+	if err != nil {
+		return err
+	}
+	if tn.Type() != tenant.Mall {
+		return ErrVendorRoleInMall
+	}
+	if vid == uuid.Nil {
+		return staff.ErrVendorRequired
+	}
+	if _, err := vendors.Load(ctx, tx, t, vid); err != nil {
+		if errors.Is(err, eventstore.ErrNotFound) {
+			return errs.InvalidFields(errs.FieldError{Field: "vendor_id", Message: "is not a vendor of this shop"})
+		}
+		return err
+	}
+	return nil
+}
+
+// UpdateStaff changes a staff account; nil fields stay.
+type UpdateStaff struct {
+	Tenant    tenant.ID
+	By        By
+	ByRole    staff.Role
+	Staff     staff.ID
+	IfVersion *int64
+	Name      *string
+	Role      *string
+	Vendor    *vendor.ID
+	Status    *string
+	Password  *string
+}
+
+// UpdateStaff applies c. Owners change anyone, admins anyone but owners;
+// nobody changes their own role or status; the last active owner stays.
+// It returns ErrNotFound, staff.ErrCannotGrant, staff.ErrSelf, ErrLastOwner,
+// Invalid errors or ErrVersionConflict.
+func (s *Service) UpdateStaff(ctx context.Context, c UpdateStaff) (Result, error) {
+	var v errs.Collector
+	var role *staff.Role
+	if c.Role != nil {
+		r, err := staff.ParseRole(*c.Role)
+		v.Merge("", err)
+		role = &r
+	}
+	var active *bool
+	if c.Status != nil {
+		switch *c.Status {
+		case "active", "disabled":
+			a := *c.Status == "active"
+			active = &a
+		default:
+			v.Add("status", "must be one of: active, disabled")
+		}
+	}
+	var hash string
+	if c.Password != nil {
+		v.Merge("", ValidatePassword("password", *c.Password))
+	}
+	if err := v.Err(); err != nil {
+		return Result{}, err
+	}
+	if c.Password != nil {
+		var err error
+		if hash, err = HashPassword(*c.Password); err != nil {
+			return Result{}, err
+		}
+	}
+	now := s.Now()
+	type out struct{ version int64 }
+	o, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (out, error) {
+		m, err := staffRepo.Load(ctx, tx, c.Tenant, c.Staff.UUID)
+		if err != nil {
+			return out{}, err
+		}
+		self := c.By.Staff == c.Staff.UUID
+		if !staff.CanGrant(c.ByRole, m.Role()) && !(self && role == nil && active == nil) {
+			return out{}, staff.ErrCannotGrant
+		}
+		if self && (role != nil && *role != m.Role() || active != nil && !*active) {
+			return out{}, staff.ErrSelf
+		}
+		if c.Name != nil {
+			if err := m.Rename(*c.Name, now); err != nil {
+				return out{}, err
+			}
+		}
+		wasOwner := m.Role() == staff.Owner && m.Status() == staff.StatusActive
+		if role != nil || c.Vendor != nil {
+			r := m.Role()
+			if role != nil {
+				r = *role
+			}
+			if !staff.CanGrant(c.ByRole, r) {
+				return out{}, staff.ErrCannotGrant
+			}
+			vid := m.Vendor()
+			if c.Vendor != nil {
+				vid = c.Vendor.UUID
+			}
+			if r != staff.Vendor {
+				vid = uuid.Nil
+			}
+			if err := s.checkVendorRole(ctx, tx, c.Tenant, r, vid); err != nil {
+				return out{}, err
+			}
+			if err := m.ChangeRole(r, vid, now); err != nil {
+				return out{}, err
+			}
+		}
+		if active != nil {
+			m.SetActive(*active, now)
+		}
+		if c.Password != nil {
+			m.PasswordSet(now)
+		}
+		stillOwner := m.Role() == staff.Owner && m.Status() == staff.StatusActive
+		if _, err := staffRepo.Save(ctx, tx, c.Tenant, c.Staff.UUID, m, c.IfVersion, c.By.metadata(c.Tenant)); err != nil {
+			return out{}, err
+		}
+		if wasOwner && !stillOwner {
+			// Lock the other owners' rows so two demotions cannot race past the check.
+			var others int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM staff_accounts
+				WHERE tenant_id = $1 AND role = 'owner' AND status = 'active' AND id <> $2 FOR UPDATE) o`, c.Tenant, c.Staff).Scan(&others); err != nil {
+				return out{}, err
+			}
+			if others == 0 {
+				return out{}, ErrLastOwner
+			}
+		}
+		status := "active"
+		if m.Status() == staff.StatusDisabled {
+			status = "disabled"
+		}
+		const q = `UPDATE staff_accounts SET role = $3, vendor_id = $4, status = $5,
+	password_hash = coalesce(nullif($6, ''), password_hash),
+	password_changed_at = CASE WHEN $6 <> '' THEN $7 ELSE password_changed_at END
+WHERE tenant_id = $1 AND id = $2`
+		if _, err := tx.Exec(ctx, q, c.Tenant, c.Staff, m.Role(), nullUUID(m.Vendor()), status, hash, now); err != nil {
+			return out{}, err
+		}
+		if status == "disabled" || c.Password != nil && !self {
+			// A disabled account, or one whose password someone else reset, is signed out everywhere.
+			if _, err := tx.Exec(ctx, `DELETE FROM staff_sessions WHERE staff_id = $1`, c.Staff); err != nil {
+				return out{}, err
+			}
+		}
+		return out{m.Version()}, nil
+	})
+	return Result{Result: res, ID: c.Staff.UUID, Version: o.version}, err
+}
+
+// SignIn authenticates a staff member by e-mail and password.
+type SignIn struct {
+	// Tenant is the shop signed in to; zero when the client did not name
+	// one (then the e-mail must belong to exactly one shop).
+	Tenant   tenant.ID
+	Email    string
+	Password string
+	// Client identifies the caller for throttling (its IP address).
+	Client string
+}
+
+// Session is an issued bearer token.
+type Session struct {
+	Token     string
+	ExpiresAt time.Time
+	Principal Principal
+}
+
+// Throttling: per account, 5 failures in 15 minutes lock it for 15
+// minutes; per client address, 50.
+const (
+	throttleWindow      = 15 * time.Minute
+	accountMaxFailures  = 5
+	clientMaxFailures   = 50
+	throttleLockoutTime = 15 * time.Minute
+)
+
+// SignIn checks the credentials and opens a session. It returns
+// ErrBadCredentials (also for unknown e-mails and disabled accounts),
+// ErrTooManyAttempts or ErrTenantAmbiguous.
+func (s *Service) SignIn(ctx context.Context, c SignIn) (Session, error) {
+	email := strings.ToLower(strings.TrimSpace(c.Email))
+	pool := s.store.Pool()
+	now := s.Now()
+	acctKey, clientKey := "acct:"+c.Tenant.String()+":"+email, "client:"+c.Client
+	if locked, err := throttled(ctx, pool, now, acctKey, clientKey); err != nil {
+		return Session{}, err
+	} else if locked {
+		return Session{}, ErrTooManyAttempts
+	}
+	type account struct {
+		id, tenant uuid.UUID
+		hash       string
+	}
+	q := `SELECT id, tenant_id, password_hash FROM staff_accounts WHERE lower(email) = $1 AND status = 'active'`
+	args := []any{email}
+	if !c.Tenant.IsZero() {
+		q += ` AND tenant_id = $2`
+		args = append(args, c.Tenant)
+	}
+	rows, err := pool.Query(ctx, q+` LIMIT 2`, args...)
+	if err != nil {
+		return Session{}, err
+	}
+	accts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (account, error) {
+		var a account
+		return a, r.Scan(&a.id, &a.tenant, &a.hash)
+	})
+	if err != nil {
+		return Session{}, err
+	}
+	if len(accts) > 1 {
+		CheckPassword(dummyHash, c.Password)
+		return Session{}, ErrTenantAmbiguous
+	}
+	if len(accts) == 0 || !CheckPassword(accts[0].hash, c.Password) {
+		if len(accts) == 0 {
+			CheckPassword(dummyHash, c.Password)
+		}
+		if err := recordFailure(ctx, pool, now, acctKey, accountMaxFailures); err != nil {
+			return Session{}, err
+		}
+		if err := recordFailure(ctx, pool, now, clientKey, clientMaxFailures); err != nil {
+			return Session{}, err
+		}
+		return Session{}, ErrBadCredentials
+	}
+	a := accts[0]
+	t := tenant.ID{UUID: a.tenant}
+	token, hash := newToken()
+	sess := Session{Token: token, ExpiresAt: now.Add(SessionTTL)}
+	_, err = s.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		m, err := staffRepo.Load(ctx, tx, t, a.id)
+		if err != nil {
+			return err
+		}
+		m.SignIn(now)
+		if _, err := staffRepo.Save(ctx, tx, t, a.id, m, nil, eventstore.Metadata{Tenant: t, Actor: "staff:" + a.id.String()}); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO staff_sessions (token_hash, staff_id, tenant_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+			hash, a.id, t, now, sess.ExpiresAt); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM login_throttle WHERE key = $1`, acctKey)
+		return err
+	})
+	if err != nil {
+		return Session{}, err
+	}
+	sess.Principal, err = s.Authenticate(ctx, token)
+	return sess, err
+}
+
+func newToken() (string, []byte) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	token := "hst_" + base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256([]byte(token))
+	return token, sum[:]
+}
+
+func tokenHash(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+func throttled(ctx context.Context, q eventstore.Querier, now time.Time, keys ...string) (bool, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT count(*) FROM login_throttle WHERE key = ANY($1) AND locked_until > $2`, keys, now).Scan(&n)
+	return n > 0, err
+}
+
+func recordFailure(ctx context.Context, q eventstore.Querier, now time.Time, key string, max int) error {
+	const upsert = `
+INSERT INTO login_throttle (key, failures, window_start) VALUES ($1, 1, $2)
+ON CONFLICT (key) DO UPDATE SET
+  failures = CASE WHEN login_throttle.window_start < $2 - $3::interval THEN 1 ELSE login_throttle.failures + 1 END,
+  window_start = CASE WHEN login_throttle.window_start < $2 - $3::interval THEN $2 ELSE login_throttle.window_start END,
+  locked_until = CASE WHEN login_throttle.window_start >= $2 - $3::interval AND login_throttle.failures + 1 >= $4
+                      THEN $2 + $5::interval ELSE login_throttle.locked_until END`
+	_, err := q.Exec(ctx, upsert, key, now, throttleWindow.String(), max, throttleLockoutTime.String())
+	if err != nil {
+		return fmt.Errorf("record sign-in failure: %w", err)
+	}
+	return nil
+}
+
+// Authenticate returns the principal of a live session token. It returns
+// ErrSessionInvalid for unknown, expired or revoked tokens and disabled accounts.
+func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+	if !strings.HasPrefix(token, "hst_") || len(token) > 100 {
+		return Principal{}, ErrSessionInvalid
+	}
+	const q = `SELECT a.id, a.tenant_id, a.email, a.role, a.vendor_id, a.platform_admin
+FROM staff_sessions s JOIN staff_accounts a ON a.id = s.staff_id
+WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.status = 'active'`
+	var p Principal
+	var vid *uuid.UUID
+	err := s.store.Pool().QueryRow(ctx, q, tokenHash(token), s.Now()).Scan(&p.Staff, &p.Tenant, &p.Email, &p.Role, &vid, &p.PlatformAdmin)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Principal{}, ErrSessionInvalid
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if vid != nil {
+		p.Vendor = *vid
+	}
+	return p, nil
+}
+
+// SignOut ends the session of token.
+func (s *Service) SignOut(ctx context.Context, token string) error {
+	p, err := s.Authenticate(ctx, token)
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	_, err = s.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		m, err := staffRepo.Load(ctx, tx, p.Tenant, p.Staff.UUID)
+		if err != nil {
+			return err
+		}
+		m.SignOut(now)
+		if _, err := staffRepo.Save(ctx, tx, p.Tenant, p.Staff.UUID, m, nil, eventstore.Metadata{Tenant: p.Tenant, Actor: "staff:" + p.Staff.String()}); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM staff_sessions WHERE token_hash = $1`, tokenHash(token))
+		return err
+	})
+	return err
+}
+
+// PurgeSessions deletes expired sessions and stale throttle rows.
+func (s *Service) PurgeSessions(ctx context.Context) error {
+	now := s.Now()
+	if _, err := s.store.Pool().Exec(ctx, `DELETE FROM staff_sessions WHERE expires_at < $1`, now); err != nil {
+		return err
+	}
+	_, err := s.store.Pool().Exec(ctx, `DELETE FROM login_throttle WHERE window_start < $1 AND (locked_until IS NULL OR locked_until < $1)`, now.Add(-throttleWindow))
+	return err
+}
+
+func nullUUID(u uuid.UUID) *uuid.UUID {
+	if u == uuid.Nil {
+		return nil
+	}
+	return &u
+}

@@ -1,0 +1,191 @@
+// Package vendor holds the vendor aggregate: a seller in a mall, or — in a
+// single-brand tenant — the one implicit vendor that owns every product and
+// that no single-brand flow ever asks about. It imports only the standard
+// library, uuid and decimal.
+package vendor
+
+import (
+	"time"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/honten/honten/domain/aggregate"
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/ids"
+	"github.com/honten/honten/domain/tenant"
+)
+
+// StreamType is the event stream type of vendors.
+const StreamType = "vendor"
+
+type kind struct{}
+
+func (kind) Kind() string { return "vendor" }
+
+// ID identifies a vendor.
+type ID = ids.ID[kind]
+
+// NewID returns a fresh vendor ID.
+func NewID() ID { return ids.New[kind]() }
+
+// ParseID parses a vendor ID.
+func ParseID(s string) (ID, error) { return ids.Parse[kind](s) }
+
+// Status of a vendor.
+type Status string
+
+// Vendor statuses. A suspended vendor's products are not sold.
+const (
+	Active    Status = "active"
+	Suspended Status = "suspended"
+)
+
+// ParseStatus parses a vendor status.
+func ParseStatus(s string) (Status, error) {
+	switch Status(s) {
+	case Active, Suspended:
+		return Status(s), nil
+	}
+	return "", errs.Field("status", "must be one of: active, suspended")
+}
+
+// Created is a vendor's first event.
+type Created struct {
+	ID             ID              `json:"id"`
+	Tenant         tenant.ID       `json:"tenant_id"`
+	Name           string          `json:"name"`
+	CommissionRate decimal.Decimal `json:"commission_rate"`
+	Status         Status          `json:"status"`
+	Implicit       bool            `json:"implicit"`
+	At             time.Time       `json:"at"`
+}
+
+// Updated changes a vendor's name, commission rate or status.
+type Updated struct {
+	Name           string          `json:"name"`
+	CommissionRate decimal.Decimal `json:"commission_rate"`
+	Status         Status          `json:"status"`
+	At             time.Time       `json:"at"`
+}
+
+// EventName implements aggregate.Event.
+func (Created) EventName() string { return "vendor.created.v1" }
+
+// EventName implements aggregate.Event.
+func (Updated) EventName() string { return "vendor.updated.v1" }
+
+// Events lists the vendor events for the registry.
+var Events = []aggregate.Event{Created{}, Updated{}}
+
+// ErrImplicitVendor means an operation does not apply to a single-brand
+// shop's own vendor (its commission is always zero, it cannot be suspended).
+var ErrImplicitVendor = errs.Conflict("implicit_vendor", "the shop's own vendor cannot be changed this way")
+
+// Vendor is a seller.
+type Vendor struct {
+	aggregate.Base
+	id         ID
+	tenant     tenant.ID
+	name       string
+	commission decimal.Decimal
+	status     Status
+	implicit   bool
+}
+
+var one = decimal.NewFromInt(1)
+
+// ValidateCommission checks a commission rate: a fraction from 0 to 1 with
+// at most 4 decimals ("0.15" is 15 %).
+func ValidateCommission(r decimal.Decimal) error {
+	if r.IsNegative() || r.GreaterThan(one) || r.Exponent() < -4 && !r.Truncate(4).Equal(r) {
+		return errs.Field("commission_rate", "must be a fraction from 0 to 1 with at most 4 decimals (0.15 = 15%)")
+	}
+	return nil
+}
+
+func validateName(name string) error {
+	if name == "" || utf8.RuneCountInString(name) > 100 {
+		return errs.Field("name", "is required, at most 100 characters")
+	}
+	return nil
+}
+
+// New creates a vendor.
+func New(id ID, t tenant.ID, name string, commission decimal.Decimal, status Status, implicit bool, now time.Time) (*Vendor, error) {
+	var v errs.Collector
+	v.Merge("", validateName(name))
+	v.Merge("", ValidateCommission(commission))
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	x := &Vendor{}
+	x.record(Created{ID: id, Tenant: t, Name: name, CommissionRate: commission, Status: status, Implicit: implicit, At: now.UTC()})
+	return x, nil
+}
+
+// FromHistory rebuilds a vendor from its events, without validation.
+func FromHistory(history []aggregate.Event) *Vendor {
+	x := &Vendor{}
+	for _, e := range history {
+		x.apply(e)
+	}
+	x.Replayed(len(history))
+	return x
+}
+
+// Update changes the given fields (nil leaves one as it is). The implicit
+// vendor keeps a zero commission and stays active: it returns
+// ErrImplicitVendor for such a change.
+func (x *Vendor) Update(name *string, commission *decimal.Decimal, status *Status, now time.Time) error {
+	n, c, s := x.name, x.commission, x.status
+	var v errs.Collector
+	if name != nil {
+		v.Merge("", validateName(*name))
+		n = *name
+	}
+	if commission != nil {
+		v.Merge("", ValidateCommission(*commission))
+		c = *commission
+	}
+	if status != nil {
+		s = *status
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if x.implicit && (!c.IsZero() || s != Active) {
+		return ErrImplicitVendor
+	}
+	if n == x.name && c.Equal(x.commission) && s == x.status {
+		return nil
+	}
+	x.record(Updated{Name: n, CommissionRate: c, Status: s, At: now.UTC()})
+	return nil
+}
+
+func (x *Vendor) record(e aggregate.Event) { x.apply(e); x.Record(e) }
+
+func (x *Vendor) apply(e aggregate.Event) {
+	switch e := e.(type) {
+	case Created:
+		x.id, x.tenant, x.name, x.commission, x.status, x.implicit = e.ID, e.Tenant, e.Name, e.CommissionRate, e.Status, e.Implicit
+	case Updated:
+		x.name, x.commission, x.status = e.Name, e.CommissionRate, e.Status
+	}
+}
+
+// ID returns the vendor's id.
+func (x *Vendor) ID() ID { return x.id }
+
+// Name returns the vendor's name.
+func (x *Vendor) Name() string { return x.name }
+
+// CommissionRate returns the fraction of sales the platform keeps.
+func (x *Vendor) CommissionRate() decimal.Decimal { return x.commission }
+
+// Status returns active or suspended.
+func (x *Vendor) Status() Status { return x.status }
+
+// Implicit reports whether this is the vendor created with the tenant.
+func (x *Vendor) Implicit() bool { return x.implicit }

@@ -1,0 +1,68 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/honten/honten/domain/errs"
+)
+
+// ErrClaimTaken means a unique value (a SKU, a handle, an e-mail) belongs to
+// another owner.
+var ErrClaimTaken = errs.Conflict("already_taken", "this value is already taken")
+
+// PlatformScope is the scope of claims that are unique across all tenants.
+var PlatformScope = uuid.Nil
+
+// Claim records that value of kind belongs to owner within scope (a tenant,
+// or PlatformScope), in the command's transaction. Claiming a value one
+// already owns is a no-op. It returns ErrClaimTaken, wrapped with the kind,
+// when another owner holds it. Write it after the command's Append.
+func (tx *Tx) Claim(ctx context.Context, scope uuid.UUID, kind, value string, owner uuid.UUID) error {
+	const q = `INSERT INTO unique_claims (scope, kind, value, owner) VALUES ($1, $2, $3, $4)
+ON CONFLICT (scope, kind, value) DO UPDATE SET owner = unique_claims.owner
+RETURNING owner`
+	var got uuid.UUID
+	if err := tx.QueryRow(ctx, q, scope, kind, value, owner).Scan(&got); err != nil {
+		return fmt.Errorf("claim %s: %w", kind, err)
+	}
+	if got != owner {
+		return fmt.Errorf("%s %q: %w", kind, value, ErrClaimTaken)
+	}
+	return nil
+}
+
+// Release gives up owner's claim on value (a renamed handle, a changed SKU).
+func (tx *Tx) Release(ctx context.Context, scope uuid.UUID, kind, value string, owner uuid.UUID) error {
+	_, err := tx.Exec(ctx, `DELETE FROM unique_claims WHERE scope = $1 AND kind = $2 AND value = $3 AND owner = $4`, scope, kind, value, owner)
+	if err != nil {
+		return fmt.Errorf("release %s: %w", kind, err)
+	}
+	return nil
+}
+
+// Owner returns who holds value of kind in scope, or false.
+func Owner(ctx context.Context, q Querier, scope uuid.UUID, kind, value string) (uuid.UUID, bool, error) {
+	var owner uuid.UUID
+	err := q.QueryRow(ctx, `SELECT owner FROM unique_claims WHERE scope = $1 AND kind = $2 AND value = $3`, scope, kind, value).Scan(&owner)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, false, nil
+	}
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("claim owner %s: %w", kind, err)
+	}
+	return owner, true, nil
+}
+
+// Claims returns every value of kind in scope that owner holds.
+func Claims(ctx context.Context, q Querier, scope uuid.UUID, kind string, owner uuid.UUID) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT value FROM unique_claims WHERE scope = $1 AND kind = $2 AND owner = $3 ORDER BY value`, scope, kind, owner)
+	if err != nil {
+		return nil, fmt.Errorf("claims %s: %w", kind, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

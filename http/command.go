@@ -1,0 +1,239 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/projections"
+)
+
+// withIdempotency implements Idempotency-Key for state-changing POSTs: a
+// repeat with the same key and body gets the first response (same status
+// and body), the same key with another body a 422. It runs after the tenant
+// is known (keys are scoped per tenant).
+func (s *Server) withIdempotency(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" || r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if len(key) > 255 || strings.IndexFunc(key, func(c rune) bool { return c < 0x21 || c > 0x7e }) >= 0 {
+			writeError(w, r, errs.New(errs.KindMalformed, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters"))
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeError(w, r, jsonError(err))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		h := sha256.New()
+		h.Write([]byte(r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery + "\n"))
+		h.Write(body)
+		idem := &eventstore.Idempotency{Scope: tenantFrom(r.Context()).UUID, Key: key, Hash: h.Sum(nil)}
+		stored, pending, err := eventstore.Stored(r.Context(), s.Pool, idem)
+		switch {
+		case err != nil:
+			writeError(w, r, err)
+			return
+		case stored != nil:
+			replay(w, stored)
+			return
+		case pending:
+			// A twin is finishing right now: wait for its response.
+			s.replayPending(w, r, idem, nil)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(eventstore.WithIdempotency(r.Context(), idem)))
+	})
+}
+
+func replay(w http.ResponseWriter, resp *eventstore.Response) {
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
+}
+
+// replayPending waits (bounded) for a committed twin's response; when it
+// never comes (the twin's process died after its commit), view rebuilds it.
+func (s *Server) replayPending(w http.ResponseWriter, r *http.Request, idem *eventstore.Idempotency, view func() (*eventstore.Response, error)) {
+	deadline := time.Now().Add(s.Config.ConsistencyWait + time.Second)
+	for delay := 5 * time.Millisecond; time.Now().Before(deadline); delay = min(delay*2, 100*time.Millisecond) {
+		stored, pending, err := eventstore.Stored(r.Context(), s.Pool, idem)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if stored != nil {
+			replay(w, stored)
+			return
+		}
+		if !pending {
+			break
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+	if view == nil {
+		writeError(w, r, errs.New(errs.KindConflict, "request_in_progress", "a request with this Idempotency-Key is still in progress; retry shortly"))
+		return
+	}
+	resp, err := view()
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := eventstore.Complete(r.Context(), s.Pool, idem, *resp); err != nil {
+		logFrom(r.Context()).Warn("store idempotent response", "err", err)
+	}
+	replay(w, resp)
+}
+
+// commandID is the id of the command a request issues: derived from the
+// Idempotency-Key when there is one (a retry is the same command), else
+// fixed for the request, so the ids it creates are decided once.
+func commandID(r *http.Request) uuid.UUID {
+	if idem := eventstore.IdempotencyFrom(r.Context()); idem != nil {
+		return eventstore.CommandID(idem.Scope, idem.Key)
+	}
+	if id, ok := r.Context().Value(keyCommandID).(uuid.UUID); ok {
+		return id
+	}
+	return uuid.Nil
+}
+
+// view is a response body with its entity version (the ETag; 0 for none).
+type view struct {
+	body    any
+	version int64
+}
+
+// execute runs a command and answers with status and the view of what it
+// changed, read after the read models have applied the command's events
+// (bounded by the consistency wait). Responses carry X-Event-Position and,
+// for versioned entities, ETag. With an Idempotency-Key the response is
+// stored for retries; a twin that lost the race replays it.
+func (s *Server) execute(w http.ResponseWriter, r *http.Request, status int,
+	call func(ctx context.Context) (commands.Result, error),
+	read func(ctx context.Context) (view, error),
+) {
+	ctx := r.Context()
+	idem := eventstore.IdempotencyFrom(ctx)
+	res, err := call(ctx)
+	build := func(res commands.Result) (*eventstore.Response, error) {
+		if !res.Last.IsZero() {
+			wctx, cancel := context.WithTimeout(ctx, s.Config.ConsistencyWait)
+			err := s.waitFor(wctx, res.Last)
+			cancel()
+			if err != nil && !errors.Is(err, projections.ErrNotCaughtUp) {
+				return nil, err
+			}
+		}
+		v, err := read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		body, err := json.Marshal(v.body)
+		if err != nil {
+			return nil, err
+		}
+		headers := map[string]string{"Content-Type": "application/json"}
+		if !res.Last.IsZero() {
+			headers["X-Event-Position"] = res.Last.Token()
+		}
+		if v.version > 0 {
+			headers["ETag"] = etag(v.version)
+		}
+		return &eventstore.Response{Status: status, Headers: headers, Body: append(body, '\n')}, nil
+	}
+	if errors.Is(err, eventstore.ErrDuplicate) && idem != nil {
+		s.replayPending(w, r, idem, func() (*eventstore.Response, error) { return build(commands.Result{}) })
+		return
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	resp, err := build(res)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if idem != nil {
+		if err := eventstore.Complete(context.WithoutCancel(ctx), s.Pool, idem, *resp); err != nil {
+			logFrom(ctx).Warn("store idempotent response", "err", err)
+		}
+	}
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
+}
+
+func etag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+
+// ifMatch reads If-Match as an entity version; nil when absent. A malformed
+// or weak tag can never match: it is a 412.
+func ifMatch(r *http.Request) (*int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return nil, nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
+	if err != nil || v < 0 || !strings.HasPrefix(h, `"`) || !strings.HasSuffix(h, `"`) {
+		return nil, eventstore.ErrVersionConflict
+	}
+	return &v, nil
+}
+
+// page reads ?limit= and ?cursor=.
+func page(r *http.Request) (projections.Page, error) {
+	p := projections.Page{Limit: projections.DefaultLimit, Cursor: r.URL.Query().Get("cursor")}
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > projections.MaxLimit {
+			return p, errs.Field("limit", "must be an integer from 1 to 200")
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+// pathID parses an id in the path; a malformed one names no resource (404).
+func pathID[T any](r *http.Request, name string, parse func(string) (T, error)) (T, error) {
+	v, err := parse(chiParam(r, name))
+	if err != nil {
+		var zero T
+		return zero, errs.New(errs.KindNotFound, "not_found", "no such "+name)
+	}
+	return v, nil
+}
+
+// writeView writes a read with its ETag.
+func writeView(w http.ResponseWriter, v any, version int64) {
+	if version > 0 {
+		w.Header().Set("ETag", etag(version))
+	}
+	writeJSON(w, http.StatusOK, v)
+}

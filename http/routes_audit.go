@@ -1,0 +1,185 @@
+package http
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/eventstore"
+)
+
+func (s *Server) auditRoutes() []adminRoute {
+	return []adminRoute{
+		{"GET", "/history/{kind}/{id}", permAuditRead, s.history},
+		{"GET", "/events", permAuditRead, s.events},
+	}
+}
+
+// historyKinds maps the API's entity kinds to stream types; an entity whose
+// events live in another aggregate's stream (variants in their product's)
+// is resolved by the kind's resolver.
+var historyKinds = map[string]string{
+	"tenant": "tenant", "vendor": "vendor", "store": "store", "staff": "staff",
+	"product": "product", "inventory": "inventory", "category": "category",
+	"cart": "cart", "order": "order", "payment": "payment", "shipment": "shipment",
+	"promotion": "promotion", "customer": "customer",
+}
+
+// historyEntry is one event of an entity's timeline.
+type historyEntry struct {
+	Position string          `json:"position"`
+	Version  int64           `json:"version"`
+	Type     string          `json:"type"`
+	Data     json.RawMessage `json:"data"`
+	Actor    *string         `json:"actor"`
+	At       time.Time       `json:"at"`
+}
+
+// history is GET /admin/history/{kind}/{id}: every event of one entity, in
+// order, with actor and time, read from the event log itself.
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	c := callerFrom(r.Context())
+	kind := chi.URLParam(r, "kind")
+	streamType, ok := historyKinds[kind]
+	if kind == "variant" {
+		streamType, ok = "product", true
+	}
+	if !ok {
+		writeError(w, r, errs.New(errs.KindNotFound, "unknown_kind", "no history for kind "+kind))
+		return
+	}
+	id, err := uuid.Parse(chi.URLParam(r, "id"))
+	if err != nil || len(chi.URLParam(r, "id")) != 36 {
+		writeError(w, r, errs.NotFoundf(kind))
+		return
+	}
+	stream := id
+	if kind == "variant" {
+		owner, found, err := eventstore.Owner(r.Context(), s.Pool, c.Acting.UUID, "variant", id.String())
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if !found {
+			writeError(w, r, errs.NotFoundf(kind))
+			return
+		}
+		stream = owner
+	}
+	envs, err := s.Store.Load(r.Context(), s.Pool, c.Acting, stream)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if len(envs) == 0 || envs[0].StreamType != streamType {
+		writeError(w, r, errs.NotFoundf(kind))
+		return
+	}
+	if vs := c.vendorScope(); vs != nil && !s.vendorOwns(r, envs, *vs) {
+		writeError(w, r, errs.NotFoundf(kind))
+		return
+	}
+	items := make([]historyEntry, 0, len(envs))
+	for _, e := range envs {
+		if kind == "variant" && !mentions(e.Payload, id) {
+			continue
+		}
+		items = append(items, entry(e))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": nil})
+}
+
+// vendorOwns reports whether a stream belongs to vendor v: its first event
+// names v as its vendor_id (products, shipments) or is v itself.
+func (s *Server) vendorOwns(r *http.Request, envs []eventstore.Envelope, v uuid.UUID) bool {
+	if envs[0].StreamID == v {
+		return true
+	}
+	var first struct {
+		Vendor uuid.UUID `json:"vendor_id"`
+	}
+	_ = json.Unmarshal(envs[0].Payload, &first)
+	return first.Vendor == v
+}
+
+func mentions(payload []byte, id uuid.UUID) bool {
+	var m map[string]any
+	if json.Unmarshal(payload, &m) != nil {
+		return false
+	}
+	for _, k := range []string{"variant_id", "id"} {
+		if s, ok := m[k].(string); ok && s == id.String() {
+			return true
+		}
+	}
+	return false
+}
+
+func entry(e eventstore.Envelope) historyEntry {
+	h := historyEntry{Position: e.Position.Token(), Version: e.Version, Type: e.Type, Data: e.Payload, At: e.RecordedAt}
+	if e.Actor != "" {
+		a := e.Actor
+		h.Actor = &a
+	}
+	return h
+}
+
+type feedEntry struct {
+	historyEntry
+	StreamType string    `json:"stream_type"`
+	StreamID   uuid.UUID `json:"stream_id"`
+	EventID    uuid.UUID `json:"event_id"`
+}
+
+// events is GET /admin/events?after=&limit=&type=: the tenant's events in
+// global order; next_cursor is the position to pass as after.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	c := callerFrom(r.Context())
+	q := r.URL.Query()
+	var after eventstore.Position
+	if a := q.Get("after"); a != "" {
+		p, err := eventstore.ParseToken(a)
+		if err != nil {
+			writeError(w, r, errs.Field("after", "is not a position token from this feed"))
+			return
+		}
+		after = p
+	}
+	limit := 100
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, r, errs.Field("limit", "must be an integer from 1 to 1000"))
+			return
+		}
+		limit = n
+	}
+	f := eventstore.FeedFilter{Tenant: c.Acting}
+	if t := q["type"]; len(t) > 0 {
+		if len(t) > 50 {
+			writeError(w, r, errs.Field("type", "at most 50 types"))
+			return
+		}
+		f.Types = t
+	}
+	envs, err := eventstore.ReadFeed(r.Context(), s.Pool, after, limit, f)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	items := make([]feedEntry, 0, len(envs))
+	for _, e := range envs {
+		items = append(items, feedEntry{historyEntry: entry(e), StreamType: e.StreamType, StreamID: e.StreamID, EventID: e.EventID})
+	}
+	var next *string
+	if len(envs) > 0 {
+		t := envs[len(envs)-1].Position.Token()
+		next = &t
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": next})
+}
