@@ -1,7 +1,7 @@
-// Package catalog holds the product aggregate with its variants: what a
-// tenant sells, under which SKU, at which tax rate and how it is fulfilled.
-// For now it holds only the values (SKU, statuses, fulfillment type, tax
-// rate); the aggregate and its events come later.
+// Package catalog holds what a tenant sells: the product aggregate with its
+// variants (SKU, options, price, tax rate, fulfillment type, whether it is a
+// hot item) and the category aggregate. A product lives in one stream with
+// its variants; a category in its own.
 //
 // It imports only the standard library, uuid, decimal and other domain
 // packages; never pgx, watermill or chi.
