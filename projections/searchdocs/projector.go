@@ -1,0 +1,264 @@
+package searchdocs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/projections"
+	"github.com/honten/honten/search"
+	"github.com/honten/honten/search/textnorm"
+)
+
+// Name is the projector's frozen name; renaming it rebuilds the model.
+const Name = "search_documents.v1"
+
+// Projector builds search_documents (and its dictionary and facet counts).
+type Projector struct {
+	Registry *eventstore.Registry
+}
+
+var _ projections.Projector = Projector{}
+
+// Name implements projections.Projector.
+func (Projector) Name() string { return Name }
+
+// Schema implements projections.Projector.
+func (Projector) Schema() projections.Schema {
+	return projections.Schema{
+		Tables:       []string{"search_documents", "search_words", "search_facet_counts", "search_categories", "search_vendors"},
+		Create:       "rm_search_documents_v1_create",
+		Index:        "rm_search_documents_v1_index",
+		PayloadTypes: payloadTypes(),
+	}
+}
+
+// Apply implements projections.Projector.
+func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Envelope) error {
+	return applyBatch(ctx, tx, p.Registry, batch, rowWriter{})
+}
+
+// rowWriter writes documents as search_documents rows, keeps the word
+// dictionary and moves the whole-catalog facet counts by the difference
+// between each old and new document.
+type rowWriter struct{}
+
+type facetKey struct {
+	T       uuid.UUID
+	Facet   string
+	Value   string
+	InStock bool
+}
+
+// facetContribution is what one document adds to the facet counts.
+type facetContribution struct {
+	vendor  *uuid.UUID
+	cats    []uuid.UUID
+	bucket  string
+	inStock bool
+}
+
+func (f facetContribution) add(t uuid.UUID, deltas map[facetKey]int64, sign int64) {
+	deltas[facetKey{t, "total", "", f.inStock}] += sign
+	deltas[facetKey{t, "price", f.bucket, f.inStock}] += sign
+	if f.vendor != nil {
+		deltas[facetKey{t, "vendor", f.vendor.String(), f.inStock}] += sign
+	}
+	for _, c := range f.cats {
+		deltas[facetKey{t, "category", c.String(), f.inStock}] += sign
+	}
+}
+
+func (rowWriter) write(ctx context.Context, tx pgx.Tx, changes []change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	keys := make([]key, len(changes))
+	for i, c := range changes {
+		keys[i] = c.Key
+	}
+	ts, ids := splitKeys(keys)
+	rows, err := tx.Query(ctx, `SELECT d.tenant_id, d.id, d.vendor_id, d.category_ids, d.price_bucket, d.in_stock FROM search_documents d
+JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON d.tenant_id = k.t AND d.id = k.id`, ts, ids)
+	if err != nil {
+		return fmt.Errorf("search documents: load old documents: %w", err)
+	}
+	old := map[key]facetContribution{}
+	var k key
+	var f facetContribution
+	if _, err := pgx.ForEachRow(rows, []any{&k.T, &k.ID, &f.vendor, &f.cats, &f.bucket, &f.inStock}, func() error {
+		old[k] = facetContribution{vendor: f.vendor, cats: f.cats, bucket: f.bucket, inStock: f.inStock}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("search documents: load old documents: %w", err)
+	}
+
+	deltas := map[facetKey]int64{}
+	wordSet := map[uuid.UUID]map[string]bool{}
+	b := &pgx.Batch{}
+	var delT, delID []uuid.UUID
+	for _, c := range changes {
+		if o, ok := old[c.Key]; ok {
+			o.add(c.Key.T, deltas, -1)
+		}
+		if !c.Active {
+			delT, delID = append(delT, c.Key.T), append(delID, c.Key.ID)
+			continue
+		}
+		r, err := rowOf(c.Doc)
+		if err != nil {
+			return err
+		}
+		r.facets.add(c.Key.T, deltas, +1)
+		if wordSet[c.Key.T] == nil {
+			wordSet[c.Key.T] = map[string]bool{}
+		}
+		for _, w := range r.words {
+			wordSet[c.Key.T][w] = true
+		}
+		b.Queue(upsertDoc, c.Key.T, c.Key.ID, r.doc, r.titleN, r.matchN, r.grams, r.tsv, r.facets.vendor, r.facets.cats,
+			r.priceMin, r.priceMax, r.facets.bucket, r.facets.inStock, c.Doc.CreatedAt, c.Doc.Version)
+	}
+	if len(delT) > 0 {
+		b.Queue(`DELETE FROM search_documents d USING unnest($1::uuid[], $2::uuid[]) AS k(t, id)
+WHERE d.tenant_id = k.t AND d.id = k.id`, delT, delID)
+	}
+	if len(wordSet) > 0 {
+		var wt []uuid.UUID
+		var ww []string
+		for _, t := range sortedTenants(wordSet) {
+			for _, w := range sortedWords(wordSet[t]) {
+				wt, ww = append(wt, t), append(ww, w)
+			}
+		}
+		b.Queue(`INSERT INTO search_words (tenant_id, word) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, wt, ww)
+	}
+	if len(deltas) > 0 {
+		var ft []uuid.UUID
+		var ff, fv []string
+		var fs []bool
+		var fn []int64
+		for fk, n := range deltas {
+			if n == 0 {
+				continue
+			}
+			ft, ff, fv, fs, fn = append(ft, fk.T), append(ff, fk.Facet), append(fv, fk.Value), append(fs, fk.InStock), append(fn, n)
+		}
+		if len(ft) > 0 {
+			b.Queue(`INSERT INTO search_facet_counts AS c (tenant_id, facet, value, in_stock, n)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::bigint[]) ORDER BY 1, 2, 3, 4
+ON CONFLICT (tenant_id, facet, value, in_stock) DO UPDATE SET n = c.n + EXCLUDED.n`, ft, ff, fv, fs, fn)
+		}
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("search documents: write documents: %w", err)
+	}
+	return nil
+}
+
+const upsertDoc = `
+INSERT INTO search_documents (tenant_id, id, doc, title_n, match_n, grams, tsv, vendor_id, category_ids,
+    price_min, price_max, price_bucket, in_stock, created_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7::tsvector, $8, $9, $10::numeric, $11::numeric, $12, $13, $14, $15)
+ON CONFLICT (tenant_id, id) DO UPDATE SET doc = EXCLUDED.doc, title_n = EXCLUDED.title_n, match_n = EXCLUDED.match_n,
+    grams = EXCLUDED.grams, tsv = EXCLUDED.tsv, vendor_id = EXCLUDED.vendor_id, category_ids = EXCLUDED.category_ids,
+    price_min = EXCLUDED.price_min, price_max = EXCLUDED.price_max, price_bucket = EXCLUDED.price_bucket,
+    in_stock = EXCLUDED.in_stock, created_at = EXCLUDED.created_at, version = EXCLUDED.version`
+
+// docRow is a document in the columns of search_documents.
+type docRow struct {
+	doc                []byte
+	titleN, matchN     string
+	grams              []string
+	tsv                string
+	words              []string
+	priceMin, priceMax *string
+	facets             facetContribution
+}
+
+// maxDescriptionWords bounds the description words indexed per document.
+const maxDescriptionWords = 300
+
+func rowOf(d search.Document) (docRow, error) {
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return docRow{}, fmt.Errorf("search documents: encode %s: %w", d.ID, err)
+	}
+	r := docRow{doc: raw, titleN: d.TitleText(), matchN: d.MatchText()}
+	r.grams = textnorm.DocGrams(r.matchN)
+	if r.grams == nil {
+		r.grams = []string{}
+	}
+	match := search.Words(r.matchN)
+	desc := search.Words(d.DescriptionText())
+	if len(desc) > maxDescriptionWords {
+		desc = desc[:maxDescriptionWords]
+	}
+	r.tsv = tsvectorLiteral(match, desc)
+	r.words = append(append([]string{}, match...), desc...)
+	if d.PriceMin.Currency() != "" {
+		lo, hi := d.PriceMin.Amount().String(), d.PriceMax.Amount().String()
+		r.priceMin, r.priceMax = &lo, &hi
+	}
+	r.facets = facetContribution{cats: d.CategoryIDs, bucket: search.PriceBucket(d.PriceMin.Amount()), inStock: d.InStock}
+	if r.facets.cats == nil {
+		r.facets.cats = []uuid.UUID{}
+	}
+	if d.Vendor.ID != uuid.Nil {
+		v := d.Vendor.ID
+		r.facets.vendor = &v
+	}
+	return r, nil
+}
+
+// tsvectorLiteral writes a tsvector in its input syntax: the match words
+// at weight A, the description words at weight D, with positions so the
+// weights count in ts_rank. Words come from textnorm.Tokens (letters and
+// digits), quoted anyway.
+func tsvectorLiteral(match, desc []string) string {
+	var b strings.Builder
+	pos := 0
+	seen := map[string]bool{}
+	write := func(ws []string, weight string) {
+		for _, w := range ws {
+			pos++
+			if seen[w] || pos > 16383 {
+				continue
+			}
+			seen[w] = true
+			b.WriteString("'")
+			b.WriteString(strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(w))
+			b.WriteString("':")
+			b.WriteString(strconv.Itoa(pos))
+			b.WriteString(weight)
+			b.WriteString(" ")
+		}
+	}
+	write(match, "A")
+	write(desc, "D")
+	return b.String()
+}
+
+func sortedTenants(m map[uuid.UUID]map[string]bool) []uuid.UUID {
+	out := make([]uuid.UUID, 0, len(m))
+	for t := range m {
+		out = append(out, t)
+	}
+	sortUUIDs(out)
+	return out
+}
+
+func sortedWords(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for w := range m {
+		out = append(out, w)
+	}
+	sortStrings(out)
+	return out
+}

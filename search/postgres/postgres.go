@@ -1,0 +1,542 @@
+// Package postgres is the default search backend: PostgreSQL alone, over
+// the search_documents read model. English words go through a tsvector
+// with the last word as a prefix and typo expansion from the dictionary of
+// indexed words (Meilisearch's budgets); Japanese goes through a
+// character-bigram GIN index (the pg_bigm technique) with a LIKE recheck,
+// so 1–2 character queries use the index too; when nothing matches, a
+// trigram (Latin) or bigram-overlap (Japanese) fallback answers. Facets are
+// disjunctive and come back with the hits in one statement; a browse
+// without text reads whole-catalog counts the projector keeps.
+//
+// It must not import http or projections.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/search"
+	"github.com/honten/honten/search/textnorm"
+)
+
+// Index is the PostgreSQL search backend.
+type Index struct {
+	pool *pgxpool.Pool
+}
+
+var _ search.Index = (*Index)(nil)
+
+// New returns the backend reading the search_documents views on pool.
+func New(pool *pgxpool.Pool) *Index { return &Index{pool: pool} }
+
+// ErrUnavailable means the database did not answer.
+var ErrUnavailable = errs.New(errs.KindUnavailable, "search_unavailable", "search is unavailable; retry shortly")
+
+// maxFacetValues bounds the values returned per facet (Meilisearch's default).
+const maxFacetValues = 100
+
+// Search implements search.Index. It returns ErrUnavailable when the
+// database cannot be reached or the query is cancelled by a timeout.
+func (ix *Index) Search(ctx context.Context, t tenant.ID, q search.Query) (search.Result, error) {
+	start := time.Now()
+	q = q.Normalized()
+	plan := parseText(q.Text)
+	var res search.Result
+	var err error
+	if plan.empty() {
+		res, err = ix.browse(ctx, t, q)
+	} else {
+		res, err = ix.text(ctx, t, q, plan)
+	}
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || !errors.As(err, &pgErr) {
+			return search.Result{}, fmt.Errorf("search: %w: %w", ErrUnavailable, err)
+		}
+		return search.Result{}, fmt.Errorf("search: %w", err)
+	}
+	res.TookMS = time.Since(start).Milliseconds()
+	return res, nil
+}
+
+// textPlan is a query split into words (matched in the tsvector) and
+// Japanese tokens (matched by bigrams and LIKE).
+type textPlan struct {
+	norm  string
+	latin []string
+	cjk   []string
+}
+
+func (p textPlan) empty() bool { return len(p.latin) == 0 && len(p.cjk) == 0 }
+
+func parseText(s string) textPlan {
+	p := textPlan{norm: textnorm.Normalize(s)}
+	toks := textnorm.Tokens(p.norm)
+	if len(toks) > search.MaxQueryTokens {
+		toks = toks[:search.MaxQueryTokens]
+	}
+	for _, t := range toks {
+		if textnorm.IsCJK(t) {
+			p.cjk = append(p.cjk, t)
+		} else {
+			p.latin = append(p.latin, t)
+		}
+	}
+	return p
+}
+
+// args collects positional parameters.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// filters are the SQL conditions of a query's filters, by facet.
+type filters struct {
+	cat, vendor, price, stock string // "" when the filter is not set
+}
+
+func buildFilters(q search.Query, a *args) filters {
+	var f filters
+	if len(q.Categories) > 0 {
+		f.cat = "d.category_ids && " + a.add(uuidStrings(q.Categories)) + "::uuid[]"
+	}
+	if len(q.Vendors) > 0 {
+		f.vendor = "d.vendor_id = ANY(" + a.add(uuidStrings(q.Vendors)) + "::uuid[])"
+	}
+	var p []string
+	if q.PriceMin != nil {
+		p = append(p, "d.price_min >= "+a.add(q.PriceMin.String())+"::numeric")
+	}
+	if q.PriceMax != nil {
+		p = append(p, "d.price_min <= "+a.add(q.PriceMax.String())+"::numeric")
+	}
+	f.price = strings.Join(p, " AND ")
+	if q.InStock {
+		f.stock = "d.in_stock"
+	}
+	return f
+}
+
+func and(conds ...string) string {
+	var out []string
+	for _, c := range conds {
+		if c != "" {
+			out = append(out, "("+c+")")
+		}
+	}
+	if len(out) == 0 {
+		return "true"
+	}
+	return strings.Join(out, " AND ")
+}
+
+func orderBy(s search.Sort, withScore bool) string {
+	switch s {
+	case search.SortPriceAsc:
+		return "price_min ASC NULLS LAST, id"
+	case search.SortPriceDesc:
+		return "price_max DESC NULLS LAST, id"
+	case search.SortNewest:
+		return "created_at DESC, id DESC"
+	}
+	if withScore {
+		return "score DESC, created_at DESC, id DESC"
+	}
+	return "created_at DESC, id DESC"
+}
+
+func likePattern(tok string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(tok) + "%"
+}
+
+func quoteLexeme(w string) string {
+	return "'" + strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(w) + "'"
+}
+
+// typoAlternatives returns, per Latin token, the dictionary words within
+// its typo budget.
+func (ix *Index) typoAlternatives(ctx context.Context, t tenant.ID, toks []string) (map[string][]string, error) {
+	var ask []string
+	for _, tok := range toks {
+		if typoBudget(tok) > 0 {
+			ask = append(ask, tok)
+		}
+	}
+	out := map[string][]string{}
+	if len(ask) == 0 {
+		return out, nil
+	}
+	const q = `SELECT u.tok, w.word FROM unnest($2::text[]) AS u(tok)
+CROSS JOIN LATERAL (SELECT word FROM search_words
+                    WHERE tenant_id = $1::uuid AND word % u.tok AND word <> u.tok
+                    ORDER BY similarity(word, u.tok) DESC, word LIMIT 20) w`
+	rows, err := ix.pool.Query(ctx, q, pgx.QueryExecModeExec, t.UUID, ask)
+	if err != nil {
+		return nil, err
+	}
+	var tok, word string
+	_, err = pgx.ForEachRow(rows, []any{&tok, &word}, func() error {
+		if typoCost(tok, word) <= typoBudget(tok) && len(out[tok]) < 10 {
+			out[tok] = append(out[tok], word)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// tsquery builds the word query: tokens ANDed, each ORed with its typo
+// alternatives, the last token of the query also as a prefix.
+func tsquery(p textPlan, alts map[string][]string) string {
+	parts := make([]string, 0, len(p.latin))
+	lastTok := ""
+	if toks := textnorm.Tokens(p.norm); len(toks) > 0 {
+		lastTok = toks[min(len(toks), search.MaxQueryTokens)-1]
+	}
+	for i, tok := range p.latin {
+		first := quoteLexeme(tok)
+		if i == len(p.latin)-1 && tok == lastTok {
+			first += ":*"
+		}
+		or := []string{first}
+		for _, w := range alts[tok] {
+			or = append(or, quoteLexeme(w))
+		}
+		parts = append(parts, "("+strings.Join(or, " | ")+")")
+	}
+	return strings.Join(parts, " & ")
+}
+
+func (ix *Index) text(ctx context.Context, t tenant.ID, q search.Query, p textPlan) (search.Result, error) {
+	alts, err := ix.typoAlternatives(ctx, t, p.latin)
+	if err != nil {
+		return search.Result{}, err
+	}
+	// Strict: every word (or a typo alternative) and every Japanese token.
+	var a args
+	tenantArg := a.add(t.UUID)
+	var match, score []string
+	if len(p.latin) > 0 {
+		tq := a.add(tsquery(p, alts))
+		match = append(match, "d.tsv @@ "+tq+"::tsquery")
+		score = append(score, "ts_rank(d.tsv, "+tq+"::tsquery)")
+	}
+	if len(p.cjk) > 0 {
+		var grams []string
+		for _, tok := range p.cjk {
+			grams = append(grams, textnorm.QueryGrams(tok)...)
+		}
+		match = append(match, "d.grams @> "+a.add(grams)+"::text[]")
+		for _, tok := range p.cjk {
+			pat := a.add(likePattern(tok))
+			match = append(match, "d.match_n LIKE "+pat)
+			score = append(score, "(d.title_n LIKE "+pat+")::int")
+		}
+	}
+	score = append(score, "(d.title_n = "+a.add(p.norm)+")::int * 2", "- char_length(d.title_n) / 1000.0")
+	res, err := ix.faceted(ctx, q, a, tenantArg, and(match...), strings.Join(score, " + "))
+	if err != nil || res.Total > 0 {
+		return res, err
+	}
+	// Fallback: Latin words by trigram similarity to the title, Japanese
+	// tokens by most of their bigrams.
+	a = nil
+	tenantArg = a.add(t.UUID)
+	match, score = nil, nil
+	if len(p.latin) > 0 {
+		words := a.add(strings.Join(p.latin, " "))
+		match = append(match, words+" <% d.title_n")
+		score = append(score, "word_similarity("+words+", d.title_n)")
+	}
+	for _, tok := range p.cjk {
+		grams := textnorm.QueryGrams(tok)
+		if len(grams) < 2 {
+			return res, nil // a 1–2 character token has nothing looser to match
+		}
+		g := a.add(grams)
+		need := len(grams) - 1
+		if len(grams) >= 6 {
+			need = len(grams) * 2 / 3
+		}
+		overlap := "(SELECT count(*) FROM unnest(" + g + "::text[]) AS x(g) WHERE x.g = ANY(d.grams))"
+		match = append(match, "d.grams && "+g+"::text[]", overlap+" >= "+a.add(need)+"::int")
+		score = append(score, overlap+"::float / "+a.add(len(grams))+"::int")
+	}
+	return ix.faceted(ctx, q, a, tenantArg, and(match...), strings.Join(score, " + "))
+}
+
+// faceted runs one statement: the matches (materialised once) with each
+// filter as a flag, then the page of hits, the total and every facet, each
+// facet counting under all filters but its own.
+func (ix *Index) faceted(ctx context.Context, q search.Query, a args, tenantArg, match, score string) (search.Result, error) {
+	f := buildFilters(q, &a)
+	flag := func(c string) string {
+		if c == "" {
+			return "true"
+		}
+		return "coalesce(" + c + ", false)"
+	}
+	lim, off := a.add(q.Limit), a.add(q.Offset)
+	sql := `WITH m AS MATERIALIZED (
+  SELECT d.id, d.vendor_id, d.category_ids, d.price_min, d.price_max, d.price_bucket, d.in_stock, d.created_at,
+         ` + score + ` AS score,
+         ` + flag(f.cat) + ` AS f_cat, ` + flag(f.vendor) + ` AS f_vendor,
+         ` + flag(f.price) + ` AS f_price, ` + flag(f.stock) + ` AS f_stock
+  FROM search_documents d
+  WHERE d.tenant_id = ` + tenantArg + `::uuid AND ` + match + `
+), hits AS (
+  SELECT id, row_number() OVER (ORDER BY ` + orderBy(q.Sort, true) + `) AS rn
+  FROM m WHERE f_cat AND f_vendor AND f_price AND f_stock
+  ORDER BY ` + orderBy(q.Sort, true) + ` LIMIT ` + lim + `::int OFFSET ` + off + `::int
+)
+SELECT
+  (SELECT count(*) FROM m WHERE f_cat AND f_vendor AND f_price AND f_stock),
+  (SELECT coalesce(json_agg(d.doc ORDER BY h.rn), '[]') FROM hits h
+     JOIN search_documents d ON d.tenant_id = ` + tenantArg + `::uuid AND d.id = h.id),
+  (SELECT coalesce(json_agg(json_build_array(c.id, c.n, coalesce(sc.name, ''))), '[]') FROM (
+     SELECT unnest(category_ids) AS id, count(*) AS n FROM m WHERE f_vendor AND f_price AND f_stock
+     GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ` + strconv.Itoa(maxFacetValues) + `) c
+     LEFT JOIN search_categories sc ON sc.tenant_id = ` + tenantArg + `::uuid AND sc.id = c.id),
+  (SELECT coalesce(json_agg(json_build_array(v.id, v.n, coalesce(sv.name, ''))), '[]') FROM (
+     SELECT vendor_id AS id, count(*) AS n FROM m WHERE f_cat AND f_price AND f_stock AND vendor_id IS NOT NULL
+     GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ` + strconv.Itoa(maxFacetValues) + `) v
+     LEFT JOIN search_vendors sv ON sv.tenant_id = ` + tenantArg + `::uuid AND sv.id = v.id),
+  (SELECT coalesce(json_agg(json_build_array(b, n)), '[]') FROM (
+     SELECT price_bucket AS b, count(*) AS n FROM m WHERE f_cat AND f_vendor AND f_stock GROUP BY 1) x),
+  (SELECT json_build_array(min(price_min), max(price_min)) FROM m WHERE f_cat AND f_vendor AND f_stock),
+  (SELECT coalesce(json_agg(json_build_array(s, n)), '[]') FROM (
+     SELECT in_stock AS s, count(*) AS n FROM m WHERE f_cat AND f_vendor AND f_price GROUP BY 1) x)`
+	row := ix.pool.QueryRow(ctx, sql, append([]any{pgx.QueryExecModeExec}, a...)...)
+	var total int
+	var hits, cats, vendors, prices, stats, stock []byte
+	if err := row.Scan(&total, &hits, &cats, &vendors, &prices, &stats, &stock); err != nil {
+		return search.Result{}, err
+	}
+	return decodeResult(total, hits, cats, vendors, prices, stats, stock)
+}
+
+func decodeResult(total int, hits, cats, vendors, prices, stats, stock []byte) (search.Result, error) {
+	res := search.Result{Total: total, Hits: []search.Hit{}, Facets: search.NewFacets()}
+	var docs []search.Document
+	if err := json.Unmarshal(hits, &docs); err != nil {
+		return res, fmt.Errorf("decode hits: %w", err)
+	}
+	for _, d := range docs {
+		res.Hits = append(res.Hits, d.Hit())
+	}
+	for _, part := range []struct {
+		raw []byte
+		dst map[string]search.FacetValue
+	}{{cats, res.Facets.Category}, {vendors, res.Facets.Vendor}} {
+		var rows [][3]any
+		if err := json.Unmarshal(part.raw, &rows); err != nil {
+			return res, fmt.Errorf("decode facets: %w", err)
+		}
+		for _, r := range rows {
+			id, _ := r[0].(string)
+			n, _ := r[1].(float64)
+			label, _ := r[2].(string)
+			part.dst[id] = search.FacetValue{Label: label, Count: int(n)}
+		}
+	}
+	var buckets [][2]any
+	if err := json.Unmarshal(prices, &buckets); err != nil {
+		return res, fmt.Errorf("decode price facet: %w", err)
+	}
+	for _, b := range buckets {
+		k, _ := b[0].(string)
+		n, _ := b[1].(float64)
+		res.Facets.AddPriceCount(k, int(n))
+	}
+	if len(stats) > 0 {
+		var mm [2]*decimal.Decimal
+		if err := json.Unmarshal(stats, &mm); err != nil {
+			return res, fmt.Errorf("decode price stats: %w", err)
+		}
+		res.Facets.Price.Min, res.Facets.Price.Max = mm[0], mm[1]
+	}
+	var st [][2]any
+	if err := json.Unmarshal(stock, &st); err != nil {
+		return res, fmt.Errorf("decode stock facet: %w", err)
+	}
+	for _, s := range st {
+		b, _ := s[0].(bool)
+		n, _ := s[1].(float64)
+		res.Facets.InStock[strconv.FormatBool(b)] += int(n)
+	}
+	return res, nil
+}
+
+// browse answers a query without text: the page straight from an index in
+// the requested order, and each facet from the projector's whole-catalog
+// counts when no other filter than in-stock narrows it, else counted live
+// over the filtered documents (a category or vendor narrows them a lot).
+// Everything goes in one batch (one round trip).
+func (ix *Index) browse(ctx context.Context, t tenant.ID, q search.Query) (search.Result, error) {
+	b := &pgx.Batch{}
+	// Each statement numbers its own parameters: tenant first, then the filters it uses.
+	queue := func(build func(a *args, f filters, base string) string) {
+		var a args
+		base := "d.tenant_id = " + a.add(t.UUID) + "::uuid"
+		f := buildFilters(q, &a)
+		sql := build(&a, f, base)
+		b.Queue(sql, a...)
+	}
+	// queueCounts queues a statement over the precomputed counts: only the tenant is a parameter.
+	queueCounts := func(sql string) { b.Queue(sql, t.UUID) }
+	queue(func(a *args, f filters, base string) string {
+		lim, off := a.add(q.Limit), a.add(q.Offset)
+		return `SELECT coalesce(json_agg(doc), '[]') FROM (SELECT d.doc FROM search_documents d WHERE ` +
+			and(base, f.cat, f.vendor, f.price, f.stock) + `
+ORDER BY ` + qualified(orderBy(q.Sort, false)) + ` LIMIT ` + lim + `::int OFFSET ` + off + `::int) p`
+	})
+	stockCond := ""
+	if q.InStock {
+		stockCond = " AND c.in_stock"
+	}
+	precomputed := func(facet string) string {
+		{
+			join, label := "", "''"
+			switch facet {
+			case "category":
+				join = " LEFT JOIN search_categories l ON l.tenant_id = c.tenant_id AND l.id::text = c.value"
+				label = "coalesce(max(l.name), '')"
+			case "vendor":
+				join = " LEFT JOIN search_vendors l ON l.tenant_id = c.tenant_id AND l.id::text = c.value"
+				label = "coalesce(max(l.name), '')"
+			}
+			return `SELECT coalesce(json_agg(json_build_array(value, n, label)), '[]') FROM (
+  SELECT c.value, sum(c.n)::bigint AS n, ` + label + ` AS label FROM search_facet_counts c` + join + `
+  WHERE c.tenant_id = $1::uuid AND c.facet = '` + facet + `'` + stockCond + `
+  GROUP BY c.value HAVING sum(c.n) > 0 ORDER BY 2 DESC, 1 LIMIT ` + strconv.Itoa(maxFacetValues) + `) x`
+		}
+	}
+	live := func(group, labels string, cond func(f filters, base string) string) func(a *args, f filters, base string) string {
+		return func(a *args, f filters, base string) string {
+			join, lab := "", "''"
+			if labels != "" {
+				join = " LEFT JOIN " + labels + " l ON l.tenant_id = $1::uuid AND l.id = x.value"
+				lab = "coalesce(l.name, '')"
+			}
+			return `SELECT coalesce(json_agg(json_build_array(x.value, x.n, ` + lab + `)), '[]') FROM (
+  SELECT ` + group + ` AS value, count(*) AS n FROM search_documents d WHERE ` + cond(f, base) + `
+  GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ` + strconv.Itoa(maxFacetValues) + `) x` + join
+		}
+	}
+	var f0 filters
+	{
+		var a args
+		a.add(t.UUID)
+		f0 = buildFilters(q, &a)
+	}
+	// total
+	if f0.cat == "" && f0.vendor == "" && f0.price == "" {
+		queueCounts(`SELECT coalesce(sum(c.n), 0)::bigint FROM search_facet_counts c WHERE c.tenant_id = $1::uuid AND c.facet = 'total'` + stockCond)
+	} else {
+		queue(func(a *args, f filters, base string) string {
+			return `SELECT count(*) FROM search_documents d WHERE ` + and(base, f.cat, f.vendor, f.price, f.stock)
+		})
+	}
+	if f0.vendor == "" && f0.price == "" {
+		queueCounts(precomputed("category"))
+	} else {
+		queue(live("unnest(d.category_ids)", "search_categories", func(f filters, base string) string {
+			return and(base, f.vendor, f.price, f.stock, used2(f.cat))
+		}))
+	}
+	if f0.cat == "" && f0.price == "" {
+		queueCounts(precomputed("vendor"))
+	} else {
+		queue(live("d.vendor_id", "search_vendors", func(f filters, base string) string {
+			return and(base, f.cat, f.price, f.stock, "d.vendor_id IS NOT NULL", used2(f.vendor))
+		}))
+	}
+	if f0.cat == "" && f0.vendor == "" {
+		queueCounts(precomputed("price"))
+	} else {
+		queue(live("d.price_bucket", "", func(f filters, base string) string {
+			return and(base, f.cat, f.vendor, f.stock, used2(f.price))
+		}))
+	}
+	queue(func(a *args, f filters, base string) string {
+		return `SELECT json_build_array(min(d.price_min), max(d.price_min)) FROM search_documents d WHERE ` +
+			and(base, f.cat, f.vendor, f.stock, used2(f.price))
+	})
+	if f0.cat == "" && f0.vendor == "" && f0.price == "" {
+		queueCounts(`SELECT coalesce(json_agg(json_build_array(in_stock, n)), '[]') FROM (
+  SELECT c.in_stock, sum(c.n)::bigint AS n FROM search_facet_counts c WHERE c.tenant_id = $1::uuid AND c.facet = 'total'
+  GROUP BY 1 HAVING sum(c.n) > 0) x`)
+	} else {
+		queue(func(a *args, f filters, base string) string {
+			return `SELECT coalesce(json_agg(json_build_array(s, n)), '[]') FROM (
+  SELECT d.in_stock AS s, count(*) AS n FROM search_documents d WHERE ` + and(base, f.cat, f.vendor, f.price, used2(f.stock)) + ` GROUP BY 1) x`
+		})
+	}
+	br := ix.pool.SendBatch(ctx, b)
+	defer br.Close()
+	var hits, cats, vendors, prices, stats, stock []byte
+	var total int
+	for _, dst := range []any{&hits, &total, &cats, &vendors, &prices, &stats, &stock} {
+		if err := br.QueryRow().Scan(dst); err != nil {
+			return search.Result{}, err
+		}
+	}
+	if err := br.Close(); err != nil {
+		return search.Result{}, err
+	}
+	// The price facet's rows are [bucket, n, label]: drop the label.
+	var pr [][3]any
+	if err := json.Unmarshal(prices, &pr); err != nil {
+		return search.Result{}, err
+	}
+	two := make([][2]any, len(pr))
+	for i, r := range pr {
+		two[i] = [2]any{r[0], r[1]}
+	}
+	prices, _ = json.Marshal(two)
+	return decodeResult(total, hits, cats, vendors, prices, stats, stock)
+}
+
+// used2 turns a filter condition into one that references its parameters
+// but is always true.
+func used2(cond string) string {
+	if cond == "" {
+		return ""
+	}
+	return "(" + cond + ") IS NOT NULL OR true"
+}
+
+// qualified prefixes the sort columns with the table alias.
+func qualified(order string) string {
+	parts := strings.Split(order, ", ")
+	for i, p := range parts {
+		parts[i] = "d." + p
+	}
+	return strings.Join(parts, ", ")
+}
+
+// uuidStrings spells ids as text: queries run in the exec mode (custom
+// plans for every LIKE pattern), which sends parameters as text.
+func uuidStrings(ids []uuid.UUID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out
+}

@@ -1,0 +1,5 @@
+package textnorm
+
+import "sort"
+
+func sortStrings(s []string) { sort.Strings(s) }
