@@ -74,11 +74,12 @@ BEGIN
             version      bigint      NOT NULL,
             PRIMARY KEY (tenant_id, id)
         );
-        -- The vocabulary for typo correction (never shrinks; a stale word
-        -- only widens a query by a term that matches nothing).
+        -- The vocabulary for typo correction: every word of the documents,
+        -- with the number of documents holding it.
         CREATE TABLE %1$I.search_words (
-            tenant_id uuid NOT NULL,
-            word      text NOT NULL,
+            tenant_id uuid   NOT NULL,
+            word      text   NOT NULL,
+            ndoc      bigint NOT NULL,
             PRIMARY KEY (tenant_id, word)
         );
         -- Whole-catalog facet counts, kept by the projector so that a browse

@@ -84,28 +84,41 @@ func (rowWriter) write(ctx context.Context, tx pgx.Tx, changes []change) error {
 		keys[i] = c.Key
 	}
 	ts, ids := splitKeys(keys)
-	rows, err := tx.Query(ctx, `SELECT d.tenant_id, d.id, d.vendor_id, d.category_ids, d.price_bucket, d.in_stock FROM search_documents d
+	rows, err := tx.Query(ctx, `SELECT d.tenant_id, d.id, d.vendor_id, d.category_ids, d.price_bucket, d.in_stock, tsvector_to_array(d.tsv)
+FROM search_documents d
 JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON d.tenant_id = k.t AND d.id = k.id`, ts, ids)
 	if err != nil {
 		return fmt.Errorf("search documents: load old documents: %w", err)
 	}
 	old := map[key]facetContribution{}
+	oldWords := map[key][]string{}
 	var k key
 	var f facetContribution
-	if _, err := pgx.ForEachRow(rows, []any{&k.T, &k.ID, &f.vendor, &f.cats, &f.bucket, &f.inStock}, func() error {
+	var ws []string
+	if _, err := pgx.ForEachRow(rows, []any{&k.T, &k.ID, &f.vendor, &f.cats, &f.bucket, &f.inStock, &ws}, func() error {
 		old[k] = facetContribution{vendor: f.vendor, cats: f.cats, bucket: f.bucket, inStock: f.inStock}
+		oldWords[k] = ws
 		return nil
 	}); err != nil {
 		return fmt.Errorf("search documents: load old documents: %w", err)
 	}
 
 	deltas := map[facetKey]int64{}
-	wordSet := map[uuid.UUID]map[string]bool{}
+	wordDelta := map[uuid.UUID]map[string]int64{}
+	moveWords := func(t uuid.UUID, words []string, sign int64) {
+		if wordDelta[t] == nil {
+			wordDelta[t] = map[string]int64{}
+		}
+		for _, w := range words {
+			wordDelta[t][w] += sign
+		}
+	}
 	b := &pgx.Batch{}
 	var delT, delID []uuid.UUID
 	for _, c := range changes {
 		if o, ok := old[c.Key]; ok {
 			o.add(c.Key.T, deltas, -1)
+			moveWords(c.Key.T, oldWords[c.Key], -1)
 		}
 		if !c.Active {
 			delT, delID = append(delT, c.Key.T), append(delID, c.Key.ID)
@@ -116,12 +129,7 @@ JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON d.tenant_id = k.t AND d.id = 
 			return err
 		}
 		r.facets.add(c.Key.T, deltas, +1)
-		if wordSet[c.Key.T] == nil {
-			wordSet[c.Key.T] = map[string]bool{}
-		}
-		for _, w := range r.words {
-			wordSet[c.Key.T][w] = true
-		}
+		moveWords(c.Key.T, r.words, +1)
 		b.Queue(upsertDoc, c.Key.T, c.Key.ID, r.doc, r.titleN, r.matchN, r.grams, r.tsv, r.facets.vendor, r.facets.cats,
 			r.priceMin, r.priceMax, r.facets.bucket, r.facets.inStock, c.Doc.CreatedAt, c.Doc.Version)
 	}
@@ -129,15 +137,24 @@ JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON d.tenant_id = k.t AND d.id = 
 		b.Queue(`DELETE FROM search_documents d USING unnest($1::uuid[], $2::uuid[]) AS k(t, id)
 WHERE d.tenant_id = k.t AND d.id = k.id`, delT, delID)
 	}
-	if len(wordSet) > 0 {
-		var wt []uuid.UUID
-		var ww []string
-		for _, t := range sortedTenants(wordSet) {
-			for _, w := range sortedWords(wordSet[t]) {
-				wt, ww = append(wt, t), append(ww, w)
+	// Counts go up and down with the documents and rows at zero are
+	// removed, so the tables are a function of the documents alone (the
+	// same after a replay in batches of any size).
+	var wt []uuid.UUID
+	var ww []string
+	var wn []int64
+	for _, t := range sortedTenants(wordDelta) {
+		for _, w := range sortedWords(wordDelta[t]) {
+			if n := wordDelta[t][w]; n != 0 {
+				wt, ww, wn = append(wt, t), append(ww, w), append(wn, n)
 			}
 		}
-		b.Queue(`INSERT INTO search_words (tenant_id, word) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, wt, ww)
+	}
+	if len(wt) > 0 {
+		b.Queue(`INSERT INTO search_words AS w (tenant_id, word, ndoc) SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[])
+ON CONFLICT (tenant_id, word) DO UPDATE SET ndoc = w.ndoc + EXCLUDED.ndoc`, wt, ww, wn)
+		b.Queue(`DELETE FROM search_words w USING unnest($1::uuid[], $2::text[]) AS k(t, word)
+WHERE w.tenant_id = k.t AND w.word = k.word AND w.ndoc <= 0`, wt, ww)
 	}
 	if len(deltas) > 0 {
 		var ft []uuid.UUID
@@ -154,6 +171,8 @@ WHERE d.tenant_id = k.t AND d.id = k.id`, delT, delID)
 			b.Queue(`INSERT INTO search_facet_counts AS c (tenant_id, facet, value, in_stock, n)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::bigint[]) ORDER BY 1, 2, 3, 4
 ON CONFLICT (tenant_id, facet, value, in_stock) DO UPDATE SET n = c.n + EXCLUDED.n`, ft, ff, fv, fs, fn)
+			b.Queue(`DELETE FROM search_facet_counts c USING unnest($1::uuid[], $2::text[], $3::text[], $4::bool[]) AS k(t, f, v, s)
+WHERE c.tenant_id = k.t AND c.facet = k.f AND c.value = k.v AND c.in_stock = k.s AND c.n = 0`, ft, ff, fv, fs)
 		}
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -201,7 +220,7 @@ func rowOf(d search.Document) (docRow, error) {
 		desc = desc[:maxDescriptionWords]
 	}
 	r.tsv = tsvectorLiteral(match, desc)
-	r.words = append(append([]string{}, match...), desc...)
+	r.words = distinct(append(append([]string{}, match...), desc...))
 	if d.PriceMin.Currency() != "" {
 		lo, hi := d.PriceMin.Amount().String(), d.PriceMax.Amount().String()
 		r.priceMin, r.priceMax = &lo, &hi
@@ -245,7 +264,7 @@ func tsvectorLiteral(match, desc []string) string {
 	return b.String()
 }
 
-func sortedTenants(m map[uuid.UUID]map[string]bool) []uuid.UUID {
+func sortedTenants(m map[uuid.UUID]map[string]int64) []uuid.UUID {
 	out := make([]uuid.UUID, 0, len(m))
 	for t := range m {
 		out = append(out, t)
@@ -254,11 +273,23 @@ func sortedTenants(m map[uuid.UUID]map[string]bool) []uuid.UUID {
 	return out
 }
 
-func sortedWords(m map[string]bool) []string {
+func sortedWords(m map[string]int64) []string {
 	out := make([]string, 0, len(m))
 	for w := range m {
 		out = append(out, w)
 	}
 	sortStrings(out)
+	return out
+}
+
+func distinct(ws []string) []string {
+	seen := map[string]bool{}
+	out := ws[:0]
+	for _, w := range ws {
+		if !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
 	return out
 }
