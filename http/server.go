@@ -12,6 +12,7 @@ import (
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/projections"
+	"github.com/honten/honten/search"
 )
 
 // Config tunes the HTTP layer. The zero value gives the defaults.
@@ -50,6 +51,8 @@ type Deps struct {
 	Projections *projections.Runner
 	// ProjectionsLocal reports that Projections runs in this process.
 	ProjectionsLocal bool
+	// Search answers storefront searches (GET /store/search); nil turns them into 503s.
+	Search search.Index
 	Logger           *slog.Logger
 	Now              func() time.Time
 	Config           Config
@@ -145,7 +148,9 @@ func (s *Server) adminRoutes() []adminRoute {
 // storefrontRoutes lists every storefront route.
 func (s *Server) storefrontRoutes() []storeRoute {
 	var out []storeRoute
-	for _, area := range [][]storeRoute{} {
+	for _, area := range [][]storeRoute{
+		s.searchRoutes(),
+	} {
 		out = append(out, area...)
 	}
 	return out

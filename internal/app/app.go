@@ -18,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/staff"
 	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
@@ -30,7 +32,9 @@ import (
 	"github.com/honten/honten/migrations"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/auditlog"
+	"github.com/honten/honten/projections/searchdocs"
 	"github.com/honten/honten/projections/tenancy"
+	"github.com/honten/honten/search"
 )
 
 // Main is one Honten process.
@@ -46,6 +50,8 @@ type Main struct {
 	Runner   *projections.Runner
 	Worker   *bus.Worker
 	Server   *honthttp.Server
+	// Search is the storefront search backend (SEARCH_BACKEND).
+	Search search.Index
 
 	httpServer *http.Server
 	listener   net.Listener
@@ -59,7 +65,7 @@ func New(cfg Config) *Main {
 // Registry returns the registry of every event type Honten stores.
 func Registry() *eventstore.Registry {
 	reg := eventstore.NewRegistry()
-	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events} {
+	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events} {
 		reg.Register(evs...)
 	}
 	return reg
@@ -70,6 +76,7 @@ func Projectors(reg *eventstore.Registry) []projections.Projector {
 	return []projections.Projector{
 		auditlog.Projector{},
 		tenancy.Projector{Registry: reg},
+		searchdocs.Projector{Registry: reg},
 	}
 }
 
@@ -101,7 +108,13 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Registry = Registry()
 	m.Store = eventstore.New(pool, m.Registry)
 	m.Commands = commands.New(m.Store, m.Now)
-	m.Runner, err = projections.NewRunner(pool, Projectors(m.Registry), projections.Options{Logger: m.Log})
+	projectors := Projectors(m.Registry)
+	var extra []projections.Projector
+	m.Search, extra, err = m.searchBackend(ctx)
+	if err != nil {
+		return err
+	}
+	m.Runner, err = projections.NewRunner(pool, append(projectors, extra...), projections.Options{Logger: m.Log})
 	if err != nil {
 		return err
 	}
@@ -114,6 +127,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log})
 	m.Server = honthttp.NewServer(honthttp.Deps{
 		Pool: pool, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
+		Search: m.Search,
 		Logger: m.Log, Now: m.Now,
 		Config: honthttp.Config{ConsistencyWait: m.Config.ConsistencyWait},
 	})

@@ -29,6 +29,14 @@ type Config struct {
 	ConsistencyWait time.Duration
 	// Migrate runs migrations at start-up (MIGRATE, default true).
 	Migrate bool
+	// SearchBackend is SEARCH_BACKEND: "postgres" (default) or "meilisearch".
+	SearchBackend string
+	// MeiliURL is MEILI_URL, the Meilisearch server (needed for "meilisearch").
+	MeiliURL string
+	// MeiliAPIKey is MEILI_API_KEY.
+	MeiliAPIKey string
+	// MeiliIndex is MEILI_INDEX, the prefix of the index names (default "honten_products").
+	MeiliIndex string
 }
 
 // Roles selects what a process runs.
@@ -103,6 +111,18 @@ func ConfigFromEnv() (Config, error) {
 			}
 			*dst = d
 		}
+	}
+	c.SearchBackend = envOr("SEARCH_BACKEND", "postgres")
+	c.MeiliURL, c.MeiliAPIKey = os.Getenv("MEILI_URL"), os.Getenv("MEILI_API_KEY")
+	c.MeiliIndex = envOr("MEILI_INDEX", "honten_products")
+	switch c.SearchBackend {
+	case "postgres":
+	case "meilisearch":
+		if c.MeiliURL == "" {
+			return c, fmt.Errorf("SEARCH_BACKEND=meilisearch needs MEILI_URL")
+		}
+	default:
+		return c, fmt.Errorf("SEARCH_BACKEND: want postgres or meilisearch, got %q", c.SearchBackend)
 	}
 	if v := os.Getenv("MIGRATE"); v != "" {
 		b, err := strconv.ParseBool(v)
