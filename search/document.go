@@ -23,9 +23,9 @@ type Document struct {
 	Vendor      Ref       `json:"vendor"`
 	// Categories are the product's own categories, for display.
 	Categories []Ref `json:"categories"`
-	// CategoryIDs are the product's categories and all their ancestors, for
-	// filtering and facets: a product under 腕時計 is found under 時計 too.
-	CategoryIDs []uuid.UUID `json:"category_ids"`
+	// AllCategories are the product's categories and all their ancestors,
+	// for filtering and facets: a product under 腕時計 is found under 時計 too.
+	AllCategories []Ref `json:"all_categories"`
 	SKUs        []string    `json:"skus"`
 	// Variants holds variant titles and option values ("M", "ブラック").
 	Variants  []string    `json:"variants"`
@@ -54,6 +54,15 @@ func (d Document) Hit() Hit {
 
 // TitleText is the normalised title.
 func (d Document) TitleText() string { return textnorm.Normalize(d.Title) }
+
+// CategoryIDs returns the ids of AllCategories.
+func (d Document) CategoryIDs() []uuid.UUID {
+	out := make([]uuid.UUID, len(d.AllCategories))
+	for i, c := range d.AllCategories {
+		out[i] = c.ID
+	}
+	return out
+}
 
 // MatchText is the normalised text that queries match, field by field
 // (title, vendor, category names, variant titles and options, SKUs),

@@ -25,15 +25,15 @@ func buildDocument(t tenant.ID, p *product, stock func(uuid.UUID) int64, cats ma
 		return search.Document{}, false
 	}
 	d := search.Document{Tenant: t, ID: p.ID, Handle: p.Handle, Title: p.Title, Description: p.Description,
-		Vendor: search.Ref{ID: p.Vendor, Name: vendorName}, Categories: []search.Ref{}, CategoryIDs: []uuid.UUID{},
+		Vendor: search.Ref{ID: p.Vendor, Name: vendorName}, Categories: []search.Ref{}, AllCategories: []search.Ref{},
 		SKUs: []string{}, Variants: []string{}, CreatedAt: p.CreatedAt, Version: p.Version}
 	for _, c := range p.Categories {
 		d.Categories = append(d.Categories, search.Ref{ID: c, Name: cats[c].Name})
 		// The category and its ancestors (bounded: the tree is shallow, and a
 		// cycle in bad data must not loop).
 		for id, depth := c, 0; id != uuid.Nil && depth < 8; id, depth = cats[id].Parent, depth+1 {
-			if !slices.Contains(d.CategoryIDs, id) {
-				d.CategoryIDs = append(d.CategoryIDs, id)
+			if !slices.ContainsFunc(d.AllCategories, func(r search.Ref) bool { return r.ID == id }) {
+				d.AllCategories = append(d.AllCategories, search.Ref{ID: id, Name: cats[id].Name})
 			}
 		}
 	}

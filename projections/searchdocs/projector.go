@@ -225,7 +225,7 @@ func rowOf(d search.Document) (docRow, error) {
 		lo, hi := d.PriceMin.Amount().String(), d.PriceMax.Amount().String()
 		r.priceMin, r.priceMax = &lo, &hi
 	}
-	r.facets = facetContribution{cats: d.CategoryIDs, bucket: search.PriceBucket(d.PriceMin.Amount()), inStock: d.InStock}
+	r.facets = facetContribution{cats: d.CategoryIDs(), bucket: search.PriceBucket(d.PriceMin.Amount()), inStock: d.InStock}
 	if r.facets.cats == nil {
 		r.facets.cats = []uuid.UUID{}
 	}
