@@ -53,9 +53,9 @@ type Deps struct {
 	ProjectionsLocal bool
 	// Search answers storefront searches (GET /store/search); nil turns them into 503s.
 	Search search.Index
-	Logger           *slog.Logger
-	Now              func() time.Time
-	Config           Config
+	Logger *slog.Logger
+	Now    func() time.Time
+	Config Config
 }
 
 // Server is Honten's HTTP handler.

@@ -25,8 +25,8 @@ type Document struct {
 	Categories []Ref `json:"categories"`
 	// AllCategories are the product's categories and all their ancestors,
 	// for filtering and facets: a product under 腕時計 is found under 時計 too.
-	AllCategories []Ref `json:"all_categories"`
-	SKUs        []string    `json:"skus"`
+	AllCategories []Ref    `json:"all_categories"`
+	SKUs          []string `json:"skus"`
 	// Variants holds variant titles and option values ("M", "ブラック").
 	Variants  []string    `json:"variants"`
 	PriceMin  money.Money `json:"price_min"`
