@@ -51,11 +51,12 @@ type Deps struct {
 	Projections *projections.Runner
 	// ProjectionsLocal reports that Projections runs in this process.
 	ProjectionsLocal bool
+	Logger           *slog.Logger
+	Now              func() time.Time
+	Config           Config
+
 	// Search answers storefront searches (GET /store/search); nil turns them into 503s.
 	Search search.Index
-	Logger *slog.Logger
-	Now    func() time.Time
-	Config Config
 }
 
 // Server is Honten's HTTP handler.
