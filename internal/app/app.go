@@ -18,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/staff"
 	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
@@ -59,7 +61,7 @@ func New(cfg Config) *Main {
 // Registry returns the registry of every event type Honten stores.
 func Registry() *eventstore.Registry {
 	reg := eventstore.NewRegistry()
-	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events} {
+	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events} {
 		reg.Register(evs...)
 	}
 	return reg
