@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -134,6 +135,7 @@ func (s *Server) adminRoutes() []adminRoute {
 	var out []adminRoute
 	for _, area := range [][]adminRoute{
 		s.tenancyRoutes(),
+		s.catalogRoutes(),
 		s.auditRoutes(),
 		s.projectionRoutes(),
 	} {
@@ -145,10 +147,14 @@ func (s *Server) adminRoutes() []adminRoute {
 // storefrontRoutes lists every storefront route.
 func (s *Server) storefrontRoutes() []storeRoute {
 	var out []storeRoute
-	for _, area := range [][]storeRoute{} {
+	for _, area := range [][]storeRoute{
+		s.storefrontCatalogRoutes(),
+	} {
 		out = append(out, area...)
 	}
 	return out
 }
 
 func chiParam(r *http.Request, name string) string { return chi.URLParam(r, name) }
+
+func itoa(i int) string { return strconv.Itoa(i) }
