@@ -498,7 +498,35 @@ func (s *Server) storeListProducts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=5")
-	writeJSON(w, http.StatusOK, l)
+	writeRawList(w, l.Items, l.NextCursor)
+}
+
+// writeRawList writes {"items": [...], "next_cursor": ...} from documents
+// that are already JSON, without re-encoding them.
+func writeRawList(w http.ResponseWriter, items []json.RawMessage, next *string) {
+	n := 64
+	for _, it := range items {
+		n += len(it) + 1
+	}
+	buf := make([]byte, 0, n)
+	buf = append(buf, `{"items":[`...)
+	for i, it := range items {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, it...)
+	}
+	buf = append(buf, `],"next_cursor":`...)
+	if next == nil {
+		buf = append(buf, "null"...)
+	} else {
+		c, _ := json.Marshal(*next)
+		buf = append(buf, c...)
+	}
+	buf = append(buf, "}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf)
 }
 
 func (s *Server) storeGetProduct(w http.ResponseWriter, r *http.Request) {
@@ -513,7 +541,9 @@ func (s *Server) storeGetProduct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=5")
-	writeJSON(w, http.StatusOK, p.Doc)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(p.Doc, '\n'))
 }
 
 func (s *Server) storeCategories(w http.ResponseWriter, r *http.Request) {

@@ -25,6 +25,9 @@ type Config struct {
 	ConsistencyWait time.Duration
 	// ReadyMaxLag is the projection lag above which /readyz fails; 0 means 5 minutes.
 	ReadyMaxLag time.Duration
+	// StorefrontCacheTTL keeps storefront catalog GET responses this long
+	// (X-Min-Position bypasses it); 0 means 1s, negative disables it.
+	StorefrontCacheTTL time.Duration
 }
 
 func (c *Config) defaults() {
@@ -39,6 +42,9 @@ func (c *Config) defaults() {
 	}
 	if c.ReadyMaxLag <= 0 {
 		c.ReadyMaxLag = 5 * time.Minute
+	}
+	if c.StorefrontCacheTTL == 0 {
+		c.StorefrontCacheTTL = time.Second
 	}
 }
 
@@ -97,7 +103,7 @@ func NewServer(d Deps) *Server {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(withBodyLimit(d.Config.MaxBodyBytes), s.withConsistency)
 		r.Route("/store", func(r chi.Router) {
-			r.Use(s.withShop, s.withIdempotency)
+			r.Use(s.withShop, s.withIdempotency, newMicroCache(d.Config.StorefrontCacheTTL, 64<<20).middleware)
 			for _, rt := range s.storefrontRoutes() {
 				r.Method(rt.method, rt.pattern, rt.handler)
 			}
