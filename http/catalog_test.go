@@ -59,7 +59,7 @@ func TestCatalogAdminAndStorefront(t *testing.T) {
 	}
 	wg.Wait()
 	require.ElementsMatch(t, []int{http.StatusOK, http.StatusPreconditionFailed}, statuses)
-	resp = env.Do(t, req{Method: "PATCH", Path: "/api/v1/admin/products/" + pid, Token: tok, Body: map[string]any{"status": "active"}})
+	resp = env.Do(t, req{Method: "PATCH", Path: "/api/v1/admin/products/" + pid, Token: tok, Body: map[string]any{"status": "active", "description": "一番茶を石臼で挽きました。"}})
 	require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))
 	pos := resp.Header.Get("X-Event-Position")
 	require.NotEmpty(t, pos)
