@@ -264,11 +264,17 @@ func (ix *Index) text(ctx context.Context, t tenant.ID, q search.Query, p textPl
 		match = append(match, words+" <% d.title_n")
 		score = append(score, "word_similarity("+words+", d.title_n)")
 	}
+	loosened := len(p.latin) > 0
 	for _, tok := range p.cjk {
 		grams := textnorm.QueryGrams(tok)
 		if len(grams) < 2 {
-			return res, nil // a 1–2 character token has nothing looser to match
+			// A 1–2 character token has nothing looser to match: it stays strict.
+			pat := a.add(likePattern(tok))
+			match = append(match, "d.grams @> "+a.add(grams)+"::text[]", "d.match_n LIKE "+pat)
+			score = append(score, "(d.title_n LIKE "+pat+")::int")
+			continue
 		}
+		loosened = true
 		g := a.add(grams)
 		need := len(grams) - 1
 		if len(grams) >= 6 {
@@ -277,6 +283,9 @@ func (ix *Index) text(ctx context.Context, t tenant.ID, q search.Query, p textPl
 		overlap := "(SELECT count(*) FROM unnest(" + g + "::text[]) AS x(g) WHERE x.g = ANY(d.grams))"
 		match = append(match, "d.grams && "+g+"::text[]", overlap+" >= "+a.add(need)+"::int")
 		score = append(score, overlap+"::float / "+a.add(len(grams))+"::int")
+	}
+	if !loosened {
+		return res, nil
 	}
 	return ix.faceted(ctx, q, a, tenantArg, and(match...), strings.Join(score, " + "))
 }
