@@ -14,7 +14,7 @@ import (
 
 func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: honten bench <eventstore|catalog> [flags]")
+		return errors.New("usage: honten bench <eventstore|catalog|search> [flags]")
 	}
 	name, args := args[0], args[1:]
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
@@ -22,6 +22,7 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	writers := fs.Int("writers", 16, "concurrent writers")
 	rate := fs.Int("live-rate", 2000, "events/s during the live-lag phase")
 	concurrency := fs.Int("concurrency", 32, "concurrent clients (catalog)")
+	products := fs.Int("products", 100_000, "generated products (search)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,6 +53,13 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 			return err
 		}
 		bench.Print(os.Stdout, fmt.Sprintf("honten bench catalog (%s per phase, concurrency %d)", *duration, *concurrency), rows)
+		return nil
+	case "search":
+		rep, err := bench.Search(ctx, env, bench.SearchOptions{Products: *products, Duration: *duration})
+		if err != nil {
+			return err
+		}
+		bench.PrintSearch(os.Stdout, rep)
 		return nil
 	}
 	return fmt.Errorf("unknown benchmark %q", name)

@@ -187,7 +187,7 @@ func (ix *Index) typoAlternatives(ctx context.Context, t tenant.ID, toks []strin
 CROSS JOIN LATERAL (SELECT word FROM search_words
                     WHERE tenant_id = $1::uuid AND word % u.tok AND word <> u.tok
                     ORDER BY similarity(word, u.tok) DESC, word LIMIT 20) w`
-	rows, err := ix.pool.Query(ctx, q, pgx.QueryExecModeExec, t.UUID, ask)
+	rows, err := ix.pool.Query(ctx, q, t.UUID, ask)
 	if err != nil {
 		return nil, err
 	}
@@ -224,11 +224,28 @@ func tsquery(p textPlan, alts map[string][]string) string {
 }
 
 func (ix *Index) text(ctx context.Context, t tenant.ID, q search.Query, p textPlan) (search.Result, error) {
-	alts, err := ix.typoAlternatives(ctx, t, p.latin)
+	sql, a, err := ix.strictSQL(ctx, t, q, p)
 	if err != nil {
 		return search.Result{}, err
 	}
-	// Strict: every word (or a typo alternative) and every Japanese token.
+	res, err := ix.run(ctx, sql, a)
+	if err != nil || res.Total > 0 {
+		return res, err
+	}
+	sql, a, ok := fallbackSQL(t, q, p)
+	if !ok {
+		return res, nil
+	}
+	return ix.run(ctx, sql, a)
+}
+
+// strictSQL builds the statement that needs every word (or one of its typo
+// alternatives) and every Japanese token.
+func (ix *Index) strictSQL(ctx context.Context, t tenant.ID, q search.Query, p textPlan) (string, args, error) {
+	alts, err := ix.typoAlternatives(ctx, t, p.latin)
+	if err != nil {
+		return "", nil, err
+	}
 	var a args
 	tenantArg := a.add(t.UUID)
 	var match, score []string
@@ -250,15 +267,17 @@ func (ix *Index) text(ctx context.Context, t tenant.ID, q search.Query, p textPl
 		}
 	}
 	score = append(score, "(d.title_n = "+a.add(p.norm)+")::int * 2", "- char_length(d.title_n) / 1000.0")
-	res, err := ix.faceted(ctx, q, a, tenantArg, and(match...), strings.Join(score, " + "))
-	if err != nil || res.Total > 0 {
-		return res, err
-	}
-	// Fallback: Latin words by trigram similarity to the title, Japanese
-	// tokens by most of their bigrams.
-	a = nil
-	tenantArg = a.add(t.UUID)
-	match, score = nil, nil
+	sql, a := facetedSQL(q, a, tenantArg, and(match...), strings.Join(score, " + "))
+	return sql, a, nil
+}
+
+// fallbackSQL builds the looser statement for a query that matched
+// nothing: Latin words by trigram similarity to the title, Japanese tokens
+// by most of their bigrams. It returns false when nothing can be loosened.
+func fallbackSQL(t tenant.ID, q search.Query, p textPlan) (string, args, bool) {
+	var a args
+	tenantArg := a.add(t.UUID)
+	var match, score []string
 	if len(p.latin) > 0 {
 		words := a.add(strings.Join(p.latin, " "))
 		match = append(match, words+" <% d.title_n")
@@ -285,15 +304,28 @@ func (ix *Index) text(ctx context.Context, t tenant.ID, q search.Query, p textPl
 		score = append(score, overlap+"::float / "+a.add(len(grams))+"::int")
 	}
 	if !loosened {
-		return res, nil
+		return "", nil, false
 	}
-	return ix.faceted(ctx, q, a, tenantArg, and(match...), strings.Join(score, " + "))
+	sql, a := facetedSQL(q, a, tenantArg, and(match...), strings.Join(score, " + "))
+	return sql, a, true
 }
 
-// faceted runs one statement: the matches (materialised once) with each
-// filter as a flag, then the page of hits, the total and every facet, each
-// facet counting under all filters but its own.
-func (ix *Index) faceted(ctx context.Context, q search.Query, a args, tenantArg, match, score string) (search.Result, error) {
+// run runs a statement of facetedSQL and decodes its one row.
+func (ix *Index) run(ctx context.Context, sql string, a args) (search.Result, error) {
+	row := ix.pool.QueryRow(ctx, sql, a...)
+	var total int
+	var hits, cats, vendors, prices, stats, stock []byte
+	if err := row.Scan(&total, &hits, &cats, &vendors, &prices, &stats, &stock); err != nil {
+		return search.Result{}, err
+	}
+	return decodeResult(total, hits, cats, vendors, prices, stats, stock)
+}
+
+// facetedSQL builds one statement (one round trip): the matches
+// (materialised once) with each filter as a flag, then the page of hits,
+// the total and every facet, each facet counting under all filters but its
+// own.
+func facetedSQL(q search.Query, a args, tenantArg, match, score string) (string, args) {
 	f := buildFilters(q, &a)
 	flag := func(c string) string {
 		if c == "" {
@@ -316,7 +348,7 @@ func (ix *Index) faceted(ctx context.Context, q search.Query, a args, tenantArg,
 )
 SELECT
   (SELECT count(*) FROM m WHERE f_cat AND f_vendor AND f_price AND f_stock),
-  (SELECT coalesce(json_agg(d.doc ORDER BY h.rn), '[]') FROM hits h
+  (SELECT coalesce(json_agg(d.doc - '{description,variants,all_categories}'::text[] ORDER BY h.rn), '[]') FROM hits h
      JOIN search_documents d ON d.tenant_id = ` + tenantArg + `::uuid AND d.id = h.id),
   (SELECT coalesce(json_agg(json_build_array(c.id, c.n, coalesce(sc.name, ''))), '[]') FROM (
      SELECT unnest(category_ids) AS id, count(*) AS n FROM m WHERE f_vendor AND f_price AND f_stock
@@ -331,13 +363,7 @@ SELECT
   (SELECT json_build_array(min(price_min), max(price_min)) FROM m WHERE f_cat AND f_vendor AND f_stock),
   (SELECT coalesce(json_agg(json_build_array(s, n)), '[]') FROM (
      SELECT in_stock AS s, count(*) AS n FROM m WHERE f_cat AND f_vendor AND f_price GROUP BY 1) x)`
-	row := ix.pool.QueryRow(ctx, sql, append([]any{pgx.QueryExecModeExec}, a...)...)
-	var total int
-	var hits, cats, vendors, prices, stats, stock []byte
-	if err := row.Scan(&total, &hits, &cats, &vendors, &prices, &stats, &stock); err != nil {
-		return search.Result{}, err
-	}
-	return decodeResult(total, hits, cats, vendors, prices, stats, stock)
+	return sql, a
 }
 
 func decodeResult(total int, hits, cats, vendors, prices, stats, stock []byte) (search.Result, error) {
@@ -411,7 +437,7 @@ func (ix *Index) browse(ctx context.Context, t tenant.ID, q search.Query) (searc
 	queueCounts := func(sql string) { b.Queue(sql, t.UUID) }
 	queue(func(a *args, f filters, base string) string {
 		lim, off := a.add(q.Limit), a.add(q.Offset)
-		return `SELECT coalesce(json_agg(doc), '[]') FROM (SELECT d.doc FROM search_documents d WHERE ` +
+		return `SELECT coalesce(json_agg(doc), '[]') FROM (SELECT d.doc - '{description,variants,all_categories}'::text[] AS doc FROM search_documents d WHERE ` +
 			and(base, f.cat, f.vendor, f.price, f.stock) + `
 ORDER BY ` + qualified(orderBy(q.Sort, false)) + ` LIMIT ` + lim + `::int OFFSET ` + off + `::int) p`
 	})
@@ -540,8 +566,7 @@ func qualified(order string) string {
 	return strings.Join(parts, ", ")
 }
 
-// uuidStrings spells ids as text: queries run in the exec mode (custom
-// plans for every LIKE pattern), which sends parameters as text.
+// uuidStrings spells ids as text (cast to uuid[] in SQL).
 func uuidStrings(ids []uuid.UUID) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {

@@ -1,0 +1,372 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/inventory"
+	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/domain/vendor"
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/progress"
+	"github.com/honten/honten/projections"
+	"github.com/honten/honten/projections/searchdocs"
+	"github.com/honten/honten/search"
+	"github.com/honten/honten/search/postgres"
+)
+
+// SearchOptions tune the search benchmark.
+type SearchOptions struct {
+	Products int           // generated products; default 100,000
+	Duration time.Duration // per query class and concurrency; default 5s
+}
+
+// SearchResult is one measured query class at one concurrency.
+type SearchResult struct {
+	Class       string
+	Concurrency int
+	QPS         float64
+	P50, P99    time.Duration
+	BaseQPS     float64 // the baseline at the same concurrency
+	BaseP50     time.Duration
+	BaseP99     time.Duration
+	Target      time.Duration // p99 target at concurrency 8 (0: none)
+}
+
+// SearchReport is the benchmark's outcome.
+type SearchReport struct {
+	Products, Japanese int
+	Events             int64
+	LoadTime           time.Duration
+	RebuildTime        time.Duration
+	DocsPerSecond      float64
+	Results            []SearchResult
+}
+
+// Search generates a catalog of o.Products products (a third or more with
+// Japanese titles) through the event store in batches of 250 products per
+// transaction, rebuilds the search_documents model from the log (the
+// indexing rate), and measures each query class through the PostgreSQL
+// backend at concurrency 1 and 8, beside a bare indexed SELECT of one page
+// of documents from the same table.
+func Search(ctx context.Context, env *Env, o SearchOptions) (SearchReport, error) {
+	if o.Products <= 0 {
+		o.Products = 100_000
+	}
+	if o.Duration <= 0 {
+		o.Duration = 5 * time.Second
+	}
+	reg := eventstore.NewRegistry()
+	for _, evs := range [][]eventstore.Event{catalog.Events, inventory.Events, vendor.Events} {
+		reg.Register(evs...)
+	}
+	store := eventstore.New(env.Pool, reg)
+	t := tenant.ID{UUID: uuid.Must(uuid.NewV7())}
+	var rep SearchReport
+	start := time.Now()
+	cats, vendorA, err := generateCatalog(ctx, store, t, o.Products, env, &rep)
+	if err != nil {
+		return rep, err
+	}
+	rep.LoadTime = time.Since(start)
+	if err := env.Pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&rep.Events); err != nil {
+		return rep, err
+	}
+
+	runner, err := projections.NewRunner(env.Pool, []projections.Projector{searchdocs.Projector{Registry: reg}}, projections.Options{Logger: env.Log})
+	if err != nil {
+		return rep, err
+	}
+	env.Log.Info("bench: rebuilding search_documents", "events", rep.Events)
+	start = time.Now()
+	if err := runner.Rebuild(ctx, "search_documents", progress.New("search_documents", "events", env.Log)); err != nil {
+		return rep, err
+	}
+	rep.RebuildTime = time.Since(start)
+	rep.DocsPerSecond = float64(o.Products) / rep.RebuildTime.Seconds()
+	var schema string
+	if err := env.Pool.QueryRow(ctx, `SELECT schema_name FROM projections WHERE model = 'search_documents' AND state = 'live'`).Scan(&schema); err != nil {
+		return rep, err
+	}
+	if _, err := env.Pool.Exec(ctx, `VACUUM ANALYZE `+pgx.Identifier{schema, "search_documents"}.Sanitize()); err != nil {
+		env.Log.Warn("bench: vacuum", "err", err)
+	}
+
+	ix := postgres.New(env.Pool)
+	catA, catB := cats[0], cats[5]
+	lo, hi := decimal.NewFromInt(1000), decimal.NewFromInt(20000)
+	q := func(text string) search.Query { return search.Query{Text: text} }
+	classes := []struct {
+		name    string
+		target  time.Duration
+		queries []search.Query
+	}{
+		{"en_exact", 20 * time.Millisecond, qs(q, "headphones", "wireless headphones", "kettle", "backpack", "yoga mat", "leather wallet", "cotton hoodie", "desk lamp", "running shoes", "ceramic mug")},
+		{"en_prefix", 20 * time.Millisecond, qs(q, "headp", "wireless head", "kett", "backp", "lanter", "sneak", "humidif", "portable spea", "yoga m", "stainless ke")},
+		{"en_typo", 20 * time.Millisecond, qs(q, "headphnes", "kettel", "bakcpack", "lantren", "sneakres", "humidifer", "wirelss headphones", "blendr", "stainles kettle", "dumbells")},
+		{"ja_exact", 20 * time.Millisecond, qs(q, "ヘッドホン", "電気ケトル", "掃除機", "加湿器", "腕時計", "スニーカー", "化粧水", "ワイヤレスイヤホン", "マグカップ", "ヨガマット")},
+		{"ja_short", 20 * time.Millisecond, qs(q, "靴", "時計", "香水", "黒", "茶", "財布", "抹茶", "鞄", "防水", "白")},
+		{"ja_variant", 20 * time.Millisecond, qs(q, "ヘッドフォン", "ﾍｯﾄﾞﾎﾝ", "へっどほん", "イヤフォン", "スピーカ", "加湿機", "パーカ", "ＵＳＢケーブル", "ｽﾆｰｶｰ", "まぐかっぷ")},
+		{"text+filters", 20 * time.Millisecond, []search.Query{
+			{Text: "ヘッドホン", InStock: true, PriceMin: &lo, PriceMax: &hi},
+			{Text: "kettle", Categories: []uuid.UUID{catA}},
+			{Text: "black", InStock: true},
+			{Text: "防水", Categories: []uuid.UUID{catB}, Sort: search.SortPriceAsc},
+			{Text: "wireless", Sort: search.SortNewest, Offset: 100},
+		}},
+		{"browse (facets, no text)", 30 * time.Millisecond, []search.Query{
+			{}, {InStock: true}, {Categories: []uuid.UUID{catA}}, {Categories: []uuid.UUID{catB}, InStock: true},
+			{Sort: search.SortPriceAsc}, {Sort: search.SortNewest, Offset: 500}, {Vendors: []uuid.UUID{vendorA}},
+		}},
+		// A price range without text narrows nothing by index: every facet
+		// but price is counted live over the documents in the range.
+		{"browse + price range", 0, []search.Query{{PriceMin: &lo, PriceMax: &hi}, {PriceMin: &hi}, {PriceMax: &lo, InStock: true}}},
+	}
+	baseline := func(ctx context.Context, i int) error {
+		rows, err := env.Pool.Query(ctx, `SELECT doc FROM search_documents WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT 20 OFFSET $2`, t.UUID, (i*37)%1000)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+		}
+		return rows.Err()
+	}
+	for _, conc := range []int{1, 8} {
+		env.Log.Info("bench: baseline", "concurrency", conc)
+		bq, bl, err := measureSearch(ctx, conc, o.Duration, baseline)
+		if err != nil {
+			return rep, err
+		}
+		for _, c := range classes {
+			env.Log.Info("bench: search", "class", c.name, "concurrency", conc)
+			for _, sq := range c.queries { // warm up and check every query once
+				if _, err := ix.Search(ctx, t, sq); err != nil {
+					return rep, fmt.Errorf("%s %q: %w", c.name, sq.Text, err)
+				}
+			}
+			qps, lat, err := measureSearch(ctx, conc, o.Duration, func(ctx context.Context, i int) error {
+				_, err := ix.Search(ctx, t, c.queries[i%len(c.queries)])
+				return err
+			})
+			if err != nil {
+				return rep, err
+			}
+			r := SearchResult{Class: c.name, Concurrency: conc, QPS: qps, P50: lat.P(0.5), P99: lat.P(0.99),
+				BaseQPS: bq, BaseP50: bl.P(0.5), BaseP99: bl.P(0.99)}
+			r.Target = c.target
+			rep.Results = append(rep.Results, r)
+		}
+	}
+	return rep, nil
+}
+
+func qs(q func(string) search.Query, texts ...string) []search.Query {
+	out := make([]search.Query, len(texts))
+	for i, s := range texts {
+		out[i] = q(s)
+	}
+	return out
+}
+
+// measureSearch runs fn from conc workers for d; fn gets a running counter.
+func measureSearch(ctx context.Context, conc int, d time.Duration, fn func(context.Context, int) error) (float64, *Latencies, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var mu sync.Mutex
+	all := &Latencies{}
+	var wg sync.WaitGroup
+	var firstErr error
+	start := time.Now()
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := &Latencies{}
+			for i := w; ctx.Err() == nil; i += conc {
+				s := time.Now()
+				if err := fn(ctx, i); err != nil {
+					if ctx.Err() == nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						mu.Unlock()
+					}
+					break
+				}
+				mine.Add(time.Since(s))
+			}
+			mu.Lock()
+			all.Merge(mine)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, nil, firstErr
+	}
+	return float64(all.Len()) / time.Since(start).Seconds(), all, nil
+}
+
+// PrintSearch writes the report as a table.
+func PrintSearch(w io.Writer, r SearchReport) {
+	fmt.Fprintf(w, "\nhonten bench search: %d products (%d with Japanese titles), %d events\n", r.Products, r.Japanese, r.Events)
+	fmt.Fprintf(w, "load through the event store: %s; rebuild of search_documents: %s = %.0f docs/s (%.0f events/s)\n\n",
+		r.LoadTime.Round(time.Millisecond), r.RebuildTime.Round(time.Millisecond), r.DocsPerSecond, float64(r.Events)/r.RebuildTime.Seconds())
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "class\tclients\tqps\tp50 ms\tp99 ms\tbaseline qps / p50 / p99\tp50 ratio\tp99 target")
+	for _, x := range r.Results {
+		target := ""
+		if x.Target > 0 {
+			mark := "✔"
+			if x.P99 > x.Target {
+				mark = "✘"
+			}
+			target = fmt.Sprintf("≤ %d ms %s", x.Target.Milliseconds(), mark)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.0f / %.2f / %.2f\t%.1f×\t%s\n", x.Class, x.Concurrency, x.QPS, ms(x.P50), ms(x.P99),
+			x.BaseQPS, ms(x.BaseP50), ms(x.BaseP99), float64(x.P50)/float64(x.BaseP50), target)
+	}
+	tw.Flush()
+}
+
+// Word lists of the generated catalog.
+var (
+	jaNouns = []string{"ワイヤレスヘッドホン", "ヘッドホン", "ワイヤレスイヤホン", "スピーカー", "電気ケトル", "炊飯器", "掃除機", "加湿器", "空気清浄機",
+		"腕時計", "置き時計", "財布", "リュック", "鞄", "スニーカー", "ランニングシューズ", "香水", "化粧水", "日焼け止め", "Tシャツ", "パーカー", "靴下",
+		"マグカップ", "茶碗", "万年筆", "ノート", "テント", "寝袋", "ランタン", "ヨガマット", "ダンベル", "抹茶", "緑茶", "コーヒー豆", "煎餅", "USBケーブル",
+		"モバイルバッテリー", "デスクライト", "長靴", "水筒"}
+	jaMods   = []string{"防水", "大容量", "軽量", "静音", "折りたたみ", "充電式", "高級", "北欧風", "抗菌", "保温", "コンパクト", "本革", "国産", "限定"}
+	jaColors = []string{"黒", "白", "ネイビー", "グレー", "ベージュ", "赤", "シルバー", "ブラウン", "ピンク", "緑", "ブラック", "ホワイト"}
+	jaBrands = []string{"ソニー", "パナソニック", "象印", "タイガー", "シャープ", "無印良品", "山善", "アイリスオーヤマ", "セイコー", "シチズン", "アシックス",
+		"資生堂", "ニトリ", "スノーピーク", "コールマン", "サーモス", "パイロット", "伊藤園", "明治", "カシオ"}
+	enNouns = []string{"Headphones", "Wireless Headphones", "Earbuds", "Portable Speaker", "Kettle", "Blender", "Vacuum Cleaner", "Humidifier",
+		"Watch", "Wallet", "Backpack", "Sneakers", "Running Shoes", "Perfume", "Lotion", "Sunscreen", "T-Shirt", "Hoodie", "Socks", "Mug",
+		"Notebook", "Pen", "Tent", "Sleeping Bag", "Lantern", "Yoga Mat", "Dumbbells", "Coffee Beans", "Desk Lamp", "Water Bottle"}
+	enAdjs      = []string{"Classic", "Premium", "Compact", "Portable", "Waterproof", "Lightweight", "Wireless", "Stainless", "Ergonomic", "Vintage", "Organic", "Heavy Duty"}
+	enMaterials = []string{"Leather", "Cotton", "Steel", "Bamboo", "Ceramic", "Aluminium", "Wool", "Canvas", "Glass", "Walnut"}
+	enColors    = []string{"Black", "White", "Navy", "Grey", "Red", "Green", "Blue", "Sand"}
+)
+
+// generateCatalog appends n products, a third or more with Japanese
+// titles, in batches of 250 products per transaction, and returns the
+// leaf category ids.
+func generateCatalog(ctx context.Context, store *eventstore.Store, t tenant.ID, n int, env *Env, rep *SearchReport) ([]uuid.UUID, uuid.UUID, error) {
+	rng := rand.New(rand.NewPCG(42, 4242))
+	md := eventstore.Metadata{Tenant: t, Actor: "bench"}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	// Vendors and a two-level category tree.
+	var vendors, leaves []uuid.UUID
+	_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		for i := 0; i < 50; i++ {
+			id := uuid.Must(uuid.NewV7())
+			vendors = append(vendors, id)
+			name := fmt.Sprintf("Vendor %02d", i)
+			if i < len(jaBrands) {
+				name = jaBrands[i]
+			}
+			if _, err := tx.Append(ctx, eventstore.Stream{Tenant: t, Type: vendor.StreamType, ID: id}, 0,
+				[]eventstore.Event{vendor.Created{ID: vendor.ID{UUID: id}, Tenant: t, Name: name, CommissionRate: decimal.Zero, Status: vendor.Active, At: at}}, md); err != nil {
+				return err
+			}
+		}
+		for r := 0; r < 11; r++ {
+			root := uuid.Must(uuid.NewV7())
+			if _, err := tx.Append(ctx, eventstore.Stream{Tenant: t, Type: catalog.CategoryStream, ID: root}, 0, []eventstore.Event{catalog.CategoryCreated{
+				ID: catalog.CategoryID{UUID: root}, Name: fmt.Sprintf("部門%d", r), Handle: fmt.Sprintf("dept-%d", r), At: at}}, md); err != nil {
+				return err
+			}
+			for c := 0; c < 4; c++ {
+				id := uuid.Must(uuid.NewV7())
+				leaves = append(leaves, id)
+				parent := catalog.CategoryID{UUID: root}
+				if _, err := tx.Append(ctx, eventstore.Stream{Tenant: t, Type: catalog.CategoryStream, ID: id}, 0, []eventstore.Event{catalog.CategoryCreated{
+					ID: catalog.CategoryID{UUID: id}, Name: fmt.Sprintf("部門%d-%d", r, c), Handle: fmt.Sprintf("cat-%d-%d", r, c), Parent: &parent, At: at}}, md); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	bar := progress.New("bench: products", "products", env.Log)
+	bar.Total(int64(n))
+	const perTx = 250
+	loc := uuid.Must(uuid.NewV7())
+	for done := 0; done < n; done += perTx {
+		_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			for i := done; i < min(done+perTx, n); i++ {
+				at := at.Add(time.Duration(i) * time.Second)
+				ja := i%3 != 2 // two thirds Japanese
+				var title string
+				if ja {
+					noun, mod, col, brand := pick(rng, jaNouns), pick(rng, jaMods), pick(rng, jaColors), pick(rng, jaBrands)
+					switch rng.IntN(3) {
+					case 0:
+						title = fmt.Sprintf("%s %s%s %s %dcm", brand, mod, noun, col, 10+rng.IntN(40))
+					case 1:
+						title = fmt.Sprintf("【%s】%s %s（%s）", mod, brand, noun, col)
+					default:
+						title = fmt.Sprintf("%s%s%s%s%d個セット", brand, mod, noun, col, 1+rng.IntN(5))
+					}
+				} else {
+					title = fmt.Sprintf("%s %s %s %s", pick(rng, enAdjs), pick(rng, enMaterials), pick(rng, enNouns), pick(rng, enColors))
+				}
+				pid := uuid.Must(uuid.NewV7())
+				price := money.MustNew(decimal.NewFromInt(int64(300+rng.IntN(60)*rng.IntN(60)*30)), money.JPY)
+				evs := []eventstore.Event{catalog.ProductCreated{ID: catalog.ProductID{UUID: pid}, Vendor: vendors[rng.IntN(len(vendors))], Title: title,
+					Handle: fmt.Sprintf("p-%06d", i), Description: "", Categories: []catalog.CategoryID{{UUID: leaves[rng.IntN(len(leaves))]}},
+					Locations: []uuid.UUID{}, Status: catalog.ProductDraft, At: at}}
+				nv := 1 + rng.IntN(2)
+				var vids []uuid.UUID
+				for k := 0; k < nv; k++ {
+					vid := uuid.Must(uuid.NewV7())
+					vids = append(vids, vid)
+					evs = append(evs, catalog.VariantAdded{Variant: catalog.VariantID{UUID: vid}, SKU: catalog.SKU(fmt.Sprintf("SKU-%06d-%d", i, k)),
+						Title: "Default", FulfillmentType: catalog.FulfillmentPhysical, Price: price, TaxRate: catalog.TaxStandard, Status: catalog.VariantActive, At: at})
+				}
+				evs = append(evs, catalog.Published{At: at})
+				if _, err := tx.Append(ctx, eventstore.Stream{Tenant: t, Type: catalog.ProductStream, ID: pid}, 0, evs, md); err != nil {
+					return err
+				}
+				for _, vid := range vids {
+					stock := int64(0)
+					if rng.IntN(5) != 0 { // 80 % in stock
+						stock = int64(1 + rng.IntN(50))
+					}
+					if _, err := tx.Append(ctx, eventstore.Stream{Tenant: t, Type: inventory.StreamType, ID: vid}, 0, []eventstore.Event{inventory.Adjusted{
+						Location: loc, Delta: stock, OnHand: stock, Reason: "bench", Available: stock, At: at}}, md); err != nil {
+						return err
+					}
+				}
+				rep.Products++
+				if ja {
+					rep.Japanese++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, uuid.Nil, err
+		}
+		bar.Add(int64(min(perTx, n-done)))
+	}
+	bar.Done()
+	return leaves, vendors[0], nil
+}
+
+func pick(rng *rand.Rand, s []string) string { return s[rng.IntN(len(s))] }
