@@ -23,6 +23,7 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	rate := fs.Int("live-rate", 2000, "events/s during the live-lag phase")
 	concurrency := fs.Int("concurrency", 32, "concurrent clients (catalog)")
 	products := fs.Int("products", 100_000, "generated products (search)")
+	explain := fs.Bool("explain", false, "print query plans (search)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,7 +56,7 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 		bench.Print(os.Stdout, fmt.Sprintf("honten bench catalog (%s per phase, concurrency %d)", *duration, *concurrency), rows)
 		return nil
 	case "search":
-		rep, err := bench.Search(ctx, env, bench.SearchOptions{Products: *products, Duration: *duration})
+		rep, err := bench.Search(ctx, env, bench.SearchOptions{Products: *products, Duration: *duration, Explain: *explain})
 		if err != nil {
 			return err
 		}

@@ -574,3 +574,23 @@ func uuidStrings(ids []uuid.UUID) []string {
 	}
 	return out
 }
+
+// Explain returns EXPLAIN (ANALYZE, BUFFERS) of the statement a text query
+// runs first, for benchmarks and diagnosis. It returns "" for a browse.
+func (ix *Index) Explain(ctx context.Context, t tenant.ID, q search.Query) (string, error) {
+	q = q.Normalized()
+	p := parseText(q.Text)
+	if p.empty() {
+		return "", nil
+	}
+	sql, a, err := ix.strictSQL(ctx, t, q, p)
+	if err != nil {
+		return "", err
+	}
+	rows, err := ix.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, a...)
+	if err != nil {
+		return "", err
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return strings.Join(lines, "\n"), err
+}
