@@ -424,6 +424,9 @@ func decodeResult(total int, hits, cats, vendors, prices, stats, stock []byte) (
 // over the filtered documents (a category or vendor narrows them a lot).
 // Everything goes in one batch (one round trip).
 func (ix *Index) browse(ctx context.Context, t tenant.ID, q search.Query) (search.Result, error) {
+	if q.PriceMin != nil || q.PriceMax != nil {
+		return ix.browsePriceRange(ctx, t, q)
+	}
 	b := &pgx.Batch{}
 	// Each statement numbers its own parameters: tenant first, then the filters it uses.
 	queue := func(build func(a *args, f filters, base string) string) {
@@ -546,6 +549,29 @@ ORDER BY ` + qualified(orderBy(q.Sort, false)) + ` LIMIT ` + lim + `::int OFFSET
 	}
 	prices, _ = json.Marshal(two)
 	return decodeResult(total, hits, cats, vendors, prices, stats, stock)
+}
+
+// browsePriceRange answers a browse with a price range: the documents in
+// the range (read through the price index) are scanned once for the page,
+// the total and the category, vendor and in-stock facets; the price facet,
+// which ignores the price filter, comes from the browse without it.
+func (ix *Index) browsePriceRange(ctx context.Context, t tenant.ID, q search.Query) (search.Result, error) {
+	var a args
+	ta := a.add(t.UUID)
+	inRange := buildFilters(search.Query{PriceMin: q.PriceMin, PriceMax: q.PriceMax}, &a)
+	sql, a := facetedSQL(q, a, ta, inRange.price, "0")
+	res, err := ix.run(ctx, sql, a)
+	if err != nil {
+		return res, err
+	}
+	noPrice := q
+	noPrice.PriceMin, noPrice.PriceMax, noPrice.Limit, noPrice.Offset = nil, nil, 1, 0
+	all, err := ix.browse(ctx, t, noPrice)
+	if err != nil {
+		return res, err
+	}
+	res.Facets.Price = all.Facets.Price
+	return res, nil
 }
 
 // used2 turns a filter condition into one that references its parameters
