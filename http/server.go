@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/honten/honten/commands"
+	"github.com/honten/honten/commands/importer"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/projections"
 )
@@ -57,9 +58,13 @@ type Deps struct {
 	Projections *projections.Runner
 	// ProjectionsLocal reports that Projections runs in this process.
 	ProjectionsLocal bool
-	Logger           *slog.Logger
-	Now              func() time.Time
-	Config           Config
+	// Imports runs CSV import jobs.
+	Imports importer.Jobs
+	// BaseContext bounds background work the server starts (import jobs).
+	BaseContext context.Context
+	Logger      *slog.Logger
+	Now         func() time.Time
+	Config      Config
 }
 
 // Server is Honten's HTTP handler.
@@ -101,7 +106,7 @@ func NewServer(d Deps) *Server {
 	r.MethodNotAllowed(methodNotAllowed)
 	s.registerOpsRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(withBodyLimit(d.Config.MaxBodyBytes), s.withConsistency)
+		r.Use(withBodyLimit(d.Config.MaxBodyBytes, d.Config.MaxUploadBytes), s.withConsistency)
 		r.Route("/store", func(r chi.Router) {
 			r.Use(s.withShop, s.withIdempotency, newMicroCache(d.Config.StorefrontCacheTTL, 64<<20).middleware)
 			for _, rt := range s.storefrontRoutes() {
@@ -142,6 +147,7 @@ func (s *Server) adminRoutes() []adminRoute {
 	for _, area := range [][]adminRoute{
 		s.tenancyRoutes(),
 		s.catalogRoutes(),
+		s.importRoutes(),
 		s.auditRoutes(),
 		s.projectionRoutes(),
 	} {
