@@ -136,6 +136,7 @@ func (s *Server) adminRoutes() []adminRoute {
 		s.tenancyRoutes(),
 		s.auditRoutes(),
 		s.projectionRoutes(),
+		s.inventoryRoutes(),
 	} {
 		out = append(out, area...)
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/honten/honten/migrations"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/auditlog"
+	"github.com/honten/honten/projections/stocklevels"
 	"github.com/honten/honten/projections/tenancy"
 )
 
@@ -72,6 +73,7 @@ func Projectors(reg *eventstore.Registry) []projections.Projector {
 	return []projections.Projector{
 		auditlog.Projector{},
 		tenancy.Projector{Registry: reg},
+		stocklevels.Projector{Registry: reg},
 	}
 }
 
