@@ -44,7 +44,9 @@ func setup(t *testing.T) *testBundle {
 	reg := app.Registry()
 	st := eventstore.New(pool, reg)
 	var tick atomic.Int64
-	clock := func() time.Time { return time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(tick.Add(1)) * time.Second) }
+	clock := func() time.Time {
+		return time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(tick.Add(1)) * time.Second)
+	}
 	r, err := projections.NewRunner(pool, []projections.Projector{stocklevels.Projector{Registry: reg}},
 		projections.Options{LockRetry: 20 * time.Millisecond, MaxPoll: 20 * time.Millisecond})
 	require.NoError(t, err)
