@@ -10,7 +10,7 @@ BENCHTIME ?= 10s
 
 ## run: start Honten (all roles) on :8080 with the demo store.
 run:
-	$(GO) run ./cmd/honten serve
+	$(GO) run ./cmd/honten serve --demo
 
 ## test: vet, the whole suite with the race detector, then each fuzz target briefly.
 test: vet unit fuzz

@@ -101,3 +101,22 @@ func requirePerm(p perm) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// RoutePermissions returns the backoffice routes ("METHOD /path") with the
+// roles allowed on each ("platform" for platform administrators only), the
+// route × role matrix docs/rbac.md renders.
+func (s *Server) RoutePermissions() map[string][]string {
+	out := map[string][]string{}
+	for route, p := range s.perms {
+		if p == permPlatform {
+			out[route] = []string{"platform"}
+			continue
+		}
+		roles := []string{}
+		for _, r := range rolePerms[p] {
+			roles = append(roles, string(r))
+		}
+		out[route] = roles
+	}
+	return out
+}

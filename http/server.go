@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -24,6 +25,9 @@ type Config struct {
 	ConsistencyWait time.Duration
 	// ReadyMaxLag is the projection lag above which /readyz fails; 0 means 5 minutes.
 	ReadyMaxLag time.Duration
+	// StorefrontCacheTTL keeps storefront catalog GET responses this long
+	// (X-Min-Position bypasses it); 0 means 1s, negative disables it.
+	StorefrontCacheTTL time.Duration
 }
 
 func (c *Config) defaults() {
@@ -38,6 +42,9 @@ func (c *Config) defaults() {
 	}
 	if c.ReadyMaxLag <= 0 {
 		c.ReadyMaxLag = 5 * time.Minute
+	}
+	if c.StorefrontCacheTTL == 0 {
+		c.StorefrontCacheTTL = time.Second
 	}
 }
 
@@ -96,7 +103,7 @@ func NewServer(d Deps) *Server {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(withBodyLimit(d.Config.MaxBodyBytes), s.withConsistency)
 		r.Route("/store", func(r chi.Router) {
-			r.Use(s.withShop, s.withIdempotency)
+			r.Use(s.withShop, s.withIdempotency, newMicroCache(d.Config.StorefrontCacheTTL, 64<<20).middleware)
 			for _, rt := range s.storefrontRoutes() {
 				r.Method(rt.method, rt.pattern, rt.handler)
 			}
@@ -134,6 +141,7 @@ func (s *Server) adminRoutes() []adminRoute {
 	var out []adminRoute
 	for _, area := range [][]adminRoute{
 		s.tenancyRoutes(),
+		s.catalogRoutes(),
 		s.auditRoutes(),
 		s.projectionRoutes(),
 		s.inventoryRoutes(),
@@ -146,10 +154,14 @@ func (s *Server) adminRoutes() []adminRoute {
 // storefrontRoutes lists every storefront route.
 func (s *Server) storefrontRoutes() []storeRoute {
 	var out []storeRoute
-	for _, area := range [][]storeRoute{} {
+	for _, area := range [][]storeRoute{
+		s.storefrontCatalogRoutes(),
+	} {
 		out = append(out, area...)
 	}
 	return out
 }
 
 func chiParam(r *http.Request, name string) string { return chi.URLParam(r, name) }
+
+func itoa(i int) string { return strconv.Itoa(i) }

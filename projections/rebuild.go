@@ -47,13 +47,24 @@ func (r *Runner) Rebuild(ctx context.Context, model string, rep progress.Reporte
 // RebuildAsync starts a rebuild of model in the background and returns once
 // it holds the model's rebuild lock: ErrUnknownModel and ErrRebuildRunning
 // are reported at once, later failures are logged.
+//
+// The rebuild runs under the context Run was given, so it stops (and its
+// half-built generation is dropped) when the process shuts down.
 func (r *Runner) RebuildAsync(ctx context.Context, model string) error {
 	job, err := r.startRebuild(ctx, model)
 	if err != nil {
 		return err
 	}
+	r.mu.Lock()
+	base := r.base
+	r.jobs.Add(1)
+	r.mu.Unlock()
+	if base == nil {
+		base = context.Background()
+	}
 	go func() {
-		if err := job.run(ctx, nil); err != nil {
+		defer r.jobs.Done()
+		if err := job.run(base, nil); err != nil && base.Err() == nil {
 			r.log.Error("rebuild failed", "projection", model, "err", err)
 		}
 	}()

@@ -65,6 +65,8 @@ type Runner struct {
 	log        *slog.Logger
 
 	mu      sync.Mutex
+	base    context.Context // Run's context, for background rebuilds
+	jobs    sync.WaitGroup
 	wake    map[string]chan struct{}
 	applied chan struct{} // closed and replaced after every committed batch
 	running map[string]bool
@@ -228,6 +230,10 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err := r.Ensure(ctx); err != nil {
 		return err
 	}
+	r.mu.Lock()
+	r.base = ctx
+	r.mu.Unlock()
+	defer r.jobs.Wait()
 	var wg sync.WaitGroup
 	for _, p := range r.projectors {
 		wg.Add(1)

@@ -14,13 +14,14 @@ import (
 
 func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: honten bench <eventstore> [flags]")
+		return errors.New("usage: honten bench <eventstore|catalog> [flags]")
 	}
 	name, args := args[0], args[1:]
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
 	duration := fs.Duration("duration", 10*time.Second, "length of each timed phase")
 	writers := fs.Int("writers", 16, "concurrent writers")
 	rate := fs.Int("live-rate", 2000, "events/s during the live-lag phase")
+	concurrency := fs.Int("concurrency", 32, "concurrent clients (catalog)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,6 +45,13 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 			return err
 		}
 		bench.Print(os.Stdout, fmt.Sprintf("honten bench eventstore (%s per phase)", *duration), rows)
+		return nil
+	case "catalog":
+		rows, err := bench.Catalog(ctx, env, cfg, bench.CatalogOptions{Duration: *duration, Concurrency: *concurrency})
+		if err != nil {
+			return err
+		}
+		bench.Print(os.Stdout, fmt.Sprintf("honten bench catalog (%s per phase, concurrency %d)", *duration, *concurrency), rows)
 		return nil
 	}
 	return fmt.Errorf("unknown benchmark %q", name)

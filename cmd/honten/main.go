@@ -28,8 +28,11 @@ import (
 const usage = `honten — event-sourced commerce backend
 
 Usage:
-  honten serve [--roles=api,projectors,workers] [--addr=:8080] [--no-migrate]
+  honten serve [--roles=api,projectors,workers] [--addr=:8080] [--no-migrate] [--demo]
   honten migrate
+  honten demo                     load the demo store (prints the owner's password once)
+  honten tenant create --code=C --name=N [--type=single_brand|mall]
+  honten staff create --tenant=C --email=E --name=N [--role=owner] [--platform-admin]
   honten rebuild <model|all>
   honten bench <eventstore> [flags]
   honten db <start|stop|url>
@@ -71,6 +74,12 @@ func run(ctx context.Context, args []string) error {
 		return runBench(ctx, cfg, args)
 	case "db":
 		return db(ctx, cfg, args)
+	case "demo":
+		return runDemo(ctx, cfg, args)
+	case "tenant":
+		return runTenant(ctx, cfg, args)
+	case "staff":
+		return runStaff(ctx, cfg, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
@@ -84,6 +93,7 @@ func serve(ctx context.Context, cfg app.Config, args []string) error {
 	roles := fs.String("roles", cfg.Roles.String(), "comma list of roles: api, projectors, workers")
 	addr := fs.String("addr", cfg.HTTPAddr, "HTTP listen address")
 	noMigrate := fs.Bool("no-migrate", !cfg.Migrate, "do not apply migrations at start-up")
+	withDemo := fs.Bool("demo", false, "load the demo store when the database has no shop yet")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -96,6 +106,17 @@ func serve(ctx context.Context, cfg app.Config, args []string) error {
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
 		return err
+	}
+	if *withDemo {
+		empty, err := m.Empty(ctx)
+		if err != nil {
+			return err
+		}
+		if empty {
+			if err := loadDemo(ctx, m); err != nil {
+				return err
+			}
+		}
 	}
 	if cfg.Roles.API {
 		if err := m.Listen(); err != nil {

@@ -158,9 +158,6 @@ type ProductChanges struct {
 // Update changes descriptive fields; only real changes are recorded. It
 // returns ErrArchived for an archived product and Invalid errors.
 func (p *Product) Update(c ProductChanges, now time.Time) error {
-	if p.status == ProductArchived {
-		return ErrArchived
-	}
 	var v errs.Collector
 	e := ProductUpdated{At: now.UTC()}
 	changed := false
@@ -192,6 +189,9 @@ func (p *Product) Update(c ProductChanges, now time.Time) error {
 	}
 	if err := v.Err(); err != nil {
 		return err
+	}
+	if changed && p.status == ProductArchived {
+		return ErrArchived
 	}
 	if changed {
 		p.record(e)

@@ -28,10 +28,12 @@ import (
 	"github.com/honten/honten/eventstore/bus"
 	honthttp "github.com/honten/honten/http"
 	"github.com/honten/honten/internal/database"
+	"github.com/honten/honten/internal/demo"
 	"github.com/honten/honten/internal/devdb"
 	"github.com/honten/honten/migrations"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/auditlog"
+	"github.com/honten/honten/projections/productviews"
 	"github.com/honten/honten/projections/stocklevels"
 	"github.com/honten/honten/projections/tenancy"
 )
@@ -73,6 +75,7 @@ func Projectors(reg *eventstore.Registry) []projections.Projector {
 	return []projections.Projector{
 		auditlog.Projector{},
 		tenancy.Projector{Registry: reg},
+		productviews.Projector{Registry: reg},
 		stocklevels.Projector{Registry: reg},
 	}
 }
@@ -247,4 +250,16 @@ func (m *Main) Close() {
 	if m.Pool != nil {
 		m.Pool.Close()
 	}
+}
+
+// Empty reports whether the database holds no shop yet.
+func (m *Main) Empty(ctx context.Context) (bool, error) {
+	var n int
+	err := m.Pool.QueryRow(ctx, `SELECT count(*) FROM unique_claims WHERE scope = $1 AND kind = $2`, eventstore.PlatformScope, commands.ClaimTenantCode).Scan(&n)
+	return n == 0, err
+}
+
+// DemoStocker sets demo stock through inventory adjustments.
+func (m *Main) DemoStocker() demo.Stocker {
+	return nil
 }

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/demo"
+	"github.com/honten/honten/internal/progress"
+)
+
+// open opens a Main for a one-shot command.
+func open(ctx context.Context, cfg app.Config) (*app.Main, error) {
+	m := app.New(cfg)
+	if err := m.Open(ctx); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// runDemo is `honten demo`: load the demo store and print the owner's
+// credentials once.
+func runDemo(ctx context.Context, cfg app.Config, args []string) error {
+	m, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	return loadDemo(ctx, m)
+}
+
+func loadDemo(ctx context.Context, m *app.Main) error {
+	bar := progress.New("demo catalog", "products", m.Log)
+	d, err := demo.Load(ctx, m.Commands, m.DemoStocker(), m.Log, bar)
+	if errors.Is(err, demo.ErrAlreadyLoaded) {
+		fmt.Fprintln(os.Stderr, "The demo shop is already loaded (shop code "+demo.ShopCode+").")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "\nDemo shop %q loaded with %d products.\n  Owner sign-in (shown once): %s / %s\n  Storefront: send X-Tenant: %s (or nothing: it is the only shop)\n\n",
+		d.Code, d.Products, d.OwnerEmail, d.OwnerPassword, d.Code)
+	return nil
+}
+
+// runTenant is `honten tenant create --code --name --type`.
+func runTenant(ctx context.Context, cfg app.Config, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: honten tenant create --code=CODE --name=NAME [--type=single_brand|mall] [--currency=JPY]")
+	}
+	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
+	code := fs.String("code", "", "shop code (a slug)")
+	name := fs.String("name", "", "display name")
+	typ := fs.String("type", "single_brand", "single_brand or mall")
+	cur := fs.String("currency", "JPY", "default currency")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	m, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	c, _, err := m.Commands.CreateTenant(ctx, commands.CreateTenant{By: commands.By{Actor: "cli"}, Code: *code, Name: *name, Type: *typ, DefaultCurrency: *cur})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("tenant %s created: id %s\n", *code, c.Tenant)
+	return nil
+}
+
+// runStaff is `honten staff create --tenant=CODE --email --name --role`: it
+// prints the password once when it chose it.
+func runStaff(ctx context.Context, cfg app.Config, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: honten staff create --tenant=CODE --email=EMAIL --name=NAME [--role=owner] [--platform-admin] [--password=...]")
+	}
+	fs := flag.NewFlagSet("staff create", flag.ContinueOnError)
+	code := fs.String("tenant", "", "shop code")
+	email := fs.String("email", "", "sign-in e-mail")
+	name := fs.String("name", "", "display name")
+	role := fs.String("role", "owner", "owner, admin, operator, finance, vendor or viewer")
+	platform := fs.Bool("platform-admin", false, "may create and manage tenants")
+	password := fs.String("password", "", "password (random when empty)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	m, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	owner, ok, err := eventstore.Owner(ctx, m.Pool, eventstore.PlatformScope, commands.ClaimTenantCode, *code)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("no tenant with code %q", *code)
+	}
+	out, _, err := m.Commands.InviteStaff(ctx, commands.InviteStaff{Tenant: tenant.ID{UUID: owner}, By: commands.By{Actor: "cli"}, ByRole: "owner",
+		Email: *email, Name: *name, Role: *role, PlatformAdmin: *platform, Password: *password})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("staff %s created in %s as %s (id %s)\n", *email, *code, *role, out.Staff)
+	if *password == "" {
+		fmt.Printf("password (shown once): %s\n", out.Password)
+	}
+	return nil
+}

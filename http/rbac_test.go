@@ -1,0 +1,212 @@
+package http_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/honten/honten/domain/staff"
+	honthttp "github.com/honten/honten/http"
+	"github.com/honten/honten/internal/apitest"
+)
+
+// rbacFixture is a mall with one staff member per role and resources for
+// every route to act on; the vendor-role member is bound to vendor A, and
+// the resources belong to vendor A, so that every allowed call can succeed.
+type rbacFixture struct {
+	env      *apitest.Env
+	shop     apitest.Shop
+	tokens   map[string]string
+	ids      map[string]string
+	sequence atomic.Int64
+}
+
+func newRBACFixture(t *testing.T) *rbacFixture {
+	env := apitest.New(t)
+	shop := env.Shop(t, "rbac-mall", "mall", false)
+	f := &rbacFixture{env: env, shop: shop, tokens: map[string]string{"owner": shop.Token}, ids: map[string]string{}}
+	do := func(method, path string, body any) map[string]any {
+		resp := env.Do(t, req{Method: method, Path: path, Token: shop.Token, Body: body})
+		require.Less(t, resp.Status, 300, "%s %s: %s", method, path, resp.Body)
+		return resp.Map(t)
+	}
+	f.ids["vendor"] = do("POST", "/api/v1/admin/vendors", map[string]any{"name": "Vendor A", "commission_rate": "0.1"})["id"].(string)
+	f.ids["store"] = f.shop.Created.Store.String()
+	f.ids["category"] = do("POST", "/api/v1/admin/categories", map[string]any{"name": "Cat", "handle": "cat"})["id"].(string)
+	p := do("POST", "/api/v1/admin/products", map[string]any{"title": "Product A", "vendor_id": f.ids["vendor"], "status": "active",
+		"variants": []map[string]any{{"sku": "RBAC-A-1", "price": yen("1000")}}})
+	f.ids["product"] = p["id"].(string)
+	f.ids["variant"] = p["variants"].([]any)[0].(map[string]any)["id"].(string)
+	f.ids["archivable"] = do("POST", "/api/v1/admin/products", map[string]any{"title": "Product B", "vendor_id": f.ids["vendor"]})["id"].(string)
+	for _, role := range []string{"admin", "operator", "finance", "vendor", "viewer"} {
+		body := map[string]any{"email": role + "@rbac.example.jp", "name": role, "role": role, "password": "password for " + role}
+		if role == "vendor" {
+			body["vendor_id"] = f.ids["vendor"]
+		}
+		do("POST", "/api/v1/admin/staff", body)
+		f.tokens[role] = env.SignIn(t, "rbac-mall", role+"@rbac.example.jp", "password for "+role)
+	}
+	f.ids["staff"] = do("POST", "/api/v1/admin/staff", map[string]any{"email": "target@rbac.example.jp", "name": "target", "role": "viewer"})["id"].(string)
+	return f
+}
+
+func (f *rbacFixture) next() int64 { return f.sequence.Add(1) }
+
+// call builds the request a role makes on a route: ids filled in, a valid body.
+func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
+	method, path, _ := strings.Cut(route, " ")
+	n := f.next()
+	fill := func(p string) string {
+		if method == "DELETE" && strings.Contains(p, "/products/{id}") {
+			return strings.Replace(p, "{id}", f.ids["archivable"], 1)
+		}
+		r := strings.NewReplacer("{kind}/{id}", "product/"+f.ids["product"], "{name}", "audit_log")
+		p = r.Replace(p)
+		switch {
+		case strings.Contains(p, "/vendors/{id}"):
+			return strings.Replace(p, "{id}", f.ids["vendor"], 1)
+		case strings.Contains(p, "/stores/{id}"):
+			return strings.Replace(p, "{id}", f.ids["store"], 1)
+		case strings.Contains(p, "/staff/{id}"):
+			return strings.Replace(p, "{id}", f.ids["staff"], 1)
+		case strings.Contains(p, "/products/{id}"):
+			return strings.Replace(p, "{id}", f.ids["product"], 1)
+		case strings.Contains(p, "/variants/{id}"):
+			return strings.Replace(p, "{id}", f.ids["variant"], 1)
+		case strings.Contains(p, "/categories/{id}"):
+			return strings.Replace(p, "{id}", f.ids["category"], 1)
+		}
+		return p
+	}
+	bodies := map[string]any{
+		"POST /api/v1/admin/tenants":                    map[string]any{"code": fmt.Sprintf("t-%d", n), "name": "x", "type": "mall"},
+		"PATCH /api/v1/admin/settings":                  map[string]any{"reservation_ttl_minutes": 10 + n%50},
+		"POST /api/v1/admin/vendors":                    map[string]any{"name": fmt.Sprintf("v%d", n)},
+		"PATCH /api/v1/admin/vendors/{id}":              map[string]any{"name": fmt.Sprintf("Vendor A %d", n)},
+		"POST /api/v1/admin/stores":                     map[string]any{"code": fmt.Sprintf("s-%d", n), "name": "x"},
+		"POST /api/v1/admin/stores/{id}/locations":      map[string]any{"code": fmt.Sprintf("l-%d", n), "name": "x"},
+		"POST /api/v1/admin/staff":                      map[string]any{"email": fmt.Sprintf("s%d@rbac.example.jp", n), "name": "x", "role": "viewer"},
+		"PATCH /api/v1/admin/staff/{id}":                map[string]any{"name": fmt.Sprintf("target %d", n)},
+		"POST /api/v1/admin/products":                   map[string]any{"title": fmt.Sprintf("p%d", n)},
+		"PATCH /api/v1/admin/products/{id}":             map[string]any{"title": fmt.Sprintf("Product A %d", n)},
+		"POST /api/v1/admin/products/{id}/variants":     map[string]any{"sku": fmt.Sprintf("RBAC-V-%d", n), "price": yen("500")},
+		"PATCH /api/v1/admin/variants/{id}":             map[string]any{"title": fmt.Sprintf("v %d", n)},
+		"POST /api/v1/admin/categories":                 map[string]any{"name": fmt.Sprintf("c%d", n), "handle": fmt.Sprintf("c-%d", n)},
+		"PATCH /api/v1/admin/categories/{id}":           map[string]any{"name": fmt.Sprintf("Cat %d", n)},
+		"POST /api/v1/admin/projections/{name}/rebuild": nil,
+		"DELETE /api/v1/admin/products/{id}":            nil,
+		"DELETE /api/v1/admin/session":                  nil,
+	}
+	body, known := bodies[route]
+	if !known && method != "GET" {
+		return req{}, false
+	}
+	return req{Method: method, Path: fill(path), Body: body}, true
+}
+
+// Every backoffice route × every role: allowed → 2xx, forbidden → 403,
+// anonymous → 401.
+func TestRouteRoleMatrix(t *testing.T) {
+	t.Parallel()
+	f := newRBACFixture(t)
+	perms := f.env.Main.Server.RoutePermissions()
+	routes := make([]string, 0, len(perms))
+	for r := range perms {
+		routes = append(routes, r)
+	}
+	sort.Strings(routes)
+	// Sign-out ends the caller's session: it runs last.
+	routes = append(slices.DeleteFunc(routes, func(r string) bool { return r == "DELETE /api/v1/admin/session" }), "DELETE /api/v1/admin/session")
+	gen := 1 // of audit_log, which the rebuild route rebuilds
+	for _, route := range routes {
+		allowed := perms[route]
+		for _, role := range append([]string{"anonymous"}, rolesOrder...) {
+			rq, ok := f.call(t, route)
+			require.True(t, ok, "no fixture for %s: add one to rbacFixture.call", route)
+			if role != "anonymous" {
+				rq.Token = f.tokens[role]
+			}
+			resp := f.env.Do(t, rq)
+			switch {
+			case role == "anonymous":
+				require.Equal(t, http.StatusUnauthorized, resp.Status, "%s as %s: %s", route, role, resp.Body)
+			case slices.Contains(allowed, role):
+				require.True(t, resp.Status >= 200 && resp.Status < 300, "%s as %s: %d %s", route, role, resp.Status, resp.Body)
+			default:
+				require.Equal(t, http.StatusForbidden, resp.Status, "%s as %s: %s", route, role, resp.Body)
+			}
+			if strings.HasSuffix(route, "/rebuild") && resp.Status == http.StatusAccepted {
+				gen = waitRebuilt(t, f, gen)
+			}
+		}
+	}
+}
+
+var rolesOrder = []string{string(staff.Owner), string(staff.Admin), string(staff.Operator), string(staff.Finance), string(staff.Vendor), string(staff.Viewer)}
+
+// waitRebuilt waits until audit_log's live generation is past gen.
+func waitRebuilt(t *testing.T, f *rbacFixture, gen int) int {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		sts, err := f.env.Main.Runner.Status(t.Context())
+		if err != nil {
+			return false
+		}
+		for _, s := range sts {
+			if s.Model == "audit_log" && s.State == "live" && s.Generation > gen {
+				gen = s.Generation
+				return true
+			}
+		}
+		return false
+	}, 60*time.Second, 10*time.Millisecond)
+	return gen
+}
+
+// docs/rbac.md is the rendered matrix; it must match the code.
+func TestRBACDocumentIsCurrent(t *testing.T) {
+	t.Parallel()
+	s := honthttp.NewServer(honthttp.Deps{})
+	perms := s.RoutePermissions()
+	routes := make([]string, 0, len(perms))
+	for r := range perms {
+		routes = append(routes, r)
+	}
+	sort.Strings(routes)
+	var b strings.Builder
+	b.WriteString("# Backoffice routes × roles\n\n")
+	b.WriteString("Generated from `http/rbac.go` (`UPDATE_RBAC=1 go test ./http -run TestRBACDocumentIsCurrent` rewrites it; a test fails when it is stale).\n")
+	b.WriteString("`✓` allowed, `·` forbidden (403). Vendor staff are further limited to their own vendor's data; platform\n")
+	b.WriteString("administrators may act on any shop with `X-Tenant`, as its owner. Without a session every route answers 401.\n\n")
+	b.WriteString("| route | " + strings.Join(rolesOrder, " | ") + " |\n|---|" + strings.Repeat("---|", len(rolesOrder)) + "\n")
+	for _, r := range routes {
+		b.WriteString("| `" + r + "` |")
+		for _, role := range rolesOrder {
+			if slices.Contains(perms[r], role) {
+				b.WriteString(" ✓ |")
+			} else {
+				b.WriteString(" · |")
+			}
+		}
+		if slices.Contains(perms[r], "platform") {
+			b.WriteString(" platform administrators only")
+		}
+		b.WriteString("\n")
+	}
+	want := b.String()
+	const path = "../docs/rbac.md"
+	if os.Getenv("UPDATE_RBAC") != "" {
+		require.NoError(t, os.WriteFile(path, []byte(want), 0o644))
+	}
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, want, string(got), "docs/rbac.md is stale: run UPDATE_RBAC=1 go test ./http -run TestRBACDocumentIsCurrent")
+}

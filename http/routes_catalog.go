@@ -1,0 +1,556 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/projections/productviews"
+)
+
+func (s *Server) catalogRoutes() []adminRoute {
+	return []adminRoute{
+		{"GET", "/products", permCatalogRead, s.adminListProducts},
+		{"POST", "/products", permCatalogWrite, s.createProduct},
+		{"GET", "/products/{id}", permCatalogRead, s.adminGetProduct},
+		{"PATCH", "/products/{id}", permCatalogWrite, s.patchProduct},
+		{"DELETE", "/products/{id}", permCatalogWrite, s.archiveProduct},
+		{"POST", "/products/{id}/variants", permCatalogWrite, s.addVariant},
+		{"GET", "/variants/{id}", permCatalogRead, s.getVariant},
+		{"PATCH", "/variants/{id}", permCatalogWrite, s.patchVariant},
+		{"GET", "/categories", permCatalogRead, s.adminCategories},
+		{"POST", "/categories", permCatalogWrite, s.createCategory},
+		{"PATCH", "/categories/{id}", permCatalogWrite, s.patchCategory},
+	}
+}
+
+func (s *Server) storefrontCatalogRoutes() []storeRoute {
+	return []storeRoute{
+		{"GET", "/products", s.storeListProducts},
+		{"GET", "/products/{id}", s.storeGetProduct},
+		{"GET", "/categories", s.storeCategories},
+	}
+}
+
+// --- DTOs
+
+type variantRequest struct {
+	SKU             *string           `json:"sku"`
+	Title           *string           `json:"title"`
+	Options         *[]catalog.Option `json:"options"`
+	FulfillmentType *string           `json:"fulfillment_type"`
+	Price           *money.Money      `json:"price"`
+	CompareAtPrice  json.RawMessage   `json:"compare_at_price"`
+	TaxRate         *string           `json:"tax_rate"`
+	Status          *string           `json:"status"`
+	IsHot           *bool             `json:"is_hot"`
+}
+
+// compareAt reads compare_at_price: absent → nil, null → a nil pointer (clear).
+func (v variantRequest) compareAt() (**money.Money, error) {
+	if len(v.CompareAtPrice) == 0 {
+		return nil, nil
+	}
+	var m *money.Money
+	if string(v.CompareAtPrice) != "null" {
+		m = new(money.Money)
+		if err := json.Unmarshal(v.CompareAtPrice, m); err != nil {
+			var c errs.Collector
+			c.Merge("compare_at_price", err)
+			return nil, c.Err()
+		}
+	}
+	return &m, nil
+}
+
+func (v variantRequest) input() (commands.VariantInput, error) {
+	in := commands.VariantInput{}
+	if v.SKU != nil {
+		in.SKU = *v.SKU
+	}
+	if v.Title != nil {
+		in.Title = *v.Title
+	}
+	if v.Options != nil {
+		in.Options = *v.Options
+	}
+	if v.FulfillmentType != nil {
+		in.FulfillmentType = *v.FulfillmentType
+	}
+	if v.Price != nil {
+		in.Price = *v.Price
+	}
+	if v.TaxRate != nil {
+		in.TaxRate = *v.TaxRate
+	}
+	if v.Status != nil {
+		in.Status = *v.Status
+	}
+	if v.IsHot != nil {
+		in.IsHot = *v.IsHot
+	}
+	ca, err := v.compareAt()
+	if err != nil {
+		return in, err
+	}
+	if ca != nil {
+		in.CompareAtPrice = *ca
+	}
+	return in, nil
+}
+
+type productRequest struct {
+	Title       *string          `json:"title"`
+	Handle      *string          `json:"handle"`
+	Description *string          `json:"description"`
+	Status      *string          `json:"status"`
+	VendorID    *uuid.UUID       `json:"vendor_id"`
+	StoreID     *uuid.UUID       `json:"store_id"`
+	Categories  *[]string        `json:"categories"`
+	LocationIDs *[]uuid.UUID     `json:"location_ids"`
+	Digital     *catalog.Digital `json:"digital"`
+	Variants    []variantRequest `json:"variants"`
+}
+
+// --- admin products
+
+func (s *Server) adminListProducts(w http.ResponseWriter, r *http.Request) {
+	p, err := page(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c := callerFrom(r.Context())
+	q := r.URL.Query()
+	f := productviews.Filter{Category: q.Get("category"), Status: q.Get("status"), Vendor: c.vendorScope()}
+	if f.Status != "" {
+		if _, err := catalog.ParseProductStatus(f.Status); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	if v := q.Get("vendor_id"); v != "" && f.Vendor == nil {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			writeError(w, r, errs.Field("vendor_id", "must be a UUID"))
+			return
+		}
+		f.Vendor = &id
+	}
+	l, err := productviews.List(r.Context(), s.Pool, c.Acting, f, p, false)
+	if errors.Is(err, productviews.ErrUnknownCategory) {
+		err = errs.Field("category", "is not a category of this shop")
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+// adminProduct reads a product as the caller may see it (another vendor's
+// product is a 404 for vendor staff).
+func (s *Server) adminProduct(ctx context.Context, c *caller, id uuid.UUID) (productviews.Product, error) {
+	p, err := productviews.Get(ctx, s.Pool, c.Acting, id.String(), false)
+	if err != nil {
+		return p, err
+	}
+	if vs := c.vendorScope(); vs != nil && p.Vendor != *vs {
+		return productviews.Product{}, errs.NotFoundf("product")
+	}
+	return p, nil
+}
+
+func (s *Server) adminGetProduct(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", catalog.ParseProductID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := s.adminProduct(r.Context(), callerFrom(r.Context()), id.UUID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeView(w, p.Doc, p.Version)
+}
+
+func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) {
+	var in productRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c := callerFrom(r.Context())
+	by := c.by(r)
+	cmd := commands.CreateProduct{Tenant: c.Acting, By: by, VendorScope: c.vendorScope(), Vendor: in.VendorID, Store: in.StoreID, Digital: in.Digital}
+	if in.Title != nil {
+		cmd.Title = *in.Title
+	}
+	if in.Handle != nil {
+		cmd.Handle = *in.Handle
+	}
+	if in.Description != nil {
+		cmd.Description = *in.Description
+	}
+	if in.Status != nil {
+		cmd.Status = *in.Status
+	}
+	if in.Categories != nil {
+		cmd.Categories = *in.Categories
+	}
+	if in.LocationIDs != nil {
+		cmd.Locations = *in.LocationIDs
+	}
+	var v errs.Collector
+	for i, vr := range in.Variants {
+		vi, err := vr.input()
+		v.Merge("variants["+itoa(i)+"]", err)
+		cmd.Variants = append(cmd.Variants, vi)
+	}
+	if err := v.Err(); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	id := by.DerivedID(0)
+	s.execute(w, r, http.StatusCreated, func(ctx context.Context) (commands.Result, error) {
+		_, res, err := s.Commands.CreateProduct(ctx, cmd)
+		return res, err
+	}, func(ctx context.Context) (view, error) {
+		p, err := productviews.Get(ctx, s.Pool, c.Acting, id.String(), false)
+		return view{p.Doc, p.Version}, err
+	})
+}
+
+func (s *Server) patchProduct(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", catalog.ParseProductID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in productRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if in.Variants != nil || in.VendorID != nil || in.StoreID != nil {
+		writeError(w, r, errs.InvalidFields(errs.FieldError{Field: "variants", Message: "change variants with PATCH /variants/{id}; vendor and store are fixed"}))
+		return
+	}
+	s.updateProduct(w, r, id, commands.UpdateProduct{Title: in.Title, Handle: in.Handle, Description: in.Description,
+		Status: in.Status, Categories: in.Categories, Locations: in.LocationIDs, Digital: in.Digital})
+}
+
+// archiveProduct is DELETE /products/{id}: products are archived, never
+// deleted (past orders and history refer to them).
+func (s *Server) archiveProduct(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", catalog.ParseProductID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	archived := string(catalog.ProductArchived)
+	s.updateProduct(w, r, id, commands.UpdateProduct{Status: &archived})
+}
+
+func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request, id catalog.ProductID, cmd commands.UpdateProduct) {
+	ifv, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c := callerFrom(r.Context())
+	cmd.Tenant, cmd.By, cmd.Product, cmd.IfVersion, cmd.VendorScope = c.Acting, c.by(r), id, ifv, c.vendorScope()
+	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
+		return s.Commands.UpdateProduct(ctx, cmd)
+	}, func(ctx context.Context) (view, error) {
+		p, err := s.adminProduct(ctx, c, id.UUID)
+		return view{p.Doc, p.Version}, err
+	})
+}
+
+// --- variants
+
+// variantView finds one variant in its product's document.
+func (s *Server) variantView(ctx context.Context, c *caller, variant uuid.UUID) (view, error) {
+	pid, err := commands.VariantProduct(ctx, s.Pool, c.Acting, catalog.VariantID{UUID: variant})
+	if err != nil {
+		return view{}, err
+	}
+	p, err := s.adminProduct(ctx, c, pid.UUID)
+	if err != nil {
+		return view{}, err
+	}
+	var doc struct {
+		Variants []map[string]any `json:"variants"`
+	}
+	if err := json.Unmarshal(p.Doc, &doc); err != nil {
+		return view{}, err
+	}
+	for _, v := range doc.Variants {
+		if v["id"] == variant.String() {
+			v["product_id"] = pid.String()
+			return view{v, p.Version}, nil
+		}
+	}
+	return view{}, errs.NotFoundf("variant")
+}
+
+func (s *Server) getVariant(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", catalog.ParseVariantID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.variantView(r.Context(), callerFrom(r.Context()), id.UUID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeView(w, v.body, v.version)
+}
+
+func (s *Server) addVariant(w http.ResponseWriter, r *http.Request) {
+	pid, err := pathID(r, "id", catalog.ParseProductID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in variantRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	vi, err := in.input()
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c := callerFrom(r.Context())
+	by := c.by(r)
+	id := by.DerivedID(0)
+	s.execute(w, r, http.StatusCreated, func(ctx context.Context) (commands.Result, error) {
+		_, res, err := s.Commands.AddVariant(ctx, commands.AddVariant{Tenant: c.Acting, By: by, Product: pid, VendorScope: c.vendorScope(), Variant: vi})
+		return res, err
+	}, func(ctx context.Context) (view, error) { return s.variantView(ctx, c, id) })
+}
+
+func (s *Server) patchVariant(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", catalog.ParseVariantID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in variantRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ca, err := in.compareAt()
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ifv, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c := callerFrom(r.Context())
+	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
+		_, res, err := s.Commands.UpdateVariant(ctx, commands.UpdateVariant{Tenant: c.Acting, By: c.by(r), Variant: id, IfVersion: ifv,
+			VendorScope: c.vendorScope(), SKU: in.SKU, Title: in.Title, Options: in.Options, FulfillmentType: in.FulfillmentType,
+			Price: in.Price, CompareAtPrice: ca, TaxRate: in.TaxRate, Status: in.Status, IsHot: in.IsHot})
+		return res, err
+	}, func(ctx context.Context) (view, error) { return s.variantView(ctx, c, id.UUID) })
+}
+
+// --- categories
+
+type categoryRequest struct {
+	Name     *string         `json:"name"`
+	Handle   *string         `json:"handle"`
+	ParentID json.RawMessage `json:"parent_id"`
+	Position *int            `json:"position"`
+}
+
+func (in categoryRequest) parent() (**catalog.CategoryID, error) {
+	if len(in.ParentID) == 0 {
+		return nil, nil
+	}
+	var p *catalog.CategoryID
+	if string(in.ParentID) != "null" {
+		p = new(catalog.CategoryID)
+		if err := json.Unmarshal(in.ParentID, p); err != nil {
+			return nil, errs.Field("parent_id", "must be a category id")
+		}
+	}
+	return &p, nil
+}
+
+func (s *Server) adminCategories(w http.ResponseWriter, r *http.Request) {
+	tree, err := productviews.Categories(r.Context(), s.Pool, callerFrom(r.Context()).Acting)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": tree, "next_cursor": nil})
+}
+
+func (s *Server) createCategory(w http.ResponseWriter, r *http.Request) {
+	var in categoryRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	parent, err := in.parent()
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c := callerFrom(r.Context())
+	by := c.by(r)
+	cmd := commands.CreateCategory{Tenant: c.Acting, By: by}
+	if in.Name != nil {
+		cmd.Name = *in.Name
+	}
+	if in.Handle != nil {
+		cmd.Handle = *in.Handle
+	}
+	if parent != nil {
+		cmd.Parent = *parent
+	}
+	if in.Position != nil {
+		cmd.Position = *in.Position
+	}
+	id := by.DerivedID(0)
+	s.execute(w, r, http.StatusCreated, func(ctx context.Context) (commands.Result, error) {
+		_, res, err := s.Commands.CreateCategory(ctx, cmd)
+		return res, err
+	}, func(ctx context.Context) (view, error) {
+		cat, err := productviews.GetCategory(ctx, s.Pool, c.Acting, id)
+		return view{cat, cat.Version}, err
+	})
+}
+
+func (s *Server) patchCategory(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", catalog.ParseCategoryID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in categoryRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	parent, err := in.parent()
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ifv, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c := callerFrom(r.Context())
+	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
+		return s.Commands.UpdateCategory(ctx, commands.UpdateCategory{Tenant: c.Acting, By: c.by(r), Category: id, IfVersion: ifv,
+			Name: in.Name, Handle: in.Handle, Parent: parent, Position: in.Position})
+	}, func(ctx context.Context) (view, error) {
+		cat, err := productviews.GetCategory(ctx, s.Pool, c.Acting, id.UUID)
+		return view{cat, cat.Version}, err
+	})
+}
+
+// --- storefront
+
+func (s *Server) storeListProducts(w http.ResponseWriter, r *http.Request) {
+	p, err := page(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := productviews.Filter{Category: q.Get("category")}
+	if v := q.Get("vendor"); v != "" {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			writeError(w, r, errs.Field("vendor", "must be a vendor id"))
+			return
+		}
+		f.Vendor = &id
+	}
+	l, err := productviews.List(r.Context(), s.Pool, tenantFrom(r.Context()), f, p, true)
+	if errors.Is(err, productviews.ErrUnknownCategory) {
+		err = errs.New(errs.KindNotFound, "category_not_found", "no such category")
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=5")
+	writeRawList(w, l.Items, l.NextCursor)
+}
+
+// writeRawList writes {"items": [...], "next_cursor": ...} from documents
+// that are already JSON, without re-encoding them.
+func writeRawList(w http.ResponseWriter, items []json.RawMessage, next *string) {
+	n := 64
+	for _, it := range items {
+		n += len(it) + 1
+	}
+	buf := make([]byte, 0, n)
+	buf = append(buf, `{"items":[`...)
+	for i, it := range items {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, it...)
+	}
+	buf = append(buf, `],"next_cursor":`...)
+	if next == nil {
+		buf = append(buf, "null"...)
+	} else {
+		c, _ := json.Marshal(*next)
+		buf = append(buf, c...)
+	}
+	buf = append(buf, "}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf)
+}
+
+func (s *Server) storeGetProduct(w http.ResponseWriter, r *http.Request) {
+	ref := chiParam(r, "id")
+	if len(ref) > 120 {
+		writeError(w, r, errs.NotFoundf("product"))
+		return
+	}
+	p, err := productviews.Get(r.Context(), s.Pool, tenantFrom(r.Context()), ref, true)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=5")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(p.Doc, '\n'))
+}
+
+func (s *Server) storeCategories(w http.ResponseWriter, r *http.Request) {
+	tree, err := productviews.Categories(r.Context(), s.Pool, tenantFrom(r.Context()))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": tree})
+}

@@ -1,0 +1,171 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/demo"
+)
+
+// CatalogOptions tune the catalog benchmark.
+type CatalogOptions struct {
+	Duration    time.Duration // per phase; default 10s
+	Concurrency int           // default 32
+}
+
+// Catalog loads the demo store and measures the storefront product list
+// (limit 20) and product detail over HTTP, beside a bare SELECT of the same
+// rows through pgx in the same run.
+func Catalog(ctx context.Context, env *Env, cfg app.Config, o CatalogOptions) ([]Row, error) {
+	if o.Duration <= 0 {
+		o.Duration = 10 * time.Second
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 32
+	}
+	m, stop, err := startServer(ctx, env, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	env.Log.Info("bench: loading the demo store")
+	d, err := demo.Load(ctx, m.Commands, m.DemoStocker(), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Runner.WaitFor(ctx, mustHead(ctx, m.Pool)); err != nil {
+		return nil, err
+	}
+	base := "http://" + m.Addr() + "/api/v1/store"
+	catalog := demo.Catalog(1)
+	var handles []string
+	for _, p := range catalog {
+		if p.Status == "active" {
+			handles = append(handles, p.Handle)
+		}
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2, MaxConnsPerHost: o.Concurrency * 2}}
+	get := func(path string, cached bool) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+		req.Header.Set("X-Tenant", d.Code)
+		if !cached {
+			req.Header.Set("Cache-Control", "no-cache")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
+		return err
+	}
+	var rows []Row
+	const listQ = `SELECT doc FROM products WHERE tenant_id = $1 AND status = 'active' AND id < $2 ORDER BY id DESC LIMIT 21`
+	const getQ = `SELECT doc FROM products WHERE tenant_id = $1 AND (id::text = $2 OR handle = $2) AND status = 'active' LIMIT 1`
+	maxID := "ffffffff-ffff-ffff-ffff-ffffffffffff"
+	for _, phase := range []struct {
+		name string
+		http func(rng *rand.Rand, cached bool) error
+		sql  func(ctx context.Context, pool *pgxpool.Pool, rng *rand.Rand) error
+	}{
+		{"product list (limit 20)", func(_ *rand.Rand, cached bool) error { return get("/products?limit=20", cached) },
+			func(ctx context.Context, pool *pgxpool.Pool, _ *rand.Rand) error {
+				return drain(pool.Query(ctx, listQ, d.Tenant, maxID))
+			}},
+		{"product detail", func(rng *rand.Rand, cached bool) error { return get("/products/"+handles[rng.IntN(len(handles))], cached) },
+			func(ctx context.Context, pool *pgxpool.Pool, rng *rand.Rand) error {
+				return drain(pool.Query(ctx, getQ, d.Tenant, handles[rng.IntN(len(handles))]))
+			}},
+	} {
+		env.Log.Info("bench: bare select", "phase", phase.name)
+		sqlLat, sqlRate, err := measure(ctx, o.Concurrency, o.Duration, func(rng *rand.Rand) error { return phase.sql(ctx, m.Pool, rng) })
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, Row{Name: "bare SELECT: " + phase.name, Value: sqlRate, Unit: "q/s",
+			Note: fmt.Sprintf("p50 %.2f ms, p99 %.2f ms (ceiling)", ms(sqlLat.P(.5)), ms(sqlLat.P(.99)))})
+		for _, cached := range []bool{true, false} {
+			mode := "1 s micro-cache (default)"
+			if !cached {
+				mode = "uncached (Cache-Control: no-cache)"
+			}
+			env.Log.Info("bench: http", "phase", phase.name, "cached", cached)
+			lat, rate, err := measure(ctx, o.Concurrency, o.Duration, func(rng *rand.Rand) error { return phase.http(rng, cached) })
+			if err != nil {
+				return nil, err
+			}
+			name := "GET " + phase.name + ", " + mode
+			rows = append(rows,
+				Row{Name: name, Value: rate, Unit: "req/s", Baseline: "bare SELECT", Ratio: rate / sqlRate, Target: "≥ 5,000 req/s", Note: fmt.Sprintf("c=%d", o.Concurrency)},
+				Row{Name: "  p50", Value: ms(lat.P(.5)), Unit: "ms", Baseline: "bare SELECT p50", Ratio: ms(lat.P(.5)) / ms(sqlLat.P(.5))},
+				Row{Name: "  p99", Value: ms(lat.P(.99)), Unit: "ms", Baseline: "bare SELECT p99", Ratio: ms(lat.P(.99)) / ms(sqlLat.P(.99)), Target: "≤ 10 ms"},
+			)
+		}
+	}
+	return rows, nil
+}
+
+func drain(rows interface {
+	Next() bool
+	Close()
+	Err() error
+}, err error) error {
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+// measure runs fn from n workers for d and returns its latencies and rate.
+func measure(ctx context.Context, n int, d time.Duration, fn func(rng *rand.Rand) error) (*Latencies, float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var wg sync.WaitGroup
+	lats := make([]*Latencies, n)
+	var firstErr atomic.Value
+	var done atomic.Int64
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		lats[i] = &Latencies{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if err := fn(rng); err != nil {
+					if ctx.Err() == nil {
+						firstErr.CompareAndSwap(nil, err)
+					}
+					return
+				}
+				lats[i].Add(time.Since(t0))
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if v := firstErr.Load(); v != nil {
+		return nil, 0, v.(error)
+	}
+	all := &Latencies{}
+	for _, l := range lats {
+		all.Merge(l)
+	}
+	return all, float64(done.Load()) / time.Since(start).Seconds(), nil
+}

@@ -1,0 +1,43 @@
+package bench
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/app"
+)
+
+// startServer runs a whole Honten (all roles) on the benchmark database and
+// a free loopback port. Access logs are off (warn level), as a tuned
+// production deployment would ship them asynchronously.
+func startServer(ctx context.Context, env *Env, cfg app.Config) (*app.Main, func(), error) {
+	cfg.DatabaseURL = env.URL
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.LogLevel = slog.LevelWarn
+	if cfg.DBMaxConns < 40 {
+		cfg.DBMaxConns = 40
+	}
+	m := app.New(cfg)
+	if err := m.Open(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := m.Listen(); err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(rctx) }()
+	return m, func() { cancel(); <-done; m.Close() }, nil
+}
+
+func mustHead(ctx context.Context, pool *pgxpool.Pool) eventstore.Position {
+	p, err := eventstore.Head(ctx, pool)
+	if err != nil {
+		return eventstore.Position{}
+	}
+	return p
+}

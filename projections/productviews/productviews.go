@@ -1,0 +1,277 @@
+// Package productviews is the product_views read model: products with their
+// variants, price range, availability and categories, as the storefront and
+// the backoffice read them, and the category tree. Each product row holds
+// its storefront document, rebuilt in the batch that changed the product, so
+// listing a page is one indexed read. Availability comes from the inventory
+// events, each of which carries the variant's available units.
+//
+// It must not import http or commands.
+package productviews
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/inventory"
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/projections"
+)
+
+// Name is the projector's frozen name; renaming it rebuilds the model.
+const Name = "product_views.v1"
+
+// Projector builds product_views.
+type Projector struct {
+	Registry *eventstore.Registry
+}
+
+var _ projections.Projector = Projector{}
+
+// Name implements projections.Projector.
+func (Projector) Name() string { return Name }
+
+// Schema implements projections.Projector.
+func (Projector) Schema() projections.Schema {
+	var types []string
+	for _, e := range append(append([]eventstore.Event{}, catalog.Events...), inventory.Events...) {
+		types = append(types, e.EventName())
+	}
+	return projections.Schema{
+		Tables:       []string{"products", "product_variants", "variant_stock", "categories"},
+		Create:       "rm_product_views_v1_create",
+		Index:        "rm_product_views_v1_index",
+		PayloadTypes: types,
+	}
+}
+
+type key struct{ tenant, id uuid.UUID }
+
+// Apply implements projections.Projector.
+func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Envelope) error {
+	b := &pgx.Batch{}
+	products := map[key]bool{}
+	variants := map[key]bool{}
+	cats := map[key]bool{}
+	for _, env := range batch {
+		switch env.StreamType {
+		case catalog.ProductStream, catalog.CategoryStream, inventory.StreamType:
+		default:
+			continue
+		}
+		ev, err := p.Registry.Decode(env)
+		if err != nil {
+			return err
+		}
+		t, id, v, at := env.Tenant.UUID, env.StreamID, env.Version, env.RecordedAt
+		switch e := ev.(type) {
+		case catalog.ProductCreated:
+			digital, _ := json.Marshal(e.Digital)
+			b.Queue(`INSERT INTO products (tenant_id, id, vendor_id, store_id, title, handle, description, status, categories, location_ids, digital, version, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) ON CONFLICT (tenant_id, id) DO NOTHING`,
+				t, id, e.Vendor, e.Store, e.Title, e.Handle, e.Description, e.Status, catIDs(e.Categories), e.Locations, nullJSON(digital), v, at)
+		case catalog.ProductUpdated:
+			digital, _ := json.Marshal(e.Digital)
+			var cs *[]uuid.UUID
+			if e.Categories != nil {
+				ids := catIDs(*e.Categories)
+				cs = &ids
+			}
+			b.Queue(`UPDATE products SET title = coalesce($3, title), handle = coalesce($4, handle), description = coalesce($5, description),
+  categories = coalesce($6, categories), location_ids = coalesce($7, location_ids), digital = coalesce($8, digital),
+  version = $9, updated_at = $10
+WHERE tenant_id = $1 AND id = $2 AND version < $9`, t, id, e.Title, e.Handle, e.Description, cs, e.Locations, nullJSON(digital), v, at)
+		case catalog.Published:
+			queueStatus(b, t, id, catalog.ProductActive, v, at)
+		case catalog.Unpublished:
+			queueStatus(b, t, id, catalog.ProductDraft, v, at)
+		case catalog.Archived:
+			queueStatus(b, t, id, catalog.ProductArchived, v, at)
+		case catalog.VariantAdded:
+			opts, _ := json.Marshal(e.Options)
+			var cmp *string
+			if e.CompareAtPrice != nil {
+				s := e.CompareAtPrice.AmountString()
+				cmp = &s
+			}
+			b.Queue(`INSERT INTO product_variants (tenant_id, id, product_id, position, sku, title, options, fulfillment_type, price, compare_at_price, currency, tax_rate, status, is_hot)
+VALUES ($1, $2, $3, (SELECT count(*) FROM product_variants WHERE tenant_id = $1 AND product_id = $3), $4, $5, $6, $7, $8::numeric, $9::numeric, $10, $11, $12, $13)
+ON CONFLICT (tenant_id, id) DO NOTHING`,
+				t, e.Variant, id, e.SKU, e.Title, opts, e.FulfillmentType, e.Price.AmountString(), cmp, e.Price.Currency(), e.TaxRate, e.Status, e.IsHot)
+			queueVersion(b, t, id, v, at)
+		case catalog.VariantUpdated:
+			var opts []byte
+			if e.Options != nil {
+				opts, _ = json.Marshal(*e.Options)
+			}
+			b.Queue(`UPDATE product_variants SET sku = coalesce($3, sku), title = coalesce($4, title), options = coalesce($5, options),
+  fulfillment_type = coalesce($6, fulfillment_type), tax_rate = coalesce($7, tax_rate), status = coalesce($8, status), is_hot = coalesce($9, is_hot)
+WHERE tenant_id = $1 AND id = $2`, t, e.Variant, e.SKU, e.Title, nullJSON(opts), e.FulfillmentType, e.TaxRate, e.Status, e.IsHot)
+			queueVersion(b, t, id, v, at)
+		case catalog.PriceUpdated:
+			var cmp *string
+			if e.CompareAtPrice != nil {
+				s := e.CompareAtPrice.AmountString()
+				cmp = &s
+			}
+			b.Queue(`UPDATE product_variants SET price = $3::numeric, compare_at_price = $4::numeric, currency = $5 WHERE tenant_id = $1 AND id = $2`,
+				t, e.Variant, e.Price.AmountString(), cmp, e.Price.Currency())
+			queueVersion(b, t, id, v, at)
+		case catalog.CategoryCreated, catalog.CategoryUpdated:
+			var name, handle string
+			var parent *catalog.CategoryID
+			var pos int
+			if c, ok := e.(catalog.CategoryCreated); ok {
+				name, handle, parent, pos = c.Name, c.Handle, c.Parent, c.Position
+			} else {
+				c := e.(catalog.CategoryUpdated)
+				name, handle, parent, pos = c.Name, c.Handle, c.Parent, c.Position
+			}
+			var par *uuid.UUID
+			if parent != nil {
+				par = &parent.UUID
+			}
+			b.Queue(`INSERT INTO categories (tenant_id, id, name, handle, parent_id, position, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, handle = excluded.handle, parent_id = excluded.parent_id,
+  position = excluded.position, version = excluded.version, updated_at = excluded.updated_at WHERE categories.version < excluded.version`,
+				t, id, name, handle, par, pos, v, at)
+			cats[key{t, id}] = true
+			continue
+		default:
+			if avail, ok := availableOf(ev); ok {
+				b.Queue(`INSERT INTO variant_stock (tenant_id, variant_id, available, version) VALUES ($1, $2, $3, $4)
+ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = excluded.available, version = excluded.version
+WHERE variant_stock.version < excluded.version`, t, id, avail, v)
+				variants[key{t, id}] = true
+			}
+			continue
+		}
+		products[key{t, id}] = true
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("product_views: %w", err)
+	}
+	return refreshDocs(ctx, tx, products, variants, cats)
+}
+
+// availableOf returns the variant's available units carried by an inventory event.
+func availableOf(ev eventstore.Event) (int64, bool) {
+	switch e := ev.(type) {
+	case inventory.Adjusted:
+		return e.Available, true
+	case inventory.Reserved:
+		return e.Available, true
+	case inventory.Rejected:
+		return e.Available, true
+	case inventory.Released:
+		return e.Available, true
+	case inventory.Expired:
+		return e.Available, true
+	case inventory.Committed:
+		return e.Available, true
+	case inventory.AllocationReleased:
+		return e.Available, true
+	case inventory.Fulfilled:
+		return e.Available, true
+	}
+	return 0, false
+}
+
+func queueStatus(b *pgx.Batch, t, id uuid.UUID, s catalog.ProductStatus, v int64, at any) {
+	b.Queue(`UPDATE products SET status = $3, version = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND version < $4`, t, id, s, v, at)
+}
+
+func queueVersion(b *pgx.Batch, t, id uuid.UUID, v int64, at any) {
+	b.Queue(`UPDATE products SET version = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND version < $3`, t, id, v, at)
+}
+
+func catIDs(cs []catalog.CategoryID) []uuid.UUID {
+	out := make([]uuid.UUID, len(cs))
+	for i, c := range cs {
+		out[i] = c.UUID
+	}
+	return out
+}
+
+func nullJSON(b []byte) []byte {
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	return b
+}
+
+// refreshDocs rebuilds the price range, availability and storefront document
+// of every product touched directly, through a variant's stock, or through
+// one of its categories.
+const refresh = `
+WITH touched AS (
+    SELECT t, i FROM unnest($1::uuid[], $2::uuid[]) AS x(t, i)
+    UNION
+    SELECT v.tenant_id, v.product_id FROM product_variants v JOIN unnest($3::uuid[], $4::uuid[]) AS y(t, i) ON v.tenant_id = y.t AND v.id = y.i
+    UNION
+    SELECT p.tenant_id, p.id FROM products p JOIN unnest($5::uuid[], $6::uuid[]) AS z(t, i) ON p.tenant_id = z.t AND z.i = ANY(p.categories)
+),
+agg AS (
+    SELECT tc.t, tc.i,
+           min(v.currency) AS currency,
+           min(v.price) FILTER (WHERE v.status = 'active') AS pmin,
+           max(v.price) FILTER (WHERE v.status = 'active') AS pmax,
+           coalesce(sum(greatest(coalesce(s.available, 0), 0)) FILTER (WHERE v.status = 'active' AND v.fulfillment_type = 'physical'), 0) AS avail,
+           bool_or(v.status = 'active' AND (v.fulfillment_type = 'digital' OR coalesce(s.available, 0) > 0)) AS in_stock,
+           jsonb_agg(jsonb_build_object(
+               'id', v.id, 'sku', v.sku, 'title', v.title, 'options', v.options,
+               'fulfillment_type', v.fulfillment_type,
+               'price', jsonb_build_object('amount', v.price::text, 'currency', v.currency),
+               'compare_at_price', CASE WHEN v.compare_at_price IS NULL THEN NULL
+                                        ELSE jsonb_build_object('amount', v.compare_at_price::text, 'currency', v.currency) END,
+               'tax_rate', v.tax_rate, 'status', v.status, 'is_hot', v.is_hot,
+               'available', CASE WHEN v.fulfillment_type = 'digital' THEN NULL ELSE greatest(coalesce(s.available, 0), 0) END,
+               'in_stock', v.status = 'active' AND (v.fulfillment_type = 'digital' OR coalesce(s.available, 0) > 0)
+           ) ORDER BY v.position) FILTER (WHERE v.id IS NOT NULL) AS variants
+    FROM touched tc
+    LEFT JOIN product_variants v ON v.tenant_id = tc.t AND v.product_id = tc.i
+    LEFT JOIN variant_stock s ON s.tenant_id = v.tenant_id AND s.variant_id = v.id
+    GROUP BY tc.t, tc.i
+)
+UPDATE products p SET
+    currency = agg.currency, price_min = agg.pmin, price_max = agg.pmax, available = agg.avail,
+    doc = jsonb_build_object(
+        'id', p.id, 'title', p.title, 'handle', p.handle, 'description', p.description, 'status', p.status,
+        'vendor_id', p.vendor_id, 'store_id', p.store_id,
+        'categories', coalesce((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'handle', c.handle) ORDER BY c.position, c.name, c.id)
+                                FROM categories c WHERE c.tenant_id = p.tenant_id AND c.id = ANY(p.categories)), '[]'::jsonb),
+        'location_ids', to_jsonb(p.location_ids),
+        'digital', p.digital,
+        'price', CASE WHEN agg.pmin IS NULL THEN NULL ELSE jsonb_build_object(
+            'min', jsonb_build_object('amount', agg.pmin::text, 'currency', agg.currency),
+            'max', jsonb_build_object('amount', agg.pmax::text, 'currency', agg.currency)) END,
+        'available', agg.avail,
+        'in_stock', coalesce(agg.in_stock, false),
+        'variants', coalesce(agg.variants, '[]'::jsonb),
+        'created_at', p.created_at, 'updated_at', p.updated_at)
+FROM agg
+WHERE p.tenant_id = agg.t AND p.id = agg.i`
+
+func refreshDocs(ctx context.Context, tx pgx.Tx, products, variants, cats map[key]bool) error {
+	split := func(m map[key]bool) ([]uuid.UUID, []uuid.UUID) {
+		ts, is := make([]uuid.UUID, 0, len(m)), make([]uuid.UUID, 0, len(m))
+		for k := range m {
+			ts, is = append(ts, k.tenant), append(is, k.id)
+		}
+		return ts, is
+	}
+	pt, pi := split(products)
+	vt, vi := split(variants)
+	ct, ci := split(cats)
+	if _, err := tx.Exec(ctx, refresh, pt, pi, vt, vi, ct, ci); err != nil {
+		return fmt.Errorf("product_views: refresh documents: %w", err)
+	}
+	return nil
+}

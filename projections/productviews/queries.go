@@ -1,0 +1,202 @@
+package productviews
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/projections"
+)
+
+// Filter narrows a product list.
+type Filter struct {
+	// Category is a category id or handle; products in it or any of its
+	// descendants match.
+	Category string
+	// Vendor limits the list to one vendor's products.
+	Vendor *uuid.UUID
+	// Status limits an admin list ("draft", "active", "archived"); the
+	// storefront always lists active products only.
+	Status string
+	// IDs limits the list to these products (search results).
+	IDs []uuid.UUID
+}
+
+// ErrUnknownCategory means a category filter names no category.
+var ErrUnknownCategory = fmt.Errorf("category: %w", eventstore.ErrNotFound)
+
+// categoryIDs expands a category reference to it and its descendants.
+func categoryIDs(ctx context.Context, q eventstore.Querier, t tenant.ID, ref string) ([]uuid.UUID, error) {
+	const query = `
+WITH RECURSIVE tree AS (
+    SELECT id FROM categories WHERE tenant_id = $1 AND (handle = $2 OR id::text = $2)
+    UNION
+    SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id WHERE c.tenant_id = $1
+)
+SELECT id FROM tree`
+	rows, err := q.Query(ctx, query, t, ref)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, ErrUnknownCategory
+	}
+	return ids, nil
+}
+
+// List returns a page of product documents, newest first. storefront
+// limits it to products on sale.
+func List(ctx context.Context, q eventstore.Querier, t tenant.ID, f Filter, p projections.Page, storefront bool) (projections.List[json.RawMessage], error) {
+	var after uuid.UUID
+	if ok, err := p.DecodeCursor(&after); err != nil {
+		return projections.List[json.RawMessage]{}, err
+	} else if !ok {
+		after = uuid.Max
+	}
+	var cats []uuid.UUID
+	if f.Category != "" {
+		var err error
+		if cats, err = categoryIDs(ctx, q, t, f.Category); err != nil {
+			return projections.List[json.RawMessage]{}, err
+		}
+	}
+	status := f.Status
+	if storefront {
+		status = "active"
+	}
+	const query = `SELECT id, doc FROM products
+WHERE tenant_id = $1 AND id < $2
+  AND ($3 = '' OR status = $3)
+  AND ($4::uuid IS NULL OR vendor_id = $4)
+  AND ($5::uuid[] IS NULL OR categories && $5)
+  AND ($6::uuid[] IS NULL OR id = ANY($6))
+ORDER BY id DESC
+LIMIT $7`
+	var ids []uuid.UUID
+	if f.IDs != nil {
+		ids = f.IDs
+	}
+	rows, err := q.Query(ctx, query, t, after, status, f.Vendor, nilIfEmpty(cats), ids, p.Limit+1)
+	if err != nil {
+		return projections.List[json.RawMessage]{}, fmt.Errorf("list products: %w", err)
+	}
+	type row struct {
+		id  uuid.UUID
+		doc json.RawMessage
+	}
+	rs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		return x, r.Scan(&x.id, &x.doc)
+	})
+	if err != nil {
+		return projections.List[json.RawMessage]{}, err
+	}
+	l := projections.NewList(rs, p.Limit, func(x row) any { return x.id })
+	out := projections.List[json.RawMessage]{Items: make([]json.RawMessage, len(l.Items)), NextCursor: l.NextCursor}
+	for i, x := range l.Items {
+		out.Items[i] = x.doc
+	}
+	return out, nil
+}
+
+func nilIfEmpty(u []uuid.UUID) []uuid.UUID {
+	if len(u) == 0 {
+		return nil
+	}
+	return u
+}
+
+// Product is one product's document with its version (the ETag) and owner.
+type Product struct {
+	ID      uuid.UUID
+	Vendor  uuid.UUID
+	Status  string
+	Version int64
+	Doc     json.RawMessage
+}
+
+// Get returns one product by id or handle. storefront hides products not
+// on sale. It returns eventstore.ErrNotFound.
+func Get(ctx context.Context, q eventstore.Querier, t tenant.ID, idOrHandle string, storefront bool) (Product, error) {
+	const query = `SELECT id, vendor_id, status, version, doc FROM products
+WHERE tenant_id = $1 AND (id::text = $2 OR handle = $2) AND (NOT $3 OR status = 'active')
+ORDER BY (id::text = $2) DESC LIMIT 1`
+	var p Product
+	err := q.QueryRow(ctx, query, t, idOrHandle, storefront).Scan(&p.ID, &p.Vendor, &p.Status, &p.Version, &p.Doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Product{}, fmt.Errorf("product %q: %w", idOrHandle, eventstore.ErrNotFound)
+	}
+	if err != nil {
+		return Product{}, fmt.Errorf("get product: %w", err)
+	}
+	return p, nil
+}
+
+// Category is a node of the category tree.
+type Category struct {
+	ID        uuid.UUID   `json:"id"`
+	Name      string      `json:"name"`
+	Handle    string      `json:"handle"`
+	ParentID  *uuid.UUID  `json:"parent_id"`
+	Position  int         `json:"position"`
+	Products  int         `json:"product_count"`
+	Children  []*Category `json:"children"`
+	Version   int64       `json:"-"`
+	UpdatedAt time.Time   `json:"-"`
+}
+
+// Categories returns the category tree (roots with nested children), each
+// with the number of products on sale directly in it.
+func Categories(ctx context.Context, q eventstore.Querier, t tenant.ID) ([]*Category, error) {
+	const query = `SELECT c.id, c.name, c.handle, c.parent_id, c.position, c.version, c.updated_at,
+  (SELECT count(*) FROM products p WHERE p.tenant_id = c.tenant_id AND p.status = 'active' AND c.id = ANY(p.categories))
+FROM categories c WHERE c.tenant_id = $1 ORDER BY c.position, c.name, c.id`
+	rows, err := q.Query(ctx, query, t)
+	if err != nil {
+		return nil, fmt.Errorf("categories: %w", err)
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Category, error) {
+		c := &Category{Children: []*Category{}}
+		return c, r.Scan(&c.ID, &c.Name, &c.Handle, &c.ParentID, &c.Position, &c.Version, &c.UpdatedAt, &c.Products)
+	})
+	if err != nil {
+		return nil, err
+	}
+	byID := map[uuid.UUID]*Category{}
+	for _, c := range all {
+		byID[c.ID] = c
+	}
+	roots := []*Category{}
+	for _, c := range all {
+		if c.ParentID != nil && byID[*c.ParentID] != nil {
+			parent := byID[*c.ParentID]
+			parent.Children = append(parent.Children, c)
+			continue
+		}
+		roots = append(roots, c)
+	}
+	return roots, nil
+}
+
+// GetCategory returns one category, or eventstore.ErrNotFound.
+func GetCategory(ctx context.Context, q eventstore.Querier, t tenant.ID, id uuid.UUID) (Category, error) {
+	var c Category
+	err := q.QueryRow(ctx, `SELECT id, name, handle, parent_id, position, version, updated_at FROM categories WHERE tenant_id = $1 AND id = $2`, t, id).
+		Scan(&c.ID, &c.Name, &c.Handle, &c.ParentID, &c.Position, &c.Version, &c.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Category{}, fmt.Errorf("category %s: %w", id, eventstore.ErrNotFound)
+	}
+	c.Children = []*Category{}
+	return c, err
+}
