@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/internal/apitest"
@@ -226,8 +227,14 @@ func TestInventoryConcurrentAdjustmentsMatchReplay(t *testing.T) {
 	env := apitest.New(t)
 	shop := env.Shop(t, "otaru", "single_brand", false)
 	vs := createProduct(t, env, shop.Tenant, nil, "GLASS-1", "GLASS-2")
-	resp := adjust(t, env, shop.Token, map[string]any{"sku": "GLASS-2", "set": 9, "reason": "count"})
-	require.Equal(t, http.StatusCreated, resp.Status, string(resp.Body))
+	// The demo loader's stocker sets stock through the same command, once per command id.
+	stock := env.Main.DemoStocker()
+	by := commands.By{Actor: "system:demo", CommandID: uuid.Must(uuid.NewV7())}
+	glass2 := uuid.MustParse(vs["GLASS-2"])
+	for range 2 {
+		require.NoError(t, stock(context.Background(), shop.Tenant, by, catalog.VariantID{UUID: glass2}, shop.Created.Location.UUID, 9))
+	}
+	require.Equal(t, 1, inventoryEvents(t, env, shop.Tenant, vs["GLASS-2"]))
 
 	const writers = 32
 	start := make(chan struct{})
