@@ -113,12 +113,13 @@ func (c AdjustInventory) validate() error {
 // stock it already has appends nothing. Concurrent adjustments of one
 // variant queue behind each other and all land.
 //
-// It returns Invalid errors for bad fields, ErrUnknownSKU for a SKU that is
+// It returns Invalid errors for bad fields (also on "delta" or "set" when
+// on hand would pass inventory.MaxStock), ErrUnknownSKU for a SKU that is
 // not the shop's (or not the vendor's, under a VendorScope),
 // eventstore.ErrNotFound for such a Variant, ErrUnknownLocation and
-// ErrNoLocation, inventory.ErrNegativeStock (409, with the stock at the
-// location) when on hand would go below zero or below what is reserved, and
-// inventory.ErrOutOfRange above inventory.MaxStock.
+// ErrNoLocation, and a *StockConflict matching inventory.ErrNegativeStock
+// (409, with the stock at the location) when on hand would go below zero or
+// below what is reserved.
 func (s *Service) AdjustInventory(ctx context.Context, c AdjustInventory) (StockLevel, Result, error) {
 	if err := c.validate(); err != nil {
 		return StockLevel{}, Result{}, err
