@@ -150,6 +150,7 @@ func (s *Server) adminRoutes() []adminRoute {
 		s.importRoutes(),
 		s.auditRoutes(),
 		s.projectionRoutes(),
+		s.inventoryRoutes(),
 	} {
 		out = append(out, area...)
 	}

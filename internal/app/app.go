@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/auditlog"
 	"github.com/honten/honten/projections/productviews"
+	"github.com/honten/honten/projections/stocklevels"
 	"github.com/honten/honten/projections/tenancy"
 )
 
@@ -75,6 +77,7 @@ func Projectors(reg *eventstore.Registry) []projections.Projector {
 		auditlog.Projector{},
 		tenancy.Projector{Registry: reg},
 		productviews.Projector{Registry: reg},
+		stocklevels.Projector{Registry: reg},
 	}
 }
 
@@ -259,5 +262,12 @@ func (m *Main) Empty(ctx context.Context) (bool, error) {
 
 // DemoStocker sets demo stock through inventory adjustments.
 func (m *Main) DemoStocker() demo.Stocker {
-	return nil
+	return func(ctx context.Context, t tenant.ID, b commands.By, variant catalog.VariantID, location uuid.UUID, onHand int64) error {
+		_, _, err := m.Commands.AdjustInventory(ctx, commands.AdjustInventory{Tenant: t, By: b, Variant: &variant,
+			Location: store.LocationID{UUID: location}, Set: &onHand, Reason: "demo stock"})
+		if errors.Is(err, eventstore.ErrDuplicate) {
+			return nil // set by an earlier run of the same load
+		}
+		return err
+	}
 }
