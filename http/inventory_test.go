@@ -15,6 +15,7 @@ import (
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/apitest"
 )
 
@@ -227,12 +228,17 @@ func TestInventoryConcurrentAdjustmentsMatchReplay(t *testing.T) {
 	env := apitest.New(t)
 	shop := env.Shop(t, "otaru", "single_brand", false)
 	vs := createProduct(t, env, shop.Tenant, nil, "GLASS-1", "GLASS-2")
-	// The demo loader's stocker sets stock through the same command, once per command id.
-	stock := env.Main.DemoStocker()
+	// Setting stock with the same command id twice (a retried import or demo load) appends once.
 	by := commands.By{Actor: "system:demo", CommandID: uuid.Must(uuid.NewV7())}
 	glass2 := uuid.MustParse(vs["GLASS-2"])
+	pid, err := commands.VariantProduct(context.Background(), env.Main.Pool, shop.Tenant, catalog.VariantID{UUID: glass2})
+	require.NoError(t, err)
 	for range 2 {
-		require.NoError(t, stock(context.Background(), shop.Tenant, by, catalog.VariantID{UUID: glass2}, shop.Created.Location.UUID, 9))
+		_, err := env.Main.Commands.SetStock(context.Background(), commands.SetStock{Tenant: shop.Tenant, By: by, Product: pid, Reason: "count",
+			Levels: []commands.StockSet{{Variant: catalog.VariantID{UUID: glass2}, Location: shop.Created.Location, OnHand: 9}}})
+		if err != nil {
+			require.ErrorIs(t, err, eventstore.ErrDuplicate)
+		}
 	}
 	require.Equal(t, 1, inventoryEvents(t, env, shop.Tenant, vs["GLASS-2"]))
 

@@ -3,12 +3,12 @@ package http
 import (
 	"context"
 	"fmt"
-	"strings"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 

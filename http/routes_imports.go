@@ -9,6 +9,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/projections/productviews"
 )
 
 func (s *Server) importRoutes() []adminRoute {
@@ -76,4 +78,70 @@ func (s *Server) getImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, job)
+}
+
+// exportProducts streams every product as CSV in the import format, with a
+// stock column per location of the tenant's stores.
+func (s *Server) exportProducts(w http.ResponseWriter, r *http.Request) {
+	c := callerFrom(r.Context())
+	ctx := r.Context()
+	rows, err := s.Pool.Query(ctx, `SELECT id, code FROM locations WHERE tenant_id = $1 ORDER BY code, id`, c.Acting)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	codeOf := map[uuid.UUID]string{}
+	var codes []string
+	seen := map[string]bool{}
+	for rows.Next() {
+		var id uuid.UUID
+		var code string
+		if err := rows.Scan(&id, &code); err != nil {
+			rows.Close()
+			writeError(w, r, err)
+			return
+		}
+		codeOf[id] = code
+		if !seen[code] {
+			seen[code] = true
+			codes = append(codes, code)
+		}
+	}
+	rows.Close()
+	stock := func(ctx context.Context, t tenant.ID, variants []uuid.UUID) (map[uuid.UUID]map[string]int64, error) {
+		out := map[uuid.UUID]map[string]int64{}
+		rows, err := s.Pool.Query(ctx, `SELECT variant_id, location_id, on_hand FROM stock_levels WHERE tenant_id = $1 AND variant_id = ANY($2)`, t, variants)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v, l uuid.UUID
+			var n int64
+			if err := rows.Scan(&v, &l, &n); err != nil {
+				return nil, err
+			}
+			if out[v] == nil {
+				out[v] = map[string]int64{}
+			}
+			out[v][codeOf[l]] += n
+		}
+		return out, rows.Err()
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="products.csv"`)
+	w.WriteHeader(http.StatusOK)
+	if err := productviews.ExportCSV(ctx, s.Pool, c.Acting, codes, stock, flushWriter{w}); err != nil {
+		// Headers are sent: the truncated file is the signal; log the cause.
+		logFrom(ctx).Error("export products", "err", err)
+	}
+}
+
+// flushWriter flushes after each page so a long export streams.
+type flushWriter struct{ http.ResponseWriter }
+
+func (f flushWriter) Flush() {
+	if fl, ok := f.ResponseWriter.(http.Flusher); ok {
+		fl.Flush()
+	}
 }

@@ -326,4 +326,3 @@ func parseRow(line int, rec []string, ci colIndex, cur money.Currency) (Row, []R
 	}
 	return row, problems
 }
-

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,6 +27,8 @@ type Jobs struct {
 	Log      *slog.Logger
 	// Currency returns a tenant's currency (prices in the file are in it).
 	Currency func(ctx context.Context, t tenant.ID) (money.Currency, error)
+	// OnProgress, when set, hears every product applied (rows done so far).
+	OnProgress func(rows int)
 }
 
 // Job is an import job as the API shows it.
@@ -118,7 +121,13 @@ RETURNING tenant_id, created_by, file`
 		return fail(err)
 	}
 	last := time.Now()
+	var mu sync.Mutex
 	sum, applyErrs, err := j.Importer.Apply(ctx, t, id, actor, products, func(s Summary) {
+		if j.OnProgress != nil {
+			j.OnProgress(s.Rows)
+		}
+		mu.Lock()
+		defer mu.Unlock()
 		if time.Since(last) < 500*time.Millisecond {
 			return
 		}

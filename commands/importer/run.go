@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 )
@@ -132,15 +134,12 @@ func (im Importer) apply(ctx context.Context, t tenant.ID, job uuid.UUID, actor 
 		if c.Title == "" {
 			return failed, []RowError{{Row: first.Line, Column: "title", Message: "is required for a new product"}}, nil
 		}
-		_, res, err := cmds.CreateProduct(ctx, c)
-		if errors.Is(err, eventstore.ErrDuplicate) {
-			return unchanged, nil, nil // this job created it before a restart
-		}
-		if err != nil {
+		pid, _, err := cmds.CreateProduct(ctx, c)
+		if err != nil && !errors.Is(err, eventstore.ErrDuplicate) { // a duplicate: this job created it before a restart
 			return blame(p, err)
 		}
-		if res.Events == nil {
-			return unchanged, nil, nil
+		if _, rowErrs, err := im.stock(ctx, t, job, actor, pid, p); err != nil || len(rowErrs) > 0 {
+			return failed, rowErrs, err
 		}
 		return created, nil, nil
 	}
@@ -197,6 +196,11 @@ func (im Importer) apply(ctx context.Context, t tenant.ID, job uuid.UUID, actor 
 		}
 		changed = changed || len(res.Events) > 0
 	}
+	stockChanged, rowErrs, err := im.stock(ctx, t, job, actor, pid, p)
+	if err != nil || len(rowErrs) > 0 {
+		return failed, rowErrs, err
+	}
+	changed = changed || stockChanged
 	if status != nil {
 		res, err := cmds.UpdateProduct(ctx, commands.UpdateProduct{Tenant: t, By: im.by(job, actor, "status:"+p.Handle), Product: pid, Status: status})
 		if err != nil && !errors.Is(err, eventstore.ErrDuplicate) {
@@ -287,3 +291,57 @@ func blameRow(r Row, err error) (outcome, []RowError, error) {
 	return blame(Product{Rows: []Row{r}}, err)
 }
 
+// stock sets the on-hand units the rows give, at locations of the product's
+// store named by code, in one command. It reports whether anything changed.
+func (im Importer) stock(ctx context.Context, t tenant.ID, job uuid.UUID, actor string, pid catalog.ProductID, p Product) (bool, []RowError, error) {
+	cmds := im.Commands
+	pool := cmds.Store().Pool()
+	var storeID uuid.UUID
+	set := commands.SetStock{Tenant: t, By: im.by(job, actor, "stock:"+p.Handle), Product: pid, Reason: "csv import"}
+	lineOf := map[int]Row{}
+	for _, r := range p.Rows {
+		if len(r.Stock) == 0 {
+			continue
+		}
+		if storeID == uuid.Nil {
+			if err := pool.QueryRow(ctx, `SELECT payload->>'store_id' FROM events WHERE tenant_id = $1 AND stream_id = $2 AND stream_version = 1`, t, pid).Scan(&storeID); err != nil {
+				return false, nil, fmt.Errorf("store of product %s: %w", pid, err)
+			}
+		}
+		vid, err := commands.VariantBySKU(ctx, pool, t, r.SKU)
+		if err != nil {
+			return false, nil, err
+		}
+		codes := make([]string, 0, len(r.Stock))
+		for code := range r.Stock {
+			codes = append(codes, code)
+		}
+		sort.Strings(codes)
+		for _, code := range codes {
+			loc, ok, err := eventstore.Owner(ctx, pool, t.UUID, commands.ClaimLocationCode, storeID.String()+"/"+code)
+			if err != nil {
+				return false, nil, err
+			}
+			if !ok {
+				return false, []RowError{{Row: r.Line, Column: "stock:" + code, Message: "no location with this code in the product's store"}}, nil
+			}
+			lineOf[len(set.Levels)] = r
+			set.Levels = append(set.Levels, commands.StockSet{Variant: vid, Location: store.LocationID{UUID: loc}, OnHand: r.Stock[code]})
+		}
+	}
+	if len(set.Levels) == 0 {
+		return false, nil, nil
+	}
+	res, err := cmds.SetStock(ctx, set)
+	if err != nil && !errors.Is(err, eventstore.ErrDuplicate) {
+		return false, []RowError{{Row: p.Rows[0].Line, Column: "stock", Message: errMessage(err)}}, nil
+	}
+	return len(res.Events) > 0, nil, nil
+}
+
+func errMessage(err error) string {
+	if e, ok := errs.As(err); ok {
+		return e.Error()
+	}
+	return err.Error()
+}
