@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -168,11 +169,16 @@ func withRecover(next http.Handler) http.Handler {
 	})
 }
 
-// withBodyLimit caps request bodies at n bytes: a declared larger
-// Content-Length is refused at once (413), a longer stream fails on read.
-func withBodyLimit(n int64) func(http.Handler) http.Handler {
+// withBodyLimit caps request bodies at n bytes (upload bytes for file
+// uploads): a declared larger Content-Length is refused at once (413), a
+// longer stream fails on read.
+func withBodyLimit(n, upload int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := n
+			if strings.HasSuffix(r.URL.Path, "/imports/products") {
+				n = upload
+			}
 			if r.ContentLength > n {
 				writeError(w, r, errTooLarge)
 				return

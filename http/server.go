@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/honten/honten/commands"
+	"github.com/honten/honten/commands/importer"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/search"
@@ -58,9 +59,13 @@ type Deps struct {
 	Projections *projections.Runner
 	// ProjectionsLocal reports that Projections runs in this process.
 	ProjectionsLocal bool
-	Logger           *slog.Logger
-	Now              func() time.Time
-	Config           Config
+	// Imports runs CSV import jobs.
+	Imports importer.Jobs
+	// BaseContext bounds background work the server starts (import jobs).
+	BaseContext context.Context
+	Logger      *slog.Logger
+	Now         func() time.Time
+	Config      Config
 
 	// Search answers storefront searches (GET /store/search); nil turns them into 503s.
 	Search search.Index
@@ -105,7 +110,7 @@ func NewServer(d Deps) *Server {
 	r.MethodNotAllowed(methodNotAllowed)
 	s.registerOpsRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(withBodyLimit(d.Config.MaxBodyBytes), s.withConsistency)
+		r.Use(withBodyLimit(d.Config.MaxBodyBytes, d.Config.MaxUploadBytes), s.withConsistency)
 		r.Route("/store", func(r chi.Router) {
 			r.Use(s.withShop, s.withIdempotency, newMicroCache(d.Config.StorefrontCacheTTL, 64<<20).middleware)
 			for _, rt := range s.storefrontRoutes() {
@@ -146,8 +151,10 @@ func (s *Server) adminRoutes() []adminRoute {
 	for _, area := range [][]adminRoute{
 		s.tenancyRoutes(),
 		s.catalogRoutes(),
+		s.importRoutes(),
 		s.auditRoutes(),
 		s.projectionRoutes(),
+		s.inventoryRoutes(),
 	} {
 		out = append(out, area...)
 	}

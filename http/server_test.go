@@ -21,7 +21,7 @@ import (
 // parses an id, the way every handler does.
 func echoServer() http.Handler {
 	s := NewServer(Deps{Config: Config{MaxBodyBytes: 1024}})
-	s.router.With(withBodyLimit(1024)).Post("/test/things/{id}", func(w http.ResponseWriter, r *http.Request) {
+	s.router.With(withBodyLimit(1024, 1024)).Post("/test/things/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, err := tenant.ParseID(chi.URLParam(r, "id"))
 		if err != nil {
 			writeError(w, r, errs.Field("id", err.Error()))

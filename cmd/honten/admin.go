@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sync"
+
+	"github.com/google/uuid"
 
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/domain/tenant"
@@ -38,7 +41,7 @@ func runDemo(ctx context.Context, cfg app.Config, args []string) error {
 
 func loadDemo(ctx context.Context, m *app.Main) error {
 	bar := progress.New("demo catalog", "products", m.Log)
-	d, err := demo.Load(ctx, m.Commands, m.DemoStocker(), m.Log, bar)
+	d, err := demo.Load(ctx, m.Commands, m.Log, bar)
 	if errors.Is(err, demo.ErrAlreadyLoaded) {
 		fmt.Fprintln(os.Stderr, "The demo shop is already loaded (shop code "+demo.ShopCode+").")
 		return nil
@@ -113,6 +116,69 @@ func runStaff(ctx context.Context, cfg app.Config, args []string) error {
 	fmt.Printf("staff %s created in %s as %s (id %s)\n", *email, *code, *role, out.Staff)
 	if *password == "" {
 		fmt.Printf("password (shown once): %s\n", out.Password)
+	}
+	return nil
+}
+
+// runImport is `honten import products FILE --tenant=CODE`: the same job as
+// POST /imports/products, run here with a progress bar.
+func runImport(ctx context.Context, cfg app.Config, args []string) error {
+	if len(args) < 2 || args[0] != "products" {
+		return errors.New("usage: honten import products FILE --tenant=CODE")
+	}
+	fs := flag.NewFlagSet("import products", flag.ContinueOnError)
+	code := fs.String("tenant", "", "shop code")
+	if err := fs.Parse(args[2:]); err != nil {
+		return err
+	}
+	file, err := os.ReadFile(args[1])
+	if err != nil {
+		return err
+	}
+	m, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	owner, ok, err := eventstore.Owner(ctx, m.Pool, eventstore.PlatformScope, commands.ClaimTenantCode, *code)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("no tenant with code %q", *code)
+	}
+	t := tenant.ID{UUID: owner}
+	jobs := m.Imports
+	job, err := jobs.Submit(ctx, t, uuid.Must(uuid.NewV7()), "cli", file)
+	if err != nil {
+		return err
+	}
+	bar := progress.New("import "+args[1], "rows", m.Log)
+	bar.Total(int64(job.TotalRows))
+	prev := 0
+	var mu sync.Mutex
+	jobs.OnProgress = func(rows int) {
+		mu.Lock()
+		defer mu.Unlock()
+		bar.Add(int64(rows - prev))
+		prev = rows
+	}
+	if _, err := jobs.Run(ctx, job.ID); err != nil {
+		return err
+	}
+	bar.Done()
+	job, err = jobs.Get(ctx, t, job.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("import %s: %d created, %d updated, %d unchanged, %d row errors (%.0f rows/s)\n",
+		job.Status, job.Created, job.Updated, job.Unchanged, job.ErrorCount, bar.Rate())
+	for i, e := range job.Errors {
+		if i == 20 {
+			fmt.Printf("  … %d more: GET /api/v1/admin/imports/%s\n", job.ErrorCount-20, job.ID)
+			break
+		}
+		fmt.Printf("  row %d %s: %s\n", e.Row, e.Column, e.Message)
 	}
 	return nil
 }

@@ -33,6 +33,7 @@ Usage:
   honten demo                     load the demo store (prints the owner's password once)
   honten tenant create --code=C --name=N [--type=single_brand|mall]
   honten staff create --tenant=C --email=E --name=N [--role=owner] [--platform-admin]
+  honten import products FILE --tenant=C   CSV import with a progress bar
   honten rebuild <model|all>
   honten bench <eventstore> [flags]
   honten db <start|stop|url>
@@ -80,6 +81,8 @@ func run(ctx context.Context, args []string) error {
 		return runTenant(ctx, cfg, args)
 	case "staff":
 		return runStaff(ctx, cfg, args)
+	case "import":
+		return runImport(ctx, cfg, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -12,6 +12,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -76,14 +77,15 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is match two *Error values with the same kind and code,
-// so a sentinel still matches after WithField or a copy.
+// Is makes errors.Is match two *Error values with the same kind, code and
+// field errors, so a copied sentinel still matches — but one validation
+// error does not match another about other fields.
 func (e *Error) Is(target error) bool {
 	var t *Error
 	if !errors.As(target, &t) {
 		return false
 	}
-	return t.Kind == e.Kind && t.Code == e.Code
+	return t.Kind == e.Kind && t.Code == e.Code && slices.Equal(t.Fields, e.Fields)
 }
 
 // New returns an error of the given kind.

@@ -46,5 +46,9 @@ func TestSentinelsMatchByKindAndCode(t *testing.T) {
 	copyOf := *errShipped
 	require.ErrorIs(t, &copyOf, errShipped)
 	require.NotErrorIs(t, errs.Conflict("other", "x"), errShipped)
+	// Validation errors share a code; they match only with the same fields.
+	taken := errs.Field("sku", "is taken")
+	require.ErrorIs(t, errs.Field("sku", "is taken"), taken)
+	require.NotErrorIs(t, errs.Field("handle", "is taken"), taken)
 	require.Equal(t, "conflict", errs.KindConflict.String())
 }

@@ -47,6 +47,7 @@ var (
 	ErrNoChange        = errs.Field("delta", "must not be zero")
 	ErrUnknownHold     = errs.NotFoundf("reservation")
 	ErrInvalidQuantity = errs.Field("quantity", "must be at least 1")
+	ErrNoOrder         = errs.Field("order_id", "is required")
 )
 
 // Adjusted records a stock adjustment at a location (a count, a delivery,
@@ -184,6 +185,9 @@ type Item struct {
 	aggregate.Base
 	onHand map[uuid.UUID]int64
 	holds  map[ReservationID]Hold
+	// reserved is the sum of the holds' quantities per location, kept by
+	// apply so that a hot item with thousands of holds decides in O(1).
+	reserved map[uuid.UUID]int64
 	// decided remembers every reservation decided, so a redelivered request
 	// is not decided twice.
 	decided map[ReservationID]bool
@@ -191,7 +195,8 @@ type Item struct {
 
 // NewItem returns the empty item of a variant with no events yet.
 func NewItem() *Item {
-	return &Item{onHand: map[uuid.UUID]int64{}, holds: map[ReservationID]Hold{}, decided: map[ReservationID]bool{}}
+	return &Item{onHand: map[uuid.UUID]int64{}, holds: map[ReservationID]Hold{}, reserved: map[uuid.UUID]int64{},
+		decided: map[ReservationID]bool{}}
 }
 
 // FromHistory rebuilds an item from its events, without validation.
@@ -215,15 +220,7 @@ func (it *Item) Apply(e aggregate.Event) {
 func (it *Item) OnHand(loc uuid.UUID) int64 { return it.onHand[loc] }
 
 // Reserved returns the units held or allocated at a location.
-func (it *Item) Reserved(loc uuid.UUID) int64 {
-	var n int64
-	for _, h := range it.holds {
-		if h.Location == loc {
-			n += h.Quantity
-		}
-	}
-	return n
-}
+func (it *Item) Reserved(loc uuid.UUID) int64 { return it.reserved[loc] }
 
 // Available returns on hand minus reserved at a location.
 func (it *Item) Available(loc uuid.UUID) int64 { return it.onHand[loc] - it.Reserved(loc) }
@@ -352,9 +349,14 @@ func (it *Item) NextExpiry() time.Time {
 	return next
 }
 
-// Commit turns a live hold into an allocation of order. It returns
-// ErrUnknownHold when the hold is gone (expired, released).
+// Commit turns a live hold into an allocation of order. Committing it again
+// to the same order records nothing. It returns ErrNoOrder without an
+// order, and ErrUnknownHold when the hold is gone (expired, released) or
+// allocated to another order.
 func (it *Item) Commit(r ReservationID, order uuid.UUID, now time.Time) error {
+	if order == uuid.Nil {
+		return ErrNoOrder
+	}
 	h, ok := it.holds[r]
 	if !ok {
 		return ErrUnknownHold
@@ -369,17 +371,20 @@ func (it *Item) Commit(r ReservationID, order uuid.UUID, now time.Time) error {
 	return nil
 }
 
-// ReleaseAllocation gives an order's allocation back (cancellation).
+// ReleaseAllocation gives an order's allocation back (cancellation). It
+// records nothing unless r is allocated to order (a cart's hold is not an
+// allocation: Release gives it back).
 func (it *Item) ReleaseAllocation(r ReservationID, order uuid.UUID, reason string, now time.Time) {
-	if h, ok := it.holds[r]; ok && h.Order == order {
+	if h, ok := it.holds[r]; ok && order != uuid.Nil && h.Order == order {
 		it.record(AllocationReleased{Reservation: r, Order: order, Reason: reason, At: now.UTC()})
 	}
 }
 
-// Fulfil ships an order's allocation: its units leave on hand.
+// Fulfil ships an order's allocation: its units leave on hand. It records
+// nothing unless r is allocated to order (a cart's hold cannot ship).
 func (it *Item) Fulfil(r ReservationID, order uuid.UUID, now time.Time) {
 	h, ok := it.holds[r]
-	if !ok || h.Order != order {
+	if !ok || order == uuid.Nil || h.Order != order {
 		return
 	}
 	it.record(Fulfilled{Reservation: r, Order: order, Location: h.Location, Quantity: h.Quantity,
@@ -425,24 +430,40 @@ func (it *Item) apply(e aggregate.Event) {
 		it.onHand[e.Location] = e.OnHand
 	case Reserved:
 		it.decided[e.Reservation] = true
+		it.drop(e.Reservation) // never counted twice, whatever the history
 		it.holds[e.Reservation] = Hold{Reservation: e.Reservation, Cart: e.Cart, Line: e.Line, Location: e.Location,
 			Quantity: e.Quantity, ExpiresAt: e.ExpiresAt}
+		it.reserved[e.Location] += e.Quantity
 	case Rejected:
 		it.decided[e.Reservation] = true
 	case Released:
 		it.decided[e.Reservation] = true
-		delete(it.holds, e.Reservation)
+		it.drop(e.Reservation)
 	case Expired:
-		delete(it.holds, e.Reservation)
+		it.drop(e.Reservation)
 	case Committed:
 		if h, ok := it.holds[e.Reservation]; ok {
 			h.Order, h.ExpiresAt = e.Order, time.Time{}
 			it.holds[e.Reservation] = h
 		}
 	case AllocationReleased:
-		delete(it.holds, e.Reservation)
+		it.drop(e.Reservation)
 	case Fulfilled:
-		delete(it.holds, e.Reservation)
+		it.drop(e.Reservation)
 		it.onHand[e.Location] = e.OnHand
+	}
+}
+
+// drop removes a hold and its units from its location's reserved count.
+func (it *Item) drop(r ReservationID) {
+	h, ok := it.holds[r]
+	if !ok {
+		return
+	}
+	delete(it.holds, r)
+	if n := it.reserved[h.Location] - h.Quantity; n != 0 {
+		it.reserved[h.Location] = n
+	} else {
+		delete(it.reserved, h.Location)
 	}
 }

@@ -18,8 +18,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/honten/honten/commands"
+	"github.com/honten/honten/commands/importer"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/inventory"
+	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/payment"
 	"github.com/honten/honten/domain/staff"
 	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
@@ -28,13 +32,13 @@ import (
 	"github.com/honten/honten/eventstore/bus"
 	honthttp "github.com/honten/honten/http"
 	"github.com/honten/honten/internal/database"
-	"github.com/honten/honten/internal/demo"
 	"github.com/honten/honten/internal/devdb"
 	"github.com/honten/honten/migrations"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/auditlog"
 	"github.com/honten/honten/projections/productviews"
 	"github.com/honten/honten/projections/searchdocs"
+	"github.com/honten/honten/projections/stocklevels"
 	"github.com/honten/honten/projections/tenancy"
 	"github.com/honten/honten/search"
 )
@@ -50,6 +54,7 @@ type Main struct {
 	Store    *eventstore.Store
 	Commands *commands.Service
 	Runner   *projections.Runner
+	Imports  importer.Jobs
 	Worker   *bus.Worker
 	Server   *honthttp.Server
 	// Search is the storefront search backend (SEARCH_BACKEND).
@@ -57,17 +62,21 @@ type Main struct {
 
 	httpServer *http.Server
 	listener   net.Listener
+	// base is cancelled when Run ends; background work (imports) uses it.
+	base       context.Context
+	cancelBase context.CancelFunc
 }
 
 // New returns a Main for cfg; Open connects it.
 func New(cfg Config) *Main {
-	return &Main{Config: cfg, Log: cfg.Logger(), Now: time.Now}
+	base, cancel := context.WithCancel(context.Background())
+	return &Main{Config: cfg, Log: cfg.Logger(), Now: time.Now, base: base, cancelBase: cancel}
 }
 
 // Registry returns the registry of every event type Honten stores.
 func Registry() *eventstore.Registry {
 	reg := eventstore.NewRegistry()
-	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events} {
+	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events} {
 		reg.Register(evs...)
 	}
 	return reg
@@ -79,6 +88,7 @@ func Projectors(reg *eventstore.Registry) []projections.Projector {
 		auditlog.Projector{},
 		tenancy.Projector{Registry: reg},
 		productviews.Projector{Registry: reg},
+		stocklevels.Projector{Registry: reg},
 		searchdocs.Projector{Registry: reg},
 	}
 }
@@ -128,7 +138,15 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("read models: %w", err)
 	}
 	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log})
-	m.Server = honthttp.NewServer(honthttp.Deps{
+	m.Imports = importer.Jobs{Importer: importer.Importer{Commands: m.Commands}, Log: m.Log,
+		Currency: func(ctx context.Context, t tenant.ID) (money.Currency, error) {
+			tn, err := m.Commands.LoadTenant(ctx, t)
+			if err != nil {
+				return "", err
+			}
+			return tn.Currency(), nil
+		}}
+	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, BaseContext: m.base,
 		Pool: pool, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
 		Search: m.Search,
 		Logger: m.Log, Now: m.Now,
@@ -202,6 +220,15 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 func (m *Main) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	stop := context.AfterFunc(ctx, m.cancelBase)
+	defer stop()
+	if m.Config.Roles.Workers {
+		go func() {
+			if err := m.Imports.Resume(ctx); err != nil && ctx.Err() == nil {
+				m.Log.Error("resume imports", "err", err)
+			}
+		}()
+	}
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
 	if m.Config.Roles.Projectors {
@@ -257,6 +284,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 // Close releases the database pool.
 func (m *Main) Close() {
+	m.cancelBase()
 	if m.Pool != nil {
 		m.Pool.Close()
 	}
@@ -267,9 +295,4 @@ func (m *Main) Empty(ctx context.Context) (bool, error) {
 	var n int
 	err := m.Pool.QueryRow(ctx, `SELECT count(*) FROM unique_claims WHERE scope = $1 AND kind = $2`, eventstore.PlatformScope, commands.ClaimTenantCode).Scan(&n)
 	return n == 0, err
-}
-
-// DemoStocker sets demo stock through inventory adjustments.
-func (m *Main) DemoStocker() demo.Stocker {
-	return nil
 }

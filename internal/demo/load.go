@@ -12,7 +12,9 @@ import (
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/progress"
 )
 
@@ -44,15 +46,17 @@ type Loaded struct {
 // ErrAlreadyLoaded means the demo shop exists.
 var ErrAlreadyLoaded = errors.New("demo: the demo shop is already loaded")
 
-// Stocker sets a variant's stock at a location (inventory adjustments).
-type Stocker func(ctx context.Context, t tenant.ID, b commands.By, variant catalog.VariantID, location uuid.UUID, onHand int64) error
-
 // Load creates the demo shop: tenant, owner, a second location, bank
 // account settings, categories and the catalog with stock. Each step is
 // its own short command, so a load never holds a long transaction.
-func Load(ctx context.Context, cmds *commands.Service, stock Stocker, log *slog.Logger, rep progress.Reporter) (Loaded, error) {
+func Load(ctx context.Context, cmds *commands.Service, log *slog.Logger, rep progress.Reporter) (Loaded, error) {
+	if _, taken, err := eventstore.Owner(ctx, cmds.Store().Pool(), eventstore.PlatformScope, commands.ClaimTenantCode, ShopCode); err != nil {
+		return Loaded{}, err
+	} else if taken {
+		return Loaded{}, ErrAlreadyLoaded
+	}
 	created, _, err := cmds.CreateTenant(ctx, commands.CreateTenant{By: by("tenant"), Code: ShopCode, Name: ShopName, Type: "single_brand"})
-	if errors.Is(err, commands.ErrTenantCodeTaken) {
+	if errors.Is(err, commands.ErrTenantCodeTaken) || errors.Is(err, eventstore.ErrVersionConflict) || errors.Is(err, eventstore.ErrDuplicate) {
 		return Loaded{}, ErrAlreadyLoaded
 	}
 	if err != nil {
@@ -117,17 +121,19 @@ func Load(ctx context.Context, cmds *commands.Service, stock Stocker, log *slog.
 		if _, _, err := cmds.CreateProduct(ctx, cmd); err != nil {
 			return out, fmt.Errorf("demo product %s: %w", p.Handle, err)
 		}
-		if stock != nil {
-			for k, v := range p.Variants {
-				if v.Digital {
-					continue
-				}
-				vid := catalog.VariantID{UUID: cmd.By.DerivedID(100 + k)}
-				for li, q := range v.Stock {
-					if err := stock(ctx, t, by(fmt.Sprintf("stock:%d:%d:%d", i, k, li)), vid, locations[li], q); err != nil {
-						return out, fmt.Errorf("demo stock %s: %w", v.SKU, err)
-					}
-				}
+		set := commands.SetStock{Tenant: t, By: by(fmt.Sprintf("stock:%d", i)), Product: catalog.ProductID{UUID: cmd.By.DerivedID(0)}, Reason: "demo stock"}
+		for k, v := range p.Variants {
+			if v.Digital {
+				continue
+			}
+			vid := catalog.VariantID{UUID: cmd.By.DerivedID(100 + k)}
+			for li, q := range v.Stock {
+				set.Levels = append(set.Levels, commands.StockSet{Variant: vid, Location: store.LocationID{UUID: locations[li]}, OnHand: q})
+			}
+		}
+		if len(set.Levels) > 0 {
+			if _, err := cmds.SetStock(ctx, set); err != nil {
+				return out, fmt.Errorf("demo stock %s: %w", p.Handle, err)
 			}
 		}
 		rep.Add(1)

@@ -1,0 +1,265 @@
+package order
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/honten/honten/domain/aggregate"
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/ids"
+	"github.com/honten/honten/domain/money"
+)
+
+// StreamType is the event stream type of orders.
+const StreamType = "order"
+
+type kind struct{}
+
+func (kind) Kind() string { return "order" }
+
+// ID identifies an order.
+type ID = ids.ID[kind]
+
+// NewID returns a fresh order ID.
+func NewID() ID { return ids.New[kind]() }
+
+// ParseID parses an order ID.
+func ParseID(s string) (ID, error) { return ids.Parse[kind](s) }
+
+// Line is one ordered variant, with what it cost when ordered.
+type Line struct {
+	ID              uuid.UUID               `json:"id"`
+	Variant         uuid.UUID               `json:"variant_id"`
+	Product         uuid.UUID               `json:"product_id"`
+	Vendor          uuid.UUID               `json:"vendor_id"`
+	SKU             string                  `json:"sku"`
+	Title           string                  `json:"title"`
+	Quantity        int64                   `json:"quantity"`
+	UnitPrice       money.Money             `json:"unit_price"`
+	TaxRate         catalog.TaxRate         `json:"tax_rate"`
+	FulfillmentType catalog.FulfillmentType `json:"fulfillment_type"`
+	// Reservation is the inventory hold the line was allocated from (zero for digital goods).
+	Reservation uuid.UUID `json:"reservation_id"`
+}
+
+// Customer is who ordered. It is personal data: never log it.
+type Customer struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+}
+
+// Address is a Japanese shipping address.
+type Address struct {
+	PostalCode string `json:"postal_code"`
+	Prefecture string `json:"prefecture"`
+	City       string `json:"city"`
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2"`
+}
+
+// Placed is an order's first event: a checked-out cart.
+type Placed struct {
+	ID            ID            `json:"id"`
+	Number        string        `json:"number"`
+	Cart          uuid.UUID     `json:"cart_id"`
+	Customer      Customer      `json:"customer"`
+	ShipTo        Address       `json:"shipping_address"`
+	PaymentMethod PaymentMethod `json:"payment_method"`
+	Payment       uuid.UUID     `json:"payment_id"`
+	Lines         []Line        `json:"lines"`
+	Totals        Totals        `json:"totals"`
+	Note          string        `json:"note,omitempty"`
+	// AccessToken is the SHA-256 of the buyer's order token (hex), never the token.
+	AccessToken string    `json:"access_token_hash"`
+	Status      Status    `json:"status"`
+	At          time.Time `json:"at"`
+}
+
+// StatusChanged moves the order to another status.
+type StatusChanged struct {
+	From   Status    `json:"from"`
+	To     Status    `json:"to"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// EventName implements aggregate.Event.
+func (Placed) EventName() string { return "order.placed.v1" }
+
+// EventName implements aggregate.Event.
+func (StatusChanged) EventName() string { return "order.status_changed.v1" }
+
+// Events lists the order events for the registry.
+var Events = []aggregate.Event{Placed{}, StatusChanged{}}
+
+// Errors.
+var (
+	ErrAlreadyShipped = errs.Conflict("order_already_shipped", "the order has shipped and can no longer be cancelled")
+	ErrFinished       = errs.Conflict("order_finished", "the order is already completed or cancelled")
+	ErrNotPayable     = errs.Conflict("order_not_awaiting_payment", "the order is not waiting for a payment")
+)
+
+// Order is a placed order.
+type Order struct {
+	aggregate.Base
+	id      ID
+	number  string
+	method  PaymentMethod
+	payment uuid.UUID
+	lines   []Line
+	totals  Totals
+	status  Status
+	placed  time.Time
+	token   string
+}
+
+// Place records a new order; status is pending_payment for a bank transfer
+// and pending_shipment for COD.
+func Place(p Placed, now time.Time) *Order {
+	p.Status = StatusPendingShipment
+	if p.PaymentMethod == PaymentBankTransfer {
+		p.Status = StatusPendingPayment
+	}
+	p.At = now.UTC()
+	o := &Order{}
+	o.record(p)
+	return o
+}
+
+// FromHistory rebuilds an order from its events, without validation.
+func FromHistory(history []aggregate.Event) *Order {
+	o := &Order{}
+	for _, e := range history {
+		o.apply(e)
+	}
+	o.Replayed(len(history))
+	return o
+}
+
+func (o *Order) move(to Status, reason string, now time.Time) {
+	if o.status != to {
+		o.record(StatusChanged{From: o.status, To: to, Reason: reason, At: now.UTC()})
+	}
+}
+
+// Paid records that the payment is complete: a bank-transfer order waits
+// for shipment, or completes at once when nothing is to ship. It returns
+// ErrNotPayable unless the order awaits payment (a repeat is a no-op).
+func (o *Order) Paid(now time.Time) error {
+	switch o.status {
+	case StatusPendingPayment:
+		if o.Shippable() {
+			o.move(StatusPendingShipment, "paid", now)
+		} else {
+			o.move(StatusCompleted, "paid", now)
+		}
+		return nil
+	case StatusPendingShipment, StatusPartiallyShipped, StatusShipped, StatusCompleted:
+		return nil
+	}
+	return ErrNotPayable
+}
+
+// Shipped records shipment progress: all tells whether every shipment has shipped.
+func (o *Order) Shipped(all bool, now time.Time) error {
+	if o.status.IsTerminal() {
+		return ErrFinished
+	}
+	if all {
+		o.move(StatusShipped, "shipped", now)
+	} else {
+		o.move(StatusPartiallyShipped, "partially shipped", now)
+	}
+	return nil
+}
+
+// Complete finishes a shipped and paid order.
+func (o *Order) Complete(reason string, now time.Time) error {
+	if o.status == StatusCancelled {
+		return ErrFinished
+	}
+	o.move(StatusCompleted, reason, now)
+	return nil
+}
+
+// Cancel cancels an order before anything shipped. It returns
+// ErrAlreadyShipped after a shipment and ErrFinished when completed; a
+// cancelled order stays as it is.
+func (o *Order) Cancel(reason string, now time.Time) error {
+	switch o.status {
+	case StatusCancelled:
+		return nil
+	case StatusPartiallyShipped, StatusShipped:
+		return ErrAlreadyShipped
+	case StatusCompleted:
+		return ErrFinished
+	}
+	o.move(StatusCancelled, reason, now)
+	return nil
+}
+
+func (o *Order) record(e aggregate.Event) { o.apply(e); o.Record(e) }
+
+func (o *Order) apply(e aggregate.Event) {
+	switch e := e.(type) {
+	case Placed:
+		o.id, o.number, o.method, o.payment, o.lines, o.totals, o.status, o.placed, o.token =
+			e.ID, e.Number, e.PaymentMethod, e.Payment, e.Lines, e.Totals, e.Status, e.At, e.AccessToken
+	case StatusChanged:
+		o.status = e.To
+	}
+}
+
+// ID returns the order's id.
+func (o *Order) ID() ID { return o.id }
+
+// Number returns the human order number.
+func (o *Order) Number() string { return o.number }
+
+// Status returns the status.
+func (o *Order) Status() Status { return o.status }
+
+// PaymentMethod returns how the buyer pays.
+func (o *Order) PaymentMethod() PaymentMethod { return o.method }
+
+// Payment returns the order's payment id.
+func (o *Order) Payment() uuid.UUID { return o.payment }
+
+// Lines returns the lines.
+func (o *Order) Lines() []Line { return o.lines }
+
+// Totals returns the amounts.
+func (o *Order) Totals() Totals { return o.totals }
+
+// PlacedAt returns when the order was placed.
+func (o *Order) PlacedAt() time.Time { return o.placed }
+
+// AccessTokenHash returns the hex SHA-256 of the buyer's token.
+func (o *Order) AccessTokenHash() string { return o.token }
+
+// Shippable reports whether any line is physical.
+func (o *Order) Shippable() bool {
+	for _, l := range o.lines {
+		if l.FulfillmentType != catalog.FulfillmentDigital {
+			return true
+		}
+	}
+	return false
+}
+
+// Vendors returns the vendors of the physical lines, in first-line order.
+func (o *Order) Vendors() []uuid.UUID {
+	var out []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for _, l := range o.lines {
+		if l.FulfillmentType == catalog.FulfillmentDigital || seen[l.Vendor] {
+			continue
+		}
+		seen[l.Vendor] = true
+		out = append(out, l.Vendor)
+	}
+	return out
+}

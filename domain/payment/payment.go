@@ -1,0 +1,302 @@
+// Package payment holds the payment of an order: a bank transfer with a
+// reference code and a due date, or cash on delivery collected by the
+// carrier. Receipts may be partial or exceed what is due; the payment is
+// settled once what was received covers the amount due, and an excess is
+// recorded as a refund due. It imports only the standard library, uuid,
+// decimal and other domain packages.
+package payment
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/honten/honten/domain/aggregate"
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/ids"
+	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/tenant"
+)
+
+// StreamType is the event stream type of payments.
+const StreamType = "payment"
+
+type kind struct{}
+
+func (kind) Kind() string { return "payment" }
+
+// ID identifies a payment.
+type ID = ids.ID[kind]
+
+// NewID returns a fresh payment ID.
+func NewID() ID { return ids.New[kind]() }
+
+// ParseID parses a payment ID.
+func ParseID(s string) (ID, error) { return ids.Parse[kind](s) }
+
+// Status of a payment.
+type Status string
+
+// Payment statuses.
+const (
+	StatusPending       Status = "pending"        // nothing received yet
+	StatusPartiallyPaid Status = "partially_paid" // received less than due
+	StatusPaid          Status = "paid"           // received covers due (an excess is a refund due)
+	StatusCancelled     Status = "cancelled"      // the order was cancelled before payment
+)
+
+// Created is a payment's first event, written with its order.
+type Created struct {
+	ID     ID                  `json:"id"`
+	Order  uuid.UUID           `json:"order_id"`
+	Method order.PaymentMethod `json:"method"`
+	Amount money.Money         `json:"amount"`
+	// ReferenceCode is what a bank-transfer buyer writes before their name
+	// (digits only, as banks keep them); empty for COD.
+	ReferenceCode string `json:"reference_code,omitempty"`
+	// DueAt is the transfer deadline; nil for COD.
+	DueAt *time.Time `json:"due_at,omitempty"`
+	// Account is the account to transfer to, as it was when ordering.
+	Account *tenant.BankAccount `json:"bank_account,omitempty"`
+	At      time.Time           `json:"at"`
+}
+
+// Received records money received by bank transfer.
+type Received struct {
+	Amount     money.Money `json:"amount"`
+	ReceivedAt time.Time   `json:"received_at"`
+	Reference  string      `json:"reference"`
+	By         string      `json:"by"`
+	At         time.Time   `json:"at"`
+}
+
+// CODCollected records cash on delivery collected by the carrier for a shipment.
+type CODCollected struct {
+	Shipment uuid.UUID   `json:"shipment_id"`
+	Amount   money.Money `json:"amount"`
+	At       time.Time   `json:"at"`
+}
+
+// Settled records that what was received covers what is due.
+type Settled struct {
+	Received money.Money `json:"received"`
+	At       time.Time   `json:"at"`
+}
+
+// RefundDue records an overpayment to give back.
+type RefundDue struct {
+	Amount money.Money `json:"amount"`
+	At     time.Time   `json:"at"`
+}
+
+// Cancelled records that the payment will not be made (the order was cancelled).
+type Cancelled struct {
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// EventName implements aggregate.Event.
+func (Created) EventName() string { return "payment.created.v1" }
+
+// EventName implements aggregate.Event.
+func (Received) EventName() string { return "payment.received.v1" }
+
+// EventName implements aggregate.Event.
+func (CODCollected) EventName() string { return "payment.cod_collected.v1" }
+
+// EventName implements aggregate.Event.
+func (Settled) EventName() string { return "payment.settled.v1" }
+
+// EventName implements aggregate.Event.
+func (RefundDue) EventName() string { return "payment.refund_due.v1" }
+
+// EventName implements aggregate.Event.
+func (Cancelled) EventName() string { return "payment.cancelled.v1" }
+
+// Events lists the payment events for the registry.
+var Events = []aggregate.Event{Created{}, Received{}, CODCollected{}, Settled{}, RefundDue{}, Cancelled{}}
+
+// Errors.
+var (
+	ErrNotBankTransfer = errs.Conflict("not_bank_transfer", "this order is not paid by bank transfer")
+	ErrNotCOD          = errs.Conflict("not_cod", "this order is not paid cash on delivery")
+	ErrCancelled       = errs.Conflict("payment_cancelled", "the payment was cancelled with its order")
+	ErrAmount          = errs.Field("amount", "must be a positive amount in the order's currency")
+)
+
+// Payment is an order's payment.
+type Payment struct {
+	aggregate.Base
+	id       ID
+	order    uuid.UUID
+	method   order.PaymentMethod
+	due      money.Money
+	received money.Money
+	status   Status
+	dueAt    *time.Time
+	refund   money.Money
+}
+
+// Create records a new payment of amount for an order.
+func Create(c Created, now time.Time) *Payment {
+	c.At = now.UTC()
+	p := &Payment{}
+	p.record(c)
+	return p
+}
+
+// FromHistory rebuilds a payment from its events, without validation.
+func FromHistory(history []aggregate.Event) *Payment {
+	p := &Payment{}
+	for _, e := range history {
+		p.apply(e)
+	}
+	p.Replayed(len(history))
+	return p
+}
+
+func (p *Payment) checkAmount(m money.Money) error {
+	if m.Currency() != p.due.Currency() || !m.IsPositive() {
+		return ErrAmount
+	}
+	return nil
+}
+
+// Receive records a bank transfer received: partial leaves it partially
+// paid, enough settles it, more records the excess as a refund due. It
+// returns ErrNotBankTransfer, ErrCancelled or ErrAmount.
+func (p *Payment) Receive(amount money.Money, receivedAt time.Time, reference, by string, now time.Time) error {
+	if p.method != order.PaymentBankTransfer {
+		return ErrNotBankTransfer
+	}
+	if p.status == StatusCancelled {
+		return ErrCancelled
+	}
+	if err := p.checkAmount(amount); err != nil {
+		return err
+	}
+	p.record(Received{Amount: amount, ReceivedAt: receivedAt.UTC(), Reference: reference, By: by, At: now.UTC()})
+	return p.settle(now)
+}
+
+// CollectCOD records cash collected by the carrier for a shipment. It
+// returns ErrNotCOD, ErrCancelled or ErrAmount.
+func (p *Payment) CollectCOD(shipment uuid.UUID, amount money.Money, now time.Time) error {
+	if p.method != order.PaymentCOD {
+		return ErrNotCOD
+	}
+	if p.status == StatusCancelled {
+		return ErrCancelled
+	}
+	if err := p.checkAmount(amount); err != nil {
+		return err
+	}
+	p.record(CODCollected{Shipment: shipment, Amount: amount, At: now.UTC()})
+	return p.settle(now)
+}
+
+func (p *Payment) settle(now time.Time) error {
+	if p.status == StatusPaid {
+		// Already settled: anything more is an overpayment to refund.
+		over, err := p.received.Sub(p.due)
+		if err != nil {
+			return err
+		}
+		if c, _ := over.Cmp(p.refund); c > 0 {
+			extra, err := over.Sub(p.refund)
+			if err != nil {
+				return err
+			}
+			p.record(RefundDue{Amount: extra, At: now.UTC()})
+		}
+		return nil
+	}
+	if c, err := p.received.Cmp(p.due); err != nil || c < 0 {
+		return err
+	}
+	p.record(Settled{Received: p.received, At: now.UTC()})
+	if over, err := p.received.Sub(p.due); err == nil && over.IsPositive() {
+		p.record(RefundDue{Amount: over, At: now.UTC()})
+	}
+	return nil
+}
+
+// Cancel cancels an unpaid payment (its order was cancelled). A paid payment
+// stays paid; what was received is then a refund due.
+func (p *Payment) Cancel(reason string, now time.Time) {
+	switch p.status {
+	case StatusCancelled:
+		return
+	case StatusPaid:
+		if p.received.IsPositive() {
+			if extra, err := p.received.Sub(p.refund); err == nil && extra.IsPositive() {
+				p.record(RefundDue{Amount: extra, At: now.UTC()})
+			}
+		}
+		return
+	}
+	p.record(Cancelled{Reason: reason, At: now.UTC()})
+	if p.received.IsPositive() {
+		p.record(RefundDue{Amount: p.received, At: now.UTC()})
+	}
+}
+
+func (p *Payment) record(e aggregate.Event) { p.apply(e); p.Record(e) }
+
+func (p *Payment) apply(e aggregate.Event) {
+	switch e := e.(type) {
+	case Created:
+		p.id, p.order, p.method, p.due, p.dueAt = e.ID, e.Order, e.Method, e.Amount, e.DueAt
+		p.received, p.refund, p.status = money.Zero(e.Amount.Currency()), money.Zero(e.Amount.Currency()), StatusPending
+	case Received:
+		p.received, _ = p.received.Add(e.Amount)
+		if p.status == StatusPending {
+			p.status = StatusPartiallyPaid
+		}
+	case CODCollected:
+		p.received, _ = p.received.Add(e.Amount)
+		if p.status == StatusPending {
+			p.status = StatusPartiallyPaid
+		}
+	case Settled:
+		p.status = StatusPaid
+	case RefundDue:
+		p.refund, _ = p.refund.Add(e.Amount)
+	case Cancelled:
+		p.status = StatusCancelled
+	}
+}
+
+// ID returns the payment's id.
+func (p *Payment) ID() ID { return p.id }
+
+// Order returns the order paid for.
+func (p *Payment) Order() uuid.UUID { return p.order }
+
+// Method returns bank_transfer or cod.
+func (p *Payment) Method() order.PaymentMethod { return p.method }
+
+// Due returns the amount due.
+func (p *Payment) Due() money.Money { return p.due }
+
+// Received returns what was received so far.
+func (p *Payment) Received() money.Money { return p.received }
+
+// Balance returns what is still due (zero when settled).
+func (p *Payment) Balance() money.Money {
+	b, err := p.due.Sub(p.received)
+	if err != nil || b.IsNegative() {
+		return money.Zero(p.due.Currency())
+	}
+	return b
+}
+
+// RefundDue returns the overpayment to give back.
+func (p *Payment) RefundDue() money.Money { return p.refund }
+
+// Status returns the payment's status.
+func (p *Payment) Status() Status { return p.status }
+
+// DueAt returns the bank-transfer deadline (nil for COD).
+func (p *Payment) DueAt() *time.Time { return p.dueAt }

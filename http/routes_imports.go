@@ -1,0 +1,147 @@
+package http
+
+import (
+	"context"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/projections/productviews"
+)
+
+func (s *Server) importRoutes() []adminRoute {
+	return []adminRoute{
+		{"POST", "/imports/products", permImports, s.importProducts},
+		{"GET", "/imports/{id}", permImports, s.getImport},
+		{"GET", "/exports/products.csv", permImports, s.exportProducts},
+	}
+}
+
+// importProducts is POST /imports/products with a text/csv body: the file
+// is checked at once (encoding, header), then imported by a background job
+// whose progress and per-row errors GET /imports/{id} reports.
+func (s *Server) importProducts(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "text/csv" && mt != "application/csv" && mt != "application/octet-stream") {
+			writeError(w, r, errs.New(errs.KindMalformed, "unsupported_media_type", "send the file as text/csv"))
+			return
+		}
+	}
+	file, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, r, jsonError(err))
+		return
+	}
+	if len(file) == 0 {
+		writeError(w, r, errs.Field("file", "is empty"))
+		return
+	}
+	c := callerFrom(r.Context())
+	id := c.by(r).DerivedID(0)
+	job, err := s.Imports.Submit(r.Context(), c.Acting, id, "staff:"+c.Staff.String(), file)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.startJob(job.ID)
+	w.Header().Set("Location", "/api/v1/admin/imports/"+job.ID.String())
+	writeJSON(w, http.StatusAccepted, job)
+}
+
+// startJob runs an import in the background, bound to the server's life.
+func (s *Server) startJob(id uuid.UUID) {
+	ctx := s.BaseContext
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	go func() {
+		if _, err := s.Imports.Run(ctx, id); err != nil && ctx.Err() == nil {
+			s.Logger.Error("import failed", "job", id, "err", err)
+		}
+	}()
+}
+
+func (s *Server) getImport(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", uuid.Parse)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	job, err := s.Imports.Get(r.Context(), callerFrom(r.Context()).Acting, id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, job)
+}
+
+// exportProducts streams every product as CSV in the import format, with a
+// stock column per location of the tenant's stores.
+func (s *Server) exportProducts(w http.ResponseWriter, r *http.Request) {
+	c := callerFrom(r.Context())
+	ctx := r.Context()
+	rows, err := s.Pool.Query(ctx, `SELECT id, code FROM locations WHERE tenant_id = $1 ORDER BY code, id`, c.Acting)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	codeOf := map[uuid.UUID]string{}
+	var codes []string
+	seen := map[string]bool{}
+	for rows.Next() {
+		var id uuid.UUID
+		var code string
+		if err := rows.Scan(&id, &code); err != nil {
+			rows.Close()
+			writeError(w, r, err)
+			return
+		}
+		codeOf[id] = code
+		if !seen[code] {
+			seen[code] = true
+			codes = append(codes, code)
+		}
+	}
+	rows.Close()
+	stock := func(ctx context.Context, t tenant.ID, variants []uuid.UUID) (map[uuid.UUID]map[string]int64, error) {
+		out := map[uuid.UUID]map[string]int64{}
+		rows, err := s.Pool.Query(ctx, `SELECT variant_id, location_id, on_hand FROM stock_levels WHERE tenant_id = $1 AND variant_id = ANY($2)`, t, variants)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v, l uuid.UUID
+			var n int64
+			if err := rows.Scan(&v, &l, &n); err != nil {
+				return nil, err
+			}
+			if out[v] == nil {
+				out[v] = map[string]int64{}
+			}
+			out[v][codeOf[l]] += n
+		}
+		return out, rows.Err()
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="products.csv"`)
+	w.WriteHeader(http.StatusOK)
+	if err := productviews.ExportCSV(ctx, s.Pool, c.Acting, codes, stock, flushWriter{w}); err != nil {
+		// Headers are sent: the truncated file is the signal; log the cause.
+		logFrom(ctx).Error("export products", "err", err)
+	}
+}
+
+// flushWriter flushes after each page so a long export streams.
+type flushWriter struct{ http.ResponseWriter }
+
+func (f flushWriter) Flush() {
+	if fl, ok := f.ResponseWriter.(http.Flusher); ok {
+		fl.Flush()
+	}
+}

@@ -1,0 +1,94 @@
+package demo_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/apitest"
+	"github.com/honten/honten/internal/demo"
+)
+
+func TestCatalogIsDeterministicAndLarge(t *testing.T) {
+	t.Parallel()
+	a, b := demo.Catalog(1), demo.Catalog(1)
+	require.Equal(t, a, b)
+	require.GreaterOrEqual(t, len(a), 1000)
+	handles := map[string]bool{}
+	skus := map[string]bool{}
+	japanese := 0
+	for _, p := range a {
+		require.False(t, handles[p.Handle], p.Handle)
+		handles[p.Handle] = true
+		for _, v := range p.Variants {
+			require.False(t, skus[v.SKU], v.SKU)
+			skus[v.SKU] = true
+			require.Positive(t, v.Price)
+			require.Zero(t, v.Price%10, "prices are in tens of yen")
+		}
+		for _, r := range p.Title {
+			if r > 0x3000 {
+				japanese++
+				break
+			}
+		}
+	}
+	require.Greater(t, japanese, len(a)/2)
+	require.NotEqual(t, a, demo.Catalog(2))
+}
+
+// The demo store loads, the storefront shows it, and rebuilding every read
+// model (twice) reproduces identical rows.
+func TestDemoLoadAndRebuildAllReproduceReadModels(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := apitest.New(t)
+	loaded, err := demo.Load(ctx, env.Main.Commands, nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, demo.ProductCount, loaded.Products)
+	_, err = demo.Load(ctx, env.Main.Commands, nil, nil)
+	require.ErrorIs(t, err, demo.ErrAlreadyLoaded)
+
+	head, err := eventstore.Head(ctx, env.Main.Pool)
+	require.NoError(t, err)
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	require.NoError(t, env.Main.Runner.WaitFor(wctx, head))
+
+	token := env.SignIn(t, demo.ShopCode, demo.OwnerEmail, loaded.OwnerPassword)
+	resp := env.Do(t, apitest.Req{Method: "GET", Path: "/api/v1/admin/stores", Token: token})
+	require.Equal(t, 200, resp.Status)
+	require.Contains(t, string(resp.Body), "大阪倉庫")
+	resp = env.Do(t, apitest.Req{Method: "GET", Path: "/api/v1/store/products?limit=200&category=food"})
+	require.Equal(t, 200, resp.Status, "the only shop is the storefront's default")
+	var list struct {
+		Items []map[string]any `json:"items"`
+	}
+	resp.JSON(t, &list)
+	require.Len(t, list.Items, 200)
+
+	dump := func() string {
+		out := ""
+		for _, p := range env.Main.Runner.Projectors() {
+			for _, tbl := range p.Schema().Tables {
+				var s *string
+				require.NoError(t, env.Main.Pool.QueryRow(ctx, fmt.Sprintf(`SELECT md5(string_agg(x::text, E'\n' ORDER BY x::text)) FROM public.%q x`, tbl)).Scan(&s))
+				if s != nil {
+					out += tbl + " " + *s + "\n"
+				}
+			}
+		}
+		return out
+	}
+	first := dump()
+	for round := 0; round < 2; round++ {
+		for _, m := range env.Main.Runner.Models() {
+			require.NoError(t, env.Main.Runner.Rebuild(ctx, m, nil))
+		}
+		require.Equal(t, first, dump(), "rebuild %d", round+1)
+	}
+}
