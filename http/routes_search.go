@@ -3,9 +3,11 @@ package http
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/projections"
 	"github.com/honten/honten/search"
 )
 
@@ -51,4 +53,47 @@ func (s *Server) runSearch(r *http.Request) (search.Result, error) {
 	defer cancel()
 	addLogAttrs(r.Context(), "search_sort", string(q.Sort), "search_has_text", q.Text != "")
 	return s.Search.Search(ctx, tenantFrom(r.Context()), q)
+}
+
+// storeSearchList answers GET /store/products?q=… through the search index,
+// in the list shape of /products: {"items": [hits], "next_cursor": ...},
+// where the cursor carries the next offset (search pages stop at 1,000
+// hits). The lead's storeListProducts calls it when q is set:
+//
+//	if r.URL.Query().Get("q") != "" {
+//		s.storeSearchList(w, r)
+//		return
+//	}
+//
+// category and vendor take ids here (as in /store/search). Errors are those
+// of runSearch, and ErrBadCursor.
+func (s *Server) storeSearchList(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	var offset int
+	if c := v.Get("cursor"); c != "" {
+		if _, err := (projections.Page{Cursor: c}).DecodeCursor(&offset); err != nil || offset < 0 || offset > search.MaxDepth {
+			writeError(w, r, projections.ErrBadCursor)
+			return
+		}
+	}
+	v.Del("cursor")
+	v.Set("offset", strconv.Itoa(offset))
+	if l := v.Get("limit"); l != "" {
+		if n, err := strconv.Atoi(l); err == nil && n > search.MaxLimit {
+			v.Set("limit", strconv.Itoa(search.MaxLimit)) // the list API allows 200; search pages hold 100
+		}
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.RawQuery = v.Encode()
+	res, err := s.runSearch(r2)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var next *string
+	if end := offset + len(res.Hits); len(res.Hits) > 0 && end < res.Total && end < search.MaxDepth {
+		c := projections.EncodeCursor(end)
+		next = &c
+	}
+	writeJSON(w, http.StatusOK, projections.List[search.Hit]{Items: res.Hits, NextCursor: next})
 }

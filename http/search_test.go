@@ -80,3 +80,54 @@ func TestStorefrontSearch(t *testing.T) {
 	resp.JSON(t, &res)
 	require.Zero(t, res.Total)
 }
+
+// A product created, stocked, repriced and archived through the admin API is
+// found as it is now: each search waits for the command's position
+// (X-Min-Position), never sleeps.
+func TestSearchFollowsTheCatalog(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	sh := env.Shop(t, "kohi", "single_brand", false)
+	search := func(query, pos string) map[string]any {
+		resp := env.Do(t, apitest.Req{Method: "GET", Path: "/api/v1/store/search?" + query,
+			Header: map[string]string{"X-Tenant": "kohi", "X-Min-Position": pos}})
+		require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))
+		return resp.Map(t)
+	}
+	admin := func(method, path string, body any) apitest.Response {
+		resp := env.Do(t, apitest.Req{Method: method, Path: "/api/v1/admin" + path, Token: sh.Token, Body: body})
+		require.Less(t, resp.Status, 300, string(resp.Body))
+		return resp
+	}
+	yen := func(n string) map[string]string { return map[string]string{"amount": n, "currency": "JPY"} }
+	resp := admin("POST", "/products", map[string]any{"title": "ハンドドリップ コーヒーケトル 0.9L", "handle": "drip-kettle",
+		"variants": []map[string]any{{"sku": "KETTLE-09", "title": "0.9L", "price": yen("4980")}}})
+	created := resp.Map(t)
+	pid := created["id"].(string)
+	vid := created["variants"].([]any)[0].(map[string]any)["id"].(string)
+
+	// A draft is not searchable; published, it is (sold out until stocked).
+	require.Zero(t, search("q=kettle", resp.Header.Get("X-Event-Position"))["total"])
+	resp = admin("PATCH", "/products/"+pid, map[string]any{"status": "active"})
+	res := search("q="+url.QueryEscape("コーヒーケトル"), resp.Header.Get("X-Event-Position"))
+	require.EqualValues(t, 1, res["total"])
+	hit := res["hits"].([]any)[0].(map[string]any)
+	require.Equal(t, "drip-kettle", hit["handle"])
+	require.Equal(t, false, hit["in_stock"])
+
+	// Stocked.
+	resp = admin("POST", "/inventory/adjustments", map[string]any{"sku": "KETTLE-09", "location_id": sh.Created.Location.String(), "set": 5, "reason": "入荷"})
+	res = search("q=KETTLE-09&in_stock=true", resp.Header.Get("X-Event-Position"))
+	require.EqualValues(t, 1, res["total"])
+	require.EqualValues(t, 5, res["hits"].([]any)[0].(map[string]any)["available"])
+
+	// Repriced.
+	resp = admin("PATCH", "/variants/"+vid, map[string]any{"price": yen("3980")})
+	res = search("q="+url.QueryEscape("ケトル")+"&price_max=4000", resp.Header.Get("X-Event-Position"))
+	require.EqualValues(t, 1, res["total"])
+	require.Equal(t, map[string]any{"amount": "3980", "currency": "JPY"}, res["hits"].([]any)[0].(map[string]any)["price_min"])
+
+	// Archived: gone.
+	resp = admin("DELETE", "/products/"+pid, nil)
+	require.Zero(t, search("q="+url.QueryEscape("ケトル"), resp.Header.Get("X-Event-Position"))["total"])
+}
