@@ -56,10 +56,11 @@ LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM rm_search_state_v1_create(s);
     EXECUTE format($f$
+        -- What queries match, rank and count; kept narrow (the hit JSON is
+        -- in search_hits, read only for the page).
         CREATE TABLE %1$I.search_documents (
             tenant_id    uuid        NOT NULL,
             id           uuid        NOT NULL,
-            doc          jsonb       NOT NULL,  -- the search.Document, as hits show it
             title_n      text        NOT NULL,  -- normalised title (ranking, trigram fallback)
             match_n      text        NOT NULL,  -- normalised title, vendor, categories, variants, SKUs
             grams        text[]      NOT NULL,  -- character bigrams + non-ASCII unigrams of match_n
@@ -72,6 +73,13 @@ BEGIN
             in_stock     boolean     NOT NULL,
             created_at   timestamptz NOT NULL,
             version      bigint      NOT NULL,
+            PRIMARY KEY (tenant_id, id)
+        );
+        -- Each document as a search hit shows it (search.Hit JSON).
+        CREATE TABLE %1$I.search_hits (
+            tenant_id uuid  NOT NULL,
+            id        uuid  NOT NULL,
+            hit       jsonb NOT NULL,
             PRIMARY KEY (tenant_id, id)
         );
         -- The vocabulary for typo correction: every word of the documents,

@@ -32,7 +32,7 @@ func (Projector) Name() string { return Name }
 // Schema implements projections.Projector.
 func (Projector) Schema() projections.Schema {
 	return projections.Schema{
-		Tables:       []string{"search_documents", "search_words", "search_facet_counts", "search_categories", "search_vendors"},
+		Tables:       []string{"search_documents", "search_hits", "search_words", "search_facet_counts", "search_categories", "search_vendors"},
 		Create:       "rm_search_documents_v1_create",
 		Index:        "rm_search_documents_v1_index",
 		PayloadTypes: payloadTypes(),
@@ -130,12 +130,16 @@ JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON d.tenant_id = k.t AND d.id = 
 		}
 		r.facets.add(c.Key.T, deltas, +1)
 		moveWords(c.Key.T, r.words, +1)
-		b.Queue(upsertDoc, c.Key.T, c.Key.ID, r.doc, r.titleN, r.matchN, r.grams, r.tsv, r.facets.vendor, r.facets.cats,
+		b.Queue(upsertDoc, c.Key.T, c.Key.ID, r.titleN, r.matchN, r.grams, r.tsv, r.facets.vendor, r.facets.cats,
 			r.priceMin, r.priceMax, r.facets.bucket, r.facets.inStock, c.Doc.CreatedAt, c.Doc.Version)
+		b.Queue(`INSERT INTO search_hits (tenant_id, id, hit) VALUES ($1, $2, $3)
+ON CONFLICT (tenant_id, id) DO UPDATE SET hit = EXCLUDED.hit`, c.Key.T, c.Key.ID, r.hit)
 	}
 	if len(delT) > 0 {
 		b.Queue(`DELETE FROM search_documents d USING unnest($1::uuid[], $2::uuid[]) AS k(t, id)
 WHERE d.tenant_id = k.t AND d.id = k.id`, delT, delID)
+		b.Queue(`DELETE FROM search_hits h USING unnest($1::uuid[], $2::uuid[]) AS k(t, id)
+WHERE h.tenant_id = k.t AND h.id = k.id`, delT, delID)
 	}
 	// Counts go up and down with the documents and rows at zero are
 	// removed, so the tables are a function of the documents alone (the
@@ -182,17 +186,17 @@ WHERE c.tenant_id = k.t AND c.facet = k.f AND c.value = k.v AND c.in_stock = k.s
 }
 
 const upsertDoc = `
-INSERT INTO search_documents (tenant_id, id, doc, title_n, match_n, grams, tsv, vendor_id, category_ids,
+INSERT INTO search_documents (tenant_id, id, title_n, match_n, grams, tsv, vendor_id, category_ids,
     price_min, price_max, price_bucket, in_stock, created_at, version)
-VALUES ($1, $2, $3, $4, $5, $6, $7::tsvector, $8, $9, $10::numeric, $11::numeric, $12, $13, $14, $15)
-ON CONFLICT (tenant_id, id) DO UPDATE SET doc = EXCLUDED.doc, title_n = EXCLUDED.title_n, match_n = EXCLUDED.match_n,
+VALUES ($1, $2, $3, $4, $5, $6::tsvector, $7, $8, $9::numeric, $10::numeric, $11, $12, $13, $14)
+ON CONFLICT (tenant_id, id) DO UPDATE SET title_n = EXCLUDED.title_n, match_n = EXCLUDED.match_n,
     grams = EXCLUDED.grams, tsv = EXCLUDED.tsv, vendor_id = EXCLUDED.vendor_id, category_ids = EXCLUDED.category_ids,
     price_min = EXCLUDED.price_min, price_max = EXCLUDED.price_max, price_bucket = EXCLUDED.price_bucket,
     in_stock = EXCLUDED.in_stock, created_at = EXCLUDED.created_at, version = EXCLUDED.version`
 
 // docRow is a document in the columns of search_documents.
 type docRow struct {
-	doc                []byte
+	hit                []byte
 	titleN, matchN     string
 	grams              []string
 	tsv                string
@@ -205,11 +209,11 @@ type docRow struct {
 const maxDescriptionWords = 300
 
 func rowOf(d search.Document) (docRow, error) {
-	raw, err := json.Marshal(d)
+	raw, err := json.Marshal(d.Hit())
 	if err != nil {
 		return docRow{}, fmt.Errorf("search documents: encode %s: %w", d.ID, err)
 	}
-	r := docRow{doc: raw, titleN: d.TitleText(), matchN: d.MatchText()}
+	r := docRow{hit: raw, titleN: d.TitleText(), matchN: d.MatchText()}
 	r.grams = textnorm.DocGrams(r.matchN)
 	if r.grams == nil {
 		r.grams = []string{}

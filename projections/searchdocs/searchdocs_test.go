@@ -24,6 +24,7 @@ func dump(t *testing.T, ctx context.Context, q interface {
 	out := map[string][]string{}
 	for table, order := range map[string]string{
 		"search_documents":    "tenant_id, id",
+		"search_hits":         "tenant_id, id",
 		"search_words":        "tenant_id, word",
 		"search_facet_counts": "tenant_id, facet, value, in_stock",
 		"search_categories":   "tenant_id, id",

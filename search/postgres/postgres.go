@@ -342,14 +342,14 @@ func facetedSQL(q search.Query, a args, tenantArg, match, score string) (string,
   FROM search_documents d
   WHERE d.tenant_id = ` + tenantArg + `::uuid AND ` + match + `
 ), hits AS (
-  SELECT id, row_number() OVER (ORDER BY ` + orderBy(q.Sort, true) + `) AS rn
+  SELECT id, score, created_at, price_min, price_max
   FROM m WHERE f_cat AND f_vendor AND f_price AND f_stock
   ORDER BY ` + orderBy(q.Sort, true) + ` LIMIT ` + lim + `::int OFFSET ` + off + `::int
 )
 SELECT
   (SELECT count(*) FROM m WHERE f_cat AND f_vendor AND f_price AND f_stock),
-  (SELECT coalesce(json_agg(d.doc - '{description,variants,all_categories}'::text[] ORDER BY h.rn), '[]') FROM hits h
-     JOIN search_documents d ON d.tenant_id = ` + tenantArg + `::uuid AND d.id = h.id),
+  (SELECT coalesce(json_agg(sh.hit ORDER BY ` + prefixed("h.", orderBy(q.Sort, true)) + `), '[]') FROM hits h
+     JOIN search_hits sh ON sh.tenant_id = ` + tenantArg + `::uuid AND sh.id = h.id),
   (SELECT coalesce(json_agg(json_build_array(c.id, c.n, coalesce(sc.name, ''))), '[]') FROM (
      SELECT unnest(category_ids) AS id, count(*) AS n FROM m WHERE f_vendor AND f_price AND f_stock
      GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ` + strconv.Itoa(maxFacetValues) + `) c
@@ -368,12 +368,11 @@ SELECT
 
 func decodeResult(total int, hits, cats, vendors, prices, stats, stock []byte) (search.Result, error) {
 	res := search.Result{Total: total, Hits: []search.Hit{}, Facets: search.NewFacets()}
-	var docs []search.Document
-	if err := json.Unmarshal(hits, &docs); err != nil {
+	if err := json.Unmarshal(hits, &res.Hits); err != nil {
 		return res, fmt.Errorf("decode hits: %w", err)
 	}
-	for _, d := range docs {
-		res.Hits = append(res.Hits, d.Hit())
+	if res.Hits == nil {
+		res.Hits = []search.Hit{}
 	}
 	for _, part := range []struct {
 		raw []byte
@@ -440,9 +439,11 @@ func (ix *Index) browse(ctx context.Context, t tenant.ID, q search.Query) (searc
 	queueCounts := func(sql string) { b.Queue(sql, t.UUID) }
 	queue(func(a *args, f filters, base string) string {
 		lim, off := a.add(q.Limit), a.add(q.Offset)
-		return `SELECT coalesce(json_agg(doc), '[]') FROM (SELECT d.doc - '{description,variants,all_categories}'::text[] AS doc FROM search_documents d WHERE ` +
+		return `SELECT coalesce(json_agg(sh.hit ORDER BY p.rn), '[]') FROM (
+  SELECT d.id, row_number() OVER () AS rn FROM (SELECT d.id FROM search_documents d WHERE ` +
 			and(base, f.cat, f.vendor, f.price, f.stock) + `
-ORDER BY ` + qualified(orderBy(q.Sort, false)) + ` LIMIT ` + lim + `::int OFFSET ` + off + `::int) p`
+  ORDER BY ` + qualified(orderBy(q.Sort, false)) + ` LIMIT ` + lim + `::int OFFSET ` + off + `::int) d) p
+JOIN search_hits sh ON sh.tenant_id = $1::uuid AND sh.id = p.id`
 	})
 	stockCond := ""
 	if q.InStock {
@@ -583,11 +584,14 @@ func used2(cond string) string {
 	return "(" + cond + ") IS NOT NULL OR true"
 }
 
-// qualified prefixes the sort columns with the table alias.
-func qualified(order string) string {
+// qualified prefixes the sort columns with the table alias d.
+func qualified(order string) string { return prefixed("d.", order) }
+
+// prefixed prefixes each column of an ORDER BY list.
+func prefixed(alias, order string) string {
 	parts := strings.Split(order, ", ")
 	for i, p := range parts {
-		parts[i] = "d." + p
+		parts[i] = alias + p
 	}
 	return strings.Join(parts, ", ")
 }
