@@ -3,8 +3,9 @@
 // vendor events (titles, variants and SKUs, price range, availability,
 // categories with their ancestors, vendor, created_at, stream version),
 // with the columns the PostgreSQL search backend queries (normalised text,
-// character bigrams, a weighted tsvector), the word dictionary for typo
-// correction and whole-catalog facet counts.
+// character bigrams, a weighted tsvector) in search_documents, each hit's
+// JSON in search_hits, the word dictionary for typo correction and
+// whole-catalog facet counts.
 //
 // The same fold feeds the Meilisearch sync (Sync, projector meili_sync.v1):
 // it keeps its own copy of the folded state in its own generation and
