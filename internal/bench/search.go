@@ -61,7 +61,7 @@ type SearchReport struct {
 // transaction, rebuilds the search_documents model from the log (the
 // indexing rate), and measures each query class through the PostgreSQL
 // backend at concurrency 1 and 8, beside a bare indexed SELECT of one page
-// of documents from the same table.
+// of 20 hits (search_hits by primary key) in the same database.
 func Search(ctx context.Context, env *Env, o SearchOptions) (SearchReport, error) {
 	if o.Products <= 0 {
 		o.Products = 100_000
@@ -145,7 +145,7 @@ func Search(ctx context.Context, env *Env, o SearchOptions) (SearchReport, error
 		}
 	}
 	baseline := func(ctx context.Context, i int) error {
-		rows, err := env.Pool.Query(ctx, `SELECT doc FROM search_documents WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT 20 OFFSET $2`, t.UUID, (i*37)%1000)
+		rows, err := env.Pool.Query(ctx, `SELECT hit FROM search_hits WHERE tenant_id = $1 ORDER BY id LIMIT 20 OFFSET $2`, t.UUID, (i*37)%1000)
 		if err != nil {
 			return err
 		}
