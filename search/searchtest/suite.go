@@ -271,6 +271,15 @@ func Run(t *testing.T, newBackend NewBackendFunc) {
 		require.NoError(t, s.Append(ctx, "vendor", vend, vendorUpdated("Acme Kitchen Works")))
 		l.Wait(t, s.Last)
 		require.Contains(t, l.text(t, "kitchen works"), "electric-kettle-en")
+		// A category rename reaches its products' documents and the facet labels.
+		audio := s.Categories["家電/オーディオ"]
+		require.NoError(t, s.Append(ctx, catalog.CategoryStream, audio, catalog.CategoryUpdated{Name: "音響機器", Handle: "audio",
+			Parent: &catalog.CategoryID{UUID: s.Categories["家電"]}, At: s.clock}))
+		l.Wait(t, s.Last)
+		require.Contains(t, l.text(t, "音響機器"), "vinyl-turntable")
+		res = l.Search(t, search.Query{Categories: []uuid.UUID{audio}})
+		require.Equal(t, "音響機器", res.Facets.Category[audio.String()].Label)
+		require.Equal(t, "音響機器", res.Hits[0].Categories[0].Name)
 		// Archive: gone from search and from the facet counts.
 		before := l.Search(t, search.Query{}).Total
 		require.NoError(t, s.Append(ctx, catalog.ProductStream, kettle, catalog.Archived{At: s.clock}))
