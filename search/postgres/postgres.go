@@ -34,13 +34,14 @@ import (
 
 // Index is the PostgreSQL search backend.
 type Index struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	typos *typoCache
 }
 
 var _ search.Index = (*Index)(nil)
 
 // New returns the backend reading the search_documents views on pool.
-func New(pool *pgxpool.Pool) *Index { return &Index{pool: pool} }
+func New(pool *pgxpool.Pool) *Index { return &Index{pool: pool, typos: newTypoCache()} }
 
 // ErrUnavailable means the database did not answer.
 var ErrUnavailable = errs.New(errs.KindUnavailable, "search_unavailable", "search is unavailable; retry shortly")
@@ -174,12 +175,17 @@ func quoteLexeme(w string) string {
 // its typo budget.
 func (ix *Index) typoAlternatives(ctx context.Context, t tenant.ID, toks []string) (map[string][]string, error) {
 	var ask []string
+	out := map[string][]string{}
 	for _, tok := range toks {
-		if typoBudget(tok) > 0 {
+		if typoBudget(tok) == 0 {
+			continue
+		}
+		if alts, ok := ix.typos.get(t, tok); ok {
+			out[tok] = alts
+		} else {
 			ask = append(ask, tok)
 		}
 	}
-	out := map[string][]string{}
 	if len(ask) == 0 {
 		return out, nil
 	}
@@ -198,6 +204,11 @@ CROSS JOIN LATERAL (SELECT word FROM search_words
 		}
 		return nil
 	})
+	if err == nil {
+		for _, tok := range ask {
+			ix.typos.put(t, tok, out[tok])
+		}
+	}
 	return out, err
 }
 

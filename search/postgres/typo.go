@@ -1,6 +1,12 @@
 package postgres
 
-import "unicode/utf8"
+import (
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/honten/honten/domain/tenant"
+)
 
 // typoBudget is Meilisearch's default: no typo under 5 characters, one for
 // 5–8, two from 9.
@@ -56,4 +62,48 @@ func osa(a, b []rune) int {
 		}
 	}
 	return d[la*w+lb]
+}
+
+// typoCache keeps each word's typo alternatives for a short while: the
+// dictionary changes slowly, and a stale entry only delays typo matches of
+// a word added in the last typoTTL (exact matches never depend on it).
+type typoCache struct {
+	mu sync.Mutex
+	m  map[typoKey]typoEntry
+}
+
+type typoKey struct {
+	t   tenant.ID
+	tok string
+}
+
+type typoEntry struct {
+	alts []string
+	at   time.Time
+}
+
+const (
+	typoTTL     = 30 * time.Second
+	typoEntries = 10_000
+)
+
+func newTypoCache() *typoCache { return &typoCache{m: map[typoKey]typoEntry{}} }
+
+func (c *typoCache) get(t tenant.ID, tok string) ([]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[typoKey{t, tok}]
+	if !ok || time.Since(e.at) > typoTTL {
+		return nil, false
+	}
+	return e.alts, true
+}
+
+func (c *typoCache) put(t tenant.ID, tok string, alts []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= typoEntries {
+		clear(c.m) // simple bound: start over
+	}
+	c.m[typoKey{t, tok}] = typoEntry{alts: alts, at: time.Now()}
 }
