@@ -24,7 +24,7 @@ var carts = repo(cart.StreamType, cart.FromHistory)
 
 // Errors of the cart commands.
 var (
-	ErrCartNotFound     = errs.NotFoundf("cart")
+	ErrCartNotFound      = errs.NotFoundf("cart")
 	ErrVariantNotForSale = errs.InvalidFields(errs.FieldError{Field: "sku", Message: "is not for sale"})
 )
 

@@ -397,4 +397,3 @@ func (s *Server) checkout(w http.ResponseWriter, r *http.Request) {
 			Totals: placed.Totals, AccessToken: placed.AccessToken, Payment: pv}}, nil
 	})
 }
-

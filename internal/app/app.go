@@ -57,8 +57,8 @@ type Main struct {
 	Imports  importer.Jobs
 	// Reservations decides stock reservations (workers role).
 	Reservations *commands.ReservationWorker
-	Worker   *bus.Worker
-	Server   *honthttp.Server
+	Worker       *bus.Worker
+	Server       *honthttp.Server
 
 	httpServer *http.Server
 	listener   net.Listener
