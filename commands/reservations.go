@@ -162,8 +162,10 @@ func (w *ReservationWorker) lead(ctx context.Context, name string, fn func(conte
 			}
 			defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtextextended('honten.worker:' || $1, 0))`, name) //nolint:errcheck
 			lctx, cancel := context.WithCancel(ctx)
-			defer cancel()
+			pinged := make(chan struct{})
+			defer func() { cancel(); <-pinged }() // before the unlock: one user of conn at a time
 			go func() { // losing the lock's session means another process may take over
+				defer close(pinged)
 				t := time.NewTicker(time.Second)
 				defer t.Stop()
 				for {
