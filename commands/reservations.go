@@ -164,7 +164,7 @@ func (w *ReservationWorker) lead(ctx context.Context, name string, fn func(conte
 			lctx, cancel := context.WithCancel(ctx)
 			pinged := make(chan struct{})
 			defer func() { cancel(); <-pinged }() // before the unlock: one user of conn at a time
-			go func() { // losing the lock's session means another process may take over
+			go func() {                           // losing the lock's session means another process may take over
 				defer close(pinged)
 				t := time.NewTicker(time.Second)
 				defer t.Stop()

@@ -129,7 +129,9 @@ func TestNoOversellUnderConcurrentBuyers(t *testing.T) {
 					defer wg.Done()
 					<-start
 					rng := rand.New(rand.NewPCG(uint64(i), 99))
-					by := func(n int) commands.By { return commands.By{Actor: "buyer", CommandID: uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%v/%d/%d", hot, i, n))} }
+					by := func(n int) commands.By {
+						return commands.By{Actor: "buyer", CommandID: uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%v/%d/%d", hot, i, n))}
+					}
 					c, _, err := b.svc.CreateCart(ctx, commands.CreateCart{Tenant: b.tenant.Tenant, By: by(0)})
 					if err != nil {
 						errc <- err
