@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -23,8 +24,10 @@ import (
 type ReservationOptions struct {
 	// Batch is how many feed events a lane reads at once; 0 means 500.
 	Batch int
-	// Parallel is how many variants a lane decides at once; 0 means 8.
+	// Parallel is how many transactions a lane runs at once; 0 means 4.
 	Parallel int
+	// ChunkVariants is how many variants one transaction decides; 0 means 16.
+	ChunkVariants int
 	// MinPoll and MaxPoll bound the idle polling backoff; 0 means 1ms and 50ms.
 	MinPoll, MaxPoll time.Duration
 	// ExpiryEvery is how often due holds are expired; 0 means 500ms.
@@ -54,6 +57,7 @@ type ReservationWorker struct {
 	mu      sync.Mutex
 	decided chan struct{} // closed and replaced after every decision commit
 	meta    map[uuid.UUID]variantMeta
+	wake    map[string]chan struct{}
 }
 
 // variantMeta is what deciding needs about a variant: where its product is
@@ -70,7 +74,10 @@ func (s *Service) NewReservationWorker(o ReservationOptions) *ReservationWorker 
 		o.Batch = 500
 	}
 	if o.Parallel <= 0 {
-		o.Parallel = 8
+		o.Parallel = 4
+	}
+	if o.ChunkVariants <= 0 {
+		o.ChunkVariants = 16
 	}
 	if o.MinPoll <= 0 {
 		o.MinPoll = time.Millisecond
@@ -87,7 +94,19 @@ func (s *Service) NewReservationWorker(o ReservationOptions) *ReservationWorker 
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &ReservationWorker{s: s, opts: o, log: o.Logger, decided: make(chan struct{}), meta: map[uuid.UUID]variantMeta{}}
+	return &ReservationWorker{s: s, opts: o, log: o.Logger, decided: make(chan struct{}), meta: map[uuid.UUID]variantMeta{},
+		wake: map[string]chan struct{}{LaneHot: make(chan struct{}, 1), LaneNormal: make(chan struct{}, 1)}}
+}
+
+// Nudge wakes idle lanes now (the store calls it after a commit in this
+// process) instead of at their next poll.
+func (w *ReservationWorker) Nudge() {
+	for _, ch := range w.wake {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Decided returns a channel closed at the next decision commit (waiters
@@ -205,6 +224,8 @@ func (w *ReservationWorker) runLane(ctx context.Context, lane string) error {
 		}
 		select {
 		case <-ctx.Done():
+		case <-w.wake[lane]:
+			backoff = w.opts.MinPoll
 		case <-time.After(backoff):
 			backoff = min(backoff*2, w.opts.MaxPoll)
 		}
@@ -267,18 +288,20 @@ func (w *ReservationWorker) Process(ctx context.Context, lane string) (int, erro
 			}
 		}
 	}
-	// Decide variants in parallel; each variant's ops stay in feed order.
+	// Decide variants in chunks, one transaction (one commit) per chunk, the
+	// chunks in parallel; each variant's ops stay in feed order.
+	chunks := chunk(order, w.opts.ChunkVariants)
 	sem := make(chan struct{}, w.opts.Parallel)
-	errc := make(chan error, len(order))
+	errc := make(chan error, len(chunks))
 	var wg sync.WaitGroup
-	for _, k := range order {
+	for _, keys := range chunks {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := w.decide(ctx, k, ops[k]); err != nil {
-				errc <- fmt.Errorf("decide %s: %w", k.variant, err)
+			if err := w.decide(ctx, keys, ops); err != nil {
+				errc <- err
 			}
 		}()
 	}
@@ -340,50 +363,76 @@ func (w *ReservationWorker) metaOf(ctx context.Context, tx *eventstore.Tx, k var
 	return m, nil
 }
 
-// decide applies one variant's ops in one transaction: one append to its
-// inventory stream, and the reservation index rows of the decisions.
-func (w *ReservationWorker) decide(ctx context.Context, k variantKey, ops []op) error {
-	vid := catalog.VariantID{UUID: k.variant}
+// chunk splits keys into groups of at most n, in order, locking order kept
+// within each (sorted by variant, so concurrent transactions cannot deadlock).
+func chunk(keys []variantKey, n int) [][]variantKey {
+	var out [][]variantKey
+	for len(keys) > 0 {
+		k := min(n, len(keys))
+		c := append([]variantKey(nil), keys[:k]...)
+		sort.Slice(c, func(i, j int) bool { return c[i].variant.String() < c[j].variant.String() })
+		out = append(out, c)
+		keys = keys[k:]
+	}
+	return out
+}
+
+// decide applies the ops of some variants in one transaction: one append
+// to each variant's inventory stream, and the reservation index rows of the
+// decisions.
+func (w *ReservationWorker) decide(ctx context.Context, keys []variantKey, ops map[variantKey][]op) error {
 	_, err := w.s.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
 		now := w.s.Now()
-		ids := make([]uuid.UUID, len(ops))
-		for i, o := range ops {
-			ids[i] = o.r.UUID
+		var ids []uuid.UUID
+		for _, k := range keys {
+			for _, o := range ops[k] {
+				ids = append(ids, o.r.UUID)
+			}
 		}
 		done, err := indexedStatus(ctx, tx, ids)
 		if err != nil {
 			return err
 		}
-		m, err := w.metaOf(ctx, tx, k, now)
-		if err != nil {
-			return err
-		}
-		if err := lockItem(ctx, tx, vid); err != nil {
-			return err
-		}
-		it, err := loadItem(ctx, tx, k.tenant, vid)
-		if err != nil {
-			return err
-		}
-		for _, o := range ops {
-			st, seen := done[o.r.UUID]
-			switch {
-			case o.release && (st == "reserved" || !seen):
-				it.Release(o.r, o.reason, now)
-			case !o.release && !seen:
-				it.Reserve(o.req, m.locations, m.ttl, now)
+		for _, k := range keys {
+			if err := w.decideVariant(ctx, tx, k, ops[k], done, now); err != nil {
+				return fmt.Errorf("decide %s: %w", k.variant, err)
 			}
 		}
-		pending := it.Pending()
-		if len(pending) == 0 {
-			return nil
-		}
-		if err := saveItem(ctx, tx, k.tenant, vid, it, eventstore.Metadata{Tenant: k.tenant, Actor: "system:reservations"}); err != nil {
-			return err
-		}
-		return indexDecisions(ctx, tx, k, ops, pending, now)
+		return nil
 	})
 	return err
+}
+
+func (w *ReservationWorker) decideVariant(ctx context.Context, tx *eventstore.Tx, k variantKey, ops []op, done map[uuid.UUID]string, now time.Time) error {
+	vid := catalog.VariantID{UUID: k.variant}
+	m, err := w.metaOf(ctx, tx, k, now)
+	if err != nil {
+		return err
+	}
+	if err := lockItem(ctx, tx, vid); err != nil {
+		return err
+	}
+	it, err := loadItem(ctx, tx, k.tenant, vid)
+	if err != nil {
+		return err
+	}
+	for _, o := range ops {
+		st, seen := done[o.r.UUID]
+		switch {
+		case o.release && (st == "reserved" || !seen):
+			it.Release(o.r, o.reason, now)
+		case !o.release && !seen:
+			it.Reserve(o.req, m.locations, m.ttl, now)
+		}
+	}
+	pending := it.Pending()
+	if len(pending) == 0 {
+		return nil
+	}
+	if err := saveItem(ctx, tx, k.tenant, vid, it, eventstore.Metadata{Tenant: k.tenant, Actor: "system:reservations"}); err != nil {
+		return err
+	}
+	return indexDecisions(ctx, tx, k, ops, pending, now)
 }
 
 // indexedStatus returns the reservation index status of the ids it knows.

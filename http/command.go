@@ -139,13 +139,23 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, status int,
 	call func(ctx context.Context) (commands.Result, error),
 	read func(ctx context.Context) (view, error),
 ) {
+	s.executeReading(w, r, status, nil, call, read)
+}
+
+// executeReading is execute for a view that reads only the named read
+// models (none: the view is built from the command's own result, so the
+// response does not wait for any projection).
+func (s *Server) executeReading(w http.ResponseWriter, r *http.Request, status int, models []string,
+	call func(ctx context.Context) (commands.Result, error),
+	read func(ctx context.Context) (view, error),
+) {
 	ctx := r.Context()
 	idem := eventstore.IdempotencyFrom(ctx)
 	res, err := call(ctx)
 	build := func(res commands.Result) (*eventstore.Response, error) {
-		if !res.Last.IsZero() {
+		if !res.Last.IsZero() && (models == nil || len(models) > 0) {
 			wctx, cancel := context.WithTimeout(ctx, s.Config.ConsistencyWait)
-			err := s.waitFor(wctx, res.Last)
+			err := s.waitFor(wctx, res.Last, models...)
 			cancel()
 			if err != nil && !errors.Is(err, projections.ErrNotCaughtUp) {
 				return nil, err

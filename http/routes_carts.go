@@ -30,6 +30,10 @@ func (s *Server) cartRoutes() []storeRoute {
 	}
 }
 
+// noModels: the response is built from the command's result and the
+// command-side reservation index, so it waits for no read model.
+var noModels = []string{}
+
 // shopBy is the issuer of a storefront command: the cart (or anonymous buyer).
 func shopBy(r *http.Request, actor string) commands.By {
 	return commands.By{Actor: actor, Correlation: correlation(r), CommandID: commandID(r)}
@@ -118,7 +122,7 @@ func (s *Server) createCart(w http.ResponseWriter, r *http.Request) {
 	by := shopBy(r, "customer")
 	var token string
 	id := cart.ID{UUID: by.DerivedID(0)}
-	s.execute(w, r, http.StatusCreated, func(ctx context.Context) (commands.Result, error) {
+	s.executeReading(w, r, http.StatusCreated, noModels, func(ctx context.Context) (commands.Result, error) {
 		out, res, err := s.Commands.CreateCart(ctx, commands.CreateCart{Tenant: t, By: by})
 		token = out.Token
 		return res, err
@@ -218,7 +222,7 @@ func (s *Server) addCartItem(w http.ResponseWriter, r *http.Request) {
 	t := tenantFrom(r.Context())
 	by := shopBy(r, "cart:"+id.String())
 	var change commands.CartChange
-	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
+	s.executeReading(w, r, http.StatusOK, noModels, func(ctx context.Context) (commands.Result, error) {
 		var res commands.Result
 		var err error
 		change, res, err = s.Commands.AddToCart(ctx, commands.AddToCart{Tenant: t, By: by, Cart: id, Token: token,
@@ -320,7 +324,7 @@ func (s *Server) setCartLine(w http.ResponseWriter, r *http.Request, q int64) {
 		return
 	}
 	t := tenantFrom(r.Context())
-	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
+	s.executeReading(w, r, http.StatusOK, []string{"cart_views"}, func(ctx context.Context) (commands.Result, error) {
 		_, res, err := s.Commands.ChangeCartLine(ctx, commands.ChangeCartLine{Tenant: t, By: shopBy(r, "cart:"+id.String()), Cart: id, Token: token, Line: line, Quantity: q})
 		return res, err
 	}, func(ctx context.Context) (view, error) {
@@ -377,7 +381,7 @@ func (s *Server) checkout(w http.ResponseWriter, r *http.Request) {
 	}
 	t := tenantFrom(r.Context())
 	var placed commands.Placed
-	s.execute(w, r, http.StatusCreated, func(ctx context.Context) (commands.Result, error) {
+	s.executeReading(w, r, http.StatusCreated, noModels, func(ctx context.Context) (commands.Result, error) {
 		var res commands.Result
 		var err error
 		placed, res, err = s.Commands.Checkout(ctx, commands.Checkout{Tenant: t, By: shopBy(r, "cart:"+id.String()), Cart: id, Token: token,

@@ -136,12 +136,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 // Routes exposes the router for documentation checks.
 func (s *Server) Routes() chi.Routes { return s.router }
 
-// waitFor blocks until the read models have applied pos, bounded by ctx.
-func (s *Server) waitFor(ctx context.Context, pos eventstore.Position) error {
+// waitFor blocks until the read models (all when none are named) have
+// applied pos, bounded by ctx.
+func (s *Server) waitFor(ctx context.Context, pos eventstore.Position, models ...string) error {
 	if s.ProjectionsLocal && s.Projections != nil {
-		return s.Projections.WaitFor(ctx, pos)
+		return s.Projections.WaitFor(ctx, pos, models...)
 	}
-	return projections.WaitFor(ctx, s.Pool, nil, pos)
+	return projections.WaitFor(ctx, s.Pool, nil, pos, models...)
 }
 
 // adminRoutes lists every backoffice route but sign-in.

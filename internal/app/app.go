@@ -144,6 +144,7 @@ func (m *Main) Open(ctx context.Context) error {
 	var local *commands.ReservationWorker
 	if m.Config.Roles.Workers {
 		local = m.Reservations
+		m.Store.OnCommit(func(eventstore.Position) { m.Reservations.Nudge() })
 	}
 	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, BaseContext: m.base, Reservations: local,
 		Pool: pool, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
