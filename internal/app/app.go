@@ -24,6 +24,7 @@ import (
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/payment"
+	"github.com/honten/honten/domain/shipment"
 	"github.com/honten/honten/domain/staff"
 	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
@@ -72,7 +73,7 @@ func New(cfg Config) *Main {
 // Registry returns the registry of every event type Honten stores.
 func Registry() *eventstore.Registry {
 	reg := eventstore.NewRegistry()
-	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events} {
+	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events, shipment.Events} {
 		reg.Register(evs...)
 	}
 	return reg
