@@ -113,7 +113,9 @@ func (b *orderBundle) advance(t *testing.T, p ordertest.Placed) {
 	require.NoError(t, err)
 }
 
-func (b *orderBundle) sid(p ordertest.Placed) shipment.ID { return shipment.IDFor(p.Order.UUID, b.shop.Vendor.UUID) }
+func (b *orderBundle) sid(p ordertest.Placed) shipment.ID {
+	return shipment.IDFor(p.Order.UUID, b.shop.Vendor.UUID)
+}
 
 func TestBankTransferOrderFromPaymentToCompleted(t *testing.T) {
 	t.Parallel()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 
-
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/store"
@@ -81,4 +80,3 @@ func (s *Service) SetStock(ctx context.Context, c SetStock) (Result, error) {
 	})
 	return Result{Result: res, ID: c.Product.UUID}, err
 }
-
