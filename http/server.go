@@ -151,6 +151,7 @@ func (s *Server) adminRoutes() []adminRoute {
 		s.auditRoutes(),
 		s.projectionRoutes(),
 		s.inventoryRoutes(),
+		s.orderRoutes(),
 	} {
 		out = append(out, area...)
 	}
@@ -162,6 +163,7 @@ func (s *Server) storefrontRoutes() []storeRoute {
 	var out []storeRoute
 	for _, area := range [][]storeRoute{
 		s.storefrontCatalogRoutes(),
+		s.storefrontOrderRoutes(),
 	} {
 		out = append(out, area...)
 	}
