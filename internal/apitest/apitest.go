@@ -32,8 +32,17 @@ type Env struct {
 	HTTP *http.Client
 }
 
+// Options tune an Env.
+type Options struct {
+	// Now is the process clock (Main.Now); nil means time.Now.
+	Now func() time.Time
+}
+
 // New starts Honten for the test and stops it when the test ends.
-func New(t testing.TB) *Env {
+func New(t testing.TB) *Env { return NewWith(t, Options{}) }
+
+// NewWith is New with options.
+func NewWith(t testing.TB, o Options) *Env {
 	t.Helper()
 	cfg, err := app.ConfigFromEnv()
 	require.NoError(t, err)
@@ -42,6 +51,9 @@ func New(t testing.TB) *Env {
 	cfg.DBMaxConns = 12
 	cfg.LogLevel = slog.LevelError
 	m := app.New(cfg)
+	if o.Now != nil {
+		m.Now = o.Now
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, m.Open(ctx))
 	require.NoError(t, m.Listen())
