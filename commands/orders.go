@@ -21,12 +21,8 @@ import (
 	"github.com/honten/honten/eventstore"
 )
 
-// The repositories of orders after checkout.
-var (
-	orders    = repo(order.StreamType, order.FromHistory)
-	payments  = repo(payment.StreamType, payment.FromHistory)
-	shipments = repo(shipment.StreamType, shipment.FromHistory)
-)
+// shipments is the repository of shipments (orders and payments are declared with checkout).
+var shipments = repo(shipment.StreamType, shipment.FromHistory)
 
 // lockOrder queues the command behind every other command on the order (its
 // payment and shipments included) until its transaction ends. Order
@@ -168,7 +164,7 @@ func changeAllocations(ctx context.Context, tx *eventstore.Tx, t tenant.ID, allo
 		for ; i < len(allocs) && allocs[i].variant == v; i++ {
 			fn(it, allocs[i].reservation)
 		}
-		if _, err := items.Save(ctx, tx, t, v.UUID, it, nil, md); err != nil {
+		if err := saveItem(ctx, tx, t, v, it, md); err != nil {
 			return err
 		}
 	}

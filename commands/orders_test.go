@@ -26,19 +26,19 @@ import (
 	"github.com/honten/honten/internal/pgtest"
 )
 
-// clock is a test clock that moves only when told.
-type clock struct {
+// orderClock is a test clock that moves only when told.
+type orderClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *orderClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func (c *orderClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type orderBundle struct {
 	*testBundle
-	clock *clock
+	clock *orderClock
 	shop  commands.TenantCreated
 	tea   catalog.VariantID // 10 on hand
 	cup   catalog.VariantID // 10 on hand
@@ -49,7 +49,7 @@ type orderBundle struct {
 func setupOrders(t *testing.T) *orderBundle {
 	t.Helper()
 	st := eventstore.New(pgtest.New(t), app.Registry())
-	c := &clock{t: time.Date(2025, 12, 1, 9, 0, 0, 0, time.UTC)}
+	c := &orderClock{t: time.Date(2025, 12, 1, 9, 0, 0, 0, time.UTC)}
 	b := &orderBundle{testBundle: &testBundle{store: st, cmds: commands.New(st, c.Now), by: commands.By{Actor: "test"}}, clock: c}
 	var vs []catalog.VariantID
 	b.shop, vs = b.testBundle.shop(t, "kyoto", "single_brand", "TEA-1", "CUP-1")

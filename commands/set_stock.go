@@ -72,7 +72,7 @@ func (s *Service) SetStock(ctx context.Context, c SetStock) (Result, error) {
 					return struct{}{}, err
 				}
 			}
-			if _, err := items.Save(ctx, tx, c.Tenant, vid.UUID, it, nil, c.By.metadata(c.Tenant)); err != nil {
+			if err := saveItem(ctx, tx, c.Tenant, vid, it, c.By.metadata(c.Tenant)); err != nil {
 				return struct{}{}, err
 			}
 		}

@@ -122,10 +122,12 @@ func commandID(r *http.Request) uuid.UUID {
 	return uuid.Nil
 }
 
-// view is a response body with its entity version (the ETag; 0 for none).
+// view is a response body with its entity version (the ETag; 0 for none)
+// and, when not the command's usual one, its status.
 type view struct {
 	body    any
 	version int64
+	status  int
 }
 
 // execute runs a command and answers with status and the view of what it
@@ -157,6 +159,10 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, status int,
 		if err != nil {
 			return nil, err
 		}
+		code := status
+		if v.status != 0 {
+			code = v.status
+		}
 		headers := map[string]string{"Content-Type": "application/json"}
 		if !res.Last.IsZero() {
 			headers["X-Event-Position"] = res.Last.Token()
@@ -164,11 +170,24 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, status int,
 		if v.version > 0 {
 			headers["ETag"] = etag(v.version)
 		}
-		return &eventstore.Response{Status: status, Headers: headers, Body: append(body, '\n')}, nil
+		return &eventstore.Response{Status: code, Headers: headers, Body: append(body, '\n')}, nil
 	}
-	if errors.Is(err, eventstore.ErrDuplicate) && idem != nil {
-		s.replayPending(w, r, idem, func() (*eventstore.Response, error) { return build(commands.Result{}) })
-		return
+	if err != nil && idem != nil {
+		// A twin request with the same key may have won the race (the loser
+		// then sees a duplicate, or state the twin changed: a closed cart):
+		// the twin's response is the answer.
+		stored, pending, lerr := eventstore.Stored(ctx, s.Pool, idem)
+		switch {
+		case lerr != nil:
+			writeError(w, r, lerr)
+			return
+		case stored != nil:
+			replay(w, stored)
+			return
+		case pending || errors.Is(err, eventstore.ErrDuplicate):
+			s.replayPending(w, r, idem, func() (*eventstore.Response, error) { return build(commands.Result{}) })
+			return
+		}
 	}
 	if err != nil {
 		writeError(w, r, err)

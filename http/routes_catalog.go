@@ -225,7 +225,7 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		p, err := productviews.Get(ctx, s.Pool, c.Acting, id.String(), false)
-		return view{p.Doc, p.Version}, err
+		return view{body: p.Doc, version: p.Version}, err
 	})
 }
 
@@ -272,7 +272,7 @@ func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request, id catalo
 		return s.Commands.UpdateProduct(ctx, cmd)
 	}, func(ctx context.Context) (view, error) {
 		p, err := s.adminProduct(ctx, c, id.UUID)
-		return view{p.Doc, p.Version}, err
+		return view{body: p.Doc, version: p.Version}, err
 	})
 }
 
@@ -297,7 +297,7 @@ func (s *Server) variantView(ctx context.Context, c *caller, variant uuid.UUID) 
 	for _, v := range doc.Variants {
 		if v["id"] == variant.String() {
 			v["product_id"] = pid.String()
-			return view{v, p.Version}, nil
+			return view{body: v, version: p.Version}, nil
 		}
 	}
 	return view{}, errs.NotFoundf("variant")
@@ -436,7 +436,7 @@ func (s *Server) createCategory(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		cat, err := productviews.GetCategory(ctx, s.Pool, c.Acting, id)
-		return view{cat, cat.Version}, err
+		return view{body: cat, version: cat.Version}, err
 	})
 }
 
@@ -467,7 +467,7 @@ func (s *Server) patchCategory(w http.ResponseWriter, r *http.Request) {
 			Name: in.Name, Handle: in.Handle, Parent: parent, Position: in.Position})
 	}, func(ctx context.Context) (view, error) {
 		cat, err := productviews.GetCategory(ctx, s.Pool, c.Acting, id.UUID)
-		return view{cat, cat.Version}, err
+		return view{body: cat, version: cat.Version}, err
 	})
 }
 

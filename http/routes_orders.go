@@ -144,7 +144,7 @@ func (s *Server) orderView(ctx context.Context, id order.ID) (view, error) {
 	if err != nil {
 		return view{}, err
 	}
-	return view{d, d.Version}, nil
+	return view{body: d, version: d.Version}, nil
 }
 
 // confirmRequest is the body of POST /orders/{id}/payments/confirm.
@@ -213,7 +213,7 @@ func (s *Server) shipmentView(ctx context.Context, id shipment.ID) (view, error)
 	if err != nil {
 		return view{}, err
 	}
-	return view{sh, sh.Version}, nil
+	return view{body: sh, version: sh.Version}, nil
 }
 
 // shipRequest is the body of POST /shipments/{id}/ship.

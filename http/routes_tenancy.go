@@ -177,7 +177,7 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		tv, err := tenancy.GetTenant(ctx, s.Pool, id)
-		return view{tv, tv.Version}, err
+		return view{body: tv, version: tv.Version}, err
 	})
 }
 
@@ -210,7 +210,7 @@ func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request) {
 			Change: func(cur tenant.Settings) (tenant.Settings, error) { return mergeSettings(cur, patch) }})
 	}, func(ctx context.Context) (view, error) {
 		tv, err := tenancy.GetTenant(ctx, s.Pool, c.Acting)
-		return view{tv.Settings, tv.Version}, err
+		return view{body: tv.Settings, version: tv.Version}, err
 	})
 }
 
@@ -334,7 +334,7 @@ func (s *Server) createVendor(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetVendor(ctx, s.Pool, c.Acting, id)
-		return view{v, v.Version}, err
+		return view{body: v, version: v.Version}, err
 	})
 }
 
@@ -360,7 +360,7 @@ func (s *Server) patchVendor(w http.ResponseWriter, r *http.Request) {
 			Name: in.Name, CommissionRate: in.CommissionRate, Status: in.Status})
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetVendor(ctx, s.Pool, c.Acting, id.UUID)
-		return view{v, v.Version}, err
+		return view{body: v, version: v.Version}, err
 	})
 }
 
@@ -419,7 +419,7 @@ func (s *Server) createStore(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetStore(ctx, s.Pool, c.Acting, id)
-		return view{v, v.Version}, err
+		return view{body: v, version: v.Version}, err
 	})
 }
 
@@ -441,7 +441,7 @@ func (s *Server) addLocation(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetStore(ctx, s.Pool, c.Acting, sid.UUID)
-		return view{v, v.Version}, err
+		return view{body: v, version: v.Version}, err
 	})
 }
 
@@ -521,7 +521,7 @@ func (s *Server) inviteStaff(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetStaff(ctx, s.Pool, c.Acting, id)
-		return view{staffCreated{StaffView: v, InitialPassword: initial}, v.Version}, err
+		return view{body: staffCreated{StaffView: v, InitialPassword: initial}, version: v.Version}, err
 	})
 }
 
@@ -547,6 +547,6 @@ func (s *Server) patchStaff(w http.ResponseWriter, r *http.Request) {
 			Name: in.Name, Role: in.Role, Vendor: in.VendorID, Status: in.Status, Password: in.Password})
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetStaff(ctx, s.Pool, c.Acting, id.UUID)
-		return view{v, v.Version}, err
+		return view{body: v, version: v.Version}, err
 	})
 }

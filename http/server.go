@@ -60,6 +60,9 @@ type Deps struct {
 	ProjectionsLocal bool
 	// Imports runs CSV import jobs.
 	Imports importer.Jobs
+	// Reservations, when this process decides reservations, lets
+	// add-to-cart waits wake at once (else they poll).
+	Reservations *commands.ReservationWorker
 	// BaseContext bounds background work the server starts (import jobs).
 	BaseContext context.Context
 	Logger      *slog.Logger
@@ -163,6 +166,7 @@ func (s *Server) storefrontRoutes() []storeRoute {
 	var out []storeRoute
 	for _, area := range [][]storeRoute{
 		s.storefrontCatalogRoutes(),
+		s.cartRoutes(),
 		s.storefrontOrderRoutes(),
 	} {
 		out = append(out, area...)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/commands/importer"
+	"github.com/honten/honten/domain/cart"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/money"
@@ -37,6 +38,7 @@ import (
 	"github.com/honten/honten/migrations"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/auditlog"
+	"github.com/honten/honten/projections/cartviews"
 	"github.com/honten/honten/projections/orderviews"
 	"github.com/honten/honten/projections/productviews"
 	"github.com/honten/honten/projections/stocklevels"
@@ -55,7 +57,9 @@ type Main struct {
 	Commands *commands.Service
 	Runner   *projections.Runner
 	Imports  importer.Jobs
-	Worker   *bus.Worker
+	// Reservations decides stock reservations (workers role).
+	Reservations *commands.ReservationWorker
+	Worker       *bus.Worker
 	// Sweeper cancels orders unpaid at their due date (workers role).
 	Sweeper *commands.Sweeper
 	Server  *honthttp.Server
@@ -76,7 +80,7 @@ func New(cfg Config) *Main {
 // Registry returns the registry of every event type Honten stores.
 func Registry() *eventstore.Registry {
 	reg := eventstore.NewRegistry()
-	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events, shipment.Events} {
+	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events, shipment.Events, cart.Events} {
 		reg.Register(evs...)
 	}
 	return reg
@@ -88,6 +92,7 @@ func Projectors(reg *eventstore.Registry) []projections.Projector {
 		auditlog.Projector{},
 		tenancy.Projector{Registry: reg},
 		productviews.Projector{Registry: reg},
+		cartviews.Projector{Registry: reg},
 		stocklevels.Projector{Registry: reg},
 		orderviews.Projector{Registry: reg},
 	}
@@ -157,7 +162,12 @@ func (m *Main) Open(ctx context.Context) error {
 			}
 			return tn.Currency(), nil
 		}}
-	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, BaseContext: m.base,
+	m.Reservations = m.Commands.NewReservationWorker(commands.ReservationOptions{Logger: m.Log})
+	var local *commands.ReservationWorker
+	if m.Config.Roles.Workers {
+		local = m.Reservations
+	}
+	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, BaseContext: m.base, Reservations: local,
 		Pool: pool, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
 		Logger: m.Log, Now: m.Now,
 		Config: honthttp.Config{ConsistencyWait: m.Config.ConsistencyWait},
@@ -240,14 +250,15 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 	}
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	if m.Config.Roles.Projectors {
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- m.Runner.Run(ctx) }()
 	}
 	if m.Config.Roles.Workers {
-		wg.Add(1)
+		wg.Add(2)
 		go func() { defer wg.Done(); errc <- m.Worker.Run(ctx) }()
+		go func() { defer wg.Done(); errc <- m.Reservations.Run(ctx) }()
 		wg.Add(1)
 		go func() { defer wg.Done(); m.Sweeper.Run(ctx) }()
 	}
