@@ -48,7 +48,9 @@ func NewWith(t testing.TB, o Options) *Env {
 	require.NoError(t, err)
 	cfg.DatabaseURL = pgtest.NewURL(t)
 	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.DBMaxConns = 12
+	// Projectors, the reservation lanes and the bus subscribers each hold a
+	// connection while a policy takes another: 12 could starve the policies.
+	cfg.DBMaxConns = 20
 	cfg.LogLevel = slog.LevelError
 	m := app.New(cfg)
 	if o.Now != nil {
