@@ -15,8 +15,8 @@ import (
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/internal/apitest"
-	"github.com/honten/honten/internal/ordertest"
 )
 
 // orderEnv is a single-brand shop with a bank account, one stocked
@@ -39,7 +39,7 @@ func newOrderEnv(t *testing.T) *orderEnv {
 			"branch_code": "100", "account_type": "ordinary", "account_number": "1234567", "account_holder": "ｷｮｳﾄﾁｬ"}}})
 	require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))
 	p := o.do(t, "POST", "/api/v1/admin/products", map[string]any{"title": "Sencha", "status": "active",
-		"variants": []map[string]any{{"sku": "SENCHA-1", "price": yen("1500")}}}, http.StatusCreated)
+		"variants": []map[string]any{{"sku": "SENCHA-1", "price": yen("1500"), "tax_rate": "10"}}}, http.StatusCreated)
 	v, err := catalog.ParseVariantID(p["variants"].([]any)[0].(map[string]any)["id"].(string))
 	require.NoError(t, err)
 	o.variant = v
@@ -61,14 +61,31 @@ func (o *orderEnv) do(t *testing.T, method, path string, body any, want int) map
 	return resp.Map(t)
 }
 
-// place places an order as checkout does (the lead's checkout endpoint
-// will replace this fixture in the end-to-end flows).
-func (o *orderEnv) place(t *testing.T, method order.PaymentMethod, qty int64) ordertest.Placed {
+// placed is a checked-out order.
+type placed struct {
+	Order  order.ID
+	Number string
+	Token  string
+	Total  money.Money
+}
+
+// place checks out a cart of qty units through the storefront: a new
+// cart, the line reserved (?wait=), the checkout.
+func (o *orderEnv) place(t *testing.T, method order.PaymentMethod, qty int64) placed {
 	t.Helper()
-	p, err := ordertest.Place(context.Background(), o.env.Main.Commands, ordertest.Order{Tenant: o.shop.Tenant, Method: method,
-		Lines: []ordertest.Line{{Variant: o.variant, Vendor: o.shop.Created.Vendor.UUID, SKU: "SENCHA-1", Quantity: qty, Price: 1500}}})
+	b := newBuyer(t, o.env, "orders")
+	resp := b.add(t, "SENCHA-1", qty)
+	require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))
+	require.Equal(t, "reserved", resp.Map(t)["reservation"].(map[string]any)["status"])
+	resp = b.do(t, "POST", "/checkout", withMethod(string(method)), "Idempotency-Key", uuid.NewString())
+	require.Equal(t, http.StatusCreated, resp.Status, string(resp.Body))
+	m := resp.Map(t)
+	id, err := order.ParseID(m["order_id"].(string))
 	require.NoError(t, err)
-	return p
+	total := m["totals"].(map[string]any)["total"].(map[string]any)
+	amount, err := money.Parse(total["amount"].(string), money.JPY)
+	require.NoError(t, err)
+	return placed{Order: id, Number: m["order_number"].(string), Token: m["access_token"].(string), Total: amount}
 }
 
 // waitOrder polls the admin order until its status is want.
@@ -128,7 +145,7 @@ func TestBankTransferOrderOverHTTP(t *testing.T) {
 	require.Equal(t, "pending_payment", bv["status"])
 	pay := bv["payment"].(map[string]any)
 	require.NotEmpty(t, pay["reference_code"])
-	require.Equal(t, "2025-12-08T09:00:00Z", pay["due_at"], "the tenant's 7 transfer days")
+	require.Equal(t, "2025-12-07T14:59:59Z", pay["due_at"], "the end of the 7th day in Japan, order day = day 1")
 	require.Equal(t, "1234567", pay["bank_account"].(map[string]any)["account_number"])
 	require.Equal(t, map[string]any{"amount": "3800", "currency": "JPY"}, pay["balance_due"])
 	for _, tok := range []string{"", "?token=wrong", "?token=" + uuid.NewString()} {
@@ -264,7 +281,7 @@ func TestUnpaidOrderIsCancelledAtItsDueDate(t *testing.T) {
 	o.env.Settle(t)
 	require.Equal(t, float64(4), o.available(t))
 
-	o.advance(7*24*time.Hour - time.Minute)
+	o.advance(6*24*time.Hour + 5*time.Hour + 58*time.Minute + 59*time.Second) // a minute before 2025-12-07T14:59:59Z
 	n, err := o.env.Main.Sweeper.CancelOverdue(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n, "not due yet")
