@@ -14,8 +14,8 @@ import (
 
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/domain/catalog"
-	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/internal/apitest"
 )
 
