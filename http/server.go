@@ -155,6 +155,7 @@ func (s *Server) adminRoutes() []adminRoute {
 		s.auditRoutes(),
 		s.projectionRoutes(),
 		s.inventoryRoutes(),
+		s.orderRoutes(),
 	} {
 		out = append(out, area...)
 	}
@@ -167,6 +168,7 @@ func (s *Server) storefrontRoutes() []storeRoute {
 	for _, area := range [][]storeRoute{
 		s.storefrontCatalogRoutes(),
 		s.cartRoutes(),
+		s.storefrontOrderRoutes(),
 	} {
 		out = append(out, area...)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/payment"
+	"github.com/honten/honten/domain/shipment"
 	"github.com/honten/honten/domain/staff"
 	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
@@ -38,6 +39,7 @@ import (
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/auditlog"
 	"github.com/honten/honten/projections/cartviews"
+	"github.com/honten/honten/projections/orderviews"
 	"github.com/honten/honten/projections/productviews"
 	"github.com/honten/honten/projections/stocklevels"
 	"github.com/honten/honten/projections/tenancy"
@@ -58,7 +60,9 @@ type Main struct {
 	// Reservations decides stock reservations (workers role).
 	Reservations *commands.ReservationWorker
 	Worker       *bus.Worker
-	Server       *honthttp.Server
+	// Sweeper cancels orders unpaid at their due date (workers role).
+	Sweeper *commands.Sweeper
+	Server  *honthttp.Server
 
 	httpServer *http.Server
 	listener   net.Listener
@@ -76,7 +80,7 @@ func New(cfg Config) *Main {
 // Registry returns the registry of every event type Honten stores.
 func Registry() *eventstore.Registry {
 	reg := eventstore.NewRegistry()
-	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events, cart.Events} {
+	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events, shipment.Events, cart.Events} {
 		reg.Register(evs...)
 	}
 	return reg
@@ -90,12 +94,29 @@ func Projectors(reg *eventstore.Registry) []projections.Projector {
 		productviews.Projector{Registry: reg},
 		cartviews.Projector{Registry: reg},
 		stocklevels.Projector{Registry: reg},
+		orderviews.Projector{Registry: reg},
 	}
 }
 
-// Handlers returns every event handler (policies, workers) of the workers role.
+// Handlers returns every event handler (policies, workers) of the workers
+// role: the order policies (commands.Service.Policies).
 func (m *Main) Handlers() []bus.Handler {
-	return nil
+	return m.Commands.Policies()
+}
+
+// NewSweeper returns the payment-deadline sweeper of the workers role: it
+// cancels bank-transfer orders unpaid at their due date, found through the
+// order_views read model, at the Commands clock (Main.Now).
+func (m *Main) NewSweeper() *commands.Sweeper {
+	return &commands.Sweeper{Commands: m.Commands, Log: m.Log, Every: m.Config.SweepEvery,
+		FindFunc: func(ctx context.Context, now time.Time, limit int) ([]commands.Overdue, error) {
+			due, err := orderviews.OverdueOrders(ctx, m.Pool, now, limit)
+			out := make([]commands.Overdue, len(due))
+			for i, d := range due {
+				out[i] = commands.Overdue{Tenant: d.Tenant, Order: order.ID{UUID: d.Order}}
+			}
+			return out, err
+		}}
 }
 
 // Open connects to the database (starting the private cluster when no URL
@@ -132,6 +153,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("read models: %w", err)
 	}
 	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log})
+	m.Sweeper = m.NewSweeper()
 	m.Imports = importer.Jobs{Importer: importer.Importer{Commands: m.Commands}, Log: m.Log,
 		Currency: func(ctx context.Context, t tenant.ID) (money.Currency, error) {
 			tn, err := m.Commands.LoadTenant(ctx, t)
@@ -238,6 +260,8 @@ func (m *Main) Run(ctx context.Context) error {
 		wg.Add(2)
 		go func() { defer wg.Done(); errc <- m.Worker.Run(ctx) }()
 		go func() { defer wg.Done(); errc <- m.Reservations.Run(ctx) }()
+		wg.Add(1)
+		go func() { defer wg.Done(); m.Sweeper.Run(ctx) }()
 	}
 	if m.Config.Roles.API {
 		if m.listener == nil {

@@ -29,6 +29,9 @@ type Config struct {
 	ConsistencyWait time.Duration
 	// Migrate runs migrations at start-up (MIGRATE, default true).
 	Migrate bool
+	// SweepEvery is SWEEP_EVERY: how often the workers role cancels orders
+	// unpaid at their due date (default 1m).
+	SweepEvery time.Duration
 }
 
 // Roles selects what a process runs.
@@ -80,6 +83,7 @@ func ConfigFromEnv() (Config, error) {
 		IdleInTxTimeout: 30 * time.Second,
 		ConsistencyWait: 2 * time.Second,
 		Migrate:         true,
+		SweepEvery:      time.Minute,
 	}
 	var err error
 	if c.Roles, err = ParseRoles(envOr("ROLES", "all")); err != nil {
@@ -95,7 +99,7 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.DBMaxConns = int32(n)
 	}
-	for name, dst := range map[string]*time.Duration{"IDLE_IN_TX_TIMEOUT": &c.IdleInTxTimeout, "CONSISTENCY_WAIT": &c.ConsistencyWait} {
+	for name, dst := range map[string]*time.Duration{"IDLE_IN_TX_TIMEOUT": &c.IdleInTxTimeout, "CONSISTENCY_WAIT": &c.ConsistencyWait, "SWEEP_EVERY": &c.SweepEvery} {
 		if v := os.Getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
