@@ -93,6 +93,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	if sess.Principal.Vendor != uuid.Nil {
 		out.Staff.VendorID = &sess.Principal.Vendor
 	}
+	s.catchUp(r.Context(), "tenancy")
 	if sv, err := tenancy.GetStaff(r.Context(), s.Pool, sess.Principal.Tenant, sess.Principal.Staff.UUID); err == nil {
 		out.Staff = sv
 	}
@@ -127,6 +128,8 @@ type meResponse struct {
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	c := callerFrom(r.Context())
+	// An account created a moment ago may not be in the read model yet.
+	s.catchUp(r.Context(), "tenancy")
 	sv, err := tenancy.GetStaff(r.Context(), s.Pool, c.Tenant, c.Staff.UUID)
 	if err != nil {
 		writeError(w, r, err)

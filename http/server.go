@@ -178,3 +178,17 @@ func (s *Server) storefrontRoutes() []storeRoute {
 func chiParam(r *http.Request, name string) string { return chi.URLParam(r, name) }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// catchUp waits (bounded by the consistency wait) until the named read
+// models have applied every event committed so far; reads that must see
+// state created outside this request (an account made on the command line)
+// use it. A timeout is not an error: the read then shows what there is.
+func (s *Server) catchUp(ctx context.Context, models ...string) {
+	head, err := eventstore.Head(ctx, s.Pool)
+	if err != nil || head.IsZero() {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.Config.ConsistencyWait)
+	defer cancel()
+	_ = s.waitFor(wctx, head, models...)
+}

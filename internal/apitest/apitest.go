@@ -50,7 +50,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	cfg.HTTPAddr = "127.0.0.1:0"
 	// Projectors, the reservation lanes and the bus subscribers each hold a
 	// connection while a policy takes another: 12 could starve the policies.
-	cfg.DBMaxConns = 20
+	cfg.DBMaxConns = 30
 	cfg.LogLevel = slog.LevelError
 	m := app.New(cfg)
 	if o.Now != nil {

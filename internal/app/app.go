@@ -295,6 +295,9 @@ func (m *Main) Run(ctx context.Context) error {
 	for {
 		select {
 		case err := <-errc:
+			if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
+				err = nil // a component stopping because we are shutting down
+			}
 			if err != nil && first == nil {
 				first = err
 				m.Log.Error("component failed; shutting down", "err", err)

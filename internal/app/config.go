@@ -21,7 +21,7 @@ type Config struct {
 	LogFormat string
 	// Roles is ROLES: a comma list of api, projectors, workers (default all).
 	Roles Roles
-	// DBMaxConns is DB_MAX_CONNS (default 40).
+	// DBMaxConns is DB_MAX_CONNS (default 60).
 	DBMaxConns int32
 	// IdleInTxTimeout is IDLE_IN_TX_TIMEOUT (default 30s).
 	IdleInTxTimeout time.Duration
@@ -79,7 +79,7 @@ func ConfigFromEnv() (Config, error) {
 		DatabaseURL:     os.Getenv("DATABASE_URL"),
 		HTTPAddr:        envOr("HTTP_ADDR", ":8080"),
 		LogFormat:       envOr("LOG_FORMAT", "json"),
-		DBMaxConns:      40,
+		DBMaxConns:      60,
 		IdleInTxTimeout: 30 * time.Second,
 		ConsistencyWait: 2 * time.Second,
 		Migrate:         true,
