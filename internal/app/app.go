@@ -142,6 +142,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Registry = Registry()
 	m.Store = eventstore.New(pool, m.Registry)
 	m.Commands = commands.New(m.Store, m.Now)
+	m.Commands.SetHotThreshold(m.Config.HotThreshold)
 	m.Runner, err = projections.NewRunner(pool, Projectors(m.Registry), projections.Options{Logger: m.Log})
 	if err != nil {
 		return err

@@ -29,6 +29,10 @@ type Config struct {
 	ConsistencyWait time.Duration
 	// Migrate runs migrations at start-up (MIGRATE, default true).
 	Migrate bool
+	// HotThreshold is HOT_THRESHOLD: add-to-cart requests per second (per
+	// process) that make a variant hot without staff flagging it (default
+	// 50; 0 turns the detection off).
+	HotThreshold int
 	// SweepEvery is SWEEP_EVERY: how often the workers role cancels orders
 	// unpaid at their due date (default 1m).
 	SweepEvery time.Duration
@@ -107,6 +111,14 @@ func ConfigFromEnv() (Config, error) {
 			}
 			*dst = d
 		}
+	}
+	c.HotThreshold = 50
+	if v := os.Getenv("HOT_THRESHOLD"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c, fmt.Errorf("HOT_THRESHOLD: want a whole number ≥ 0, got %q", v)
+		}
+		c.HotThreshold = n
 	}
 	if v := os.Getenv("MIGRATE"); v != "" {
 		b, err := strconv.ParseBool(v)
