@@ -266,3 +266,52 @@ func writeView(w http.ResponseWriter, v any, version int64) {
 	}
 	writeJSON(w, http.StatusOK, v)
 }
+
+// serveList answers a paged list read of the caller's tenant.
+func serveList[T any](w http.ResponseWriter, r *http.Request, list func(ctx context.Context, c *caller, p projections.Page) (projections.List[T], error)) {
+	p, err := page(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	l, err := list(r.Context(), callerFrom(r.Context()), p)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+// serveOne answers the read of one entity named by the path's {id}, with
+// its version as the ETag.
+func serveOne[ID any, V any](w http.ResponseWriter, r *http.Request, parse func(string) (ID, error), get func(ctx context.Context, c *caller, id ID) (V, int64, error)) {
+	id, err := pathID(r, "id", parse)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, version, err := get(r.Context(), callerFrom(r.Context()), id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeView(w, v, version)
+}
+
+// decodeChange reads a PATCH: the path's {id}, the JSON body into in and
+// If-Match. It writes the error and returns false when any is bad.
+func decodeChange[ID any](w http.ResponseWriter, r *http.Request, parse func(string) (ID, error), in any) (ID, *int64, bool) {
+	id, err := pathID(r, "id", parse)
+	if err == nil {
+		err = decodeJSON(r, in)
+	}
+	var ifv *int64
+	if err == nil {
+		ifv, err = ifMatch(r)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return id, nil, false
+	}
+	return id, ifv, true
+}

@@ -169,17 +169,10 @@ func (s *Server) adminProduct(ctx context.Context, c *caller, id uuid.UUID) (pro
 }
 
 func (s *Server) adminGetProduct(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", catalog.ParseProductID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	p, err := s.adminProduct(r.Context(), callerFrom(r.Context()), id.UUID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeView(w, p.Doc, p.Version)
+	serveOne(w, r, catalog.ParseProductID, func(ctx context.Context, c *caller, id catalog.ProductID) (json.RawMessage, int64, error) {
+		p, err := s.adminProduct(ctx, c, id.UUID)
+		return p.Doc, p.Version, err
+	})
 }
 
 func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) {
@@ -304,17 +297,10 @@ func (s *Server) variantView(ctx context.Context, c *caller, variant uuid.UUID) 
 }
 
 func (s *Server) getVariant(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", catalog.ParseVariantID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	v, err := s.variantView(r.Context(), callerFrom(r.Context()), id.UUID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeView(w, v.body, v.version)
+	serveOne(w, r, catalog.ParseVariantID, func(ctx context.Context, c *caller, id catalog.VariantID) (any, int64, error) {
+		v, err := s.variantView(ctx, c, id.UUID)
+		return v.body, v.version, err
+	})
 }
 
 func (s *Server) addVariant(w http.ResponseWriter, r *http.Request) {
@@ -343,22 +329,12 @@ func (s *Server) addVariant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) patchVariant(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", catalog.ParseVariantID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in variantRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
+	id, ifv, ok := decodeChange(w, r, catalog.ParseVariantID, &in)
+	if !ok {
 		return
 	}
 	ca, err := in.compareAt()
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	ifv, err := ifMatch(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -441,22 +417,12 @@ func (s *Server) createCategory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) patchCategory(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", catalog.ParseCategoryID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in categoryRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
+	id, ifv, ok := decodeChange(w, r, catalog.ParseCategoryID, &in)
+	if !ok {
 		return
 	}
 	parent, err := in.parent()
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	ifv, err := ifMatch(r)
 	if err != nil {
 		writeError(w, r, err)
 		return

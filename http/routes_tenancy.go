@@ -17,6 +17,7 @@ import (
 	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/domain/vendor"
+	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/tenancy"
 )
 
@@ -153,17 +154,9 @@ type createTenantRequest struct {
 }
 
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	l, err := tenancy.ListTenants(r.Context(), s.Pool, p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	serveList(w, r, func(ctx context.Context, _ *caller, p projections.Page) (projections.List[tenancy.TenantView], error) {
+		return tenancy.ListTenants(ctx, s.Pool, p)
+	})
 }
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
@@ -280,37 +273,19 @@ type vendorRequest struct {
 }
 
 func (s *Server) listVendors(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	c := callerFrom(r.Context())
-	l, err := tenancy.ListVendors(r.Context(), s.Pool, c.Acting, c.vendorScope(), p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[tenancy.VendorView], error) {
+		return tenancy.ListVendors(ctx, s.Pool, c.Acting, c.vendorScope(), p)
+	})
 }
 
 func (s *Server) getVendor(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", vendor.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	c := callerFrom(r.Context())
-	if vs := c.vendorScope(); vs != nil && *vs != id.UUID {
-		writeError(w, r, errs.NotFoundf("vendor"))
-		return
-	}
-	v, err := tenancy.GetVendor(r.Context(), s.Pool, c.Acting, id.UUID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeView(w, v, v.Version)
+	serveOne(w, r, vendor.ParseID, func(ctx context.Context, c *caller, id vendor.ID) (tenancy.VendorView, int64, error) {
+		if vs := c.vendorScope(); vs != nil && *vs != id.UUID {
+			return tenancy.VendorView{}, 0, errs.NotFoundf("vendor")
+		}
+		v, err := tenancy.GetVendor(ctx, s.Pool, c.Acting, id.UUID)
+		return v, v.Version, err
+	})
 }
 
 func (s *Server) createVendor(w http.ResponseWriter, r *http.Request) {
@@ -342,19 +317,9 @@ func (s *Server) createVendor(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) patchVendor(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", vendor.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in vendorRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	ifv, err := ifMatch(r)
-	if err != nil {
-		writeError(w, r, err)
+	id, ifv, ok := decodeChange(w, r, vendor.ParseID, &in)
+	if !ok {
 		return
 	}
 	c := callerFrom(r.Context())
@@ -381,31 +346,16 @@ type locationRequest struct {
 }
 
 func (s *Server) listStores(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	l, err := tenancy.ListStores(r.Context(), s.Pool, callerFrom(r.Context()).Acting, p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[tenancy.StoreView], error) {
+		return tenancy.ListStores(ctx, s.Pool, c.Acting, p)
+	})
 }
 
 func (s *Server) getStore(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", store.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	v, err := tenancy.GetStore(r.Context(), s.Pool, callerFrom(r.Context()).Acting, id.UUID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeView(w, v, v.Version)
+	serveOne(w, r, store.ParseID, func(ctx context.Context, c *caller, id store.ID) (tenancy.StoreView, int64, error) {
+		v, err := tenancy.GetStore(ctx, s.Pool, c.Acting, id.UUID)
+		return v, v.Version, err
+	})
 }
 
 func (s *Server) createStore(w http.ResponseWriter, r *http.Request) {
@@ -474,31 +424,16 @@ type patchStaffRequest struct {
 }
 
 func (s *Server) listStaff(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	l, err := tenancy.ListStaff(r.Context(), s.Pool, callerFrom(r.Context()).Acting, p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[tenancy.StaffView], error) {
+		return tenancy.ListStaff(ctx, s.Pool, c.Acting, p)
+	})
 }
 
 func (s *Server) getStaff(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", staff.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	v, err := tenancy.GetStaff(r.Context(), s.Pool, callerFrom(r.Context()).Acting, id.UUID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeView(w, v, v.Version)
+	serveOne(w, r, staff.ParseID, func(ctx context.Context, c *caller, id staff.ID) (tenancy.StaffView, int64, error) {
+		v, err := tenancy.GetStaff(ctx, s.Pool, c.Acting, id.UUID)
+		return v, v.Version, err
+	})
 }
 
 func (s *Server) inviteStaff(w http.ResponseWriter, r *http.Request) {
@@ -529,19 +464,9 @@ func (s *Server) inviteStaff(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) patchStaff(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", staff.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in patchStaffRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	ifv, err := ifMatch(r)
-	if err != nil {
-		writeError(w, r, err)
+	id, ifv, ok := decodeChange(w, r, staff.ParseID, &in)
+	if !ok {
 		return
 	}
 	c := callerFrom(r.Context())
