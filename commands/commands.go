@@ -16,6 +16,7 @@ import (
 type Service struct {
 	store *eventstore.Store
 	now   func() time.Time
+	hot   hotness
 }
 
 // New returns a Service on store with clock now (time.Now when nil).
@@ -23,7 +24,7 @@ func New(store *eventstore.Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: now}
+	return &Service{store: store, now: now, hot: hotness{threshold: 50}}
 }
 
 // Store returns the event store.

@@ -150,7 +150,7 @@ func (s *Service) AdjustInventory(ctx context.Context, c AdjustInventory) (Stock
 			return StockLevel{}, adjustError(err, c, it, loc)
 		}
 		changed := len(it.Pending()) > 0
-		if _, err := items.Save(ctx, tx, c.Tenant, v.ID.UUID, it, nil, c.By.metadata(c.Tenant)); err != nil {
+		if err := saveItem(ctx, tx, c.Tenant, v.ID, it, c.By.metadata(c.Tenant)); err != nil {
 			return StockLevel{}, err
 		}
 		lvl := StockLevel{Variant: v.ID, Product: p.ID(), Vendor: p.Vendor(), SKU: v.SKU, Location: loc,
@@ -247,18 +247,44 @@ func lockItem(ctx context.Context, tx *eventstore.Tx, v catalog.VariantID) error
 // loadItem loads a variant's inventory; a variant whose stock never changed
 // has no stream yet and gets an empty item at version 0.
 func loadItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.VariantID) (*inventory.Item, error) {
-	it, err := items.Load(ctx, tx, t, v.UUID)
-	if errors.Is(err, eventstore.ErrNotFound) {
-		envs, lerr := tx.Load(ctx, t, v.UUID)
-		if lerr != nil {
-			return nil, lerr
-		}
-		if len(envs) > 0 {
-			return nil, fmt.Errorf("inventory of %s: stream %s is a %s stream", v, v, envs[0].StreamType)
-		}
-		return inventory.NewItem(), nil
+	it := inventory.NewItem()
+	version, state, ok, err := tx.LoadSnapshot(ctx, t, v.UUID)
+	if err != nil {
+		return nil, err
 	}
-	return it, err
+	if ok {
+		if it, err = inventory.ItemFromSnapshot(state, version); err != nil {
+			return nil, fmt.Errorf("inventory snapshot of %s: %w", v, err)
+		}
+	}
+	envs, err := tx.Store().LoadFrom(ctx, tx, t, v.UUID, version)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range envs {
+		if e.StreamType != inventory.StreamType {
+			return nil, fmt.Errorf("inventory of %s: stream %s is a %s stream", v, v, e.StreamType)
+		}
+		it.Apply(e.Data)
+	}
+	return it, nil
+}
+
+// saveItem appends the item's pending events and, every
+// eventstore.SnapshotEvery events, stores a snapshot of it.
+func saveItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.VariantID, it *inventory.Item, md eventstore.Metadata) error {
+	before := it.LoadedVersion()
+	if _, err := items.Save(ctx, tx, t, v.UUID, it, nil, md); err != nil {
+		return err
+	}
+	if it.Version()/eventstore.SnapshotEvery > before/eventstore.SnapshotEvery {
+		state, err := it.MarshalSnapshot()
+		if err != nil {
+			return err
+		}
+		return tx.SaveSnapshot(ctx, t, inventory.StreamType, v.UUID, it.Version(), state)
+	}
+	return nil
 }
 
 // StockConflict is inventory.ErrNegativeStock with the stock at the

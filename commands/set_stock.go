@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 
-
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/store"
@@ -73,7 +72,7 @@ func (s *Service) SetStock(ctx context.Context, c SetStock) (Result, error) {
 					return struct{}{}, err
 				}
 			}
-			if _, err := items.Save(ctx, tx, c.Tenant, vid.UUID, it, nil, c.By.metadata(c.Tenant)); err != nil {
+			if err := saveItem(ctx, tx, c.Tenant, vid, it, c.By.metadata(c.Tenant)); err != nil {
 				return struct{}{}, err
 			}
 		}
@@ -81,4 +80,3 @@ func (s *Service) SetStock(ctx context.Context, c SetStock) (Result, error) {
 	})
 	return Result{Result: res, ID: c.Product.UUID}, err
 }
-

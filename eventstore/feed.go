@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/honten/honten/domain/tenant"
 )
 
@@ -66,8 +68,13 @@ LIMIT $3`
 	if err != nil {
 		return nil, fmt.Errorf("read feed after %s: %w", after, err)
 	}
+	return scanFeed(rows, limit)
+}
+
+// scanFeed reads rows of feedColumns.
+func scanFeed(rows pgx.Rows, capacity int) ([]Envelope, error) {
 	defer rows.Close()
-	out := make([]Envelope, 0, limit)
+	out := make([]Envelope, 0, capacity)
 	for rows.Next() {
 		var env Envelope
 		var txText string
@@ -134,4 +141,24 @@ FROM (SELECT e.recorded_at FROM events e
 		secs = 0
 	}
 	return n, time.Duration(secs * float64(time.Second)), nil
+}
+
+// ReadReservationFeed returns up to limit events the reservation worker
+// decides on (reservation requests, quantity changes, removals) after
+// position after, in global order below the oldest running transaction.
+// It reads the partial index events_reservation_feed_ix (migration 0007),
+// whose predicate this query repeats, so other events cost nothing.
+func ReadReservationFeed(ctx context.Context, q Querier, after Position, limit int) ([]Envelope, error) {
+	query := `SELECT ` + fmt.Sprintf(feedColumns, "e.payload") + `
+FROM events e
+WHERE e.event_type IN ('inventory.reservation.requested.v1', 'cart.item_quantity_changed.v1', 'cart.item_removed.v1')
+  AND (e.tx_id, e.global_position) > ($1::text::xid8, $2::bigint)
+  AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY e.tx_id, e.global_position
+LIMIT $3`
+	rows, err := q.Query(ctx, query, after.TxText(), after.Pos, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read reservation feed: %w", err)
+	}
+	return scanFeed(rows, limit)
 }

@@ -122,10 +122,12 @@ func commandID(r *http.Request) uuid.UUID {
 	return uuid.Nil
 }
 
-// view is a response body with its entity version (the ETag; 0 for none).
+// view is a response body with its entity version (the ETag; 0 for none)
+// and, when not the command's usual one, its status.
 type view struct {
 	body    any
 	version int64
+	status  int
 }
 
 // execute runs a command and answers with status and the view of what it
@@ -137,13 +139,23 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, status int,
 	call func(ctx context.Context) (commands.Result, error),
 	read func(ctx context.Context) (view, error),
 ) {
+	s.executeReading(w, r, status, nil, call, read)
+}
+
+// executeReading is execute for a view that reads only the named read
+// models (none: the view is built from the command's own result, so the
+// response does not wait for any projection).
+func (s *Server) executeReading(w http.ResponseWriter, r *http.Request, status int, models []string,
+	call func(ctx context.Context) (commands.Result, error),
+	read func(ctx context.Context) (view, error),
+) {
 	ctx := r.Context()
 	idem := eventstore.IdempotencyFrom(ctx)
 	res, err := call(ctx)
 	build := func(res commands.Result) (*eventstore.Response, error) {
-		if !res.Last.IsZero() {
+		if !res.Last.IsZero() && (models == nil || len(models) > 0) {
 			wctx, cancel := context.WithTimeout(ctx, s.Config.ConsistencyWait)
-			err := s.waitFor(wctx, res.Last)
+			err := s.waitFor(wctx, res.Last, models...)
 			cancel()
 			if err != nil && !errors.Is(err, projections.ErrNotCaughtUp) {
 				return nil, err
@@ -157,6 +169,10 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, status int,
 		if err != nil {
 			return nil, err
 		}
+		code := status
+		if v.status != 0 {
+			code = v.status
+		}
 		headers := map[string]string{"Content-Type": "application/json"}
 		if !res.Last.IsZero() {
 			headers["X-Event-Position"] = res.Last.Token()
@@ -164,11 +180,24 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, status int,
 		if v.version > 0 {
 			headers["ETag"] = etag(v.version)
 		}
-		return &eventstore.Response{Status: status, Headers: headers, Body: append(body, '\n')}, nil
+		return &eventstore.Response{Status: code, Headers: headers, Body: append(body, '\n')}, nil
 	}
-	if errors.Is(err, eventstore.ErrDuplicate) && idem != nil {
-		s.replayPending(w, r, idem, func() (*eventstore.Response, error) { return build(commands.Result{}) })
-		return
+	if err != nil && idem != nil {
+		// A twin request with the same key may have won the race (the loser
+		// then sees a duplicate, or state the twin changed: a closed cart):
+		// the twin's response is the answer.
+		stored, pending, lerr := eventstore.Stored(ctx, s.Pool, idem)
+		switch {
+		case lerr != nil:
+			writeError(w, r, lerr)
+			return
+		case stored != nil:
+			replay(w, stored)
+			return
+		case pending || errors.Is(err, eventstore.ErrDuplicate):
+			s.replayPending(w, r, idem, func() (*eventstore.Response, error) { return build(commands.Result{}) })
+			return
+		}
 	}
 	if err != nil {
 		writeError(w, r, err)
@@ -236,4 +265,53 @@ func writeView(w http.ResponseWriter, v any, version int64) {
 		w.Header().Set("ETag", etag(version))
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// serveList answers a paged list read of the caller's tenant.
+func serveList[T any](w http.ResponseWriter, r *http.Request, list func(ctx context.Context, c *caller, p projections.Page) (projections.List[T], error)) {
+	p, err := page(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	l, err := list(r.Context(), callerFrom(r.Context()), p)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+// serveOne answers the read of one entity named by the path's {id}, with
+// its version as the ETag.
+func serveOne[ID any, V any](w http.ResponseWriter, r *http.Request, parse func(string) (ID, error), get func(ctx context.Context, c *caller, id ID) (V, int64, error)) {
+	id, err := pathID(r, "id", parse)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, version, err := get(r.Context(), callerFrom(r.Context()), id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeView(w, v, version)
+}
+
+// decodeChange reads a PATCH: the path's {id}, the JSON body into in and
+// If-Match. It writes the error and returns false when any is bad.
+func decodeChange[ID any](w http.ResponseWriter, r *http.Request, parse func(string) (ID, error), in any) (ID, *int64, bool) {
+	id, err := pathID(r, "id", parse)
+	if err == nil {
+		err = decodeJSON(r, in)
+	}
+	var ifv *int64
+	if err == nil {
+		ifv, err = ifMatch(r)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return id, nil, false
+	}
+	return id, ifv, true
 }

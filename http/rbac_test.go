@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,11 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/shipment"
 	"github.com/honten/honten/domain/staff"
 	honthttp "github.com/honten/honten/http"
 	"github.com/honten/honten/internal/apitest"
+	"github.com/honten/honten/internal/ordertest"
 )
 
 // rbacFixture is a mall with one staff member per role and resources for
@@ -59,8 +66,48 @@ func newRBACFixture(t *testing.T) *rbacFixture {
 		f.tokens[role] = env.SignIn(t, "rbac-mall", role+"@rbac.example.jp", "password for "+role)
 	}
 	f.ids["staff"] = do("POST", "/api/v1/admin/staff", map[string]any{"email": "target@rbac.example.jp", "name": "target", "role": "viewer"})["id"].(string)
+	f.placeOrders(t)
 	return f
 }
+
+// placeOrders gives the order and shipment routes something to act on, all
+// of vendor A: a bank-transfer order (read, paid in part), a COD order to
+// cancel, and three COD orders whose shipments are pending (to ship),
+// shipped (to deliver) and shipped (to record the collection).
+func (f *rbacFixture) placeOrders(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	m := f.env.Main
+	variant, err := catalog.ParseVariantID(f.ids["variant"])
+	require.NoError(t, err)
+	vendor := uuid.MustParse(f.ids["vendor"])
+	_, _, err = m.Commands.AdjustInventory(ctx, commands.AdjustInventory{Tenant: f.shop.Tenant, By: commands.By{Actor: "test"}, Variant: &variant, Delta: ptrInt(100), Reason: "rbac"})
+	require.NoError(t, err)
+	place := func(method order.PaymentMethod) ordertest.Placed {
+		p, err := ordertest.Place(ctx, m.Commands, ordertest.Order{Tenant: f.shop.Tenant, Method: method,
+			Lines: []ordertest.Line{{Variant: variant, Vendor: vendor, SKU: "RBAC-A-1"}}})
+		require.NoError(t, err)
+		return p
+	}
+	f.ids["order"] = place(order.PaymentBankTransfer).Order.String()
+	f.ids["cancellable"] = place(order.PaymentCOD).Order.String()
+	by := commands.By{Actor: "test"}
+	for i, name := range []string{"ship", "deliver", "cod"} {
+		p := place(order.PaymentCOD)
+		_, err := m.Commands.CreateShipments(ctx, commands.CreateShipments{Tenant: f.shop.Tenant, By: by, Order: p.Order})
+		require.NoError(t, err)
+		sid := shipment.IDFor(p.Order.UUID, vendor)
+		f.ids[name] = sid.String()
+		f.ids[name+"_total"] = p.Total.AmountString()
+		if i > 0 {
+			_, err = m.Commands.ShipShipment(ctx, commands.ShipShipment{Tenant: f.shop.Tenant, By: by, Shipment: sid, Carrier: "yamato", TrackingNo: fmt.Sprint("T-", i)})
+			require.NoError(t, err)
+		}
+	}
+	f.env.Settle(t) // the policies are done: nothing is written behind the tests' backs
+}
+
+func ptrInt(n int64) *int64 { return &n }
 
 func (f *rbacFixture) next() int64 { return f.sequence.Add(1) }
 
@@ -89,28 +136,43 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 			return strings.Replace(p, "{id}", f.ids["variant"], 1)
 		case strings.Contains(p, "/categories/{id}"):
 			return strings.Replace(p, "{id}", f.ids["category"], 1)
+		case strings.Contains(p, "/orders/{id}/cancel"):
+			return strings.Replace(p, "{id}", f.ids["cancellable"], 1)
+		case strings.Contains(p, "/orders/{id}"):
+			return strings.Replace(p, "{id}", f.ids["order"], 1)
+		case strings.Contains(p, "/shipments/{id}/ship"):
+			return strings.Replace(p, "{id}", f.ids["ship"], 1)
+		case strings.Contains(p, "/shipments/{id}/deliver"):
+			return strings.Replace(p, "{id}", f.ids["deliver"], 1)
+		case strings.Contains(p, "/shipments/{id}/cod-collected"):
+			return strings.Replace(p, "{id}", f.ids["cod"], 1)
 		}
 		return p
 	}
 	bodies := map[string]any{
-		"POST /api/v1/admin/tenants":                    map[string]any{"code": fmt.Sprintf("t-%d", n), "name": "x", "type": "mall"},
-		"PATCH /api/v1/admin/settings":                  map[string]any{"reservation_ttl_minutes": 10 + n%50},
-		"POST /api/v1/admin/vendors":                    map[string]any{"name": fmt.Sprintf("v%d", n)},
-		"PATCH /api/v1/admin/vendors/{id}":              map[string]any{"name": fmt.Sprintf("Vendor A %d", n)},
-		"POST /api/v1/admin/stores":                     map[string]any{"code": fmt.Sprintf("s-%d", n), "name": "x"},
-		"POST /api/v1/admin/stores/{id}/locations":      map[string]any{"code": fmt.Sprintf("l-%d", n), "name": "x"},
-		"POST /api/v1/admin/staff":                      map[string]any{"email": fmt.Sprintf("s%d@rbac.example.jp", n), "name": "x", "role": "viewer"},
-		"PATCH /api/v1/admin/staff/{id}":                map[string]any{"name": fmt.Sprintf("target %d", n)},
-		"POST /api/v1/admin/products":                   map[string]any{"title": fmt.Sprintf("p%d", n)},
-		"PATCH /api/v1/admin/products/{id}":             map[string]any{"title": fmt.Sprintf("Product A %d", n)},
-		"POST /api/v1/admin/products/{id}/variants":     map[string]any{"sku": fmt.Sprintf("RBAC-V-%d", n), "price": yen("500")},
-		"PATCH /api/v1/admin/variants/{id}":             map[string]any{"title": fmt.Sprintf("v %d", n)},
-		"POST /api/v1/admin/categories":                 map[string]any{"name": fmt.Sprintf("c%d", n), "handle": fmt.Sprintf("c-%d", n)},
-		"PATCH /api/v1/admin/categories/{id}":           map[string]any{"name": fmt.Sprintf("Cat %d", n)},
-		"POST /api/v1/admin/projections/{name}/rebuild": nil,
-		"POST /api/v1/admin/inventory/adjustments":      map[string]any{"variant_id": f.ids["variant"], "delta": 1, "reason": "rbac"},
-		"DELETE /api/v1/admin/products/{id}":            nil,
-		"DELETE /api/v1/admin/session":                  nil,
+		"POST /api/v1/admin/tenants":                      map[string]any{"code": fmt.Sprintf("t-%d", n), "name": "x", "type": "mall"},
+		"PATCH /api/v1/admin/settings":                    map[string]any{"reservation_ttl_minutes": 10 + n%50},
+		"POST /api/v1/admin/vendors":                      map[string]any{"name": fmt.Sprintf("v%d", n)},
+		"PATCH /api/v1/admin/vendors/{id}":                map[string]any{"name": fmt.Sprintf("Vendor A %d", n)},
+		"POST /api/v1/admin/stores":                       map[string]any{"code": fmt.Sprintf("s-%d", n), "name": "x"},
+		"POST /api/v1/admin/stores/{id}/locations":        map[string]any{"code": fmt.Sprintf("l-%d", n), "name": "x"},
+		"POST /api/v1/admin/staff":                        map[string]any{"email": fmt.Sprintf("s%d@rbac.example.jp", n), "name": "x", "role": "viewer"},
+		"PATCH /api/v1/admin/staff/{id}":                  map[string]any{"name": fmt.Sprintf("target %d", n)},
+		"POST /api/v1/admin/products":                     map[string]any{"title": fmt.Sprintf("p%d", n)},
+		"PATCH /api/v1/admin/products/{id}":               map[string]any{"title": fmt.Sprintf("Product A %d", n)},
+		"POST /api/v1/admin/products/{id}/variants":       map[string]any{"sku": fmt.Sprintf("RBAC-V-%d", n), "price": yen("500")},
+		"PATCH /api/v1/admin/variants/{id}":               map[string]any{"title": fmt.Sprintf("v %d", n)},
+		"POST /api/v1/admin/categories":                   map[string]any{"name": fmt.Sprintf("c%d", n), "handle": fmt.Sprintf("c-%d", n)},
+		"PATCH /api/v1/admin/categories/{id}":             map[string]any{"name": fmt.Sprintf("Cat %d", n)},
+		"POST /api/v1/admin/projections/{name}/rebuild":   nil,
+		"POST /api/v1/admin/inventory/adjustments":        map[string]any{"variant_id": f.ids["variant"], "delta": 1, "reason": "rbac"},
+		"DELETE /api/v1/admin/products/{id}":              nil,
+		"POST /api/v1/admin/orders/{id}/payments/confirm": map[string]any{"amount": yen("1"), "reference": fmt.Sprintf("rbac-%d", n)},
+		"POST /api/v1/admin/orders/{id}/cancel":           map[string]any{"reason": "rbac"},
+		"POST /api/v1/admin/shipments/{id}/ship":          map[string]any{"carrier": "yamato", "tracking_no": "RBAC-1"},
+		"POST /api/v1/admin/shipments/{id}/deliver":       nil,
+		"POST /api/v1/admin/shipments/{id}/cod-collected": map[string]any{"amount": yen(f.ids["cod_total"])},
+		"DELETE /api/v1/admin/session":                    nil,
 	}
 	body, known := bodies[route]
 	if route == "POST /api/v1/admin/imports/products" {

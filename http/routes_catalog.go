@@ -169,17 +169,10 @@ func (s *Server) adminProduct(ctx context.Context, c *caller, id uuid.UUID) (pro
 }
 
 func (s *Server) adminGetProduct(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", catalog.ParseProductID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	p, err := s.adminProduct(r.Context(), callerFrom(r.Context()), id.UUID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeView(w, p.Doc, p.Version)
+	serveOne(w, r, catalog.ParseProductID, func(ctx context.Context, c *caller, id catalog.ProductID) (json.RawMessage, int64, error) {
+		p, err := s.adminProduct(ctx, c, id.UUID)
+		return p.Doc, p.Version, err
+	})
 }
 
 func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) {
@@ -225,7 +218,7 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		p, err := productviews.Get(ctx, s.Pool, c.Acting, id.String(), false)
-		return view{p.Doc, p.Version}, err
+		return view{body: p.Doc, version: p.Version}, err
 	})
 }
 
@@ -272,7 +265,7 @@ func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request, id catalo
 		return s.Commands.UpdateProduct(ctx, cmd)
 	}, func(ctx context.Context) (view, error) {
 		p, err := s.adminProduct(ctx, c, id.UUID)
-		return view{p.Doc, p.Version}, err
+		return view{body: p.Doc, version: p.Version}, err
 	})
 }
 
@@ -297,24 +290,17 @@ func (s *Server) variantView(ctx context.Context, c *caller, variant uuid.UUID) 
 	for _, v := range doc.Variants {
 		if v["id"] == variant.String() {
 			v["product_id"] = pid.String()
-			return view{v, p.Version}, nil
+			return view{body: v, version: p.Version}, nil
 		}
 	}
 	return view{}, errs.NotFoundf("variant")
 }
 
 func (s *Server) getVariant(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", catalog.ParseVariantID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	v, err := s.variantView(r.Context(), callerFrom(r.Context()), id.UUID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeView(w, v.body, v.version)
+	serveOne(w, r, catalog.ParseVariantID, func(ctx context.Context, c *caller, id catalog.VariantID) (any, int64, error) {
+		v, err := s.variantView(ctx, c, id.UUID)
+		return v.body, v.version, err
+	})
 }
 
 func (s *Server) addVariant(w http.ResponseWriter, r *http.Request) {
@@ -343,22 +329,12 @@ func (s *Server) addVariant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) patchVariant(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", catalog.ParseVariantID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in variantRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
+	id, ifv, ok := decodeChange(w, r, catalog.ParseVariantID, &in)
+	if !ok {
 		return
 	}
 	ca, err := in.compareAt()
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	ifv, err := ifMatch(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -436,27 +412,17 @@ func (s *Server) createCategory(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		cat, err := productviews.GetCategory(ctx, s.Pool, c.Acting, id)
-		return view{cat, cat.Version}, err
+		return view{body: cat, version: cat.Version}, err
 	})
 }
 
 func (s *Server) patchCategory(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", catalog.ParseCategoryID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in categoryRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
+	id, ifv, ok := decodeChange(w, r, catalog.ParseCategoryID, &in)
+	if !ok {
 		return
 	}
 	parent, err := in.parent()
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	ifv, err := ifMatch(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -467,7 +433,7 @@ func (s *Server) patchCategory(w http.ResponseWriter, r *http.Request) {
 			Name: in.Name, Handle: in.Handle, Parent: parent, Position: in.Position})
 	}, func(ctx context.Context) (view, error) {
 		cat, err := productviews.GetCategory(ctx, s.Pool, c.Acting, id.UUID)
-		return view{cat, cat.Version}, err
+		return view{body: cat, version: cat.Version}, err
 	})
 }
 

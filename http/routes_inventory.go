@@ -159,7 +159,7 @@ func (s *Server) stockLevelView(ctx context.Context, cmd commands.AdjustInventor
 				l.UpdatedAt, l.Version = row.UpdatedAt, row.Version
 			}
 		}
-		return view{l, done.Version}, nil
+		return view{body: l, version: done.Version}, nil
 	}
 	variant, loc, err := s.Commands.StockTarget(ctx, cmd)
 	if err != nil {
@@ -169,7 +169,7 @@ func (s *Server) stockLevelView(ctx context.Context, cmd commands.AdjustInventor
 	if err != nil {
 		return view{}, err
 	}
-	return view{l, 0}, nil
+	return view{body: l, version: 0}, nil
 }
 
 func levelFromCommand(d commands.StockLevel) stocklevels.Level {

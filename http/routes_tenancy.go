@@ -17,6 +17,7 @@ import (
 	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/domain/vendor"
+	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/tenancy"
 )
 
@@ -93,6 +94,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	if sess.Principal.Vendor != uuid.Nil {
 		out.Staff.VendorID = &sess.Principal.Vendor
 	}
+	s.catchUp(r.Context(), "tenancy")
 	if sv, err := tenancy.GetStaff(r.Context(), s.Pool, sess.Principal.Tenant, sess.Principal.Staff.UUID); err == nil {
 		out.Staff = sv
 	}
@@ -127,6 +129,8 @@ type meResponse struct {
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	c := callerFrom(r.Context())
+	// An account created a moment ago may not be in the read model yet.
+	s.catchUp(r.Context(), "tenancy")
 	sv, err := tenancy.GetStaff(r.Context(), s.Pool, c.Tenant, c.Staff.UUID)
 	if err != nil {
 		writeError(w, r, err)
@@ -150,17 +154,9 @@ type createTenantRequest struct {
 }
 
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	l, err := tenancy.ListTenants(r.Context(), s.Pool, p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	serveList(w, r, func(ctx context.Context, _ *caller, p projections.Page) (projections.List[tenancy.TenantView], error) {
+		return tenancy.ListTenants(ctx, s.Pool, p)
+	})
 }
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
@@ -177,7 +173,7 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		tv, err := tenancy.GetTenant(ctx, s.Pool, id)
-		return view{tv, tv.Version}, err
+		return view{body: tv, version: tv.Version}, err
 	})
 }
 
@@ -210,7 +206,7 @@ func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request) {
 			Change: func(cur tenant.Settings) (tenant.Settings, error) { return mergeSettings(cur, patch) }})
 	}, func(ctx context.Context) (view, error) {
 		tv, err := tenancy.GetTenant(ctx, s.Pool, c.Acting)
-		return view{tv.Settings, tv.Version}, err
+		return view{body: tv.Settings, version: tv.Version}, err
 	})
 }
 
@@ -277,37 +273,19 @@ type vendorRequest struct {
 }
 
 func (s *Server) listVendors(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	c := callerFrom(r.Context())
-	l, err := tenancy.ListVendors(r.Context(), s.Pool, c.Acting, c.vendorScope(), p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[tenancy.VendorView], error) {
+		return tenancy.ListVendors(ctx, s.Pool, c.Acting, c.vendorScope(), p)
+	})
 }
 
 func (s *Server) getVendor(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", vendor.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	c := callerFrom(r.Context())
-	if vs := c.vendorScope(); vs != nil && *vs != id.UUID {
-		writeError(w, r, errs.NotFoundf("vendor"))
-		return
-	}
-	v, err := tenancy.GetVendor(r.Context(), s.Pool, c.Acting, id.UUID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeView(w, v, v.Version)
+	serveOne(w, r, vendor.ParseID, func(ctx context.Context, c *caller, id vendor.ID) (tenancy.VendorView, int64, error) {
+		if vs := c.vendorScope(); vs != nil && *vs != id.UUID {
+			return tenancy.VendorView{}, 0, errs.NotFoundf("vendor")
+		}
+		v, err := tenancy.GetVendor(ctx, s.Pool, c.Acting, id.UUID)
+		return v, v.Version, err
+	})
 }
 
 func (s *Server) createVendor(w http.ResponseWriter, r *http.Request) {
@@ -334,24 +312,14 @@ func (s *Server) createVendor(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetVendor(ctx, s.Pool, c.Acting, id)
-		return view{v, v.Version}, err
+		return view{body: v, version: v.Version}, err
 	})
 }
 
 func (s *Server) patchVendor(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", vendor.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in vendorRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	ifv, err := ifMatch(r)
-	if err != nil {
-		writeError(w, r, err)
+	id, ifv, ok := decodeChange(w, r, vendor.ParseID, &in)
+	if !ok {
 		return
 	}
 	c := callerFrom(r.Context())
@@ -360,7 +328,7 @@ func (s *Server) patchVendor(w http.ResponseWriter, r *http.Request) {
 			Name: in.Name, CommissionRate: in.CommissionRate, Status: in.Status})
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetVendor(ctx, s.Pool, c.Acting, id.UUID)
-		return view{v, v.Version}, err
+		return view{body: v, version: v.Version}, err
 	})
 }
 
@@ -378,31 +346,16 @@ type locationRequest struct {
 }
 
 func (s *Server) listStores(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	l, err := tenancy.ListStores(r.Context(), s.Pool, callerFrom(r.Context()).Acting, p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[tenancy.StoreView], error) {
+		return tenancy.ListStores(ctx, s.Pool, c.Acting, p)
+	})
 }
 
 func (s *Server) getStore(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", store.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	v, err := tenancy.GetStore(r.Context(), s.Pool, callerFrom(r.Context()).Acting, id.UUID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeView(w, v, v.Version)
+	serveOne(w, r, store.ParseID, func(ctx context.Context, c *caller, id store.ID) (tenancy.StoreView, int64, error) {
+		v, err := tenancy.GetStore(ctx, s.Pool, c.Acting, id.UUID)
+		return v, v.Version, err
+	})
 }
 
 func (s *Server) createStore(w http.ResponseWriter, r *http.Request) {
@@ -419,7 +372,7 @@ func (s *Server) createStore(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetStore(ctx, s.Pool, c.Acting, id)
-		return view{v, v.Version}, err
+		return view{body: v, version: v.Version}, err
 	})
 }
 
@@ -441,7 +394,7 @@ func (s *Server) addLocation(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetStore(ctx, s.Pool, c.Acting, sid.UUID)
-		return view{v, v.Version}, err
+		return view{body: v, version: v.Version}, err
 	})
 }
 
@@ -471,31 +424,16 @@ type patchStaffRequest struct {
 }
 
 func (s *Server) listStaff(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	l, err := tenancy.ListStaff(r.Context(), s.Pool, callerFrom(r.Context()).Acting, p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[tenancy.StaffView], error) {
+		return tenancy.ListStaff(ctx, s.Pool, c.Acting, p)
+	})
 }
 
 func (s *Server) getStaff(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", staff.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	v, err := tenancy.GetStaff(r.Context(), s.Pool, callerFrom(r.Context()).Acting, id.UUID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeView(w, v, v.Version)
+	serveOne(w, r, staff.ParseID, func(ctx context.Context, c *caller, id staff.ID) (tenancy.StaffView, int64, error) {
+		v, err := tenancy.GetStaff(ctx, s.Pool, c.Acting, id.UUID)
+		return v, v.Version, err
+	})
 }
 
 func (s *Server) inviteStaff(w http.ResponseWriter, r *http.Request) {
@@ -521,24 +459,14 @@ func (s *Server) inviteStaff(w http.ResponseWriter, r *http.Request) {
 		return res, err
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetStaff(ctx, s.Pool, c.Acting, id)
-		return view{staffCreated{StaffView: v, InitialPassword: initial}, v.Version}, err
+		return view{body: staffCreated{StaffView: v, InitialPassword: initial}, version: v.Version}, err
 	})
 }
 
 func (s *Server) patchStaff(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", staff.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in patchStaffRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	ifv, err := ifMatch(r)
-	if err != nil {
-		writeError(w, r, err)
+	id, ifv, ok := decodeChange(w, r, staff.ParseID, &in)
+	if !ok {
 		return
 	}
 	c := callerFrom(r.Context())
@@ -547,6 +475,6 @@ func (s *Server) patchStaff(w http.ResponseWriter, r *http.Request) {
 			Name: in.Name, Role: in.Role, Vendor: in.VendorID, Status: in.Status, Password: in.Password})
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetStaff(ctx, s.Pool, c.Acting, id.UUID)
-		return view{v, v.Version}, err
+		return view{body: v, version: v.Version}, err
 	})
 }

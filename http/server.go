@@ -61,6 +61,9 @@ type Deps struct {
 	ProjectionsLocal bool
 	// Imports runs CSV import jobs.
 	Imports importer.Jobs
+	// Reservations, when this process decides reservations, lets
+	// add-to-cart waits wake at once (else they poll).
+	Reservations *commands.ReservationWorker
 	// BaseContext bounds background work the server starts (import jobs).
 	BaseContext context.Context
 	Logger      *slog.Logger
@@ -137,12 +140,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 // Routes exposes the router for documentation checks.
 func (s *Server) Routes() chi.Routes { return s.router }
 
-// waitFor blocks until the read models have applied pos, bounded by ctx.
-func (s *Server) waitFor(ctx context.Context, pos eventstore.Position) error {
+// waitFor blocks until the read models (all when none are named) have
+// applied pos, bounded by ctx.
+func (s *Server) waitFor(ctx context.Context, pos eventstore.Position, models ...string) error {
 	if s.ProjectionsLocal && s.Projections != nil {
-		return s.Projections.WaitFor(ctx, pos)
+		return s.Projections.WaitFor(ctx, pos, models...)
 	}
-	return projections.WaitFor(ctx, s.Pool, nil, pos)
+	return projections.WaitFor(ctx, s.Pool, nil, pos, models...)
 }
 
 // adminRoutes lists every backoffice route but sign-in.
@@ -155,6 +159,7 @@ func (s *Server) adminRoutes() []adminRoute {
 		s.auditRoutes(),
 		s.projectionRoutes(),
 		s.inventoryRoutes(),
+		s.orderRoutes(),
 	} {
 		out = append(out, area...)
 	}
@@ -166,6 +171,8 @@ func (s *Server) storefrontRoutes() []storeRoute {
 	var out []storeRoute
 	for _, area := range [][]storeRoute{
 		s.storefrontCatalogRoutes(),
+		s.cartRoutes(),
+		s.storefrontOrderRoutes(),
 		s.searchRoutes(),
 	} {
 		out = append(out, area...)
@@ -176,3 +183,17 @@ func (s *Server) storefrontRoutes() []storeRoute {
 func chiParam(r *http.Request, name string) string { return chi.URLParam(r, name) }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// catchUp waits (bounded by the consistency wait) until the named read
+// models have applied every event committed so far; reads that must see
+// state created outside this request (an account made on the command line)
+// use it. A timeout is not an error: the read then shows what there is.
+func (s *Server) catchUp(ctx context.Context, models ...string) {
+	head, err := eventstore.Head(ctx, s.Pool)
+	if err != nil || head.IsZero() {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.Config.ConsistencyWait)
+	defer cancel()
+	_ = s.waitFor(wctx, head, models...)
+}

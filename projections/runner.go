@@ -28,6 +28,10 @@ type Options struct {
 	LockRetry time.Duration
 	// Grace bounds the batch in flight when Run's context ends; 0 means 10s.
 	Grace time.Duration
+	// Coalesce is how long a projector woken by a commit waits for more
+	// commits before reading, so a busy store's events are applied in
+	// batches rather than one commit each; 0 means 5ms, negative none.
+	Coalesce time.Duration
 	// Logger receives the runner's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -50,6 +54,9 @@ func (o *Options) defaults() {
 	}
 	if o.Grace <= 0 {
 		o.Grace = 10 * time.Second
+	}
+	if o.Coalesce == 0 {
+		o.Coalesce = 5 * time.Millisecond
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -290,6 +297,9 @@ func (r *Runner) runProjector(ctx context.Context, p Projector) {
 				case <-ctx.Done():
 				case <-r.wake[model]:
 					backoff = r.opts.MinPoll
+					if r.opts.Coalesce > 0 {
+						sleep(ctx, r.opts.Coalesce)
+					}
 				case <-time.After(backoff):
 					backoff = min(backoff*2, r.opts.MaxPoll)
 				}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/honten/honten/internal/app"
@@ -14,7 +15,7 @@ import (
 
 func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: honten bench <eventstore|catalog|search> [flags]")
+		return errors.New("usage: honten bench <eventstore|catalog|checkout|flashsale|search> [flags]")
 	}
 	name, args := args[0], args[1:]
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
@@ -22,10 +23,22 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	writers := fs.Int("writers", 16, "concurrent writers")
 	rate := fs.Int("live-rate", 2000, "events/s during the live-lag phase")
 	concurrency := fs.Int("concurrency", 32, "concurrent clients (catalog)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	products := fs.Int("products", 100_000, "generated products (search)")
 	explain := fs.Bool("explain", false, "print query plans (search)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	log := cfg.Logger()
 	server := cfg.DatabaseURL
@@ -47,6 +60,20 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 			return err
 		}
 		bench.Print(os.Stdout, fmt.Sprintf("honten bench eventstore (%s per phase)", *duration), rows)
+		return nil
+	case "checkout":
+		rows, err := bench.Checkout(ctx, env, cfg, bench.CheckoutOptions{Duration: *duration})
+		if err != nil {
+			return err
+		}
+		bench.Print(os.Stdout, fmt.Sprintf("honten bench checkout (%s per concurrency)", *duration), rows)
+		return nil
+	case "flashsale":
+		rows, err := bench.Flashsale(ctx, env, cfg, bench.FlashOptions{})
+		if err != nil {
+			return err
+		}
+		bench.Print(os.Stdout, "honten bench flashsale", rows)
 		return nil
 	case "catalog":
 		rows, err := bench.Catalog(ctx, env, cfg, bench.CatalogOptions{Duration: *duration, Concurrency: *concurrency})

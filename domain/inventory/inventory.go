@@ -14,6 +14,7 @@
 package inventory
 
 import (
+	"encoding/json"
 	"sort"
 	"time"
 
@@ -466,4 +467,36 @@ func (it *Item) drop(r ReservationID) {
 	} else {
 		delete(it.reserved, h.Location)
 	}
+}
+
+// snapshot is an item's state as stored in a snapshot. The set of decided
+// reservations is not kept: past a snapshot, the reservation worker's own
+// index says what was decided.
+type snapshot struct {
+	OnHand map[uuid.UUID]int64 `json:"on_hand"`
+	Holds  []Hold              `json:"holds"`
+}
+
+// MarshalSnapshot returns the item's state for a snapshot.
+func (it *Item) MarshalSnapshot() ([]byte, error) {
+	return json.Marshal(snapshot{OnHand: it.onHand, Holds: it.Holds()})
+}
+
+// ItemFromSnapshot rebuilds an item from a snapshot taken at version.
+func ItemFromSnapshot(data []byte, version int64) (*Item, error) {
+	var s snapshot
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, err
+	}
+	it := NewItem()
+	for loc, n := range s.OnHand {
+		it.onHand[loc] = n
+	}
+	for _, h := range s.Holds {
+		it.holds[h.Reservation] = h
+		it.reserved[h.Location] += h.Quantity
+		it.decided[h.Reservation] = true
+	}
+	it.Replayed(int(version))
+	return it, nil
 }

@@ -100,6 +100,9 @@ var (
 	ErrAlreadyShipped = errs.Conflict("order_already_shipped", "the order has shipped and can no longer be cancelled")
 	ErrFinished       = errs.Conflict("order_finished", "the order is already completed or cancelled")
 	ErrNotPayable     = errs.Conflict("order_not_awaiting_payment", "the order is not waiting for a payment")
+	ErrNotReady       = errs.Conflict("order_not_ready_to_ship", "the order is not ready to ship: it awaits payment")
+	ErrNotShipped     = errs.Conflict("order_not_shipped", "the order has not shipped yet")
+	ErrCancelled      = errs.Conflict("order_cancelled", "the order was cancelled")
 )
 
 // Order is a placed order.
@@ -129,7 +132,8 @@ func Place(p Placed, now time.Time) *Order {
 	return o
 }
 
-// FromHistory rebuilds an order from its events, without validation.
+// FromHistory rebuilds an order from its events, without validation: it is
+// the only path that skips it.
 func FromHistory(history []aggregate.Event) *Order {
 	o := &Order{}
 	for _, e := range history {
@@ -163,10 +167,20 @@ func (o *Order) Paid(now time.Time) error {
 	return ErrNotPayable
 }
 
-// Shipped records shipment progress: all tells whether every shipment has shipped.
+// Shipped records shipment progress: all tells whether every shipment has
+// shipped. The order becomes partially_shipped or shipped; it never goes
+// back from shipped, and a repeat records nothing. It returns ErrNotReady
+// while a bank transfer is unpaid, ErrCancelled and ErrFinished.
 func (o *Order) Shipped(all bool, now time.Time) error {
-	if o.status.IsTerminal() {
+	switch o.status {
+	case StatusPendingPayment:
+		return ErrNotReady
+	case StatusCancelled:
+		return ErrCancelled
+	case StatusCompleted:
 		return ErrFinished
+	case StatusShipped:
+		return nil
 	}
 	if all {
 		o.move(StatusShipped, "shipped", now)
@@ -176,13 +190,20 @@ func (o *Order) Shipped(all bool, now time.Time) error {
 	return nil
 }
 
-// Complete finishes a shipped and paid order.
+// Complete finishes a shipped order once it is delivered and paid (the
+// caller knows both); a repeat records nothing. It returns ErrCancelled and
+// ErrNotShipped before everything shipped.
 func (o *Order) Complete(reason string, now time.Time) error {
-	if o.status == StatusCancelled {
-		return ErrFinished
+	switch o.status {
+	case StatusCompleted:
+		return nil
+	case StatusCancelled:
+		return ErrCancelled
+	case StatusShipped:
+		o.move(StatusCompleted, reason, now)
+		return nil
 	}
-	o.move(StatusCompleted, reason, now)
-	return nil
+	return ErrNotShipped
 }
 
 // Cancel cancels an order before anything shipped. It returns
@@ -244,6 +265,30 @@ func (o *Order) AccessTokenHash() string { return o.token }
 func (o *Order) Shippable() bool {
 	for _, l := range o.lines {
 		if l.FulfillmentType != catalog.FulfillmentDigital {
+			return true
+		}
+	}
+	return false
+}
+
+// Currency returns the order's currency.
+func (o *Order) Currency() money.Currency { return o.totals.Total.Currency() }
+
+// LinesOf returns the physical lines of vendor, in order.
+func (o *Order) LinesOf(vendor uuid.UUID) []Line {
+	var out []Line
+	for _, l := range o.lines {
+		if l.FulfillmentType != catalog.FulfillmentDigital && l.Vendor == vendor {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// HasVendor reports whether any line of the order is vendor's.
+func (o *Order) HasVendor(vendor uuid.UUID) bool {
+	for _, l := range o.lines {
+		if l.Vendor == vendor {
 			return true
 		}
 	}

@@ -123,6 +123,12 @@ var (
 	ErrNotCOD          = errs.Conflict("not_cod", "this order is not paid cash on delivery")
 	ErrCancelled       = errs.Conflict("payment_cancelled", "the payment was cancelled with its order")
 	ErrAmount          = errs.Field("amount", "must be a positive amount in the order's currency")
+	// ErrReferenceReused means a receipt with the same bank reference was
+	// recorded before with another amount.
+	ErrReferenceReused = errs.Conflict("receipt_reference_reused", "a receipt with this reference was already recorded with another amount")
+	// ErrAlreadyCollected means the shipment's collection was recorded
+	// before with another amount.
+	ErrAlreadyCollected = errs.Conflict("cod_already_collected", "the collection of this shipment was already recorded with another amount")
 )
 
 // Payment is an order's payment.
@@ -136,6 +142,10 @@ type Payment struct {
 	status   Status
 	dueAt    *time.Time
 	refund   money.Money
+	// receipts are the bank references recorded, with their amounts.
+	receipts map[string]money.Money
+	// collected are the shipments whose COD collection is recorded.
+	collected map[uuid.UUID]money.Money
 }
 
 // Create records a new payment of amount for an order.
@@ -146,7 +156,8 @@ func Create(c Created, now time.Time) *Payment {
 	return p
 }
 
-// FromHistory rebuilds a payment from its events, without validation.
+// FromHistory rebuilds a payment from its events, without validation: it is
+// the only path that skips it.
 func FromHistory(history []aggregate.Event) *Payment {
 	p := &Payment{}
 	for _, e := range history {
@@ -164,33 +175,49 @@ func (p *Payment) checkAmount(m money.Money) error {
 }
 
 // Receive records a bank transfer received: partial leaves it partially
-// paid, enough settles it, more records the excess as a refund due. It
-// returns ErrNotBankTransfer, ErrCancelled or ErrAmount.
+// paid, enough settles it, more records the excess as a refund due. A
+// receipt whose non-empty reference was recorded before with the same
+// amount records nothing (a repeated confirmation). It returns
+// ErrNotBankTransfer, ErrCancelled, ErrAmount or ErrReferenceReused.
 func (p *Payment) Receive(amount money.Money, receivedAt time.Time, reference, by string, now time.Time) error {
 	if p.method != order.PaymentBankTransfer {
 		return ErrNotBankTransfer
 	}
-	if p.status == StatusCancelled {
-		return ErrCancelled
-	}
 	if err := p.checkAmount(amount); err != nil {
 		return err
+	}
+	if prev, ok := p.receipts[reference]; ok && reference != "" {
+		if prev.Equal(amount) {
+			return nil
+		}
+		return ErrReferenceReused
+	}
+	if p.status == StatusCancelled {
+		return ErrCancelled
 	}
 	p.record(Received{Amount: amount, ReceivedAt: receivedAt.UTC(), Reference: reference, By: by, At: now.UTC()})
 	return p.settle(now)
 }
 
-// CollectCOD records cash collected by the carrier for a shipment. It
-// returns ErrNotCOD, ErrCancelled or ErrAmount.
+// CollectCOD records cash collected by the carrier for a shipment. A
+// shipment is collected once: recording it again with the same amount
+// records nothing. It returns ErrNotCOD, ErrCancelled, ErrAmount or
+// ErrAlreadyCollected.
 func (p *Payment) CollectCOD(shipment uuid.UUID, amount money.Money, now time.Time) error {
 	if p.method != order.PaymentCOD {
 		return ErrNotCOD
 	}
-	if p.status == StatusCancelled {
-		return ErrCancelled
-	}
 	if err := p.checkAmount(amount); err != nil {
 		return err
+	}
+	if prev, ok := p.collected[shipment]; ok {
+		if prev.Equal(amount) {
+			return nil
+		}
+		return ErrAlreadyCollected
+	}
+	if p.status == StatusCancelled {
+		return ErrCancelled
 	}
 	p.record(CODCollected{Shipment: shipment, Amount: amount, At: now.UTC()})
 	return p.settle(now)
@@ -249,12 +276,15 @@ func (p *Payment) apply(e aggregate.Event) {
 	case Created:
 		p.id, p.order, p.method, p.due, p.dueAt = e.ID, e.Order, e.Method, e.Amount, e.DueAt
 		p.received, p.refund, p.status = money.Zero(e.Amount.Currency()), money.Zero(e.Amount.Currency()), StatusPending
+		p.receipts, p.collected = map[string]money.Money{}, map[uuid.UUID]money.Money{}
 	case Received:
+		p.receipts[e.Reference] = e.Amount
 		p.received, _ = p.received.Add(e.Amount)
 		if p.status == StatusPending {
 			p.status = StatusPartiallyPaid
 		}
 	case CODCollected:
+		p.collected[e.Shipment] = e.Amount
 		p.received, _ = p.received.Add(e.Amount)
 		if p.status == StatusPending {
 			p.status = StatusPartiallyPaid
@@ -297,6 +327,9 @@ func (p *Payment) RefundDue() money.Money { return p.refund }
 
 // Status returns the payment's status.
 func (p *Payment) Status() Status { return p.status }
+
+// IsSettled reports whether what was received covers what is due.
+func (p *Payment) IsSettled() bool { return p.status == StatusPaid }
 
 // DueAt returns the bank-transfer deadline (nil for COD).
 func (p *Payment) DueAt() *time.Time { return p.dueAt }

@@ -115,9 +115,11 @@ func (w *Worker) lead(ctx context.Context) error {
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+workerLock+`)`) //nolint:errcheck
 
 	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	pinged := make(chan struct{})
+	defer func() { cancel(); <-pinged }() // before the unlock: one user of conn at a time
 	// Losing the lock session means another worker may take over: stop.
 	go func() {
+		defer close(pinged)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
 	"github.com/honten/honten/internal/pgtest"
 )
@@ -30,16 +32,30 @@ type Env struct {
 	HTTP *http.Client
 }
 
+// Options tune an Env.
+type Options struct {
+	// Now is the process clock (Main.Now); nil means time.Now.
+	Now func() time.Time
+}
+
 // New starts Honten for the test and stops it when the test ends.
-func New(t testing.TB) *Env {
+func New(t testing.TB) *Env { return NewWith(t, Options{}) }
+
+// NewWith is New with options.
+func NewWith(t testing.TB, o Options) *Env {
 	t.Helper()
 	cfg, err := app.ConfigFromEnv()
 	require.NoError(t, err)
 	cfg.DatabaseURL = pgtest.NewURL(t)
 	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.DBMaxConns = 12
+	// Projectors, the reservation lanes and the bus subscribers each hold a
+	// connection while a policy takes another: 12 could starve the policies.
+	cfg.DBMaxConns = 30
 	cfg.LogLevel = slog.LevelError
 	m := app.New(cfg)
+	if o.Now != nil {
+		m.Now = o.Now
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, m.Open(ctx))
 	require.NoError(t, m.Listen())
@@ -154,4 +170,40 @@ func (e *Env) SignIn(t testing.TB, shopCode, email, password string) string {
 	}
 	resp.JSON(t, &out)
 	return out.Token
+}
+
+// Settle waits until every policy of the workers role has handled every
+// committed event of its topics — so nothing more happens on its own — and
+// the read models have caught up with the log.
+func (e *Env) Settle(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	const behind = `SELECT count(*) FROM unnest($1::text[], $2::text[]) AS h(grp, topic)
+WHERE NOT EXISTS (SELECT 1 FROM watermill_offsets_events o WHERE o.consumer_group = h.grp AND o.topic = h.topic)
+   OR EXISTS (SELECT 1 FROM events ev, watermill_offsets_events o
+              WHERE o.consumer_group = h.grp AND o.topic = h.topic AND ev.stream_type = h.topic
+                AND (ev.tx_id, ev.global_position) > (o.last_processed_transaction_id, o.offset_acked))`
+	var groups, topics []string
+	for _, h := range e.Main.Handlers() {
+		for _, topic := range h.Topics {
+			groups, topics = append(groups, h.Name), append(topics, topic)
+		}
+	}
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, e.Main.Pool.QueryRow(ctx, behind, groups, topics).Scan(&n))
+		return n == 0
+	}, 30*time.Second, 5*time.Millisecond, "policies did not settle")
+	var last struct {
+		tx  string
+		pos int64
+	}
+	require.NoError(t, e.Main.Pool.QueryRow(ctx, `SELECT coalesce((SELECT tx_id::text FROM events ORDER BY tx_id DESC, global_position DESC LIMIT 1), '0'),
+       coalesce((SELECT global_position FROM events ORDER BY tx_id DESC, global_position DESC LIMIT 1), 0)`).Scan(&last.tx, &last.pos))
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var pos eventstore.Position
+	pos.Tx, _ = strconv.ParseUint(last.tx, 10, 64)
+	pos.Pos = last.pos
+	require.NoError(t, e.Main.Runner.WaitFor(wctx, pos))
 }

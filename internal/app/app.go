@@ -19,11 +19,13 @@ import (
 
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/commands/importer"
+	"github.com/honten/honten/domain/cart"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/payment"
+	"github.com/honten/honten/domain/shipment"
 	"github.com/honten/honten/domain/staff"
 	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
@@ -36,6 +38,8 @@ import (
 	"github.com/honten/honten/migrations"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/auditlog"
+	"github.com/honten/honten/projections/cartviews"
+	"github.com/honten/honten/projections/orderviews"
 	"github.com/honten/honten/projections/productviews"
 	"github.com/honten/honten/projections/searchdocs"
 	"github.com/honten/honten/projections/stocklevels"
@@ -55,8 +59,12 @@ type Main struct {
 	Commands *commands.Service
 	Runner   *projections.Runner
 	Imports  importer.Jobs
-	Worker   *bus.Worker
-	Server   *honthttp.Server
+	// Reservations decides stock reservations (workers role).
+	Reservations *commands.ReservationWorker
+	Worker       *bus.Worker
+	// Sweeper cancels orders unpaid at their due date (workers role).
+	Sweeper *commands.Sweeper
+	Server  *honthttp.Server
 	// Search is the storefront search backend (SEARCH_BACKEND).
 	Search search.Index
 
@@ -76,7 +84,7 @@ func New(cfg Config) *Main {
 // Registry returns the registry of every event type Honten stores.
 func Registry() *eventstore.Registry {
 	reg := eventstore.NewRegistry()
-	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events} {
+	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events, shipment.Events, cart.Events} {
 		reg.Register(evs...)
 	}
 	return reg
@@ -88,14 +96,32 @@ func Projectors(reg *eventstore.Registry) []projections.Projector {
 		auditlog.Projector{},
 		tenancy.Projector{Registry: reg},
 		productviews.Projector{Registry: reg},
+		cartviews.Projector{Registry: reg},
 		stocklevels.Projector{Registry: reg},
+		orderviews.Projector{Registry: reg},
 		searchdocs.Projector{Registry: reg},
 	}
 }
 
-// Handlers returns every event handler (policies, workers) of the workers role.
+// Handlers returns every event handler (policies, workers) of the workers
+// role: the order policies (commands.Service.Policies).
 func (m *Main) Handlers() []bus.Handler {
-	return nil
+	return m.Commands.Policies()
+}
+
+// NewSweeper returns the payment-deadline sweeper of the workers role: it
+// cancels bank-transfer orders unpaid at their due date, found through the
+// order_views read model, at the Commands clock (Main.Now).
+func (m *Main) NewSweeper() *commands.Sweeper {
+	return &commands.Sweeper{Commands: m.Commands, Log: m.Log, Every: m.Config.SweepEvery,
+		FindFunc: func(ctx context.Context, now time.Time, limit int) ([]commands.Overdue, error) {
+			due, err := orderviews.OverdueOrders(ctx, m.Pool, now, limit)
+			out := make([]commands.Overdue, len(due))
+			for i, d := range due {
+				out[i] = commands.Overdue{Tenant: d.Tenant, Order: order.ID{UUID: d.Order}}
+			}
+			return out, err
+		}}
 }
 
 // Open connects to the database (starting the private cluster when no URL
@@ -121,6 +147,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Registry = Registry()
 	m.Store = eventstore.New(pool, m.Registry)
 	m.Commands = commands.New(m.Store, m.Now)
+	m.Commands.SetHotThreshold(m.Config.HotThreshold)
 	projectors := Projectors(m.Registry)
 	var extra []projections.Projector
 	m.Search, extra, err = m.searchBackend(ctx)
@@ -138,6 +165,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("read models: %w", err)
 	}
 	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log})
+	m.Sweeper = m.NewSweeper()
 	m.Imports = importer.Jobs{Importer: importer.Importer{Commands: m.Commands}, Log: m.Log,
 		Currency: func(ctx context.Context, t tenant.ID) (money.Currency, error) {
 			tn, err := m.Commands.LoadTenant(ctx, t)
@@ -146,7 +174,13 @@ func (m *Main) Open(ctx context.Context) error {
 			}
 			return tn.Currency(), nil
 		}}
-	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, BaseContext: m.base,
+	m.Reservations = m.Commands.NewReservationWorker(commands.ReservationOptions{Logger: m.Log})
+	var local *commands.ReservationWorker
+	if m.Config.Roles.Workers {
+		local = m.Reservations
+		m.Store.OnCommit(func(eventstore.Position) { m.Reservations.Nudge() })
+	}
+	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, BaseContext: m.base, Reservations: local,
 		Pool: pool, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
 		Search: m.Search,
 		Logger: m.Log, Now: m.Now,
@@ -230,14 +264,17 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 	}
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	if m.Config.Roles.Projectors {
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- m.Runner.Run(ctx) }()
 	}
 	if m.Config.Roles.Workers {
-		wg.Add(1)
+		wg.Add(2)
 		go func() { defer wg.Done(); errc <- m.Worker.Run(ctx) }()
+		go func() { defer wg.Done(); errc <- m.Reservations.Run(ctx) }()
+		wg.Add(1)
+		go func() { defer wg.Done(); m.Sweeper.Run(ctx) }()
 	}
 	if m.Config.Roles.API {
 		if m.listener == nil {
@@ -271,6 +308,9 @@ func (m *Main) Run(ctx context.Context) error {
 	for {
 		select {
 		case err := <-errc:
+			if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
+				err = nil // a component stopping because we are shutting down
+			}
 			if err != nil && first == nil {
 				first = err
 				m.Log.Error("component failed; shutting down", "err", err)

@@ -26,7 +26,7 @@ func setup(t *testing.T) *testBundle {
 	require.NoError(t, err)
 	cfg.DatabaseURL = pgtest.NewURL(t)
 	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.DBMaxConns = 10
+	cfg.DBMaxConns = 30
 	m := app.New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, m.Open(ctx))

@@ -21,7 +21,7 @@ type Config struct {
 	LogFormat string
 	// Roles is ROLES: a comma list of api, projectors, workers (default all).
 	Roles Roles
-	// DBMaxConns is DB_MAX_CONNS (default 40).
+	// DBMaxConns is DB_MAX_CONNS (default 60).
 	DBMaxConns int32
 	// IdleInTxTimeout is IDLE_IN_TX_TIMEOUT (default 30s).
 	IdleInTxTimeout time.Duration
@@ -29,6 +29,13 @@ type Config struct {
 	ConsistencyWait time.Duration
 	// Migrate runs migrations at start-up (MIGRATE, default true).
 	Migrate bool
+	// HotThreshold is HOT_THRESHOLD: add-to-cart requests per second (per
+	// process) that make a variant hot without staff flagging it (default
+	// 50; 0 turns the detection off).
+	HotThreshold int
+	// SweepEvery is SWEEP_EVERY: how often the workers role cancels orders
+	// unpaid at their due date (default 1m).
+	SweepEvery time.Duration
 	// SearchBackend is SEARCH_BACKEND: "postgres" (default) or "meilisearch".
 	SearchBackend string
 	// MeiliURL is MEILI_URL, the Meilisearch server (needed for "meilisearch").
@@ -84,10 +91,11 @@ func ConfigFromEnv() (Config, error) {
 		DatabaseURL:     os.Getenv("DATABASE_URL"),
 		HTTPAddr:        envOr("HTTP_ADDR", ":8080"),
 		LogFormat:       envOr("LOG_FORMAT", "json"),
-		DBMaxConns:      40,
+		DBMaxConns:      60,
 		IdleInTxTimeout: 30 * time.Second,
 		ConsistencyWait: 2 * time.Second,
 		Migrate:         true,
+		SweepEvery:      time.Minute,
 	}
 	var err error
 	if c.Roles, err = ParseRoles(envOr("ROLES", "all")); err != nil {
@@ -103,7 +111,7 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.DBMaxConns = int32(n)
 	}
-	for name, dst := range map[string]*time.Duration{"IDLE_IN_TX_TIMEOUT": &c.IdleInTxTimeout, "CONSISTENCY_WAIT": &c.ConsistencyWait} {
+	for name, dst := range map[string]*time.Duration{"IDLE_IN_TX_TIMEOUT": &c.IdleInTxTimeout, "CONSISTENCY_WAIT": &c.ConsistencyWait, "SWEEP_EVERY": &c.SweepEvery} {
 		if v := os.Getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -123,6 +131,14 @@ func ConfigFromEnv() (Config, error) {
 		}
 	default:
 		return c, fmt.Errorf("SEARCH_BACKEND: want postgres or meilisearch, got %q", c.SearchBackend)
+	}
+	c.HotThreshold = 50
+	if v := os.Getenv("HOT_THRESHOLD"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c, fmt.Errorf("HOT_THRESHOLD: want a whole number ≥ 0, got %q", v)
+		}
+		c.HotThreshold = n
 	}
 	if v := os.Getenv("MIGRATE"); v != "" {
 		b, err := strconv.ParseBool(v)

@@ -17,8 +17,8 @@ func startServer(ctx context.Context, env *Env, cfg app.Config) (*app.Main, func
 	cfg.DatabaseURL = env.URL
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.LogLevel = slog.LevelWarn
-	if cfg.DBMaxConns < 40 {
-		cfg.DBMaxConns = 40
+	if cfg.DBMaxConns < 100 {
+		cfg.DBMaxConns = 100
 	}
 	m := app.New(cfg)
 	if err := m.Open(ctx); err != nil {

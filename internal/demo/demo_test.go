@@ -50,6 +50,7 @@ func TestDemoLoadAndRebuildAllReproduceReadModels(t *testing.T) {
 	loaded, err := demo.Load(ctx, env.Main.Commands, nil, nil)
 	require.NoError(t, err)
 	require.Equal(t, demo.ProductCount, loaded.Products)
+	require.Equal(t, 10, loaded.Orders)
 	_, err = demo.Load(ctx, env.Main.Commands, nil, nil)
 	require.ErrorIs(t, err, demo.ErrAlreadyLoaded)
 
@@ -63,6 +64,16 @@ func TestDemoLoadAndRebuildAllReproduceReadModels(t *testing.T) {
 	resp := env.Do(t, apitest.Req{Method: "GET", Path: "/api/v1/admin/stores", Token: token})
 	require.Equal(t, 200, resp.Status)
 	require.Contains(t, string(resp.Body), "大阪倉庫")
+	env.Settle(t)
+	for _, st := range []string{"pending_payment", "pending_shipment", "shipped", "completed", "cancelled"} {
+		resp = env.Do(t, apitest.Req{Method: "GET", Path: "/api/v1/admin/orders?status=" + st, Token: token})
+		require.Equal(t, 200, resp.Status)
+		var orders struct {
+			Items []map[string]any `json:"items"`
+		}
+		resp.JSON(t, &orders)
+		require.Len(t, orders.Items, 2, "two demo orders are %s", st)
+	}
 	resp = env.Do(t, apitest.Req{Method: "GET", Path: "/api/v1/store/products?limit=200&category=food"})
 	require.Equal(t, 200, resp.Status, "the only shop is the storefront's default")
 	var list struct {

@@ -41,13 +41,17 @@ type Loaded struct {
 	OwnerEmail    string
 	OwnerPassword string // random, shown once
 	Products      int
+	// Orders is how many orders were placed, in every status.
+	Orders int
 }
 
 // ErrAlreadyLoaded means the demo shop exists.
 var ErrAlreadyLoaded = errors.New("demo: the demo shop is already loaded")
 
 // Load creates the demo shop: tenant, owner, a second location, bank
-// account settings, categories and the catalog with stock. Each step is
+// account settings, categories, the catalog with stock, and orders in
+// every status (checked out from carts, then paid, shipped, delivered or
+// cancelled through the backoffice's commands). Each step is
 // its own short command, so a load never holds a long transaction.
 func Load(ctx context.Context, cmds *commands.Service, log *slog.Logger, rep progress.Reporter) (Loaded, error) {
 	if _, taken, err := eventstore.Owner(ctx, cmds.Store().Pool(), eventstore.PlatformScope, commands.ClaimTenantCode, ShopCode); err != nil {
@@ -140,8 +144,21 @@ func Load(ctx context.Context, cmds *commands.Service, log *slog.Logger, rep pro
 		out.Products++
 	}
 	rep.Done()
+	sku := ""
+	for _, p := range products {
+		for _, v := range p.Variants {
+			if sku == "" && !v.Digital && !v.Hot && v.Stock[0] >= 2*int64(len(demoOrders)) {
+				sku = v.SKU
+			}
+		}
+	}
+	if sku != "" {
+		if out.Orders, err = placeOrders(ctx, cmds, t, sku); err != nil {
+			return out, err
+		}
+	}
 	if log != nil {
-		log.Info("demo store loaded", "shop", ShopCode, "products", out.Products)
+		log.Info("demo store loaded", "shop", ShopCode, "products", out.Products, "orders", out.Orders)
 	}
 	return out, nil
 }

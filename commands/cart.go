@@ -1,0 +1,206 @@
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/honten/honten/domain/cart"
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/inventory"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
+)
+
+var carts = repo(cart.StreamType, cart.FromHistory)
+
+// Errors of the cart commands.
+var (
+	ErrCartNotFound      = errs.NotFoundf("cart")
+	ErrVariantNotForSale = errs.InvalidFields(errs.FieldError{Field: "sku", Message: "is not for sale"})
+)
+
+// NewToken returns a random bearer token and its hex SHA-256.
+func NewToken(prefix string) (token, hash string) {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	token = prefix + base64.RawURLEncoding.EncodeToString(b)
+	return token, HashToken(token)
+}
+
+// HashToken returns the hex SHA-256 of a token.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateCart opens a cart.
+type CreateCart struct {
+	Tenant tenant.ID
+	By     By
+}
+
+// CartCreated is a new cart and its token (shown once).
+type CartCreated struct {
+	Cart  cart.ID
+	Token string
+}
+
+// CreateCart opens a cart in the tenant's currency. Its id derives from the
+// command id; the token is random and only its hash is stored.
+func (s *Service) CreateCart(ctx context.Context, c CreateCart) (CartCreated, Result, error) {
+	id := cart.ID{UUID: c.By.DerivedID(0)}
+	token, hash := NewToken("hct_")
+	now := s.Now()
+	out, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (CartCreated, error) {
+		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		if err != nil {
+			return CartCreated{}, err
+		}
+		x := cart.New(id, hash, t.Currency(), now)
+		if _, err := carts.Save(ctx, tx, c.Tenant, id.UUID, x, nil, c.By.metadata(c.Tenant)); err != nil {
+			return CartCreated{}, err
+		}
+		return CartCreated{Cart: id, Token: token}, nil
+	})
+	return out, Result{Result: res, ID: id.UUID, Version: 1}, err
+}
+
+// loadCart loads a cart and checks its token; a wrong token reads as a
+// missing cart (ErrNotFound), so a cart's existence is never revealed.
+func loadCart(ctx context.Context, tx *eventstore.Tx, t tenant.ID, id cart.ID, token string) (*cart.Cart, error) {
+	x, err := carts.Load(ctx, tx, t, id.UUID)
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(HashToken(token)), []byte(x.TokenHash())) != 1 {
+		return nil, fmt.Errorf("cart %s: %w", id, eventstore.ErrNotFound)
+	}
+	return x, nil
+}
+
+// AddToCart adds a variant to a cart (or more of it).
+type AddToCart struct {
+	Tenant   tenant.ID
+	By       By
+	Cart     cart.ID
+	Token    string
+	Variant  *catalog.VariantID // or SKU
+	SKU      string
+	Quantity int64
+	// Hot routes the request to the hot lane (besides a variant marked hot).
+	Hot bool
+}
+
+// CartChange is what a cart command did to one line.
+type CartChange struct {
+	Line        uuid.UUID
+	Reservation inventory.ReservationID // zero when nothing was requested
+	Variant     uuid.UUID
+	Hot         bool
+	// Now is the line as it is after the command (zero when removed).
+	Now cart.Line
+}
+
+// AddToCart adds the line and records its reservation request. It returns
+// ErrNotFound (cart or token), Invalid errors (unknown SKU, a variant not
+// for sale, a bad quantity) and cart errors (closed, too many lines).
+func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Result, error) {
+	now := s.Now()
+	lineID := c.By.DerivedID(0)
+	resID := inventory.ReservationID{UUID: c.By.DerivedID(1)}
+	out, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (CartChange, error) {
+		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token)
+		if err != nil {
+			return CartChange{}, err
+		}
+		vid := catalog.VariantID{}
+		if c.Variant != nil {
+			vid = *c.Variant
+		} else if vid, err = VariantBySKU(ctx, tx, c.Tenant, c.SKU); err != nil {
+			if errors.Is(err, eventstore.ErrNotFound) {
+				return CartChange{}, ErrUnknownSKU
+			}
+			return CartChange{}, err
+		}
+		pid, err := VariantProduct(ctx, tx, c.Tenant, vid)
+		if errors.Is(err, eventstore.ErrNotFound) {
+			return CartChange{}, errs.InvalidFields(errs.FieldError{Field: "variant_id", Message: "is not a variant of this shop"})
+		}
+		if err != nil {
+			return CartChange{}, err
+		}
+		p, err := products.Load(ctx, tx, c.Tenant, pid.UUID)
+		if err != nil {
+			return CartChange{}, err
+		}
+		v, _ := p.Variant(vid)
+		if p.Status() != catalog.ProductActive || v.Status != catalog.VariantActive {
+			return CartChange{}, ErrVariantNotForSale
+		}
+		hot := v.IsHot || c.Hot || s.hot.observe(vid.UUID, now)
+		line := cart.Line{ID: lineID, Variant: vid.UUID, Product: pid.UUID, Vendor: p.Vendor(), SKU: string(v.SKU),
+			Title: lineTitle(p.Title(), v.Title), Quantity: c.Quantity, UnitPrice: v.Price, TaxRate: v.TaxRate,
+			FulfillmentType: v.FulfillmentType, Hot: hot}
+		id, err := x.Add(line, resID, now)
+		if err != nil {
+			return CartChange{}, err
+		}
+		if _, err := carts.Save(ctx, tx, c.Tenant, c.Cart.UUID, x, nil, c.By.metadata(c.Tenant)); err != nil {
+			return CartChange{}, err
+		}
+		l, _ := x.Line(id)
+		return CartChange{Line: id, Reservation: l.Reservation, Variant: vid.UUID, Hot: hot, Now: l}, nil
+	})
+	return out, Result{Result: res, ID: out.Line}, err
+}
+
+func lineTitle(product, variant string) string {
+	if variant == "" || variant == "Default" {
+		return product
+	}
+	return product + " / " + variant
+}
+
+// ChangeCartLine sets a line's quantity (0 removes it).
+type ChangeCartLine struct {
+	Tenant   tenant.ID
+	By       By
+	Cart     cart.ID
+	Token    string
+	Line     uuid.UUID
+	Quantity int64
+}
+
+// ChangeCartLine applies c. It returns ErrNotFound (cart, token or line)
+// and cart errors.
+func (s *Service) ChangeCartLine(ctx context.Context, c ChangeCartLine) (CartChange, Result, error) {
+	now := s.Now()
+	resID := inventory.ReservationID{UUID: c.By.DerivedID(1)}
+	out, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (CartChange, error) {
+		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token)
+		if err != nil {
+			return CartChange{}, err
+		}
+		if err := x.SetQuantity(c.Line, c.Quantity, resID, now); err != nil {
+			return CartChange{}, err
+		}
+		if _, err := carts.Save(ctx, tx, c.Tenant, c.Cart.UUID, x, nil, c.By.metadata(c.Tenant)); err != nil {
+			return CartChange{}, err
+		}
+		l, ok := x.Line(c.Line)
+		if !ok {
+			return CartChange{Line: c.Line}, nil
+		}
+		return CartChange{Line: c.Line, Reservation: l.Reservation, Variant: l.Variant, Hot: l.Hot, Now: l}, nil
+	})
+	return out, Result{Result: res, ID: c.Line}, err
+}

@@ -1,0 +1,79 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/payment"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
+)
+
+// ConfirmPayment records a bank transfer received for an order, as staff
+// read it on the bank statement.
+type ConfirmPayment struct {
+	Tenant tenant.ID
+	By     By
+	Order  order.ID
+	// Amount is what arrived, in the order's currency.
+	Amount money.Money
+	// ReceivedAt is when it arrived; zero means now.
+	ReceivedAt time.Time
+	// Reference is the bank's reference of the credit (照会番号); optional.
+	// A receipt with a reference is recorded once.
+	Reference string
+}
+
+// ConfirmPayment records the receipt on the order's payment: less than due
+// leaves the payment partially paid with a balance due, exactly enough
+// settles it, more settles it with a refund due. Settling moves the order
+// on through the order_on_payment_settled policy. A receipt whose reference
+// was recorded before with the same amount appends nothing.
+//
+// It returns eventstore.ErrNotFound for an unknown order, Invalid errors for
+// a missing or non-positive amount (or one in another currency), a future
+// received_at or a bad reference, payment.ErrNotBankTransfer for a COD
+// order (409 not_bank_transfer), order.ErrCancelled for a cancelled order
+// (409 order_cancelled; a late transfer is refunded outside the order) and
+// payment.ErrReferenceReused.
+func (s *Service) ConfirmPayment(ctx context.Context, c ConfirmPayment) (Result, error) {
+	now := s.Now()
+	var v errs.Collector
+	v.Check(c.Amount.Currency() != "" && c.Amount.IsPositive(), "amount", "must be a positive amount")
+	ref := checkNote(&v, "reference", c.Reference, MaxOrderNoteLen)
+	at := c.ReceivedAt.UTC()
+	if at.IsZero() {
+		at = now
+	}
+	v.Check(!at.After(now.Add(time.Hour)), "received_at", "must not be in the future")
+	if err := v.Err(); err != nil {
+		return Result{}, err
+	}
+	_, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (struct{}, error) {
+		st, err := loadOrder(ctx, tx, c.Tenant, c.Order.UUID, nil)
+		if err != nil {
+			return struct{}{}, err
+		}
+		if st.order.PaymentMethod() != order.PaymentBankTransfer || st.payment == nil {
+			return struct{}{}, payment.ErrNotBankTransfer
+		}
+		if st.order.Status() == order.StatusCancelled {
+			return struct{}{}, order.ErrCancelled
+		}
+		if c.Amount.Currency() != st.payment.Due().Currency() {
+			return struct{}{}, errs.Field("amount", "must be in "+string(st.payment.Due().Currency()))
+		}
+		if err := st.payment.Receive(c.Amount, at, ref, c.By.Actor, now); err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, st.save(ctx, tx, c.Tenant, c.By.metadata(c.Tenant))
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("confirm payment of order %s: %w", c.Order, err)
+	}
+	return orderResult(res, c.Order.UUID), nil
+}

@@ -1,0 +1,204 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/inventory"
+	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/payment"
+	"github.com/honten/honten/domain/shipment"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
+)
+
+// shipments is the repository of shipments (orders and payments are declared with checkout).
+var shipments = repo(shipment.StreamType, shipment.FromHistory)
+
+// lockOrder queues the command behind every other command on the order (its
+// payment and shipments included) until its transaction ends. Order
+// commands touch several streams — the order, its payment, its shipments,
+// inventory — and decide on all of them: the lock makes that decision and
+// its appends one step, so a cancellation and a shipment cannot both pass.
+// It is taken before any inventory lock (lockItem), always in that order.
+func lockOrder(ctx context.Context, tx *eventstore.Tx, id uuid.UUID) error {
+	const q = `SELECT pg_advisory_xact_lock(hashtextextended('honten.order:' || $1::text, 0))`
+	if _, err := tx.Exec(ctx, q, id); err != nil {
+		return fmt.Errorf("lock order %s: %w", id, err)
+	}
+	return nil
+}
+
+// orderState is an order with its payment and its shipments, loaded under
+// the order's lock.
+type orderState struct {
+	order   *order.Order
+	payment *payment.Payment
+	// shipments are the shipments created so far, in the order of o.Vendors().
+	shipments []*shipment.Shipment
+}
+
+// loadOrder locks and loads an order, its payment and its shipments. Under a
+// vendor scope an order without a line of that vendor is ErrNotFound, like a
+// missing one.
+func loadOrder(ctx context.Context, tx *eventstore.Tx, t tenant.ID, id uuid.UUID, scope *uuid.UUID) (*orderState, error) {
+	if err := lockOrder(ctx, tx, id); err != nil {
+		return nil, err
+	}
+	o, err := orders.Load(ctx, tx, t, id)
+	if err != nil {
+		return nil, err
+	}
+	if scope != nil && !o.HasVendor(*scope) {
+		return nil, fmt.Errorf("order %s: %w", id, eventstore.ErrNotFound)
+	}
+	st := &orderState{order: o}
+	if o.Payment() != uuid.Nil {
+		if st.payment, err = payments.Load(ctx, tx, t, o.Payment()); err != nil {
+			return nil, fmt.Errorf("payment of order %s: %w", id, err)
+		}
+	}
+	for _, v := range o.Vendors() {
+		sid := shipment.IDFor(id, v)
+		s, err := shipments.Load(ctx, tx, t, sid.UUID)
+		if errors.Is(err, eventstore.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		st.shipments = append(st.shipments, s)
+	}
+	return st, nil
+}
+
+// shipmentOrder finds the order of a shipment, hiding another vendor's
+// shipment from a vendor scope like a missing one.
+func shipmentOrder(ctx context.Context, tx *eventstore.Tx, t tenant.ID, id shipment.ID, scope *uuid.UUID) (uuid.UUID, error) {
+	s, err := shipments.Load(ctx, tx, t, id.UUID)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if scope != nil && s.Vendor() != *scope {
+		return uuid.Nil, fmt.Errorf("shipment %s: %w", id, eventstore.ErrNotFound)
+	}
+	return s.Order(), nil
+}
+
+// shipmentIn returns the loaded shipment id of st.
+func (st *orderState) shipmentIn(id shipment.ID) (*shipment.Shipment, error) {
+	for _, s := range st.shipments {
+		if s.ID() == id {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("shipment %s: %w", id, eventstore.ErrNotFound)
+}
+
+// anyShipped reports whether a shipment of the order has left.
+func (st *orderState) anyShipped() bool {
+	return slices.ContainsFunc(st.shipments, (*shipment.Shipment).HasShipped)
+}
+
+// allShipped reports whether every vendor's shipment exists and has left.
+func (st *orderState) allShipped() bool {
+	return len(st.shipments) == len(st.order.Vendors()) && !slices.ContainsFunc(st.shipments, func(s *shipment.Shipment) bool { return !s.HasShipped() })
+}
+
+// allDelivered reports whether every vendor's shipment exists and was delivered.
+func (st *orderState) allDelivered() bool {
+	return len(st.shipments) == len(st.order.Vendors()) && !slices.ContainsFunc(st.shipments, func(s *shipment.Shipment) bool { return s.Status() != shipment.StatusDelivered })
+}
+
+// save appends what the command recorded on the order, its payment and its
+// shipments — the order first, so the transaction's first write is an
+// append to the stream every order command locks.
+func (st *orderState) save(ctx context.Context, tx *eventstore.Tx, t tenant.ID, md eventstore.Metadata) error {
+	if _, err := orders.Save(ctx, tx, t, st.order.ID().UUID, st.order, nil, md); err != nil {
+		return err
+	}
+	if st.payment != nil {
+		if _, err := payments.Save(ctx, tx, t, st.payment.ID().UUID, st.payment, nil, md); err != nil {
+			return err
+		}
+	}
+	for _, s := range st.shipments {
+		if _, err := shipments.Save(ctx, tx, t, s.ID().UUID, s, nil, md); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// allocation is one order line's inventory allocation.
+type allocation struct {
+	variant     catalog.VariantID
+	reservation inventory.ReservationID
+}
+
+// changeAllocations runs fn on each allocation's inventory item, locking
+// and saving the variants in one order (so two commands cannot deadlock).
+func changeAllocations(ctx context.Context, tx *eventstore.Tx, t tenant.ID, allocs []allocation, md eventstore.Metadata,
+	fn func(it *inventory.Item, r inventory.ReservationID)) error {
+	slices.SortFunc(allocs, func(a, b allocation) int {
+		return strings.Compare(a.variant.String()+a.reservation.String(), b.variant.String()+b.reservation.String())
+	})
+	for i := 0; i < len(allocs); {
+		v := allocs[i].variant
+		if err := lockItem(ctx, tx, v); err != nil {
+			return err
+		}
+		it, err := loadItem(ctx, tx, t, v)
+		if err != nil {
+			return err
+		}
+		for ; i < len(allocs) && allocs[i].variant == v; i++ {
+			fn(it, allocs[i].reservation)
+		}
+		if err := saveItem(ctx, tx, t, v, it, md); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// orderAllocations lists the allocations of an order's physical lines.
+func orderAllocations(o *order.Order) []allocation {
+	var out []allocation
+	for _, l := range o.Lines() {
+		if l.FulfillmentType == catalog.FulfillmentDigital || l.Reservation == uuid.Nil {
+			continue
+		}
+		out = append(out, allocation{catalog.VariantID{UUID: l.Variant}, inventory.ReservationID{UUID: l.Reservation}})
+	}
+	return out
+}
+
+// checkNote validates an optional free-text field (a reason, a reference)
+// of at most max characters and returns it trimmed.
+func checkNote(v *errs.Collector, field, s string, max int) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl):
+		v.Add(field, "must be text without control characters")
+	case utf8.RuneCountInString(s) > max:
+		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
+	}
+	return s
+}
+
+// orderResult is the Result of a command on an order.
+func orderResult(res eventstore.Result, id uuid.UUID) Result {
+	return Result{Result: res, ID: id, Version: res.Version(id)}
+}
+
+func variantID(u uuid.UUID) catalog.VariantID { return catalog.VariantID{UUID: u} }

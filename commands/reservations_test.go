@@ -1,0 +1,332 @@
+package commands_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
+
+	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/inventory"
+	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/pgtest"
+	"github.com/honten/honten/projections"
+)
+
+// clock is a settable test clock.
+type clock struct{ ns atomic.Int64 }
+
+func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+type shopBundle struct {
+	svc     *commands.Service
+	store   *eventstore.Store
+	clock   *clock
+	tenant  commands.TenantCreated
+	variant catalog.VariantID
+	sku     string
+}
+
+func newShop(t *testing.T, stock int64, hot bool) *shopBundle {
+	t.Helper()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	st := eventstore.New(pool, app.Registry())
+	clk := &clock{}
+	clk.ns.Store(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC).UnixNano())
+	svc := commands.New(st, clk.now)
+	svc.SetHotThreshold(0)
+	created, _, err := svc.CreateTenant(ctx, commands.CreateTenant{By: commands.By{Actor: "test"}, Code: "flash", Name: "flash", Type: "single_brand"})
+	require.NoError(t, err)
+	by := commands.By{Actor: "test", CommandID: uuid.Must(uuid.NewV7())}
+	pid, _, err := svc.CreateProduct(ctx, commands.CreateProduct{Tenant: created.Tenant, By: by, Title: "限定スニーカー", Status: "active",
+		Variants: []commands.VariantInput{{SKU: "SNKR-1", Price: money.MustNew(decimal.NewFromInt(19800), money.JPY), IsHot: hot}}})
+	require.NoError(t, err)
+	vid := catalog.VariantID{UUID: by.DerivedID(100)}
+	_, err = svc.SetStock(ctx, commands.SetStock{Tenant: created.Tenant, By: commands.By{Actor: "test"}, Product: pid, Reason: "count",
+		Levels: []commands.StockSet{{Variant: vid, Location: created.Location, OnHand: stock}}})
+	require.NoError(t, err)
+	return &shopBundle{svc: svc, store: st, clock: clk, tenant: created, variant: vid, sku: "SNKR-1"}
+}
+
+// runWorker runs the reservation worker until stop is called.
+func runWorker(w *commands.ReservationWorker) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	return func() { cancel(); <-done }
+}
+
+func (b *shopBundle) item(t *testing.T) *inventory.Item {
+	t.Helper()
+	envs, err := b.store.Load(context.Background(), b.store.Pool(), b.tenant.Tenant, b.variant.UUID)
+	require.NoError(t, err)
+	it := inventory.NewItem()
+	for _, e := range envs {
+		it.Apply(e.Data)
+		// The invariant at every step of the history, not only at the end.
+		for _, loc := range it.Locations() {
+			require.GreaterOrEqual(t, it.Available(loc), int64(0), "oversold at version %d", e.Version)
+		}
+	}
+	return it
+}
+
+func waitDecided(t *testing.T, b *shopBundle, ids []uuid.UUID) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		st, err := b.svc.ReservationStatuses(context.Background(), b.tenant.Tenant, ids)
+		if err != nil {
+			return false
+		}
+		for _, s := range st {
+			if s.Status == "pending" {
+				return false
+			}
+		}
+		return true
+	}, 120*time.Second, 5*time.Millisecond)
+}
+
+var buyerInfo = commands.Checkout{Email: "buyer@example.jp", Name: "買い手", Phone: "09012345678",
+	Address: order.Address{PostalCode: "1500041", Prefecture: "13", City: "渋谷区", Line1: "神南1-2-3"}, PaymentMethod: "cod"}
+
+// 500 buyers race for 100 units with random quantities, removals, changes
+// and checkouts while the worker is stopped and restarted; then every hold
+// expires. Nothing is ever oversold, and exactly the stock was sellable.
+func TestNoOversellUnderConcurrentBuyers(t *testing.T) {
+	t.Parallel()
+	for _, hot := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hot=%v", hot), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			const stock, buyers = 100, 500
+			b := newShop(t, stock, hot)
+			w := b.svc.NewReservationWorker(commands.ReservationOptions{LockRetry: 5 * time.Millisecond, Parallel: 2})
+			stop := runWorker(w)
+
+			var mu sync.Mutex
+			var requests []uuid.UUID
+			var ordered atomic.Int64
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			errc := make(chan error, buyers)
+			for i := 0; i < buyers; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					rng := rand.New(rand.NewPCG(uint64(i), 99))
+					by := func(n int) commands.By {
+						return commands.By{Actor: "buyer", CommandID: uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%v/%d/%d", hot, i, n))}
+					}
+					c, _, err := b.svc.CreateCart(ctx, commands.CreateCart{Tenant: b.tenant.Tenant, By: by(0)})
+					if err != nil {
+						errc <- err
+						return
+					}
+					ch, _, err := b.svc.AddToCart(ctx, commands.AddToCart{Tenant: b.tenant.Tenant, By: by(1), Cart: c.Cart, Token: c.Token, SKU: b.sku, Quantity: int64(1 + rng.IntN(4))})
+					if err != nil {
+						errc <- err
+						return
+					}
+					mu.Lock()
+					requests = append(requests, ch.Reservation.UUID)
+					mu.Unlock()
+					switch rng.IntN(5) {
+					case 0: // changes their mind
+						_, _, err = b.svc.ChangeCartLine(ctx, commands.ChangeCartLine{Tenant: b.tenant.Tenant, By: by(2), Cart: c.Cart, Token: c.Token, Line: ch.Line, Quantity: 0})
+					case 1: // wants more
+						var ch2 commands.CartChange
+						ch2, _, err = b.svc.ChangeCartLine(ctx, commands.ChangeCartLine{Tenant: b.tenant.Tenant, By: by(2), Cart: c.Cart, Token: c.Token, Line: ch.Line, Quantity: int64(2 + rng.IntN(4))})
+						if err == nil && !ch2.Reservation.IsZero() {
+							mu.Lock()
+							requests = append(requests, ch2.Reservation.UUID)
+							mu.Unlock()
+						}
+					}
+					if err != nil {
+						errc <- err
+						return
+					}
+					if rng.IntN(2) == 0 { // checks out once their line is decided
+						if !decided(ctx, b, w, ch.Reservation.UUID) {
+							return
+						}
+						co := buyerInfo
+						co.Tenant, co.By, co.Cart, co.Token = b.tenant.Tenant, by(3), c.Cart, c.Token
+						if _, _, err := b.svc.Checkout(ctx, co); err == nil {
+							ordered.Add(1)
+						}
+					}
+				}()
+			}
+			close(start)
+			// Restart the worker mid-run, twice.
+			for range 2 {
+				stop()
+				stop = runWorker(w)
+			}
+			wg.Wait()
+			close(errc)
+			for err := range errc {
+				require.NoError(t, err)
+			}
+			mu.Lock()
+			ids := append([]uuid.UUID(nil), requests...)
+			mu.Unlock()
+			waitDecided(t, b, ids)
+
+			it := b.item(t)
+			loc := b.tenant.Location.UUID
+			require.LessOrEqual(t, it.Reserved(loc), int64(stock))
+			require.Equal(t, int64(stock), it.OnHand(loc))
+
+			// Every hold expires; only the orders' allocations remain.
+			b.clock.advance(16 * time.Minute)
+			_, err := w.ExpireDue(ctx)
+			require.NoError(t, err)
+			it = b.item(t)
+			var allocated int64
+			for _, h := range it.Holds() {
+				require.NotEqual(t, uuid.Nil, h.Order, "a cart hold survived its expiry")
+				allocated += h.Quantity
+			}
+			require.Positive(t, ordered.Load())
+			left := int64(stock) - allocated
+			require.Equal(t, left, it.Available(loc))
+
+			// Exactly the rest is sellable: the last buyer gets all of it, and not one more.
+			last := func(q int64) string {
+				by := commands.By{Actor: "last", CommandID: uuid.Must(uuid.NewV7())}
+				c, _, err := b.svc.CreateCart(ctx, commands.CreateCart{Tenant: b.tenant.Tenant, By: by})
+				require.NoError(t, err)
+				ch, _, err := b.svc.AddToCart(ctx, commands.AddToCart{Tenant: b.tenant.Tenant, By: commands.By{Actor: "last", CommandID: uuid.Must(uuid.NewV7())}, Cart: c.Cart, Token: c.Token, SKU: b.sku, Quantity: q})
+				require.NoError(t, err)
+				waitDecided(t, b, []uuid.UUID{ch.Reservation.UUID})
+				st, err := b.svc.ReservationStatuses(ctx, b.tenant.Tenant, []uuid.UUID{ch.Reservation.UUID})
+				require.NoError(t, err)
+				return st[ch.Reservation.UUID].Status
+			}
+			if left > 0 {
+				require.Equal(t, "reserved", last(left))
+			}
+			require.Equal(t, "rejected", last(1))
+			stop()
+
+			// stock_levels agrees with the aggregate, live and after a rebuild.
+			r, err := projections.NewRunner(b.store.Pool(), app.Projectors(b.store.Registry()), projections.Options{})
+			require.NoError(t, err)
+			require.NoError(t, r.Ensure(ctx))
+			head, err := eventstore.Head(ctx, b.store.Pool())
+			require.NoError(t, err)
+			rctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { defer close(done); _ = r.Run(rctx) }()
+			wctx, wcancel := context.WithTimeout(ctx, time.Minute)
+			require.NoError(t, r.WaitFor(wctx, head, "stock_levels"))
+			wcancel()
+			cancel()
+			<-done
+			check := func() {
+				var onHand, reserved int64
+				require.NoError(t, b.store.Pool().QueryRow(ctx, `SELECT on_hand, reserved FROM stock_levels WHERE variant_id = $1`, b.variant).Scan(&onHand, &reserved))
+				final := b.item(t)
+				require.Equal(t, final.OnHand(loc), onHand)
+				require.Equal(t, final.Reserved(loc), reserved)
+			}
+			check()
+			require.NoError(t, r.Rebuild(ctx, "stock_levels", nil))
+			check()
+		})
+	}
+}
+
+// decided waits until the worker decides reservation r (or a minute passes).
+func decided(ctx context.Context, b *shopBundle, w *commands.ReservationWorker, r uuid.UUID) bool {
+	deadline := time.After(time.Minute)
+	for {
+		next := w.Decided()
+		st, err := b.svc.ReservationStatuses(ctx, b.tenant.Tenant, []uuid.UUID{r})
+		if err != nil {
+			return false
+		}
+		if st[r].Status != "pending" {
+			return true
+		}
+		select {
+		case <-next:
+		case <-time.After(10 * time.Millisecond):
+		case <-deadline:
+			return false
+		}
+	}
+}
+
+// The hot lane is isolated: while it is stuck on a hammered SKU (here: its
+// variant's lock is held by someone else), requests for other SKUs are
+// still decided; the hot requests are decided once it is free.
+func TestHotLaneDoesNotDelayOtherSKUs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := newShop(t, 1000, true) // SNKR-1 is hot
+	by := commands.By{Actor: "test", CommandID: uuid.Must(uuid.NewV7())}
+	pid, _, err := b.svc.CreateProduct(ctx, commands.CreateProduct{Tenant: b.tenant.Tenant, By: by, Title: "靴下", Status: "active",
+		Variants: []commands.VariantInput{{SKU: "SOCK-1", Price: money.MustNew(decimal.NewFromInt(990), money.JPY)}}})
+	require.NoError(t, err)
+	_, err = b.svc.SetStock(ctx, commands.SetStock{Tenant: b.tenant.Tenant, By: commands.By{Actor: "test"}, Product: pid, Reason: "count",
+		Levels: []commands.StockSet{{Variant: catalog.VariantID{UUID: by.DerivedID(100)}, Location: b.tenant.Location, OnHand: 50}}})
+	require.NoError(t, err)
+
+	// Stall the hot SKU: hold its inventory lock in an open transaction.
+	blocker, err := b.store.Pool().Begin(ctx)
+	require.NoError(t, err)
+	defer blocker.Rollback(ctx) //nolint:errcheck
+	_, err = blocker.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('honten.inventory:' || $1::text, 0))`, b.variant.UUID)
+	require.NoError(t, err)
+
+	w := b.svc.NewReservationWorker(commands.ReservationOptions{LockRetry: 5 * time.Millisecond})
+	stop := runWorker(w)
+	defer stop()
+	add := func(sku string) uuid.UUID {
+		c, _, err := b.svc.CreateCart(ctx, commands.CreateCart{Tenant: b.tenant.Tenant, By: commands.By{Actor: "t", CommandID: uuid.Must(uuid.NewV7())}})
+		require.NoError(t, err)
+		ch, _, err := b.svc.AddToCart(ctx, commands.AddToCart{Tenant: b.tenant.Tenant, By: commands.By{Actor: "t", CommandID: uuid.Must(uuid.NewV7())},
+			Cart: c.Cart, Token: c.Token, SKU: sku, Quantity: 1})
+		require.NoError(t, err)
+		return ch.Reservation.UUID
+	}
+	var hot []uuid.UUID
+	for range 20 {
+		hot = append(hot, add("SNKR-1"))
+	}
+	var cold []uuid.UUID
+	for range 10 {
+		cold = append(cold, add("SOCK-1"))
+	}
+	waitDecided(t, b, cold)
+	st, err := b.svc.ReservationStatuses(ctx, b.tenant.Tenant, hot)
+	require.NoError(t, err)
+	for _, s := range st {
+		require.Equal(t, "pending", s.Status, "the hot lane is stuck behind the held lock")
+	}
+	require.NoError(t, blocker.Rollback(ctx))
+	waitDecided(t, b, hot)
+	st, err = b.svc.ReservationStatuses(ctx, b.tenant.Tenant, hot)
+	require.NoError(t, err)
+	for _, s := range st {
+		require.Equal(t, "reserved", s.Status)
+	}
+}

@@ -1,0 +1,162 @@
+package payment_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
+
+	"github.com/honten/honten/domain/aggregate"
+	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/payment"
+)
+
+var now = time.Date(2025, 12, 1, 9, 0, 0, 0, time.UTC)
+
+func yen(n int64) money.Money { return money.MustNew(decimal.NewFromInt(n), money.JPY) }
+
+func newPayment(method order.PaymentMethod, due int64) *payment.Payment {
+	c := payment.Created{ID: payment.NewID(), Order: uuid.New(), Method: method, Amount: yen(due)}
+	if method == order.PaymentBankTransfer {
+		d := now.AddDate(0, 0, 7)
+		c.ReferenceCode, c.DueAt = "1234567", &d
+	}
+	p := payment.Create(c, now)
+	return payment.FromHistory(p.Pending())
+}
+
+func names(evs []aggregate.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.EventName())
+	}
+	return out
+}
+
+func requireMoney(t *testing.T, want int64, got money.Money) {
+	t.Helper()
+	require.True(t, got.Equal(yen(want)), "want %d JPY, got %s", want, got)
+}
+
+func TestBankTransferReceipts(t *testing.T) {
+	t.Parallel()
+	t.Run("partial, then the rest", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentBankTransfer, 7006)
+		require.NoError(t, p.Receive(yen(5000), now, "101", "staff:1", now))
+		require.Equal(t, payment.StatusPartiallyPaid, p.Status())
+		requireMoney(t, 2006, p.Balance())
+		require.False(t, p.IsSettled())
+		require.NoError(t, p.Receive(yen(2006), now, "102", "staff:1", now))
+		require.Equal(t, payment.StatusPaid, p.Status())
+		requireMoney(t, 0, p.Balance())
+		requireMoney(t, 0, p.RefundDue())
+		require.Equal(t, []string{"payment.received.v1", "payment.received.v1", "payment.settled.v1"}, names(p.Pending()))
+	})
+	t.Run("exact", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentBankTransfer, 7006)
+		require.NoError(t, p.Receive(yen(7006), now, "101", "staff:1", now))
+		require.Equal(t, payment.StatusPaid, p.Status())
+		require.Equal(t, []string{"payment.received.v1", "payment.settled.v1"}, names(p.Pending()))
+		settled := p.Pending()[1].(payment.Settled)
+		requireMoney(t, 7006, settled.Received)
+	})
+	t.Run("over: paid with a refund due", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentBankTransfer, 11000)
+		require.NoError(t, p.Receive(yen(12000), now, "103", "staff:1", now))
+		require.Equal(t, payment.StatusPaid, p.Status())
+		requireMoney(t, 1000, p.RefundDue())
+		require.Equal(t, []string{"payment.received.v1", "payment.settled.v1", "payment.refund_due.v1"}, names(p.Pending()))
+		// More money after settling is all refund due.
+		require.NoError(t, p.Receive(yen(500), now, "104", "staff:1", now))
+		requireMoney(t, 1500, p.RefundDue())
+	})
+	t.Run("a repeated reference is a no-op; with another amount a conflict", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentBankTransfer, 7006)
+		require.NoError(t, p.Receive(yen(1000), now, "101", "staff:1", now))
+		require.NoError(t, p.Receive(yen(1000), now, "101", "staff:1", now))
+		require.Len(t, p.Pending(), 1)
+		require.ErrorIs(t, p.Receive(yen(2000), now, "101", "staff:1", now), payment.ErrReferenceReused)
+		require.NoError(t, p.Receive(yen(1000), now, "", "staff:1", now), "receipts without reference always count")
+		require.NoError(t, p.Receive(yen(1000), now, "", "staff:1", now))
+		requireMoney(t, 3000, p.Received())
+		// It replays to the same state.
+		again := payment.FromHistory(append([]aggregate.Event{payment.Created{Method: order.PaymentBankTransfer, Amount: yen(7006)}}, p.Pending()...))
+		requireMoney(t, 3000, again.Received())
+		require.NoError(t, again.Receive(yen(1000), now, "101", "staff:1", now))
+		require.Len(t, again.Pending(), 0)
+	})
+	t.Run("bad amounts and methods", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentBankTransfer, 7006)
+		require.ErrorIs(t, p.Receive(yen(0), now, "", "x", now), payment.ErrAmount)
+		require.ErrorIs(t, p.Receive(yen(-5), now, "", "x", now), payment.ErrAmount)
+		require.ErrorIs(t, p.Receive(money.MustNew(decimal.NewFromInt(5), money.USD), now, "", "x", now), payment.ErrAmount)
+		require.ErrorIs(t, p.CollectCOD(uuid.New(), yen(7006), now), payment.ErrNotCOD)
+		cod := newPayment(order.PaymentCOD, 7006)
+		require.ErrorIs(t, cod.Receive(yen(7006), now, "", "x", now), payment.ErrNotBankTransfer)
+		require.Empty(t, p.Pending())
+		require.Empty(t, cod.Pending())
+	})
+}
+
+func TestCODCollection(t *testing.T) {
+	t.Parallel()
+	p := newPayment(order.PaymentCOD, 7006)
+	require.Nil(t, p.DueAt())
+	ship := uuid.New()
+	require.NoError(t, p.CollectCOD(ship, yen(7006), now))
+	require.Equal(t, payment.StatusPaid, p.Status())
+	require.Equal(t, []string{"payment.cod_collected.v1", "payment.settled.v1"}, names(p.Pending()))
+	require.NoError(t, p.CollectCOD(ship, yen(7006), now), "recorded twice: once")
+	require.Len(t, p.Pending(), 2)
+	require.ErrorIs(t, p.CollectCOD(ship, yen(7000), now), payment.ErrAlreadyCollected)
+}
+
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	t.Run("unpaid: cancelled, nothing to refund", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentBankTransfer, 7006)
+		p.Cancel("payment_overdue", now)
+		require.Equal(t, payment.StatusCancelled, p.Status())
+		require.Equal(t, []string{"payment.cancelled.v1"}, names(p.Pending()))
+		p.Cancel("again", now)
+		require.Len(t, p.Pending(), 1)
+		require.ErrorIs(t, p.Receive(yen(7006), now, "late", "x", now), payment.ErrCancelled)
+	})
+	t.Run("partially paid: the money received is due back", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentBankTransfer, 7006)
+		require.NoError(t, p.Receive(yen(3000), now, "101", "x", now))
+		p.Cancel("payment_overdue", now)
+		require.Equal(t, payment.StatusCancelled, p.Status())
+		requireMoney(t, 3000, p.RefundDue())
+		require.NoError(t, p.Receive(yen(3000), now, "101", "x", now), "the receipt already recorded is still a no-op")
+	})
+	t.Run("paid: stays paid, everything received is due back", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentBankTransfer, 7006)
+		require.NoError(t, p.Receive(yen(8000), now, "101", "x", now))
+		requireMoney(t, 994, p.RefundDue())
+		p.Cancel("buyer asked", now)
+		require.Equal(t, payment.StatusPaid, p.Status())
+		requireMoney(t, 8000, p.RefundDue())
+		p.Cancel("again", now)
+		requireMoney(t, 8000, p.RefundDue())
+	})
+	t.Run("COD before collection", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentCOD, 7006)
+		p.Cancel("buyer asked", now)
+		require.Equal(t, payment.StatusCancelled, p.Status())
+		requireMoney(t, 0, p.RefundDue())
+		require.ErrorIs(t, p.CollectCOD(uuid.New(), yen(7006), now), payment.ErrCancelled)
+	})
+}

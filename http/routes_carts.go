@@ -1,0 +1,403 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/cart"
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/projections/cartviews"
+	"github.com/honten/honten/projections/tenancy"
+)
+
+func (s *Server) cartRoutes() []storeRoute {
+	return []storeRoute{
+		{"POST", "/carts", s.createCart},
+		{"GET", "/carts/{id}", s.getCart},
+		{"POST", "/carts/{id}/items", s.addCartItem},
+		{"PATCH", "/carts/{id}/items/{line_id}", s.changeCartItem},
+		{"DELETE", "/carts/{id}/items/{line_id}", s.removeCartItem},
+		{"POST", "/carts/{id}/checkout", s.checkout},
+	}
+}
+
+// noModels: the response is built from the command's result and the
+// command-side reservation index, so it waits for no read model.
+var noModels = []string{}
+
+// shopBy is the issuer of a storefront command: the cart (or anonymous buyer).
+func shopBy(r *http.Request, actor string) commands.By {
+	return commands.By{Actor: actor, Correlation: correlation(r), CommandID: commandID(r)}
+}
+
+// cartToken reads X-Cart-Token; a missing one reads as an unknown cart.
+func cartToken(r *http.Request) (string, error) {
+	t := r.Header.Get("X-Cart-Token")
+	if t == "" || len(t) > 100 {
+		return "", commands.ErrCartNotFound
+	}
+	return t, nil
+}
+
+type cartView struct {
+	ID     uuid.UUID      `json:"id"`
+	Token  string         `json:"token,omitempty"`
+	Status string         `json:"status"`
+	Lines  []cartLineView `json:"lines"`
+	Totals order.Totals   `json:"totals"`
+}
+
+type cartLineView struct {
+	ID              uuid.UUID             `json:"id"`
+	VariantID       uuid.UUID             `json:"variant_id"`
+	SKU             string                `json:"sku"`
+	Title           string                `json:"title"`
+	Quantity        int64                 `json:"quantity"`
+	UnitPrice       money.Money           `json:"unit_price"`
+	TaxRate         string                `json:"tax_rate"`
+	FulfillmentType string                `json:"fulfillment_type"`
+	Reservation     cartviews.Reservation `json:"reservation"`
+}
+
+// cartTotals prices a cart's lines as checkout would (shipping by the shop's
+// settings; the COD fee depends on the payment method chosen at checkout).
+func (s *Server) cartTotals(ctx context.Context, t tenant.ID, cur money.Currency, lines []cartLineView) (order.Totals, error) {
+	tv, err := tenancy.GetTenant(ctx, s.Pool, t)
+	if err != nil {
+		return order.Totals{}, err
+	}
+	set := tv.Settings
+	var priced []order.Priced
+	physical := false
+	for _, l := range lines {
+		priced = append(priced, order.Priced{UnitPrice: l.UnitPrice, Quantity: l.Quantity, TaxRate: catalog.TaxRate(l.TaxRate)})
+		physical = physical || l.FulfillmentType != string(catalog.FulfillmentDigital)
+	}
+	sub, err := order.ComputeTotals(cur, priced, money.Money{}, money.Money{}, set.Tax.PricesIncludeTax, set.Tax.Rounding)
+	if err != nil {
+		return order.Totals{}, err
+	}
+	shipping := money.Zero(cur)
+	if physical {
+		shipping = set.Shipping(sub.Subtotal)
+	}
+	return order.ComputeTotals(cur, priced, shipping, money.Money{}, set.Tax.PricesIncludeTax, set.Tax.Rounding)
+}
+
+// readCart reads a cart from cart_views, checking its token (a wrong token
+// is a 404, like a missing cart).
+func (s *Server) readCart(ctx context.Context, t tenant.ID, id cart.ID, token string) (cartView, error) {
+	c, err := cartviews.Get(ctx, s.Pool, t, id.UUID)
+	if err != nil {
+		return cartView{}, err
+	}
+	if commands.HashToken(token) != c.TokenHash {
+		return cartView{}, commands.ErrCartNotFound
+	}
+	cur := money.Currency(c.Currency)
+	out := cartView{ID: c.ID, Status: c.Status, Lines: make([]cartLineView, 0, len(c.Lines))}
+	for _, l := range c.Lines {
+		price, err := money.New(l.UnitPrice, money.Currency(l.Currency))
+		if err != nil {
+			return cartView{}, err
+		}
+		out.Lines = append(out.Lines, cartLineView{ID: l.ID, VariantID: l.VariantID, SKU: l.SKU, Title: l.Title, Quantity: l.Quantity,
+			UnitPrice: price, TaxRate: l.TaxRate, FulfillmentType: l.FulfillmentType, Reservation: l.Reservation})
+	}
+	out.Totals, err = s.cartTotals(ctx, t, cur, out.Lines)
+	return out, err
+}
+
+func (s *Server) createCart(w http.ResponseWriter, r *http.Request) {
+	t := tenantFrom(r.Context())
+	by := shopBy(r, "customer")
+	var token string
+	id := cart.ID{UUID: by.DerivedID(0)}
+	s.executeReading(w, r, http.StatusCreated, noModels, func(ctx context.Context) (commands.Result, error) {
+		out, res, err := s.Commands.CreateCart(ctx, commands.CreateCart{Tenant: t, By: by})
+		token = out.Token
+		return res, err
+	}, func(ctx context.Context) (view, error) {
+		if token == "" {
+			return view{}, errs.New(errs.KindConflict, "cart_token_shown_once", "this cart was created by an earlier request; its token was in that response")
+		}
+		cur, err := s.shopCurrency(ctx, t)
+		if err != nil {
+			return view{}, err
+		}
+		tot, err := s.cartTotals(ctx, t, cur, nil)
+		return view{body: cartView{ID: id.UUID, Token: token, Status: "open", Lines: []cartLineView{}, Totals: tot}}, err
+	})
+}
+
+func (s *Server) shopCurrency(ctx context.Context, t tenant.ID) (money.Currency, error) {
+	tv, err := tenancy.GetTenant(ctx, s.Pool, t)
+	if err != nil {
+		return "", err
+	}
+	return money.Currency(tv.DefaultCurrency), nil
+}
+
+func (s *Server) getCart(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", cart.ParseID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	token, err := cartToken(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c, err := s.readCart(r.Context(), tenantFrom(r.Context()), id, token)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, c)
+}
+
+type addItemRequest struct {
+	SKU       string             `json:"sku"`
+	VariantID *catalog.VariantID `json:"variant_id"`
+	Quantity  *int64             `json:"quantity"`
+}
+
+// maxWait caps ?wait= on add-to-cart.
+const maxWait = 5 * time.Second
+
+func parseWait(r *http.Request) (time.Duration, error) {
+	v := r.URL.Query().Get("wait")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > int(maxWait/time.Millisecond) {
+		return 0, errs.Field("wait", "must be a number of milliseconds from 0 to 5000")
+	}
+	return time.Duration(n) * time.Millisecond, nil
+}
+
+// addCartItem is POST /carts/{id}/items: add a line and request its stock.
+// With ?wait=ms it waits for the reservation worker's decision: 200 with
+// the decided line, or 202 with the line still pending.
+func (s *Server) addCartItem(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", cart.ParseID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	token, err := cartToken(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in addItemRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	wait, err := parseWait(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var v errs.Collector
+	v.Check((in.SKU == "") != (in.VariantID == nil), "sku", "give exactly one of sku and variant_id")
+	v.Check(in.Quantity != nil, "quantity", "is required")
+	if err := v.Err(); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	t := tenantFrom(r.Context())
+	by := shopBy(r, "cart:"+id.String())
+	var change commands.CartChange
+	s.executeReading(w, r, http.StatusOK, noModels, func(ctx context.Context) (commands.Result, error) {
+		var res commands.Result
+		var err error
+		change, res, err = s.Commands.AddToCart(ctx, commands.AddToCart{Tenant: t, By: by, Cart: id, Token: token,
+			Variant: in.VariantID, SKU: in.SKU, Quantity: *in.Quantity})
+		return res, err
+	}, func(ctx context.Context) (view, error) {
+		if change.Line == uuid.Nil { // a retried request: read the line back
+			c, err := s.readCart(ctx, t, id, token)
+			if err != nil {
+				return view{}, err
+			}
+			for _, l := range c.Lines {
+				if l.VariantID == change.Variant || in.VariantID != nil && l.VariantID == in.VariantID.UUID || l.SKU == in.SKU {
+					return view{body: l}, nil
+				}
+			}
+			return view{}, errs.NotFoundf("line")
+		}
+		return s.lineView(ctx, t, change, wait)
+	})
+}
+
+// lineView is the line a cart command changed, with its reservation
+// decision from the reservation index, waiting up to wait for it.
+func (s *Server) lineView(ctx context.Context, t tenant.ID, c commands.CartChange, wait time.Duration) (view, error) {
+	l := c.Now
+	out := cartLineView{ID: l.ID, VariantID: l.Variant, SKU: l.SKU, Title: l.Title, Quantity: l.Quantity, UnitPrice: l.UnitPrice,
+		TaxRate: string(l.TaxRate), FulfillmentType: string(l.FulfillmentType)}
+	if l.Reservation.IsZero() {
+		out.Reservation.Status = "not_required"
+		return view{body: out}, nil
+	}
+	rid := l.Reservation.UUID
+	out.Reservation.ID = &rid
+	deadline := time.Now().Add(wait)
+	for delay := time.Millisecond; ; delay = min(delay*2, 20*time.Millisecond) {
+		var decided <-chan struct{}
+		if s.Reservations != nil {
+			decided = s.Reservations.Decided()
+		}
+		st, err := s.Commands.ReservationStatuses(ctx, t, []uuid.UUID{rid})
+		if err != nil {
+			return view{}, err
+		}
+		out.Reservation.Status, out.Reservation.ExpiresAt = st[rid].Status, st[rid].ExpiresAt
+		if out.Reservation.Status != "pending" {
+			return view{body: out}, nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return view{body: out, status: http.StatusAccepted}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return view{body: out, status: http.StatusAccepted}, nil
+		case <-decided:
+		case <-time.After(min(delay, left)):
+		}
+	}
+}
+
+type changeItemRequest struct {
+	Quantity *int64 `json:"quantity"`
+}
+
+func (s *Server) changeCartItem(w http.ResponseWriter, r *http.Request) {
+	var in changeItemRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if in.Quantity == nil {
+		writeError(w, r, errs.Field("quantity", "is required (0 removes the line)"))
+		return
+	}
+	s.setCartLine(w, r, *in.Quantity)
+}
+
+func (s *Server) removeCartItem(w http.ResponseWriter, r *http.Request) { s.setCartLine(w, r, 0) }
+
+func (s *Server) setCartLine(w http.ResponseWriter, r *http.Request, q int64) {
+	id, err := pathID(r, "id", cart.ParseID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	line, err := pathID(r, "line_id", uuid.Parse)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	token, err := cartToken(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if q < 0 {
+		writeError(w, r, cart.ErrQuantity)
+		return
+	}
+	t := tenantFrom(r.Context())
+	s.executeReading(w, r, http.StatusOK, []string{"cart_views"}, func(ctx context.Context) (commands.Result, error) {
+		_, res, err := s.Commands.ChangeCartLine(ctx, commands.ChangeCartLine{Tenant: t, By: shopBy(r, "cart:"+id.String()), Cart: id, Token: token, Line: line, Quantity: q})
+		return res, err
+	}, func(ctx context.Context) (view, error) {
+		c, err := s.readCart(ctx, t, id, token)
+		return view{body: c}, err
+	})
+}
+
+type checkoutRequest struct {
+	Email           string        `json:"email"`
+	Name            string        `json:"name"`
+	Phone           string        `json:"phone"`
+	ShippingAddress order.Address `json:"shipping_address"`
+	PaymentMethod   string        `json:"payment_method"`
+	CouponCode      string        `json:"coupon_code"`
+	Note            string        `json:"note"`
+}
+
+type paymentView struct {
+	ID            uuid.UUID   `json:"id"`
+	Method        string      `json:"method"`
+	Amount        money.Money `json:"amount"`
+	ReferenceCode string      `json:"reference_code,omitempty"`
+	DueAt         *time.Time  `json:"due_at,omitempty"`
+	BankAccount   any         `json:"bank_account,omitempty"`
+}
+
+type checkoutResponse struct {
+	OrderID     uuid.UUID    `json:"order_id"`
+	OrderNumber string       `json:"order_number"`
+	Status      string       `json:"status"`
+	Totals      order.Totals `json:"totals"`
+	AccessToken string       `json:"access_token"`
+	Payment     paymentView  `json:"payment"`
+}
+
+// checkout is POST /carts/{id}/checkout (send an Idempotency-Key: a retry
+// gets the first response, with the same order).
+func (s *Server) checkout(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", cart.ParseID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	token, err := cartToken(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in checkoutRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	t := tenantFrom(r.Context())
+	var placed commands.Placed
+	s.executeReading(w, r, http.StatusCreated, noModels, func(ctx context.Context) (commands.Result, error) {
+		var res commands.Result
+		var err error
+		placed, res, err = s.Commands.Checkout(ctx, commands.Checkout{Tenant: t, By: shopBy(r, "cart:"+id.String()), Cart: id, Token: token,
+			Email: in.Email, Name: in.Name, Phone: in.Phone, Address: in.ShippingAddress, PaymentMethod: in.PaymentMethod,
+			CouponCode: in.CouponCode, Note: in.Note})
+		return res, err
+	}, func(ctx context.Context) (view, error) {
+		if placed.Order.IsZero() {
+			return view{}, errs.New(errs.KindConflict, "checkout_in_progress", "this checkout was placed by an earlier request with the same Idempotency-Key")
+		}
+		p := placed.Payment
+		pv := paymentView{ID: p.ID.UUID, Method: string(p.Method), Amount: p.Amount, ReferenceCode: p.ReferenceCode, DueAt: p.DueAt}
+		if p.Account != nil {
+			pv.BankAccount = p.Account
+		}
+		return view{body: checkoutResponse{OrderID: placed.Order.UUID, OrderNumber: placed.Number, Status: string(placed.Status),
+			Totals: placed.Totals, AccessToken: placed.AccessToken, Payment: pv}}, nil
+	})
+}

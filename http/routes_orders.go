@@ -1,0 +1,329 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/shipment"
+	"github.com/honten/honten/projections/orderviews"
+)
+
+func (s *Server) orderRoutes() []adminRoute {
+	return []adminRoute{
+		{"GET", "/orders", permOrdersRead, s.listOrders},
+		{"GET", "/orders/{id}", permOrdersRead, s.getOrder},
+		{"POST", "/orders/{id}/payments/confirm", permPaymentsWrite, s.confirmPayment},
+		{"POST", "/orders/{id}/cancel", permOrdersWrite, s.cancelOrder},
+		{"POST", "/shipments/{id}/ship", permShipmentsWrite, s.shipShipment},
+		{"POST", "/shipments/{id}/deliver", permShipmentsWrite, s.deliverShipment},
+		{"POST", "/shipments/{id}/cod-collected", permShipmentsWrite, s.collectCOD},
+	}
+}
+
+func (s *Server) storefrontOrderRoutes() []storeRoute {
+	return []storeRoute{
+		{"GET", "/orders/{id}", s.storeGetOrder},
+	}
+}
+
+// listOrders is GET /orders?status=&payment_method=&vendor_id=&q=&created_from=&created_to=:
+// orders newest first. Vendor staff see orders with a line of theirs only.
+func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
+	p, err := page(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c := callerFrom(r.Context())
+	f, err := orderFilter(r, c.vendorScope())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	l, err := orderviews.List(r.Context(), s.Pool, c.Acting, f, p)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+// parseTimeParam reads an RFC 3339 time or a date (YYYY-MM-DD, midnight UTC).
+func parseTimeParam(s string) (time.Time, bool) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), true
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+// orderFilter reads the list's query parameters; a malformed value is a 422
+// naming the parameter.
+func orderFilter(r *http.Request, scope *uuid.UUID) (orderviews.Filter, error) {
+	query := r.URL.Query()
+	var f orderviews.Filter
+	var v errs.Collector
+	if st := query.Get("status"); st != "" {
+		parsed, err := order.ParseStatus(st)
+		v.Merge("", err)
+		f.Status = string(parsed)
+	}
+	if m := query.Get("payment_method"); m != "" {
+		parsed, err := order.ParsePaymentMethod(m)
+		v.Merge("", err)
+		f.PaymentMethod = string(parsed)
+	}
+	if sv := query.Get("vendor_id"); sv != "" {
+		id, err := uuid.Parse(sv)
+		v.Check(err == nil && len(sv) == 36, "vendor_id", "must be a vendor id")
+		f.Vendor = &id
+	}
+	if q := query.Get("q"); q != "" {
+		v.Check(utf8.ValidString(q) && utf8.RuneCountInString(q) <= 100, "q", "must be at most 100 characters")
+		f.Query = q
+	}
+	for _, p := range []struct {
+		name string
+		dst  **time.Time
+	}{{"created_from", &f.CreatedFrom}, {"created_to", &f.CreatedTo}} {
+		if sv := query.Get(p.name); sv != "" {
+			t, ok := parseTimeParam(sv)
+			v.Check(ok, p.name, "must be an RFC 3339 time or a date (YYYY-MM-DD)")
+			*p.dst = &t
+		}
+	}
+	if err := v.Err(); err != nil {
+		return f, err
+	}
+	if scope != nil {
+		if f.Vendor != nil && *f.Vendor != *scope {
+			none := uuid.Nil // another vendor's orders are invisible: nothing matches
+			f.Vendor = &none
+		} else {
+			f.Vendor = scope
+		}
+	}
+	return f, nil
+}
+
+// getOrder is GET /orders/{id}: the order with its lines, payments,
+// shipments and status history. Vendor staff see their lines and shipments
+// only, without totals and payments.
+func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", order.ParseID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c := callerFrom(r.Context())
+	d, err := orderviews.Get(r.Context(), s.Pool, c.Acting, id.UUID, c.vendorScope())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeView(w, d, d.Version)
+}
+
+// orderView reads an order's detail for a command's response.
+func (s *Server) orderView(ctx context.Context, id order.ID) (view, error) {
+	c := callerFrom(ctx)
+	d, err := orderviews.Get(ctx, s.Pool, c.Acting, id.UUID, c.vendorScope())
+	if err != nil {
+		return view{}, err
+	}
+	return view{body: d, version: d.Version}, nil
+}
+
+// confirmRequest is the body of POST /orders/{id}/payments/confirm.
+type confirmRequest struct {
+	Amount     *money.Money `json:"amount"`
+	ReceivedAt *time.Time   `json:"received_at"`
+	Reference  string       `json:"reference"`
+}
+
+// confirmPayment is POST /orders/{id}/payments/confirm: 200 with the order.
+// A COD order is a 409 not_bank_transfer.
+func (s *Server) confirmPayment(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", order.ParseID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in confirmRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if in.Amount == nil {
+		writeError(w, r, errs.Field("amount", "is required"))
+		return
+	}
+	c := callerFrom(r.Context())
+	cmd := commands.ConfirmPayment{Tenant: c.Acting, By: c.by(r), Order: id, Amount: *in.Amount, Reference: in.Reference}
+	if in.ReceivedAt != nil {
+		cmd.ReceivedAt = *in.ReceivedAt
+	}
+	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
+		return s.Commands.ConfirmPayment(ctx, cmd)
+	}, func(ctx context.Context) (view, error) { return s.orderView(ctx, id) })
+}
+
+// cancelRequest is the body of POST /orders/{id}/cancel.
+type cancelRequest struct {
+	Reason string `json:"reason"`
+}
+
+// cancelOrder is POST /orders/{id}/cancel: 200 with the order. A shipped
+// order is a 409 order_already_shipped.
+func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", order.ParseID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in cancelRequest
+	if err := decodeOptionalJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c := callerFrom(r.Context())
+	cmd := commands.CancelOrder{Tenant: c.Acting, By: c.by(r), Order: id, Reason: in.Reason}
+	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
+		return s.Commands.CancelOrder(ctx, cmd)
+	}, func(ctx context.Context) (view, error) { return s.orderView(ctx, id) })
+}
+
+// shipmentView reads a shipment for a command's response.
+func (s *Server) shipmentView(ctx context.Context, id shipment.ID) (view, error) {
+	c := callerFrom(ctx)
+	sh, err := orderviews.GetShipment(ctx, s.Pool, c.Acting, id.UUID, c.vendorScope())
+	if err != nil {
+		return view{}, err
+	}
+	return view{body: sh, version: sh.Version}, nil
+}
+
+// shipRequest is the body of POST /shipments/{id}/ship.
+type shipRequest struct {
+	Carrier    string `json:"carrier"`
+	TrackingNo string `json:"tracking_no"`
+}
+
+// shipShipment is POST /shipments/{id}/ship: 200 with the shipment. A
+// cancelled order is a 409 order_cancelled. Vendor staff ship their
+// vendor's shipments only.
+func (s *Server) shipShipment(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", shipment.ParseID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in shipRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c := callerFrom(r.Context())
+	cmd := commands.ShipShipment{Tenant: c.Acting, By: c.by(r), VendorScope: c.vendorScope(), Shipment: id, Carrier: in.Carrier, TrackingNo: in.TrackingNo}
+	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
+		return s.Commands.ShipShipment(ctx, cmd)
+	}, func(ctx context.Context) (view, error) { return s.shipmentView(ctx, id) })
+}
+
+// deliverShipment is POST /shipments/{id}/deliver (no body): 200 with the shipment.
+func (s *Server) deliverShipment(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", shipment.ParseID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := decodeOptionalJSON(r, &struct{}{}); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c := callerFrom(r.Context())
+	cmd := commands.DeliverShipment{Tenant: c.Acting, By: c.by(r), VendorScope: c.vendorScope(), Shipment: id}
+	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
+		return s.Commands.DeliverShipment(ctx, cmd)
+	}, func(ctx context.Context) (view, error) { return s.shipmentView(ctx, id) })
+}
+
+// codRequest is the body of POST /shipments/{id}/cod-collected.
+type codRequest struct {
+	Amount *money.Money `json:"amount"`
+}
+
+// collectCOD is POST /shipments/{id}/cod-collected: 200 with the shipment.
+// A bank-transfer order is a 409 not_cod.
+func (s *Server) collectCOD(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", shipment.ParseID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in codRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if in.Amount == nil {
+		writeError(w, r, errs.Field("amount", "is required"))
+		return
+	}
+	c := callerFrom(r.Context())
+	cmd := commands.CollectCOD{Tenant: c.Acting, By: c.by(r), VendorScope: c.vendorScope(), Shipment: id, Amount: *in.Amount}
+	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
+		return s.Commands.CollectCOD(ctx, cmd)
+	}, func(ctx context.Context) (view, error) { return s.shipmentView(ctx, id) })
+}
+
+// storeGetOrder is the storefront's GET /orders/{id}?token=: the buyer's
+// view of their order. A missing or wrong token is a 404, like an unknown order.
+func (s *Server) storeGetOrder(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", order.ParseID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	o, err := orderviews.ForBuyer(r.Context(), s.Pool, tenantFrom(r.Context()), id.UUID, r.URL.Query().Get("token"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, o)
+}
+
+// decodeOptionalJSON is decodeJSON for bodies that may be left out: an
+// empty body leaves v alone.
+func decodeOptionalJSON(r *http.Request, v any) error {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return nil
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errTooLarge
+		}
+		return jsonError(err)
+	}
+	if strings.TrimSpace(string(body)) == "" {
+		return nil
+	}
+	r.Body = io.NopCloser(strings.NewReader(string(body)))
+	return decodeJSON(r, v)
+}

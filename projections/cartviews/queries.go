@@ -1,0 +1,78 @@
+package cartviews
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
+)
+
+// Cart is a cart as the storefront shows it.
+type Cart struct {
+	ID        uuid.UUID  `json:"id"`
+	Status    string     `json:"status"`
+	OrderID   *uuid.UUID `json:"order_id"`
+	Currency  string     `json:"-"`
+	TokenHash string     `json:"-"`
+	Lines     []Line     `json:"lines"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// Line is one cart line.
+type Line struct {
+	ID              uuid.UUID       `json:"id"`
+	VariantID       uuid.UUID       `json:"variant_id"`
+	ProductID       uuid.UUID       `json:"product_id"`
+	SKU             string          `json:"sku"`
+	Title           string          `json:"title"`
+	Quantity        int64           `json:"quantity"`
+	UnitPrice       decimal.Decimal `json:"-"`
+	Currency        string          `json:"-"`
+	TaxRate         string          `json:"tax_rate"`
+	FulfillmentType string          `json:"fulfillment_type"`
+	Reservation     Reservation     `json:"reservation"`
+}
+
+// Reservation is a line's stock hold.
+type Reservation struct {
+	ID        *uuid.UUID `json:"id"`
+	Status    string     `json:"status"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// Get returns a cart with its lines, or eventstore.ErrNotFound.
+func Get(ctx context.Context, q eventstore.Querier, t tenant.ID, id uuid.UUID) (Cart, error) {
+	var c Cart
+	err := q.QueryRow(ctx, `SELECT id, status, order_id, currency, token_hash, created_at, updated_at FROM carts WHERE tenant_id = $1 AND id = $2`, t, id).
+		Scan(&c.ID, &c.Status, &c.OrderID, &c.Currency, &c.TokenHash, &c.CreatedAt, &c.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Cart{}, fmt.Errorf("cart %s: %w", id, eventstore.ErrNotFound)
+	}
+	if err != nil {
+		return Cart{}, err
+	}
+	rows, err := q.Query(ctx, `SELECT line_id, variant_id, product_id, sku, title, quantity, unit_price, currency, tax_rate, fulfillment_type,
+  reservation_id, reservation_status, expires_at
+FROM cart_lines WHERE tenant_id = $1 AND cart_id = $2 ORDER BY position, line_id`, t, id)
+	if err != nil {
+		return Cart{}, err
+	}
+	c.Lines, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Line, error) {
+		var l Line
+		err := r.Scan(&l.ID, &l.VariantID, &l.ProductID, &l.SKU, &l.Title, &l.Quantity, &l.UnitPrice, &l.Currency, &l.TaxRate,
+			&l.FulfillmentType, &l.Reservation.ID, &l.Reservation.Status, &l.Reservation.ExpiresAt)
+		return l, err
+	})
+	if c.Lines == nil {
+		c.Lines = []Line{}
+	}
+	return c, err
+}
