@@ -440,6 +440,10 @@ func (s *Server) patchCategory(w http.ResponseWriter, r *http.Request) {
 // --- storefront
 
 func (s *Server) storeListProducts(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("q") != "" {
+		s.storeSearchList(w, r)
+		return
+	}
 	p, err := page(r)
 	if err != nil {
 		writeError(w, r, err)

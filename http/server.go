@@ -146,6 +146,9 @@ func (s *Server) waitFor(ctx context.Context, pos eventstore.Position, models ..
 	if s.ProjectionsLocal && s.Projections != nil {
 		return s.Projections.WaitFor(ctx, pos, models...)
 	}
+	if len(models) == 0 && s.Projections != nil {
+		models = s.Projections.InternalModels()
+	}
 	return projections.WaitFor(ctx, s.Pool, nil, pos, models...)
 }
 

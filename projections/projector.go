@@ -43,6 +43,9 @@ type Schema struct {
 	PayloadTypes []string
 	// NoPayloads means Apply reads only envelopes, never payloads.
 	NoPayloads bool
+	// External marks a model kept outside PostgreSQL (a search engine's
+	// index): reads do not wait for it unless they name it.
+	External bool
 }
 
 var nameRe = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.v([0-9]+)$`)

@@ -298,11 +298,25 @@ FROM projections ORDER BY model, generation`
 // ErrNotCaughtUp means a read-your-writes wait ran out of time.
 var ErrNotCaughtUp = errs.New(errs.KindUnavailable, "not_caught_up", "the read models have not caught up with the requested position yet; retry shortly")
 
-// WaitFor waits until the live generation of every named model (all when
-// none are named) has applied the event at pos, or ctx ends (then it
-// returns ErrNotCaughtUp).
+// WaitFor waits until the live generation of every named model (when none
+// are named: every model but the external ones) has applied the event at
+// pos, or ctx ends (then it returns ErrNotCaughtUp).
 func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position, models ...string) error {
+	if len(models) == 0 {
+		models = r.InternalModels()
+	}
 	return WaitFor(ctx, r.pool, r.appliedCh, pos, models...)
+}
+
+// InternalModels returns the models kept in PostgreSQL (not External).
+func (r *Runner) InternalModels() []string {
+	var out []string
+	for _, p := range r.projectors {
+		if !p.Schema().External {
+			out = append(out, Model(p.Name()))
+		}
+	}
+	return out
 }
 
 // WaitFor is Runner.WaitFor for processes that do not run the projectors

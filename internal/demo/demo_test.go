@@ -95,6 +95,12 @@ func TestDemoLoadAndRebuildAllReproduceReadModels(t *testing.T) {
 		}
 		return out
 	}
+	// The sign-in above appended events: let the models apply them first.
+	head, err = eventstore.Head(ctx, env.Main.Pool)
+	require.NoError(t, err)
+	wctx2, cancel2 := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel2()
+	require.NoError(t, env.Main.Runner.WaitFor(wctx2, head))
 	first := dump()
 	for round := 0; round < 2; round++ {
 		for _, m := range env.Main.Runner.Models() {

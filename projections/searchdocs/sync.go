@@ -58,6 +58,7 @@ func (Sync) Schema() projections.Schema {
 		Create:       "rm_meili_sync_v1_create",
 		Index:        "rm_meili_sync_v1_index",
 		PayloadTypes: payloadTypes(),
+		External:     true, // writes go to Meilisearch: command responses do not wait for it
 	}
 }
 
