@@ -126,7 +126,6 @@ func Parse(data []byte, cur money.Currency) ([]Product, []RowError, int, error) 
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		rows++
 		if rows > MaxRows {
 			return nil, nil, rows, errs.Field("file", fmt.Sprintf("has more than %d rows; split it", MaxRows))
@@ -139,6 +138,7 @@ func Parse(data []byte, cur money.Currency) ([]Product, []RowError, int, error) 
 			}
 			return nil, nil, rows, err
 		}
+		line, _ := r.FieldPos(0) // after a successful read: the record has a field 0
 		if len(rec) != len(header) {
 			rowErrs = append(rowErrs, RowError{Row: line, Message: fmt.Sprintf("has %d cells, the header has %d", len(rec), len(header))})
 			if len(rec) > 0 {
