@@ -117,6 +117,15 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 	now := s.Now()
 	lineID := c.By.DerivedID(0)
 	resID := inventory.ReservationID{UUID: c.By.DerivedID(1)}
+	key := hotKey{tenant: c.Tenant, key: "sku:" + c.SKU}
+	if c.Variant != nil {
+		key.key = c.Variant.String()
+	}
+	done, err := s.hot.admit(ctx, key, now)
+	if err != nil {
+		return CartChange{}, Result{}, err
+	}
+	defer done()
 	out, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (CartChange, error) {
 		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token)
 		if err != nil {
@@ -156,6 +165,9 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 		}
 		if _, err := carts.Save(ctx, tx, c.Tenant, c.Cart.UUID, x, nil, c.By.metadata(c.Tenant)); err != nil {
 			return CartChange{}, err
+		}
+		if hot {
+			s.hot.remember(now, hotKey{c.Tenant, vid.String()}, hotKey{c.Tenant, "sku:" + string(v.SKU)})
 		}
 		l, _ := x.Line(id)
 		return CartChange{Line: id, Reservation: l.Reservation, Variant: vid.UUID, Hot: hot, Now: l}, nil

@@ -1,20 +1,38 @@
 package commands
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/tenant"
 )
 
 // hotness marks a variant hot when it is added to carts faster than a
 // threshold, so its reservations go to the hot lane even when staff have
 // not flagged it (a product that suddenly trends). It counts per process
 // and per second; a variant stays hot for a minute after its last burst.
+//
+// It also admits add-to-cart commands for variants known to be hot a few
+// at a time (a waiting room): a flash sale's thousands of buyers then
+// queue in memory instead of taking every database connection and CPU
+// slot, and carts of other products keep their speed.
 type hotness struct {
 	threshold int
 	mu        sync.Mutex
 	counts    map[uuid.UUID]*rate
+	// known maps a tenant's variant id or SKU to the time it stays hot.
+	known map[hotKey]time.Time
+	gate  chan struct{} // nil: no admission limit
+}
+
+type hotKey struct {
+	tenant tenant.ID
+	key    string // variant id or "sku:" + SKU
 }
 
 type rate struct {
@@ -23,12 +41,28 @@ type rate struct {
 	hotUntil time.Time
 }
 
+// hotQueueWait is how long a hot add-to-cart waits for admission before
+// the shop answers 503 (retry later).
+const hotQueueWait = 10 * time.Second
+
 // SetHotThreshold sets how many add-to-cart requests per second (in this
 // process) make a variant hot; 0 turns the detection off.
 func (s *Service) SetHotThreshold(perSecond int) {
 	s.hot.mu.Lock()
 	s.hot.threshold = perSecond
 	s.hot.mu.Unlock()
+}
+
+// SetHotConcurrency sets how many add-to-cart commands for hot variants
+// run at once in this process (the rest wait their turn); 0 removes the
+// limit. Call it before serving.
+func (s *Service) SetHotConcurrency(n int) {
+	s.hot.mu.Lock()
+	defer s.hot.mu.Unlock()
+	s.hot.gate = nil
+	if n > 0 {
+		s.hot.gate = make(chan struct{}, n)
+	}
 }
 
 // observe records one request for v at now and reports whether v is hot.
@@ -55,4 +89,39 @@ func (h *hotness) observe(v uuid.UUID, now time.Time) bool {
 		r.hotUntil = now.Add(time.Minute)
 	}
 	return now.Before(r.hotUntil)
+}
+
+// remember notes that keys name a hot variant, for a minute from now.
+func (h *hotness) remember(now time.Time, keys ...hotKey) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.known == nil || len(h.known) > 10_000 {
+		h.known = map[hotKey]time.Time{}
+	}
+	for _, k := range keys {
+		h.known[k] = now.Add(time.Minute)
+	}
+}
+
+// admit waits for a turn when k names a variant known to be hot and
+// returns the function that ends the turn. It fails with 503 when no turn
+// comes within hotQueueWait, and with ctx's error when ctx ends first.
+func (h *hotness) admit(ctx context.Context, k hotKey, now time.Time) (func(), error) {
+	h.mu.Lock()
+	gate := h.gate
+	hot := now.Before(h.known[k])
+	h.mu.Unlock()
+	if gate == nil || !hot {
+		return func() {}, nil
+	}
+	t := time.NewTimer(hotQueueWait)
+	defer t.Stop()
+	select {
+	case gate <- struct{}{}:
+		return func() { <-gate }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for a turn: %w", ctx.Err())
+	case <-t.C:
+		return nil, errs.New(errs.KindUnavailable, "busy", "this item is in high demand; try again in a moment")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -245,19 +246,25 @@ func lockItem(ctx context.Context, tx *eventstore.Tx, v catalog.VariantID) error
 }
 
 // loadItem loads a variant's inventory; a variant whose stock never changed
-// has no stream yet and gets an empty item at version 0.
+// has no stream yet and gets an empty item at version 0. It starts from the
+// item cache when it holds the variant and reads only the events since;
+// otherwise from the latest snapshot.
 func loadItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.VariantID) (*inventory.Item, error) {
-	it := inventory.NewItem()
-	version, state, ok, err := tx.LoadSnapshot(ctx, t, v.UUID)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		if it, err = inventory.ItemFromSnapshot(state, version); err != nil {
-			return nil, fmt.Errorf("inventory snapshot of %s: %w", v, err)
+	key := itemKey{store: tx.Store(), tenant: t.UUID, variant: v.UUID}
+	it, ok := itemStates.cached(key)
+	if !ok {
+		it = inventory.NewItem()
+		version, state, found, err := tx.LoadSnapshot(ctx, t, v.UUID)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			if it, err = inventory.ItemFromSnapshot(state, version); err != nil {
+				return nil, fmt.Errorf("inventory snapshot of %s: %w", v, err)
+			}
 		}
 	}
-	envs, err := tx.Store().LoadFrom(ctx, tx, t, v.UUID, version)
+	envs, err := tx.Store().LoadFrom(ctx, tx, t, v.UUID, it.LoadedVersion())
 	if err != nil {
 		return nil, err
 	}
@@ -266,6 +273,10 @@ func loadItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.Var
 			return nil, fmt.Errorf("inventory of %s: stream %s is a %s stream", v, v, e.StreamType)
 		}
 		it.Apply(e.Data)
+	}
+	if !ok || len(envs) > 0 {
+		loaded := it.Clone()
+		tx.AfterCommit(func() { itemStates.put(key, loaded) })
 	}
 	return it, nil
 }
@@ -277,6 +288,8 @@ func saveItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.Var
 	if _, err := items.Save(ctx, tx, t, v.UUID, it, nil, md); err != nil {
 		return err
 	}
+	saved := it.Clone()
+	tx.AfterCommit(func() { itemStates.put(itemKey{store: tx.Store(), tenant: t.UUID, variant: v.UUID}, saved) })
 	if it.Version()/eventstore.SnapshotEvery > before/eventstore.SnapshotEvery {
 		state, err := it.MarshalSnapshot()
 		if err != nil {
@@ -285,6 +298,51 @@ func saveItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.Var
 		return tx.SaveSnapshot(ctx, t, inventory.StreamType, v.UUID, it.Version(), state)
 	}
 	return nil
+}
+
+// itemStates caches inventory items as last committed, per store: a hot
+// variant's item (its holds) is then not decoded from a snapshot for every
+// decision batch and checkout. An entry is a starting point only — loadItem
+// always reads the stream's events after it — so a stale entry costs a few
+// more events, never a wrong answer.
+var itemStates = &itemCache{m: map[itemKey]*inventory.Item{}}
+
+// itemCacheSize bounds the cache; past it the cache starts over.
+const itemCacheSize = 20_000
+
+type itemKey struct {
+	store           *eventstore.Store
+	tenant, variant uuid.UUID
+}
+
+type itemCache struct {
+	mu sync.Mutex
+	m  map[itemKey]*inventory.Item
+}
+
+// cached returns a copy of the cached item, which the caller may change.
+func (c *itemCache) cached(k itemKey) (*inventory.Item, bool) {
+	c.mu.Lock()
+	it, ok := c.m[k]
+	c.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	return it.Clone(), true
+}
+
+// put caches it (not to be changed afterwards) unless a newer version is
+// cached; transactions may finish out of order.
+func (c *itemCache) put(k itemKey, it *inventory.Item) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[k]; ok && old.LoadedVersion() >= it.LoadedVersion() {
+		return
+	}
+	if len(c.m) >= itemCacheSize {
+		clear(c.m)
+	}
+	c.m[k] = it
 }
 
 // StockConflict is inventory.ErrNegativeStock with the stock at the

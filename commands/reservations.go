@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -58,6 +59,9 @@ type ReservationWorker struct {
 	decided chan struct{} // closed and replaced after every decision commit
 	meta    map[uuid.UUID]variantMeta
 	wake    map[string]chan struct{}
+	// waiters are the requests in this process waiting for a decision.
+	waiters map[uuid.UUID][]chan ReservationStatus
+	leading map[string]*atomic.Bool
 }
 
 // variantMeta is what deciding needs about a variant: where its product is
@@ -95,7 +99,61 @@ func (s *Service) NewReservationWorker(o ReservationOptions) *ReservationWorker 
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &ReservationWorker{s: s, opts: o, log: o.Logger, decided: make(chan struct{}), meta: map[uuid.UUID]variantMeta{},
-		wake: map[string]chan struct{}{LaneHot: make(chan struct{}, 1), LaneNormal: make(chan struct{}, 1)}}
+		wake:    map[string]chan struct{}{LaneHot: make(chan struct{}, 1), LaneNormal: make(chan struct{}, 1)},
+		waiters: map[uuid.UUID][]chan ReservationStatus{},
+		leading: map[string]*atomic.Bool{LaneHot: {}, LaneNormal: {}, laneExpiry: {}}}
+}
+
+// Await registers interest in a reservation's decision: the returned
+// channel receives it when this process's worker commits it. Register
+// before checking the index, so a decision in between is not missed; call
+// cancel when done. Decisions made by a worker in another process are not
+// delivered (see Leading).
+func (w *ReservationWorker) Await(id uuid.UUID) (<-chan ReservationStatus, func()) {
+	ch := make(chan ReservationStatus, 1)
+	w.mu.Lock()
+	w.waiters[id] = append(w.waiters[id], ch)
+	w.mu.Unlock()
+	return ch, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		ws := w.waiters[id]
+		for i, c := range ws {
+			if c == ch {
+				ws = append(ws[:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(ws) == 0 {
+			delete(w.waiters, id)
+		} else {
+			w.waiters[id] = ws
+		}
+	}
+}
+
+// Leading reports whether this process's worker runs lane now (holds its
+// lock), so that Await will see the lane's decisions.
+func (w *ReservationWorker) Leading(lane string) bool {
+	l, ok := w.leading[lane]
+	return ok && l.Load()
+}
+
+// deliver hands committed decisions to their waiters.
+func (w *ReservationWorker) deliver(ds map[uuid.UUID]ReservationStatus) {
+	if len(ds) == 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id, st := range ds {
+		for _, ch := range w.waiters[id] {
+			select {
+			case ch <- st:
+			default:
+			}
+		}
+	}
 }
 
 // Nudge wakes idle lanes now (the store calls it after a commit in this
@@ -128,6 +186,7 @@ func (w *ReservationWorker) signal() {
 const (
 	LaneHot    = "reservations.hot"
 	LaneNormal = "reservations.normal"
+	laneExpiry = "reservations.expiry"
 )
 
 // Run runs both lanes and the expiry loop until ctx ends.
@@ -143,7 +202,7 @@ func (w *ReservationWorker) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		w.lead(ctx, "reservations.expiry", func(ctx context.Context) error {
+		w.lead(ctx, laneExpiry, func(ctx context.Context) error {
 			t := time.NewTicker(w.opts.ExpiryEvery)
 			defer t.Stop()
 			for {
@@ -199,6 +258,10 @@ func (w *ReservationWorker) lead(ctx context.Context, name string, fn func(conte
 					}
 				}
 			}()
+			if l := w.leading[name]; l != nil {
+				l.Store(true)
+				defer l.Store(false)
+			}
 			return fn(lctx)
 		}()
 		if err != nil && ctx.Err() == nil {
@@ -221,6 +284,17 @@ func (w *ReservationWorker) runLane(ctx context.Context, lane string) error {
 		if n > 0 {
 			backoff = w.opts.MinPoll
 			continue
+		}
+		// Committed requests held back by an older transaction still
+		// running (the feed reads only below it) are read soon after it
+		// ends (it may append nothing, so no nudge comes): poll every few
+		// milliseconds at most while that lasts.
+		held, err := w.heldBack(ctx, lane)
+		if err != nil {
+			return err
+		}
+		if held {
+			backoff = min(backoff, max(w.opts.MinPoll, heldPoll))
 		}
 		select {
 		case <-ctx.Done():
@@ -300,9 +374,12 @@ func (w *ReservationWorker) Process(ctx context.Context, lane string) (int, erro
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := w.decide(ctx, keys, ops); err != nil {
+			ds, err := w.decide(ctx, keys, ops)
+			if err != nil {
 				errc <- err
+				return
 			}
+			w.deliver(ds)
 		}()
 	}
 	wg.Wait()
@@ -314,6 +391,20 @@ func (w *ReservationWorker) Process(ctx context.Context, lane string) (int, erro
 		w.signal()
 	}
 	return len(evs), w.saveCheckpoint(ctx, lane, evs[len(evs)-1].Position)
+}
+
+// heldPoll is the longest poll interval while committed requests are held
+// back.
+const heldPoll = 4 * time.Millisecond
+
+// heldBack reports whether the lane has committed feed events that the
+// feed does not return yet.
+func (w *ReservationWorker) heldBack(ctx context.Context, lane string) (bool, error) {
+	cp, err := w.checkpoint(ctx, lane)
+	if err != nil {
+		return false, err
+	}
+	return eventstore.ReservationFeedHeldBack(ctx, w.s.store.Pool(), cp)
 }
 
 func (w *ReservationWorker) checkpoint(ctx context.Context, lane string) (eventstore.Position, error) {
@@ -380,8 +471,11 @@ func chunk(keys []variantKey, n int) [][]variantKey {
 // decide applies the ops of some variants in one transaction: one append
 // to each variant's inventory stream, and the reservation index rows of the
 // decisions.
-func (w *ReservationWorker) decide(ctx context.Context, keys []variantKey, ops map[variantKey][]op) error {
+// It returns the decisions, for delivery once committed.
+func (w *ReservationWorker) decide(ctx context.Context, keys []variantKey, ops map[variantKey][]op) (map[uuid.UUID]ReservationStatus, error) {
+	var ds map[uuid.UUID]ReservationStatus
 	_, err := w.s.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		ds = map[uuid.UUID]ReservationStatus{}
 		now := w.s.Now()
 		var ids []uuid.UUID
 		for _, k := range keys {
@@ -394,16 +488,17 @@ func (w *ReservationWorker) decide(ctx context.Context, keys []variantKey, ops m
 			return err
 		}
 		for _, k := range keys {
-			if err := w.decideVariant(ctx, tx, k, ops[k], done, now); err != nil {
+			if err := w.decideVariant(ctx, tx, k, ops[k], done, ds, now); err != nil {
 				return fmt.Errorf("decide %s: %w", k.variant, err)
 			}
 		}
 		return nil
 	})
-	return err
+	return ds, err
 }
 
-func (w *ReservationWorker) decideVariant(ctx context.Context, tx *eventstore.Tx, k variantKey, ops []op, done map[uuid.UUID]string, now time.Time) error {
+func (w *ReservationWorker) decideVariant(ctx context.Context, tx *eventstore.Tx, k variantKey, ops []op, done map[uuid.UUID]string,
+	ds map[uuid.UUID]ReservationStatus, now time.Time) error {
 	vid := catalog.VariantID{UUID: k.variant}
 	m, err := w.metaOf(ctx, tx, k, now)
 	if err != nil {
@@ -431,6 +526,17 @@ func (w *ReservationWorker) decideVariant(ctx context.Context, tx *eventstore.Tx
 	}
 	if err := saveItem(ctx, tx, k.tenant, vid, it, eventstore.Metadata{Tenant: k.tenant, Actor: "system:reservations"}); err != nil {
 		return err
+	}
+	for _, e := range pending {
+		switch e := e.(type) {
+		case inventory.Reserved:
+			at := e.ExpiresAt.UTC().Truncate(time.Microsecond) // as the index stores it
+			ds[e.Reservation.UUID] = ReservationStatus{Status: "reserved", ExpiresAt: &at}
+		case inventory.Rejected:
+			ds[e.Reservation.UUID] = ReservationStatus{Status: "rejected"}
+		case inventory.Released:
+			ds[e.Reservation.UUID] = ReservationStatus{Status: "released"}
+		}
 	}
 	return indexDecisions(ctx, tx, k, ops, pending, now)
 }

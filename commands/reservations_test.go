@@ -330,3 +330,45 @@ func TestHotLaneDoesNotDelayOtherSKUs(t *testing.T) {
 		require.Equal(t, "reserved", s.Status)
 	}
 }
+
+// A request waiting in this process gets its decision straight from the
+// worker, equal to what the reservation index says; a cancelled wait
+// gets nothing.
+func TestAwaitDeliversTheCommittedDecision(t *testing.T) {
+	ctx := context.Background()
+	b := newShop(t, 1, false)
+	w := b.svc.NewReservationWorker(commands.ReservationOptions{})
+	add := func() commands.CartChange {
+		c, _, err := b.svc.CreateCart(ctx, commands.CreateCart{Tenant: b.tenant.Tenant, By: commands.By{Actor: "test", CommandID: uuid.Must(uuid.NewV7())}})
+		require.NoError(t, err)
+		ch, _, err := b.svc.AddToCart(ctx, commands.AddToCart{Tenant: b.tenant.Tenant, By: commands.By{Actor: "test", CommandID: uuid.Must(uuid.NewV7())},
+			Cart: c.Cart, Token: c.Token, SKU: b.sku, Quantity: 1})
+		require.NoError(t, err)
+		return ch
+	}
+	first, second, third := add(), add(), add()
+	got1, cancel1 := w.Await(first.Reservation.UUID)
+	defer cancel1()
+	got2, cancel2 := w.Await(second.Reservation.UUID)
+	defer cancel2()
+	got3, cancel3 := w.Await(third.Reservation.UUID)
+	cancel3()
+	n, err := w.Process(ctx, commands.LaneNormal)
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+
+	index, err := b.svc.ReservationStatuses(ctx, b.tenant.Tenant, []uuid.UUID{first.Reservation.UUID, second.Reservation.UUID})
+	require.NoError(t, err)
+	d1, d2 := <-got1, <-got2
+	require.Equal(t, "reserved", d1.Status)
+	require.Equal(t, index[first.Reservation.UUID].Status, d1.Status)
+	require.NotNil(t, d1.ExpiresAt)
+	require.True(t, index[first.Reservation.UUID].ExpiresAt.Equal(*d1.ExpiresAt), "index %v, delivered %v", index[first.Reservation.UUID].ExpiresAt, d1.ExpiresAt)
+	require.Equal(t, "rejected", d2.Status)
+	require.Equal(t, index[second.Reservation.UUID].Status, d2.Status)
+	select {
+	case d := <-got3:
+		t.Fatalf("a cancelled wait got %v", d)
+	default:
+	}
+}

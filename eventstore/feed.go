@@ -151,8 +151,7 @@ FROM (SELECT e.recorded_at FROM events e
 func ReadReservationFeed(ctx context.Context, q Querier, after Position, limit int) ([]Envelope, error) {
 	query := `SELECT ` + fmt.Sprintf(feedColumns, "e.payload") + `
 FROM events e
-WHERE e.event_type IN ('inventory.reservation.requested.v1', 'cart.item_quantity_changed.v1', 'cart.item_removed.v1')
-  AND (e.tx_id, e.global_position) > ($1::text::xid8, $2::bigint)
+WHERE ` + reservationFeedWhere + `
   AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY e.tx_id, e.global_position
 LIMIT $3`
@@ -161,4 +160,19 @@ LIMIT $3`
 		return nil, fmt.Errorf("read reservation feed: %w", err)
 	}
 	return scanFeed(rows, limit)
+}
+
+const reservationFeedWhere = `e.event_type IN ('inventory.reservation.requested.v1', 'cart.item_quantity_changed.v1', 'cart.item_removed.v1')
+  AND (e.tx_id, e.global_position) > ($1::text::xid8, $2::bigint)`
+
+// ReservationFeedHeldBack reports whether reservation feed events after
+// position after are committed but not yet returned by
+// ReadReservationFeed, because an older transaction is still running.
+func ReservationFeedHeldBack(ctx context.Context, q Querier, after Position) (bool, error) {
+	var held bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events e WHERE `+reservationFeedWhere+`)`, after.TxText(), after.Pos).Scan(&held)
+	if err != nil {
+		return false, fmt.Errorf("reservation feed held back: %w", err)
+	}
+	return held, nil
 }

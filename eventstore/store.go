@@ -83,10 +83,15 @@ type Tx struct {
 	pgx.Tx
 	store    *Store
 	appended []Envelope
+	after    []func()
 }
 
 // Store returns the store the transaction belongs to.
 func (tx *Tx) Store() *Store { return tx.store }
+
+// AfterCommit registers fn to run once the transaction has committed; it
+// does not run when the transaction rolls back or Do reruns it.
+func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 
 // maxAttempts bounds reruns after ordering-guard trips and unpinned version conflicts.
 const maxAttempts = 8
@@ -147,6 +152,9 @@ func (s *Store) once(ctx context.Context, fn func(ctx context.Context, tx *Tx) e
 			return Result{}, mapped
 		}
 		return Result{}, fmt.Errorf("commit: %w", err)
+	}
+	for _, fn := range tx.after {
+		fn()
 	}
 	res := Result{Events: tx.appended}
 	for _, e := range tx.appended {

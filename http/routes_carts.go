@@ -258,11 +258,23 @@ func (s *Server) lineView(ctx context.Context, t tenant.ID, c commands.CartChang
 	rid := l.Reservation.UUID
 	out.Reservation.ID = &rid
 	deadline := time.Now().Add(wait)
-	for delay := time.Millisecond; ; delay = min(delay*2, 20*time.Millisecond) {
-		var decided <-chan struct{}
-		if s.Reservations != nil {
-			decided = s.Reservations.Decided()
+	// With the deciding worker in this process, its decision is handed to
+	// this request directly; otherwise the index is polled, backing off.
+	var notify <-chan commands.ReservationStatus
+	maxDelay := 20 * time.Millisecond
+	if s.Reservations != nil && wait > 0 {
+		ch, cancel := s.Reservations.Await(rid)
+		defer cancel()
+		notify = ch
+		lane := commands.LaneNormal
+		if c.Hot {
+			lane = commands.LaneHot
 		}
+		if s.Reservations.Leading(lane) {
+			maxDelay = 500 * time.Millisecond // a safety net only
+		}
+	}
+	for delay := time.Millisecond; ; delay = min(delay*2, maxDelay) {
 		st, err := s.Commands.ReservationStatuses(ctx, t, []uuid.UUID{rid})
 		if err != nil {
 			return view{}, err
@@ -278,7 +290,9 @@ func (s *Server) lineView(ctx context.Context, t tenant.ID, c commands.CartChang
 		select {
 		case <-ctx.Done():
 			return view{body: out, status: http.StatusAccepted}, nil
-		case <-decided:
+		case d := <-notify:
+			out.Reservation.Status, out.Reservation.ExpiresAt = d.Status, d.ExpiresAt
+			return view{body: out}, nil
 		case <-time.After(min(delay, left)):
 		}
 	}

@@ -15,6 +15,7 @@ package inventory
 
 import (
 	"encoding/json"
+	"maps"
 	"sort"
 	"time"
 
@@ -208,6 +209,19 @@ func FromHistory(history []aggregate.Event) *Item {
 	}
 	it.Replayed(len(history))
 	return it
+}
+
+// Clone returns a copy of the item as loaded (pending events are not
+// copied). Like a snapshot, it remembers as decided only the reservations
+// it still holds: the reservation index is the record of older decisions.
+func (it *Item) Clone() *Item {
+	c := &Item{onHand: maps.Clone(it.onHand), holds: maps.Clone(it.holds), reserved: maps.Clone(it.reserved),
+		decided: make(map[ReservationID]bool, len(it.holds))}
+	for r := range it.holds {
+		c.decided[r] = true
+	}
+	c.Replayed(int(it.LoadedVersion()))
+	return c
 }
 
 // Apply applies one stored event (the reservation worker keeps items in

@@ -51,6 +51,10 @@ func NewWith(t testing.TB, o Options) *Env {
 	// Projectors, the reservation lanes and the bus subscribers each hold a
 	// connection while a policy takes another: 12 could starve the policies.
 	cfg.DBMaxConns = 30
+	// Reads that wait for the read models (X-Min-Position, sign-in) wait
+	// only while behind; on a loaded CI machine under the race detector a
+	// projector can be seconds behind.
+	cfg.ConsistencyWait = 20 * time.Second
 	cfg.LogLevel = slog.LevelError
 	m := app.New(cfg)
 	if o.Now != nil {

@@ -148,6 +148,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Store = eventstore.New(pool, m.Registry)
 	m.Commands = commands.New(m.Store, m.Now)
 	m.Commands.SetHotThreshold(m.Config.HotThreshold)
+	m.Commands.SetHotConcurrency(m.Config.HotConcurrency)
 	projectors := Projectors(m.Registry)
 	var extra []projections.Projector
 	m.Search, extra, err = m.searchBackend(ctx)

@@ -33,6 +33,10 @@ type Config struct {
 	// process) that make a variant hot without staff flagging it (default
 	// 50; 0 turns the detection off).
 	HotThreshold int
+	// HotConcurrency is HOT_CONCURRENCY: how many add-to-cart commands for
+	// hot variants run at once per process; the rest wait in memory
+	// (default 8; 0 means no limit).
+	HotConcurrency int
 	// SweepEvery is SWEEP_EVERY: how often the workers role cancels orders
 	// unpaid at their due date (default 1m).
 	SweepEvery time.Duration
@@ -139,6 +143,14 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("HOT_THRESHOLD: want a whole number ≥ 0, got %q", v)
 		}
 		c.HotThreshold = n
+	}
+	c.HotConcurrency = 8
+	if v := os.Getenv("HOT_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c, fmt.Errorf("HOT_CONCURRENCY: want a whole number ≥ 0, got %q", v)
+		}
+		c.HotConcurrency = n
 	}
 	if v := os.Getenv("MIGRATE"); v != "" {
 		b, err := strconv.ParseBool(v)
