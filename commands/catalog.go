@@ -35,6 +35,8 @@ var (
 	ErrHandleTaken     = errs.InvalidFields(errs.FieldError{Field: "handle", Message: "is already used by another product"})
 	ErrSKUTaken        = errs.InvalidFields(errs.FieldError{Field: "sku", Message: "is already used by another variant of this shop"})
 	ErrVendorSuspended = errs.InvalidFields(errs.FieldError{Field: "vendor_id", Message: "is suspended"})
+
+	errCategoryHandleTaken = errs.InvalidFields(errs.FieldError{Field: "handle", Message: "is already used by another category"})
 )
 
 // VariantInput is a variant as a command receives it.
@@ -110,11 +112,10 @@ type CreateProduct struct {
 func (s *Service) CreateProduct(ctx context.Context, c CreateProduct) (catalog.ProductID, Result, error) {
 	id := catalog.ProductID{UUID: c.By.DerivedID(0)}
 	now := s.Now()
-	type out struct{ version int64 }
-	o, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (out, error) {
+	version, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (int64, error) {
 		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
-			return out{}, err
+			return 0, err
 		}
 		var v errs.Collector
 		spec := catalog.ProductSpec{Title: c.Title, Handle: c.Handle, Description: c.Description, Digital: c.Digital}
@@ -137,7 +138,7 @@ func (s *Service) CreateProduct(ctx context.Context, c CreateProduct) (catalog.P
 		if errors.Is(err, eventstore.ErrNotFound) {
 			v.Add("store_id", "is not a store of this shop")
 		} else if err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if c.Locations == nil && st != nil {
 			for _, l := range st.Locations() {
@@ -158,59 +159,56 @@ func (s *Service) CreateProduct(ctx context.Context, c CreateProduct) (catalog.P
 			vspecs = append(vspecs, vs)
 		}
 		if err := v.Err(); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		p, err := catalog.NewProduct(id, spec, now)
 		if err != nil {
-			return out{}, err
+			return 0, err
 		}
 		for i, vs := range vspecs {
 			if err := p.AddVariant(catalog.VariantID{UUID: c.By.DerivedID(100 + i)}, vs, now); err != nil {
-				var e *errs.Error
-				if errors.As(err, &e) && e.Kind == errs.KindInvalid {
-					var pv errs.Collector
-					pv.Merge(fmt.Sprintf("variants[%d]", i), err)
-					return out{}, pv.Err()
-				}
-				return out{}, err
+				return 0, inVariant(i, err)
 			}
 		}
 		if c.Status != "" {
 			status, err := catalog.ParseProductStatus(c.Status)
 			if err != nil {
-				return out{}, err
+				return 0, err
 			}
 			if err := p.SetStatus(status, now); err != nil {
-				return out{}, err
+				return 0, err
 			}
 		}
 		if _, err := products.Save(ctx, tx, c.Tenant, id.UUID, p, nil, c.By.metadata(c.Tenant)); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if err := claimProduct(ctx, tx, c.Tenant, p); err != nil {
-			return out{}, err
+			return 0, err
 		}
-		return out{p.Version()}, nil
+		return p.Version(), nil
 	})
-	return id, Result{Result: res, ID: id.UUID, Version: o.version}, err
+	return id, Result{Result: res, ID: id.UUID, Version: version}, err
+}
+
+// inVariant names the i-th variant of a new product in err's fields when
+// it is an Invalid error; it returns other errors as they are.
+func inVariant(i int, err error) error {
+	if e, ok := errs.As(err); !ok || e.Kind != errs.KindInvalid {
+		return err
+	}
+	var v errs.Collector
+	v.Merge(fmt.Sprintf("variants[%d]", i), err)
+	return v.Err()
 }
 
 // claimProduct claims the product's handle, its variants' SKUs and ids.
 func claimProduct(ctx context.Context, tx *eventstore.Tx, t tenant.ID, p *catalog.Product) error {
-	if err := tx.Claim(ctx, t.UUID, ClaimProductHandle, p.Handle(), p.ID().UUID); err != nil {
-		if errors.Is(err, eventstore.ErrClaimTaken) {
-			return ErrHandleTaken
-		}
+	if err := claim(ctx, tx, t.UUID, ClaimProductHandle, p.Handle(), p.ID().UUID, ErrHandleTaken); err != nil {
 		return err
 	}
 	for i, v := range p.Variants() {
-		if err := tx.Claim(ctx, t.UUID, ClaimSKU, v.SKU.Key(), v.ID.UUID); err != nil {
-			if errors.Is(err, eventstore.ErrClaimTaken) {
-				var c errs.Collector
-				c.Merge(fmt.Sprintf("variants[%d]", i), ErrSKUTaken)
-				return c.Err()
-			}
-			return err
+		if err := claim(ctx, tx, t.UUID, ClaimSKU, v.SKU.Key(), v.ID.UUID, ErrSKUTaken); err != nil {
+			return inVariant(i, err)
 		}
 		if err := tx.Claim(ctx, t.UUID, ClaimVariant, v.ID.String(), p.ID().UUID); err != nil {
 			return err
@@ -301,11 +299,10 @@ type UpdateProduct struct {
 // errors and the product's state errors (catalog.ErrArchived, ErrNothingToSell).
 func (s *Service) UpdateProduct(ctx context.Context, c UpdateProduct) (Result, error) {
 	now := s.Now()
-	type out struct{ version int64 }
-	o, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (out, error) {
+	version, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (int64, error) {
 		p, err := s.loadProduct(ctx, tx, c.Tenant, c.Product, c.VendorScope)
 		if err != nil {
-			return out{}, err
+			return 0, err
 		}
 		ch := catalog.ProductChanges{Title: c.Title, Handle: c.Handle, Description: c.Description, Digital: c.Digital}
 		var v errs.Collector
@@ -326,40 +323,32 @@ func (s *Service) UpdateProduct(ctx context.Context, c UpdateProduct) (Result, e
 			status = &st
 		}
 		if err := v.Err(); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		oldHandle := p.Handle()
 		// Restoring an archived product comes first, so it can then be edited.
 		if status != nil && *status != catalog.ProductArchived && p.Status() == catalog.ProductArchived {
 			if err := p.SetStatus(catalog.ProductDraft, now); err != nil {
-				return out{}, err
+				return 0, err
 			}
 		}
 		if err := p.Update(ch, now); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if status != nil {
 			if err := p.SetStatus(*status, now); err != nil {
-				return out{}, err
+				return 0, err
 			}
 		}
 		if _, err := products.Save(ctx, tx, c.Tenant, c.Product.UUID, p, c.IfVersion, c.By.metadata(c.Tenant)); err != nil {
-			return out{}, err
+			return 0, err
 		}
-		if p.Handle() != oldHandle {
-			if err := tx.Release(ctx, c.Tenant.UUID, ClaimProductHandle, oldHandle, c.Product.UUID); err != nil {
-				return out{}, err
-			}
-			if err := tx.Claim(ctx, c.Tenant.UUID, ClaimProductHandle, p.Handle(), c.Product.UUID); err != nil {
-				if errors.Is(err, eventstore.ErrClaimTaken) {
-					return out{}, ErrHandleTaken
-				}
-				return out{}, err
-			}
+		if err := reclaim(ctx, tx, c.Tenant.UUID, ClaimProductHandle, oldHandle, p.Handle(), c.Product.UUID, ErrHandleTaken); err != nil {
+			return 0, err
 		}
-		return out{p.Version()}, nil
+		return p.Version(), nil
 	})
-	return Result{Result: res, ID: c.Product.UUID, Version: o.version}, err
+	return Result{Result: res, ID: c.Product.UUID, Version: version}, err
 }
 
 // loadProduct loads a product, hiding other vendors' products from a vendor scope.
@@ -388,35 +377,31 @@ type AddVariant struct {
 func (s *Service) AddVariant(ctx context.Context, c AddVariant) (catalog.VariantID, Result, error) {
 	id := catalog.VariantID{UUID: c.By.DerivedID(0)}
 	now := s.Now()
-	type out struct{ version int64 }
-	o, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (out, error) {
+	version, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (int64, error) {
 		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
-			return out{}, err
+			return 0, err
 		}
 		p, err := s.loadProduct(ctx, tx, c.Tenant, c.Product, c.VendorScope)
 		if err != nil {
-			return out{}, err
+			return 0, err
 		}
 		spec, err := c.Variant.parse("", t.Currency())
 		if err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if err := p.AddVariant(id, spec, now); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if _, err := products.Save(ctx, tx, c.Tenant, c.Product.UUID, p, nil, c.By.metadata(c.Tenant)); err != nil {
-			return out{}, err
+			return 0, err
 		}
-		if err := tx.Claim(ctx, c.Tenant.UUID, ClaimSKU, spec.SKU.Key(), id.UUID); err != nil {
-			if errors.Is(err, eventstore.ErrClaimTaken) {
-				return out{}, ErrSKUTaken
-			}
-			return out{}, err
+		if err := claim(ctx, tx, c.Tenant.UUID, ClaimSKU, spec.SKU.Key(), id.UUID, ErrSKUTaken); err != nil {
+			return 0, err
 		}
-		return out{p.Version()}, tx.Claim(ctx, c.Tenant.UUID, ClaimVariant, id.String(), c.Product.UUID)
+		return p.Version(), tx.Claim(ctx, c.Tenant.UUID, ClaimVariant, id.String(), c.Product.UUID)
 	})
-	return id, Result{Result: res, ID: id.UUID, Version: o.version}, err
+	return id, Result{Result: res, ID: id.UUID, Version: version}, err
 }
 
 // UpdateVariant changes a variant; nil fields stay.
@@ -471,19 +456,18 @@ func VariantBySKU(ctx context.Context, q eventstore.Querier, t tenant.ID, sku st
 func (s *Service) UpdateVariant(ctx context.Context, c UpdateVariant) (catalog.ProductID, Result, error) {
 	now := s.Now()
 	var pid catalog.ProductID
-	type out struct{ version int64 }
-	o, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (out, error) {
+	version, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (int64, error) {
 		var err error
 		if pid, err = VariantProduct(ctx, tx, c.Tenant, c.Variant); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
-			return out{}, err
+			return 0, err
 		}
 		p, err := s.loadProduct(ctx, tx, c.Tenant, pid, c.VendorScope)
 		if err != nil {
-			return out{}, err
+			return 0, err
 		}
 		cur, _ := p.Variant(c.Variant)
 		var v errs.Collector
@@ -515,28 +499,22 @@ func (s *Service) UpdateVariant(ctx context.Context, c UpdateVariant) (catalog.P
 			v.Add("compare_at_price", "must be in "+string(t.Currency()))
 		}
 		if err := v.Err(); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if err := p.UpdateVariant(c.Variant, ch, now); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if _, err := products.Save(ctx, tx, c.Tenant, pid.UUID, p, c.IfVersion, c.By.metadata(c.Tenant)); err != nil {
-			return out{}, err
+			return 0, err
 		}
-		if ch.SKU != nil && ch.SKU.Key() != cur.SKU.Key() {
-			if err := tx.Release(ctx, c.Tenant.UUID, ClaimSKU, cur.SKU.Key(), c.Variant.UUID); err != nil {
-				return out{}, err
-			}
-			if err := tx.Claim(ctx, c.Tenant.UUID, ClaimSKU, ch.SKU.Key(), c.Variant.UUID); err != nil {
-				if errors.Is(err, eventstore.ErrClaimTaken) {
-					return out{}, ErrSKUTaken
-				}
-				return out{}, err
+		if ch.SKU != nil {
+			if err := reclaim(ctx, tx, c.Tenant.UUID, ClaimSKU, cur.SKU.Key(), ch.SKU.Key(), c.Variant.UUID, ErrSKUTaken); err != nil {
+				return 0, err
 			}
 		}
-		return out{p.Version()}, nil
+		return p.Version(), nil
 	})
-	return pid, Result{Result: res, ID: c.Variant.UUID, Version: o.version}, err
+	return pid, Result{Result: res, ID: c.Variant.UUID, Version: version}, err
 }
 
 // CreateCategory creates a category.
@@ -568,10 +546,7 @@ func (s *Service) CreateCategory(ctx context.Context, c CreateCategory) (catalog
 		if err := tx.Claim(ctx, c.Tenant.UUID, ClaimCategory, id.String(), id.UUID); err != nil {
 			return struct{}{}, err
 		}
-		if err := tx.Claim(ctx, c.Tenant.UUID, ClaimCategoryHandle, cat.Handle(), id.UUID); err != nil {
-			return struct{}{}, errs.InvalidFields(errs.FieldError{Field: "handle", Message: "is already used by another category"})
-		}
-		return struct{}{}, nil
+		return struct{}{}, claim(ctx, tx, c.Tenant.UUID, ClaimCategoryHandle, cat.Handle(), id.UUID, errCategoryHandleTaken)
 	})
 	return id, Result{Result: res, ID: id.UUID, Version: 1}, err
 }
@@ -591,13 +566,12 @@ type UpdateCategory struct {
 // UpdateCategory applies c. It returns ErrNotFound, ErrVersionConflict and Invalid errors.
 func (s *Service) UpdateCategory(ctx context.Context, c UpdateCategory) (Result, error) {
 	now := s.Now()
-	type out struct{ version int64 }
-	o, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (out, error) {
+	version, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (int64, error) {
 		cat, err := categories.Load(ctx, tx, c.Tenant, c.Category.UUID)
 		if err != nil {
-			return out{}, err
+			return 0, err
 		}
-		spec := catalog.CategorySpec{Name: cat.Name(), Handle: cat.Handle(), Parent: cat.Parent()}
+		spec := catalog.CategorySpec{Name: cat.Name(), Handle: cat.Handle(), Parent: cat.Parent(), Position: cat.Position()}
 		if c.Name != nil {
 			spec.Name = *c.Name
 		}
@@ -611,26 +585,21 @@ func (s *Service) UpdateCategory(ctx context.Context, c UpdateCategory) (Result,
 			spec.Position = *c.Position
 		}
 		if err := s.checkParent(ctx, tx, c.Tenant, c.Category, spec.Parent); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		old := cat.Handle()
 		if err := cat.Update(spec, now); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if _, err := categories.Save(ctx, tx, c.Tenant, c.Category.UUID, cat, c.IfVersion, c.By.metadata(c.Tenant)); err != nil {
-			return out{}, err
+			return 0, err
 		}
-		if cat.Handle() != old {
-			if err := tx.Release(ctx, c.Tenant.UUID, ClaimCategoryHandle, old, c.Category.UUID); err != nil {
-				return out{}, err
-			}
-			if err := tx.Claim(ctx, c.Tenant.UUID, ClaimCategoryHandle, cat.Handle(), c.Category.UUID); err != nil {
-				return out{}, errs.InvalidFields(errs.FieldError{Field: "handle", Message: "is already used by another category"})
-			}
+		if err := reclaim(ctx, tx, c.Tenant.UUID, ClaimCategoryHandle, old, cat.Handle(), c.Category.UUID, errCategoryHandleTaken); err != nil {
+			return 0, err
 		}
-		return out{cat.Version()}, nil
+		return cat.Version(), nil
 	})
-	return Result{Result: res, ID: c.Category.UUID, Version: o.version}, err
+	return Result{Result: res, ID: c.Category.UUID, Version: version}, err
 }
 
 // checkParent walks up from parent: it must exist, not pass through id, and

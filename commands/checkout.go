@@ -3,7 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -14,6 +14,7 @@ import (
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/contact"
 	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/ids"
 	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
@@ -189,9 +190,10 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 		}
 		set := t.Settings()
 		// Lock the variants in one order, so concurrent checkouts cannot deadlock.
-		sort.SliceStable(lines, func(i, j int) bool { return lines[i].Variant.String() < lines[j].Variant.String() })
+		slices.SortStableFunc(lines, func(a, b cart.Line) int { return ids.Compare(a.Variant, b.Variant) })
 		itemsByVariant := map[uuid.UUID]*inventory.Item{}
-		var blocked []NotReservedLine
+		var blocked []cart.Line
+		expired := map[uuid.UUID]bool{} // blocked lines whose live hold ran out
 		physical := false
 		for _, l := range lines {
 			if l.FulfillmentType == catalog.FulfillmentDigital {
@@ -211,12 +213,12 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 			}
 			h, live := it.Hold(l.Reservation)
 			if !live || h.Order != uuid.Nil || !now.Before(h.ExpiresAt) || h.Quantity != l.Quantity {
-				blocked = append(blocked, NotReservedLine{Line: l.ID, SKU: l.SKU, Status: s.lineStatus(ctx, tx, l, h, live, now)})
+				blocked = append(blocked, l)
+				expired[l.ID] = live && !now.Before(h.ExpiresAt)
 			}
 		}
 		if len(blocked) > 0 {
-			sort.Slice(blocked, func(i, j int) bool { return blocked[i].Line.String() < blocked[j].Line.String() })
-			return Placed{}, &NotReserved{Lines: blocked}
+			return Placed{}, blockedLines(ctx, tx, blocked, expired)
 		}
 		priced := make([]order.Priced, 0, len(lines))
 		orderLines := make([]order.Line, 0, len(lines))
@@ -303,24 +305,42 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 	return out, Result{Result: res, ID: orderID.UUID, Version: 1}, err
 }
 
-// lineStatus says why a line blocks checkout: pending (not decided yet),
-// rejected, expired, released (from the reservation index), or not_reserved.
-func (s *Service) lineStatus(ctx context.Context, tx *eventstore.Tx, l cart.Line, h inventory.Hold, live bool, now time.Time) string {
-	if live && !now.Before(h.ExpiresAt) {
-		return "expired"
+// blockedLines is the *NotReserved of the lines that block a checkout, each
+// with why: expired when its live hold ran out (expired[line]), else as the
+// reservation index has it — pending (not decided yet), rejected, expired,
+// released — or not_reserved. The index is read once for all of them.
+func blockedLines(ctx context.Context, tx *eventstore.Tx, lines []cart.Line, expired map[uuid.UUID]bool) *NotReserved {
+	var ids []uuid.UUID
+	for _, l := range lines {
+		if !expired[l.ID] {
+			ids = append(ids, l.Reservation.UUID)
+		}
 	}
-	st, err := indexedStatus(ctx, tx, []uuid.UUID{l.Reservation.UUID})
-	if err != nil {
-		return "not_reserved"
+	var indexed map[uuid.UUID]string
+	var err error
+	if len(ids) > 0 {
+		indexed, err = indexedStatus(ctx, tx, ids)
 	}
-	switch v, found := st[l.Reservation.UUID]; {
-	case !found:
-		return "pending"
-	case v == "reserved":
-		return "not_reserved"
-	default:
-		return v
+	out := make([]NotReservedLine, 0, len(lines))
+	for _, l := range lines {
+		st, found := indexed[l.Reservation.UUID]
+		switch {
+		case expired[l.ID]:
+			st = "expired"
+		case err != nil, st == "reserved":
+			st = "not_reserved"
+		case !found:
+			st = "pending"
+		}
+		out = append(out, NotReservedLine{Line: l.ID, SKU: l.SKU, Status: st})
 	}
+	return newNotReserved(out)
+}
+
+// newNotReserved returns the *NotReserved of lines, sorted by line id.
+func newNotReserved(lines []NotReservedLine) *NotReserved {
+	slices.SortFunc(lines, func(a, b NotReservedLine) int { return ids.Compare(a.Line, b.Line) })
+	return &NotReserved{Lines: lines}
 }
 
 // precheck refuses, before an order number is taken, a checkout that would
@@ -379,8 +399,7 @@ func (s *Service) precheck(ctx context.Context, c Checkout) error {
 			}
 		}
 		if len(blocked) > 0 {
-			sort.Slice(blocked, func(i, j int) bool { return blocked[i].Line.String() < blocked[j].Line.String() })
-			return &NotReserved{Lines: blocked}
+			return newNotReserved(blocked)
 		}
 		return nil
 	})

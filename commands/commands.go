@@ -84,12 +84,27 @@ func repo[A eventstore.Aggregate](streamType string, fromHistory func([]aggregat
 	return eventstore.Repo[A]{StreamType: streamType, FromHistory: fromHistory}
 }
 
-// retryConflict marks a version conflict of an unpinned command as retryable.
-func retryConflict(err error, pinned bool) error {
-	if !pinned && errors.Is(err, eventstore.ErrVersionConflict) {
-		return eventstore.Retry(err)
+// claim claims value of kind for owner in scope (eventstore.Tx.Claim) and
+// returns taken, the command's own error, when another owner holds it.
+func claim(ctx context.Context, tx *eventstore.Tx, scope uuid.UUID, kind, value string, owner uuid.UUID, taken error) error {
+	err := tx.Claim(ctx, scope, kind, value, owner)
+	if errors.Is(err, eventstore.ErrClaimTaken) {
+		return taken
 	}
 	return err
+}
+
+// reclaim moves owner's claim of kind from old to value (a renamed handle,
+// a changed SKU); it does nothing when they are equal. It returns taken
+// when another owner holds value.
+func reclaim(ctx context.Context, tx *eventstore.Tx, scope uuid.UUID, kind, old, value string, owner uuid.UUID, taken error) error {
+	if value == old {
+		return nil
+	}
+	if err := tx.Release(ctx, scope, kind, old, owner); err != nil {
+		return err
+	}
+	return claim(ctx, tx, scope, kind, value, owner, taken)
 }
 
 // DerivedID is the id the i-th entity created by an idempotent command gets,

@@ -274,10 +274,13 @@ func loadItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.Var
 		}
 		it.Apply(e.Data)
 	}
-	if !ok || len(envs) > 0 {
-		loaded := it.Clone()
-		tx.AfterCommit(func() { itemStates.put(key, loaded) })
-	}
+	// Once committed, the item is as loaded or as this transaction saved
+	// it; one changed but not saved is not cached.
+	tx.AfterCommit(func() {
+		if len(it.Pending()) == 0 {
+			itemStates.put(key, it)
+		}
+	})
 	return it, nil
 }
 
@@ -288,8 +291,6 @@ func saveItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.Var
 	if _, err := items.Save(ctx, tx, t, v.UUID, it, nil, md); err != nil {
 		return err
 	}
-	saved := it.Clone()
-	tx.AfterCommit(func() { itemStates.put(itemKey{store: tx.Store(), tenant: t.UUID, variant: v.UUID}, saved) })
 	if it.Version()/eventstore.SnapshotEvery > before/eventstore.SnapshotEvery {
 		state, err := it.MarshalSnapshot()
 		if err != nil {
@@ -331,8 +332,8 @@ func (c *itemCache) cached(k itemKey) (*inventory.Item, bool) {
 	return it.Clone(), true
 }
 
-// put caches it (not to be changed afterwards) unless a newer version is
-// cached; transactions may finish out of order.
+// put caches a copy of it unless the same or a newer version is cached;
+// transactions may finish out of order.
 func (c *itemCache) put(k itemKey, it *inventory.Item) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -342,7 +343,7 @@ func (c *itemCache) put(k itemKey, it *inventory.Item) {
 	if len(c.m) >= itemCacheSize {
 		clear(c.m)
 	}
-	c.m[k] = it
+	c.m[k] = it.Clone()
 }
 
 // StockConflict is inventory.ErrNegativeStock with the stock at the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/ids"
 	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/payment"
@@ -145,15 +146,31 @@ type allocation struct {
 	reservation inventory.ReservationID
 }
 
-// changeAllocations runs fn on each allocation's inventory item, locking
-// and saving the variants in one order (so two commands cannot deadlock).
+// changeAllocations runs fn on each allocation's inventory item, in the
+// order of variant and reservation (changeItems).
 func changeAllocations(ctx context.Context, tx *eventstore.Tx, t tenant.ID, allocs []allocation, md eventstore.Metadata,
 	fn func(it *inventory.Item, r inventory.ReservationID)) error {
 	slices.SortFunc(allocs, func(a, b allocation) int {
-		return strings.Compare(a.variant.String()+a.reservation.String(), b.variant.String()+b.reservation.String())
+		if c := ids.Compare(a.variant.UUID, b.variant.UUID); c != 0 {
+			return c
+		}
+		return ids.Compare(a.reservation.UUID, b.reservation.UUID)
 	})
-	for i := 0; i < len(allocs); {
-		v := allocs[i].variant
+	return changeItems(ctx, tx, t, allocs, func(a allocation) catalog.VariantID { return a.variant }, md,
+		func(it *inventory.Item, a allocation) error {
+			fn(it, a.reservation)
+			return nil
+		})
+}
+
+// changeItems runs fn on the inventory item of each entry's variant, and
+// locks, loads and saves each variant's item once. entries must be sorted
+// by variant: every command then locks variants in one order, so two of
+// them cannot deadlock.
+func changeItems[E any](ctx context.Context, tx *eventstore.Tx, t tenant.ID, entries []E, variant func(E) catalog.VariantID,
+	md eventstore.Metadata, fn func(it *inventory.Item, e E) error) error {
+	for i := 0; i < len(entries); {
+		v := variant(entries[i])
 		if err := lockItem(ctx, tx, v); err != nil {
 			return err
 		}
@@ -161,8 +178,10 @@ func changeAllocations(ctx context.Context, tx *eventstore.Tx, t tenant.ID, allo
 		if err != nil {
 			return err
 		}
-		for ; i < len(allocs) && allocs[i].variant == v; i++ {
-			fn(it, allocs[i].reservation)
+		for ; i < len(entries) && variant(entries[i]) == v; i++ {
+			if err := fn(it, entries[i]); err != nil {
+				return err
+			}
 		}
 		if err := saveItem(ctx, tx, t, v, it, md); err != nil {
 			return err

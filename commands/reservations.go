@@ -277,7 +277,7 @@ func (w *ReservationWorker) lead(ctx context.Context, name string, fn func(conte
 func (w *ReservationWorker) runLane(ctx context.Context, lane string) error {
 	backoff := w.opts.MinPoll
 	for ctx.Err() == nil {
-		n, err := w.Process(ctx, lane)
+		n, cp, err := w.process(ctx, lane)
 		if err != nil {
 			return err
 		}
@@ -289,7 +289,7 @@ func (w *ReservationWorker) runLane(ctx context.Context, lane string) error {
 		// running (the feed reads only below it) are read soon after it
 		// ends (it may append nothing, so no nudge comes): poll every few
 		// milliseconds at most while that lasts.
-		held, err := w.heldBack(ctx, lane)
+		held, err := eventstore.ReservationFeedHeldBack(ctx, w.s.store.Pool(), cp)
 		if err != nil {
 			return err
 		}
@@ -323,14 +323,20 @@ type variantKey struct {
 // Process reads one batch of lane's feed, decides it, and moves the lane's
 // checkpoint past it. It returns how many feed events it read.
 func (w *ReservationWorker) Process(ctx context.Context, lane string) (int, error) {
+	n, _, err := w.process(ctx, lane)
+	return n, err
+}
+
+// process is Process, also returning the checkpoint it read from.
+func (w *ReservationWorker) process(ctx context.Context, lane string) (int, eventstore.Position, error) {
 	pool := w.s.store.Pool()
 	cp, err := w.checkpoint(ctx, lane)
 	if err != nil {
-		return 0, err
+		return 0, cp, err
 	}
 	evs, err := eventstore.ReadReservationFeed(ctx, pool, cp, w.opts.Batch)
 	if err != nil || len(evs) == 0 {
-		return 0, err
+		return 0, cp, err
 	}
 	hotLane := lane == LaneHot
 	reg := w.s.store.Registry()
@@ -345,7 +351,7 @@ func (w *ReservationWorker) Process(ctx context.Context, lane string) (int, erro
 	for _, env := range evs {
 		ev, err := reg.Decode(env)
 		if err != nil {
-			return 0, err
+			return 0, cp, err
 		}
 		switch e := ev.(type) {
 		case inventory.Requested:
@@ -385,27 +391,18 @@ func (w *ReservationWorker) Process(ctx context.Context, lane string) (int, erro
 	wg.Wait()
 	close(errc)
 	for err := range errc {
-		return 0, err
+		return 0, cp, err
 	}
 	if len(order) > 0 {
 		w.signal()
 	}
-	return len(evs), w.saveCheckpoint(ctx, lane, evs[len(evs)-1].Position)
+	last := evs[len(evs)-1].Position
+	return len(evs), last, w.saveCheckpoint(ctx, lane, last)
 }
 
 // heldPoll is the longest poll interval while committed requests are held
 // back.
 const heldPoll = 4 * time.Millisecond
-
-// heldBack reports whether the lane has committed feed events that the
-// feed does not return yet.
-func (w *ReservationWorker) heldBack(ctx context.Context, lane string) (bool, error) {
-	cp, err := w.checkpoint(ctx, lane)
-	if err != nil {
-		return false, err
-	}
-	return eventstore.ReservationFeedHeldBack(ctx, w.s.store.Pool(), cp)
-}
 
 func (w *ReservationWorker) checkpoint(ctx context.Context, lane string) (eventstore.Position, error) {
 	var txText string

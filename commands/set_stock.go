@@ -3,10 +3,12 @@ package commands
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/ids"
+	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
@@ -37,7 +39,7 @@ func (s *Service) SetStock(ctx context.Context, c SetStock) (Result, error) {
 	now := s.Now()
 	levels := append([]StockSet(nil), c.Levels...)
 	// Lock variants in one order, so two batches cannot deadlock.
-	sort.SliceStable(levels, func(i, j int) bool { return levels[i].Variant.String() < levels[j].Variant.String() })
+	slices.SortStableFunc(levels, func(a, b StockSet) int { return ids.Compare(a.Variant.UUID, b.Variant.UUID) })
 	_, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (struct{}, error) {
 		p, err := products.Load(ctx, tx, c.Tenant, c.Product.UUID)
 		if err != nil {
@@ -57,26 +59,11 @@ func (s *Service) SetStock(ctx context.Context, c SetStock) (Result, error) {
 		if err := v.Err(); err != nil {
 			return struct{}{}, err
 		}
-		for i := 0; i < len(levels); {
-			vid := levels[i].Variant
-			if err := lockItem(ctx, tx, vid); err != nil {
-				return struct{}{}, err
-			}
-			it, err := loadItem(ctx, tx, c.Tenant, vid)
-			if err != nil {
-				return struct{}{}, err
-			}
-			for ; i < len(levels) && levels[i].Variant == vid; i++ {
-				n := levels[i].OnHand
-				if err := it.Adjust(levels[i].Location.UUID, 0, &n, c.Reason, now); err != nil {
-					return struct{}{}, err
-				}
-			}
-			if err := saveItem(ctx, tx, c.Tenant, vid, it, c.By.metadata(c.Tenant)); err != nil {
-				return struct{}{}, err
-			}
-		}
-		return struct{}{}, nil
+		return struct{}{}, changeItems(ctx, tx, c.Tenant, levels, func(l StockSet) catalog.VariantID { return l.Variant }, c.By.metadata(c.Tenant),
+			func(it *inventory.Item, l StockSet) error {
+				n := l.OnHand
+				return it.Adjust(l.Location.UUID, 0, &n, c.Reason, now)
+			})
 	})
 	return Result{Result: res, ID: c.Product.UUID}, err
 }

@@ -176,13 +176,12 @@ func (s *Service) UpdateStaff(ctx context.Context, c UpdateStaff) (Result, error
 	}
 	var active *bool
 	if c.Status != nil {
-		switch *c.Status {
-		case "active", "disabled":
-			a := *c.Status == "active"
+		st, err := staff.ParseStatus(*c.Status)
+		if err == nil {
+			a := st == staff.StatusActive
 			active = &a
-		default:
-			v.Add("status", "must be one of: active, disabled")
 		}
+		v.Merge("", err)
 	}
 	var hash string
 	if c.Password != nil {
@@ -198,22 +197,21 @@ func (s *Service) UpdateStaff(ctx context.Context, c UpdateStaff) (Result, error
 		}
 	}
 	now := s.Now()
-	type out struct{ version int64 }
-	o, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (out, error) {
+	version, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (int64, error) {
 		m, err := staffRepo.Load(ctx, tx, c.Tenant, c.Staff.UUID)
 		if err != nil {
-			return out{}, err
+			return 0, err
 		}
 		self := c.By.Staff == c.Staff.UUID
 		if !staff.CanGrant(c.ByRole, m.Role()) && !(self && role == nil && active == nil) {
-			return out{}, staff.ErrCannotGrant
+			return 0, staff.ErrCannotGrant
 		}
 		if self && (role != nil && *role != m.Role() || active != nil && !*active) {
-			return out{}, staff.ErrSelf
+			return 0, staff.ErrSelf
 		}
 		if c.Name != nil {
 			if err := m.Rename(*c.Name, now); err != nil {
-				return out{}, err
+				return 0, err
 			}
 		}
 		wasOwner := m.Role() == staff.Owner && m.Status() == staff.StatusActive
@@ -223,7 +221,7 @@ func (s *Service) UpdateStaff(ctx context.Context, c UpdateStaff) (Result, error
 				r = *role
 			}
 			if !staff.CanGrant(c.ByRole, r) {
-				return out{}, staff.ErrCannotGrant
+				return 0, staff.ErrCannotGrant
 			}
 			vid := m.Vendor()
 			if c.Vendor != nil {
@@ -233,10 +231,10 @@ func (s *Service) UpdateStaff(ctx context.Context, c UpdateStaff) (Result, error
 				vid = uuid.Nil
 			}
 			if err := s.checkVendorRole(ctx, tx, c.Tenant, r, vid); err != nil {
-				return out{}, err
+				return 0, err
 			}
 			if err := m.ChangeRole(r, vid, now); err != nil {
-				return out{}, err
+				return 0, err
 			}
 		}
 		if active != nil {
@@ -247,39 +245,36 @@ func (s *Service) UpdateStaff(ctx context.Context, c UpdateStaff) (Result, error
 		}
 		stillOwner := m.Role() == staff.Owner && m.Status() == staff.StatusActive
 		if _, err := staffRepo.Save(ctx, tx, c.Tenant, c.Staff.UUID, m, c.IfVersion, c.By.metadata(c.Tenant)); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if wasOwner && !stillOwner {
 			// Lock the other owners' rows so two demotions cannot race past the check.
 			var others int
 			if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM staff_accounts
 				WHERE tenant_id = $1 AND role = 'owner' AND status = 'active' AND id <> $2 FOR UPDATE) o`, c.Tenant, c.Staff).Scan(&others); err != nil {
-				return out{}, err
+				return 0, err
 			}
 			if others == 0 {
-				return out{}, ErrLastOwner
+				return 0, ErrLastOwner
 			}
 		}
-		status := "active"
-		if m.Status() == staff.StatusDisabled {
-			status = "disabled"
-		}
+		status := m.Status()
 		const q = `UPDATE staff_accounts SET role = $3, vendor_id = $4, status = $5,
 	password_hash = coalesce(nullif($6, ''), password_hash),
 	password_changed_at = CASE WHEN $6 <> '' THEN $7 ELSE password_changed_at END
 WHERE tenant_id = $1 AND id = $2`
 		if _, err := tx.Exec(ctx, q, c.Tenant, c.Staff, m.Role(), nullUUID(m.Vendor()), status, hash, now); err != nil {
-			return out{}, err
+			return 0, err
 		}
-		if status == "disabled" || c.Password != nil && !self {
+		if status == staff.StatusDisabled || c.Password != nil && !self {
 			// A disabled account, or one whose password someone else reset, is signed out everywhere.
 			if _, err := tx.Exec(ctx, `DELETE FROM staff_sessions WHERE staff_id = $1`, c.Staff); err != nil {
-				return out{}, err
+				return 0, err
 			}
 		}
-		return out{m.Version()}, nil
+		return m.Version(), nil
 	})
-	return Result{Result: res, ID: c.Staff.UUID, Version: o.version}, err
+	return Result{Result: res, ID: c.Staff.UUID, Version: version}, err
 }
 
 // SignIn authenticates a staff member by e-mail and password.

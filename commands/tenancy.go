@@ -32,6 +32,8 @@ var (
 // ErrTenantCodeTaken means another tenant has the code.
 var ErrTenantCodeTaken = errs.InvalidFields(errs.FieldError{Field: "code", Message: "is already taken"})
 
+var errStoreCodeTaken = errs.InvalidFields(errs.FieldError{Field: "code", Message: "is already used by another store"})
+
 // CreateTenant creates a shop or a mall with its implicit vendor and a
 // default store with one location.
 type CreateTenant struct {
@@ -102,8 +104,8 @@ func (s *Service) CreateTenant(ctx context.Context, c CreateTenant) (TenantCreat
 		if _, err := storeRepo.Save(ctx, tx, out.Tenant, out.Store.UUID, st, nil, md); err != nil {
 			return out, err
 		}
-		if err := tx.Claim(ctx, eventstore.PlatformScope, ClaimTenantCode, string(code), out.Tenant.UUID); err != nil {
-			return out, ErrTenantCodeTaken
+		if err := claim(ctx, tx, eventstore.PlatformScope, ClaimTenantCode, string(code), out.Tenant.UUID, ErrTenantCodeTaken); err != nil {
+			return out, err
 		}
 		if err := claimStoreAndLocation(ctx, tx, out.Tenant, out.Store, "main", out.Location, "main"); err != nil {
 			return out, err
@@ -115,8 +117,8 @@ func (s *Service) CreateTenant(ctx context.Context, c CreateTenant) (TenantCreat
 
 func claimStoreAndLocation(ctx context.Context, tx *eventstore.Tx, t tenant.ID, st store.ID, code store.Code, loc store.LocationID, locCode store.LocationCode) error {
 	if code != "" {
-		if err := tx.Claim(ctx, t.UUID, ClaimStoreCode, string(code), st.UUID); err != nil {
-			return errs.InvalidFields(errs.FieldError{Field: "code", Message: "is already used by another store"})
+		if err := claim(ctx, tx, t.UUID, ClaimStoreCode, string(code), st.UUID, errStoreCodeTaken); err != nil {
+			return err
 		}
 	}
 	if err := tx.Claim(ctx, t.UUID, ClaimLocation, loc.String(), st.UUID); err != nil {
@@ -138,30 +140,29 @@ type UpdateSettings struct {
 // ErrVersionConflict for a stale IfVersion; host names are claimed across
 // the platform.
 func (s *Service) UpdateSettings(ctx context.Context, c UpdateSettings) (Result, error) {
-	type out struct{ version int64 }
 	now := s.Now()
-	o, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (out, error) {
+	version, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (int64, error) {
 		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
-			return out{}, err
+			return 0, err
 		}
 		before := t.Settings().Hosts
 		next, err := c.Change(t.Settings())
 		if err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if err := t.UpdateSettings(next, now); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if _, err := tenants.Save(ctx, tx, c.Tenant, c.Tenant.UUID, t, c.IfVersion, c.By.metadata(c.Tenant)); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if err := reclaimHosts(ctx, tx, c.Tenant, before, t.Settings().Hosts); err != nil {
-			return out{}, err
+			return 0, err
 		}
-		return out{t.Version()}, nil
+		return t.Version(), nil
 	})
-	return Result{Result: res, ID: c.Tenant.UUID, Version: o.version}, err
+	return Result{Result: res, ID: c.Tenant.UUID, Version: version}, err
 }
 
 func reclaimHosts(ctx context.Context, tx *eventstore.Tx, t tenant.ID, before, after []string) error {
@@ -177,8 +178,9 @@ func reclaimHosts(ctx context.Context, tx *eventstore.Tx, t tenant.ID, before, a
 		}
 	}
 	for i, h := range after {
-		if err := tx.Claim(ctx, eventstore.PlatformScope, ClaimTenantHost, h, t.UUID); err != nil {
-			return errs.InvalidFields(errs.FieldError{Field: fmt.Sprintf("hosts[%d]", i), Message: "is mapped to another shop"})
+		taken := errs.InvalidFields(errs.FieldError{Field: fmt.Sprintf("hosts[%d]", i), Message: "is mapped to another shop"})
+		if err := claim(ctx, tx, eventstore.PlatformScope, ClaimTenantHost, h, t.UUID, taken); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -294,10 +296,7 @@ func (s *Service) CreateStore(ctx context.Context, c CreateStore) (store.ID, Res
 		if _, err := storeRepo.Save(ctx, tx, c.Tenant, id.UUID, st, nil, c.By.metadata(c.Tenant)); err != nil {
 			return id, err
 		}
-		if err := tx.Claim(ctx, c.Tenant.UUID, ClaimStoreCode, string(code), id.UUID); err != nil {
-			return id, errs.InvalidFields(errs.FieldError{Field: "code", Message: "is already used by another store"})
-		}
-		return id, nil
+		return id, claim(ctx, tx, c.Tenant.UUID, ClaimStoreCode, string(code), id.UUID, errStoreCodeTaken)
 	})
 	return id, Result{Result: res, ID: id.UUID, Version: 1}, err
 }
@@ -328,21 +327,20 @@ func (s *Service) AddLocation(ctx context.Context, c AddLocation) (store.Locatio
 	}
 	id := store.LocationID{UUID: c.By.DerivedID(0)}
 	now := s.Now()
-	type out struct{ version int64 }
-	o, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (out, error) {
+	version, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (int64, error) {
 		x, err := storeRepo.Load(ctx, tx, c.Tenant, c.Store.UUID)
 		if err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if err := x.AddLocation(id, code, c.Name, st, now); err != nil {
-			return out{}, err
+			return 0, err
 		}
 		if _, err := storeRepo.Save(ctx, tx, c.Tenant, c.Store.UUID, x, nil, c.By.metadata(c.Tenant)); err != nil {
-			return out{}, err
+			return 0, err
 		}
-		return out{x.Version()}, claimStoreAndLocation(ctx, tx, c.Tenant, c.Store, "", id, code)
+		return x.Version(), claimStoreAndLocation(ctx, tx, c.Tenant, c.Store, "", id, code)
 	})
-	return id, Result{Result: res, ID: id.UUID, Version: o.version}, err
+	return id, Result{Result: res, ID: id.UUID, Version: version}, err
 }
 
 // LocationStore returns the store a location belongs to in tenant t, or ErrNotFound.

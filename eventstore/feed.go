@@ -2,6 +2,8 @@ package eventstore
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -26,7 +28,9 @@ type FeedFilter struct {
 	NoPayload bool
 }
 
-const feedColumns = `e.tx_id::text, e.global_position, e.tenant_id, e.stream_type, e.stream_id, e.stream_version,
+// eventColumns are the columns of an event row (scanEvent), with the
+// payload's expression left as %s.
+const eventColumns = `e.tx_id::text, e.global_position, e.tenant_id, e.stream_type, e.stream_id, e.stream_version,
        e.event_id, e.event_type, e.schema_version, %s, e.metadata, coalesce(e.actor_id, ''),
        e.correlation_id, e.causation_id, e.recorded_at`
 
@@ -58,7 +62,7 @@ func ReadFeed(ctx context.Context, q Querier, after Position, limit int, f FeedF
 	if !f.Tenant.IsZero() {
 		order = "e.tenant_id, e.tx_id, e.global_position"
 	}
-	query := `SELECT ` + fmt.Sprintf(feedColumns, payload) + `
+	query := `SELECT ` + fmt.Sprintf(eventColumns, payload) + `
 FROM events e
 WHERE (e.tx_id, e.global_position) > ($1::text::xid8, $2::bigint)
   AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())` + where + `
@@ -71,28 +75,14 @@ LIMIT $3`
 	return scanFeed(rows, limit)
 }
 
-// scanFeed reads rows of feedColumns.
+// scanFeed reads rows of eventColumns.
 func scanFeed(rows pgx.Rows, capacity int) ([]Envelope, error) {
 	defer rows.Close()
 	out := make([]Envelope, 0, capacity)
 	for rows.Next() {
-		var env Envelope
-		var txText string
-		var meta []byte
-		var causation *[16]byte
-		if err := rows.Scan(&txText, &env.Position.Pos, &env.Tenant, &env.StreamType, &env.StreamID, &env.Version,
-			&env.EventID, &env.Type, &env.SchemaVersion, &env.Payload, &meta, &env.Actor,
-			&env.CorrelationID, &causation, &env.RecordedAt); err != nil {
+		env, err := scanEvent(rows)
+		if err != nil {
 			return nil, fmt.Errorf("read feed: %w", err)
-		}
-		env.Position.Tx, _ = strconv.ParseUint(txText, 10, 64)
-		if causation != nil {
-			env.CausationID = *causation
-		}
-		if len(meta) > 2 {
-			if err := jsonUnmarshal(meta, &env.Metadata); err != nil {
-				return nil, err
-			}
 		}
 		out = append(out, env)
 	}
@@ -102,18 +92,46 @@ func scanFeed(rows pgx.Rows, capacity int) ([]Envelope, error) {
 	return out, nil
 }
 
-// Head returns the position of the last event that a feed reader can see
-// now (below the oldest running transaction), or the zero Position.
+// scanEvent reads the current row of eventColumns. UUIDs scan as [16]byte,
+// which pgx decodes from binary; a *uuid.UUID would go through its
+// sql.Scanner, by way of text.
+func scanEvent(rows pgx.Rows) (Envelope, error) {
+	var env Envelope
+	var txText string
+	var meta []byte
+	var causation *[16]byte
+	if err := rows.Scan(&txText, &env.Position.Pos, (*[16]byte)(&env.Tenant.UUID), &env.StreamType,
+		(*[16]byte)(&env.StreamID), &env.Version, (*[16]byte)(&env.EventID), &env.Type, &env.SchemaVersion,
+		&env.Payload, &meta, &env.Actor, (*[16]byte)(&env.CorrelationID), &causation, &env.RecordedAt); err != nil {
+		return Envelope{}, err
+	}
+	env.Position.Tx, _ = strconv.ParseUint(txText, 10, 64)
+	if causation != nil {
+		env.CausationID = *causation
+	}
+	if len(meta) > 2 {
+		if err := json.Unmarshal(meta, &env.Metadata); err != nil {
+			return Envelope{}, fmt.Errorf("metadata of %s: %w", env.EventID, err)
+		}
+	}
+	return env, nil
+}
+
+// Head returns the position of the last committed event, or the zero
+// Position: a reader that has applied Head has applied every event
+// committed before the call. (It may be above what a feed reader can see
+// yet — below the oldest running transaction — so waiting for it waits for
+// such transactions too; a head below them would let a waiter miss events
+// that committed before it asked.)
 func Head(ctx context.Context, q Querier) (Position, error) {
 	const query = `
 SELECT e.tx_id::text, e.global_position FROM events e
-WHERE e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY e.tx_id DESC, e.global_position DESC LIMIT 1`
 	var txText string
 	var p Position
 	err := q.QueryRow(ctx, query).Scan(&txText, &p.Pos)
 	if err != nil {
-		if isNoRows(err) {
+		if errors.Is(err, pgx.ErrNoRows) {
 			return Position{}, nil
 		}
 		return Position{}, fmt.Errorf("feed head: %w", err)
@@ -149,13 +167,7 @@ FROM (SELECT e.recorded_at FROM events e
 // It reads the partial index events_reservation_feed_ix (migration 0007),
 // whose predicate this query repeats, so other events cost nothing.
 func ReadReservationFeed(ctx context.Context, q Querier, after Position, limit int) ([]Envelope, error) {
-	query := `SELECT ` + fmt.Sprintf(feedColumns, "e.payload") + `
-FROM events e
-WHERE ` + reservationFeedWhere + `
-  AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY e.tx_id, e.global_position
-LIMIT $3`
-	rows, err := q.Query(ctx, query, after.TxText(), after.Pos, limit)
+	rows, err := q.Query(ctx, reservationFeedQuery, after.TxText(), after.Pos, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read reservation feed: %w", err)
 	}
@@ -164,6 +176,13 @@ LIMIT $3`
 
 const reservationFeedWhere = `e.event_type IN ('inventory.reservation.requested.v1', 'cart.item_quantity_changed.v1', 'cart.item_removed.v1')
   AND (e.tx_id, e.global_position) > ($1::text::xid8, $2::bigint)`
+
+var reservationFeedQuery = `SELECT ` + fmt.Sprintf(eventColumns, "e.payload") + `
+FROM events e
+WHERE ` + reservationFeedWhere + `
+  AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY e.tx_id, e.global_position
+LIMIT $3`
 
 // ReservationFeedHeldBack reports whether reservation feed events after
 // position after are committed but not yet returned by

@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/honten/honten/domain/errs"
 )
@@ -70,8 +69,7 @@ func (tx *Tx) Finish(ctx context.Context) error {
 	}
 	const q = `INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, body) VALUES ($1, $2, $3, 0, '')`
 	if _, err := tx.Exec(ctx, q, idem.Scope, idem.Key, idem.Hash); err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		if uniqueViolation(err) != nil {
 			return ErrDuplicate
 		}
 		return fmt.Errorf("claim idempotency key: %w", err)

@@ -109,6 +109,11 @@ func (r *Registry) Upcasted(env Envelope) (json.RawMessage, error) {
 	if !ok {
 		return nil, fmt.Errorf("eventstore: unknown event type %q", env.Type)
 	}
+	return upcast(env, cur, chain)
+}
+
+// upcast runs chain on env's payload from its schema version to cur.
+func upcast(env Envelope, cur int, chain map[int]Upcaster) (json.RawMessage, error) {
 	p := env.Payload
 	for v := env.SchemaVersion; v < cur; v++ {
 		fn := chain[v]
@@ -132,13 +137,18 @@ func (r *Registry) Decode(env Envelope) (Event, error) {
 	if env.Data != nil {
 		return env.Data, nil
 	}
-	p, err := r.Upcasted(env)
+	r.mu.RLock()
+	t, ok := r.types[env.Type]
+	cur := r.current[env.Type]
+	chain := r.up[env.Type]
+	r.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("eventstore: unknown event type %q", env.Type)
+	}
+	p, err := upcast(env, cur, chain)
 	if err != nil {
 		return nil, err
 	}
-	r.mu.RLock()
-	t := r.types[env.Type]
-	r.mu.RUnlock()
 	ptr := reflect.New(t)
 	if err := json.Unmarshal(p, ptr.Interface()); err != nil {
 		return nil, fmt.Errorf("eventstore: decode %s at %s: %w", env.Type, env.Position, err)

@@ -222,7 +222,7 @@ func (tx *Tx) Append(ctx context.Context, stream Stream, expected int64, events 
 	for rows.Next() {
 		var txText string
 		var env Envelope
-		if err := rows.Scan(&txText, &env.Position.Pos, &env.Version, &env.EventID, &env.RecordedAt); err != nil {
+		if err := rows.Scan(&txText, &env.Position.Pos, &env.Version, (*[16]byte)(&env.EventID), &env.RecordedAt); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("append: %w", err)
 		}
@@ -236,12 +236,9 @@ func (tx *Tx) Append(ctx context.Context, stream Stream, expected int64, events 
 		metrics.AppendConflicts.WithLabelValues("ordering_guard").Inc()
 		return nil, retryable{errOrderingGuard}
 	}
-	byID := make(map[uuid.UUID]int, n)
-	for i, id := range ids {
-		byID[id] = i
-	}
 	for k := range out {
-		i := byID[out[k].EventID]
+		// The i-th event (ordinality i+1) was written at version expected+i+1.
+		i := int(out[k].Version - expected - 1)
 		out[k].Tenant = stream.Tenant
 		out[k].StreamType = stream.Type
 		out[k].StreamID = stream.ID
@@ -262,8 +259,8 @@ func (tx *Tx) Append(ctx context.Context, stream Stream, expected int64, events 
 func (tx *Tx) Appended() []Envelope { return tx.appended }
 
 func mapPgError(err error) error {
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+	pgErr := uniqueViolation(err)
+	if pgErr == nil {
 		return err
 	}
 	switch pgErr.ConstraintName {
@@ -275,6 +272,16 @@ func mapPgError(err error) error {
 		return ErrDuplicate
 	}
 	return err
+}
+
+// uniqueViolation returns err's PostgreSQL error when it is a unique
+// violation (23505), else nil.
+func uniqueViolation(err error) *pgconn.PgError {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return pgErr
+	}
+	return nil
 }
 
 // DeriveID returns the deterministic id of the i-th event a command appends
@@ -299,12 +306,10 @@ func DeriveID(command, stream uuid.UUID, i int) uuid.UUID {
 	return u
 }
 
-const loadQuery = `
-SELECT tx_id::text, global_position, stream_type, stream_version, event_id, event_type, schema_version,
-       payload, metadata, coalesce(actor_id, ''), correlation_id, causation_id, recorded_at
-FROM events
-WHERE tenant_id = $1 AND stream_id = $2 AND stream_version > $3
-ORDER BY stream_version`
+var loadQuery = `SELECT ` + fmt.Sprintf(eventColumns, "e.payload") + `
+FROM events e
+WHERE e.tenant_id = $1 AND e.stream_id = $2 AND e.stream_version > $3
+ORDER BY e.stream_version`
 
 // Load reads a stream's events in version order, decoded and upcast. A
 // stream of another tenant reads as empty; callers turn empty into
@@ -322,8 +327,8 @@ func (s *Store) LoadFrom(ctx context.Context, q Querier, t tenant.ID, id uuid.UU
 	defer rows.Close()
 	var out []Envelope
 	for rows.Next() {
-		env := Envelope{Tenant: t, StreamID: id}
-		if err := scanEnvelopeTail(rows, &env); err != nil {
+		env, err := scanEvent(rows)
+		if err != nil {
 			return nil, fmt.Errorf("load stream %s: %w", id, err)
 		}
 		if env.Data, err = s.reg.Decode(env); err != nil {
@@ -340,26 +345,6 @@ func (s *Store) LoadFrom(ctx context.Context, q Querier, t tenant.ID, id uuid.UU
 // Load reads a stream inside the command's transaction.
 func (tx *Tx) Load(ctx context.Context, t tenant.ID, id uuid.UUID) ([]Envelope, error) {
 	return tx.store.Load(ctx, tx, t, id)
-}
-
-func scanEnvelopeTail(rows pgx.Rows, env *Envelope) error {
-	var txText string
-	var meta []byte
-	var causation *uuid.UUID
-	if err := rows.Scan(&txText, &env.Position.Pos, &env.StreamType, &env.Version, &env.EventID, &env.Type,
-		&env.SchemaVersion, &env.Payload, &meta, &env.Actor, &env.CorrelationID, &causation, &env.RecordedAt); err != nil {
-		return err
-	}
-	env.Position.Tx, _ = strconv.ParseUint(txText, 10, 64)
-	if causation != nil {
-		env.CausationID = *causation
-	}
-	if len(meta) > 2 {
-		if err := json.Unmarshal(meta, &env.Metadata); err != nil {
-			return fmt.Errorf("metadata of %s: %w", env.EventID, err)
-		}
-	}
-	return nil
 }
 
 func nonNil(m map[string]string) map[string]string {
@@ -382,12 +367,3 @@ func nullUUID(u uuid.UUID) *uuid.UUID {
 	}
 	return &u
 }
-
-func jsonUnmarshal(b []byte, v any) error {
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("eventstore: decode metadata: %w", err)
-	}
-	return nil
-}
-
-func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

@@ -62,11 +62,17 @@ func (s *Server) withIdempotency(next http.Handler) http.Handler {
 	})
 }
 
+// replay writes a stored response again, marked as a replay.
 func replay(w http.ResponseWriter, resp *eventstore.Response) {
+	w.Header().Set("Idempotent-Replayed", "true")
+	writeResponse(w, resp)
+}
+
+// writeResponse writes a response built by executeReading (or stored by it).
+func writeResponse(w http.ResponseWriter, resp *eventstore.Response) {
 	for k, v := range resp.Headers {
 		w.Header().Set(k, v)
 	}
-	w.Header().Set("Idempotent-Replayed", "true")
 	w.WriteHeader(resp.Status)
 	_, _ = w.Write(resp.Body)
 }
@@ -213,11 +219,7 @@ func (s *Server) executeReading(w http.ResponseWriter, r *http.Request, status i
 			logFrom(ctx).Warn("store idempotent response", "err", err)
 		}
 	}
-	for k, v := range resp.Headers {
-		w.Header().Set(k, v)
-	}
-	w.WriteHeader(resp.Status)
-	_, _ = w.Write(resp.Body)
+	writeResponse(w, resp)
 }
 
 func etag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
@@ -298,17 +300,29 @@ func serveOne[ID any, V any](w http.ResponseWriter, r *http.Request, parse func(
 	writeView(w, v, version)
 }
 
-// decodeChange reads a PATCH: the path's {id}, the JSON body into in and
-// If-Match. It writes the error and returns false when any is bad.
-func decodeChange[ID any](w http.ResponseWriter, r *http.Request, parse func(string) (ID, error), in any) (ID, *int64, bool) {
+// decodeAt reads a command on the entity named by the path's {id}: the id
+// and the JSON body into in. It writes the error and returns false when
+// either is bad.
+func decodeAt[ID any](w http.ResponseWriter, r *http.Request, parse func(string) (ID, error), in any) (ID, bool) {
 	id, err := pathID(r, "id", parse)
 	if err == nil {
 		err = decodeJSON(r, in)
 	}
-	var ifv *int64
-	if err == nil {
-		ifv, err = ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return id, false
 	}
+	return id, true
+}
+
+// decodeChange reads a PATCH: the path's {id}, the JSON body into in and
+// If-Match. It writes the error and returns false when any is bad.
+func decodeChange[ID any](w http.ResponseWriter, r *http.Request, parse func(string) (ID, error), in any) (ID, *int64, bool) {
+	id, ok := decodeAt(w, r, parse, in)
+	if !ok {
+		return id, nil, false
+	}
+	ifv, err := ifMatch(r)
 	if err != nil {
 		writeError(w, r, err)
 		return id, nil, false

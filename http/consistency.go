@@ -32,10 +32,3 @@ func (s *Server) withConsistency(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-// setPosition sets X-Event-Position on a command response.
-func setPosition(w http.ResponseWriter, res eventstore.Result) {
-	if !res.Last.IsZero() {
-		w.Header().Set("X-Event-Position", res.Last.Token())
-	}
-}

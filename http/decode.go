@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +39,23 @@ func decodeJSON(r *http.Request, v any) error {
 		return errs.Malformedf("the request body must hold a single JSON object")
 	}
 	return nil
+}
+
+// decodeOptionalJSON is decodeJSON for bodies that may be left out: an
+// empty (or blank) body leaves v alone.
+func decodeOptionalJSON(r *http.Request, v any) error {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return nil
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return decodeJSON(r, v)
 }
 
 func jsonError(err error) error {

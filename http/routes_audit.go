@@ -20,12 +20,12 @@ func (s *Server) auditRoutes() []adminRoute {
 	}
 }
 
-// historyKinds maps the API's entity kinds to stream types; an entity whose
-// events live in another aggregate's stream (variants in their product's)
-// is resolved by the kind's resolver.
+// historyKinds maps the API's entity kinds to stream types. A variant's
+// events live in its product's stream: history finds the product by the
+// variant's claim and keeps the events that mention the variant.
 var historyKinds = map[string]string{
 	"tenant": "tenant", "vendor": "vendor", "store": "store", "staff": "staff",
-	"product": "product", "inventory": "inventory", "category": "category",
+	"product": "product", "variant": "product", "inventory": "inventory", "category": "category",
 	"cart": "cart", "order": "order", "payment": "payment", "shipment": "shipment",
 	"promotion": "promotion", "customer": "customer",
 }
@@ -46,15 +46,13 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	c := callerFrom(r.Context())
 	kind := chi.URLParam(r, "kind")
 	streamType, ok := historyKinds[kind]
-	if kind == "variant" {
-		streamType, ok = "product", true
-	}
 	if !ok {
 		writeError(w, r, errs.New(errs.KindNotFound, "unknown_kind", "no history for kind "+kind))
 		return
 	}
-	id, err := uuid.Parse(chi.URLParam(r, "id"))
-	if err != nil || len(chi.URLParam(r, "id")) != 36 {
+	rawID := chi.URLParam(r, "id")
+	id, err := uuid.Parse(rawID)
+	if err != nil || len(rawID) != 36 {
 		writeError(w, r, errs.NotFoundf(kind))
 		return
 	}
@@ -80,7 +78,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.NotFoundf(kind))
 		return
 	}
-	if vs := c.vendorScope(); vs != nil && !s.vendorOwns(r, envs, *vs) {
+	if vs := c.vendorScope(); vs != nil && !vendorOwns(envs, *vs) {
 		writeError(w, r, errs.NotFoundf(kind))
 		return
 	}
@@ -96,7 +94,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 
 // vendorOwns reports whether a stream belongs to vendor v: its first event
 // names v as its vendor_id (products, shipments) or is v itself.
-func (s *Server) vendorOwns(r *http.Request, envs []eventstore.Envelope, v uuid.UUID) bool {
+func vendorOwns(envs []eventstore.Envelope, v uuid.UUID) bool {
 	if envs[0].StreamID == v {
 		return true
 	}

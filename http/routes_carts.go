@@ -21,12 +21,12 @@ import (
 
 func (s *Server) cartRoutes() []storeRoute {
 	return []storeRoute{
-		{"POST", "/carts", s.createCart},
-		{"GET", "/carts/{id}", s.getCart},
-		{"POST", "/carts/{id}/items", s.addCartItem},
-		{"PATCH", "/carts/{id}/items/{line_id}", s.changeCartItem},
-		{"DELETE", "/carts/{id}/items/{line_id}", s.removeCartItem},
-		{"POST", "/carts/{id}/checkout", s.checkout},
+		{"POST", "/carts", s.createCart, false},
+		{"GET", "/carts/{id}", s.getCart, false},
+		{"POST", "/carts/{id}/items", s.addCartItem, false},
+		{"PATCH", "/carts/{id}/items/{line_id}", s.changeCartItem, false},
+		{"DELETE", "/carts/{id}/items/{line_id}", s.removeCartItem, false},
+		{"POST", "/carts/{id}/checkout", s.checkout, false},
 	}
 }
 
@@ -68,14 +68,28 @@ type cartLineView struct {
 	Reservation     cartviews.Reservation `json:"reservation"`
 }
 
+// cartRequest reads the cart the path's {id} names, its X-Cart-Token and,
+// when in is not nil, the JSON body into in. It writes the error and
+// returns false when any is bad.
+func cartRequest(w http.ResponseWriter, r *http.Request, in any) (cart.ID, string, bool) {
+	id, err := pathID(r, "id", cart.ParseID)
+	var token string
+	if err == nil {
+		token, err = cartToken(r)
+	}
+	if err == nil && in != nil {
+		err = decodeJSON(r, in)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return id, "", false
+	}
+	return id, token, true
+}
+
 // cartTotals prices a cart's lines as checkout would (shipping by the shop's
 // settings; the COD fee depends on the payment method chosen at checkout).
-func (s *Server) cartTotals(ctx context.Context, t tenant.ID, cur money.Currency, lines []cartLineView) (order.Totals, error) {
-	tv, err := tenancy.GetTenant(ctx, s.Pool, t)
-	if err != nil {
-		return order.Totals{}, err
-	}
-	set := tv.Settings
+func cartTotals(set tenant.Settings, cur money.Currency, lines []cartLineView) (order.Totals, error) {
 	var priced []order.Priced
 	physical := false
 	for _, l := range lines {
@@ -113,7 +127,11 @@ func (s *Server) readCart(ctx context.Context, t tenant.ID, id cart.ID, token st
 		out.Lines = append(out.Lines, cartLineView{ID: l.ID, VariantID: l.VariantID, SKU: l.SKU, Title: l.Title, Quantity: l.Quantity,
 			UnitPrice: price, TaxRate: l.TaxRate, FulfillmentType: l.FulfillmentType, Reservation: l.Reservation})
 	}
-	out.Totals, err = s.cartTotals(ctx, t, cur, out.Lines)
+	tv, err := tenancy.GetTenant(ctx, s.Pool, t)
+	if err != nil {
+		return cartView{}, err
+	}
+	out.Totals, err = cartTotals(tv.Settings, cur, out.Lines)
 	return out, err
 }
 
@@ -130,32 +148,18 @@ func (s *Server) createCart(w http.ResponseWriter, r *http.Request) {
 		if token == "" {
 			return view{}, errs.New(errs.KindConflict, "cart_token_shown_once", "this cart was created by an earlier request; its token was in that response")
 		}
-		cur, err := s.shopCurrency(ctx, t)
+		tv, err := tenancy.GetTenant(ctx, s.Pool, t)
 		if err != nil {
 			return view{}, err
 		}
-		tot, err := s.cartTotals(ctx, t, cur, nil)
+		tot, err := cartTotals(tv.Settings, money.Currency(tv.DefaultCurrency), nil)
 		return view{body: cartView{ID: id.UUID, Token: token, Status: "open", Lines: []cartLineView{}, Totals: tot}}, err
 	})
 }
 
-func (s *Server) shopCurrency(ctx context.Context, t tenant.ID) (money.Currency, error) {
-	tv, err := tenancy.GetTenant(ctx, s.Pool, t)
-	if err != nil {
-		return "", err
-	}
-	return money.Currency(tv.DefaultCurrency), nil
-}
-
 func (s *Server) getCart(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", cart.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	token, err := cartToken(r)
-	if err != nil {
-		writeError(w, r, err)
+	id, token, ok := cartRequest(w, r, nil)
+	if !ok {
 		return
 	}
 	c, err := s.readCart(r.Context(), tenantFrom(r.Context()), id, token)
@@ -192,19 +196,9 @@ func parseWait(r *http.Request) (time.Duration, error) {
 // With ?wait=ms it waits for the reservation worker's decision: 200 with
 // the decided line, or 202 with the line still pending.
 func (s *Server) addCartItem(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", cart.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	token, err := cartToken(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in addItemRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
+	id, token, ok := cartRequest(w, r, &in)
+	if !ok {
 		return
 	}
 	wait, err := parseWait(r)
@@ -378,19 +372,9 @@ type checkoutResponse struct {
 // checkout is POST /carts/{id}/checkout (send an Idempotency-Key: a retry
 // gets the first response, with the same order).
 func (s *Server) checkout(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", cart.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	token, err := cartToken(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in checkoutRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
+	id, token, ok := cartRequest(w, r, &in)
+	if !ok {
 		return
 	}
 	t := tenantFrom(r.Context())

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/google/uuid"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/productviews"
 )
 
@@ -33,9 +35,9 @@ func (s *Server) catalogRoutes() []adminRoute {
 
 func (s *Server) storefrontCatalogRoutes() []storeRoute {
 	return []storeRoute{
-		{"GET", "/products", s.storeListProducts},
-		{"GET", "/products/{id}", s.storeGetProduct},
-		{"GET", "/categories", s.storeCategories},
+		{"GET", "/products", s.storeListProducts, true},
+		{"GET", "/products/{id}", s.storeGetProduct, true},
+		{"GET", "/categories", s.storeCategories, true},
 	}
 }
 
@@ -53,21 +55,28 @@ type variantRequest struct {
 	IsHot           *bool             `json:"is_hot"`
 }
 
-// compareAt reads compare_at_price: absent → nil, null → a nil pointer (clear).
-func (v variantRequest) compareAt() (**money.Money, error) {
-	if len(v.CompareAtPrice) == 0 {
+// nullable reads a member a change may clear: absent → nil, null → a nil
+// pointer (clear), else the value.
+func nullable[T any](raw json.RawMessage) (**T, error) {
+	if len(raw) == 0 {
 		return nil, nil
 	}
-	var m *money.Money
-	if string(v.CompareAtPrice) != "null" {
-		m = new(money.Money)
-		if err := json.Unmarshal(v.CompareAtPrice, m); err != nil {
-			var c errs.Collector
-			c.Merge("compare_at_price", err)
-			return nil, c.Err()
-		}
+	var p *T
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, err
 	}
-	return &m, nil
+	return &p, nil
+}
+
+// compareAt reads compare_at_price: absent → nil, null → a nil pointer (clear).
+func (v variantRequest) compareAt() (**money.Money, error) {
+	m, err := nullable[money.Money](v.CompareAtPrice)
+	if err != nil {
+		var c errs.Collector
+		c.Merge("compare_at_price", err)
+		return nil, c.Err()
+	}
+	return m, nil
 }
 
 func (v variantRequest) input() (commands.VariantInput, error) {
@@ -122,37 +131,37 @@ type productRequest struct {
 // --- admin products
 
 func (s *Server) adminListProducts(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	c := callerFrom(r.Context())
+	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[json.RawMessage], error) {
+		f, err := productFilter(r, c.vendorScope())
+		if err != nil {
+			return projections.List[json.RawMessage]{}, err
+		}
+		l, err := productviews.List(ctx, s.Pool, c.Acting, f, p, false)
+		if errors.Is(err, productviews.ErrUnknownCategory) {
+			err = errs.Field("category", "is not a category of this shop")
+		}
+		return l, err
+	})
+}
+
+// productFilter reads the admin list's query parameters; vendor staff see
+// their vendor's products whatever vendor_id asks for.
+func productFilter(r *http.Request, scope *uuid.UUID) (productviews.Filter, error) {
 	q := r.URL.Query()
-	f := productviews.Filter{Category: q.Get("category"), Status: q.Get("status"), Vendor: c.vendorScope()}
+	f := productviews.Filter{Category: q.Get("category"), Status: q.Get("status"), Vendor: scope}
 	if f.Status != "" {
 		if _, err := catalog.ParseProductStatus(f.Status); err != nil {
-			writeError(w, r, err)
-			return
+			return f, err
 		}
 	}
 	if v := q.Get("vendor_id"); v != "" && f.Vendor == nil {
 		id, err := uuid.Parse(v)
 		if err != nil {
-			writeError(w, r, errs.Field("vendor_id", "must be a UUID"))
-			return
+			return f, errs.Field("vendor_id", "must be a UUID")
 		}
 		f.Vendor = &id
 	}
-	l, err := productviews.List(r.Context(), s.Pool, c.Acting, f, p, false)
-	if errors.Is(err, productviews.ErrUnknownCategory) {
-		err = errs.Field("category", "is not a category of this shop")
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	return f, nil
 }
 
 // adminProduct reads a product as the caller may see it (another vendor's
@@ -205,7 +214,7 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) {
 	var v errs.Collector
 	for i, vr := range in.Variants {
 		vi, err := vr.input()
-		v.Merge("variants["+itoa(i)+"]", err)
+		v.Merge("variants["+strconv.Itoa(i)+"]", err)
 		cmd.Variants = append(cmd.Variants, vi)
 	}
 	if err := v.Err(); err != nil {
@@ -223,14 +232,9 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) patchProduct(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", catalog.ParseProductID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in productRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
+	id, ok := decodeAt(w, r, catalog.ParseProductID, &in)
+	if !ok {
 		return
 	}
 	if in.Variants != nil || in.VendorID != nil || in.StoreID != nil {
@@ -304,14 +308,9 @@ func (s *Server) getVariant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) addVariant(w http.ResponseWriter, r *http.Request) {
-	pid, err := pathID(r, "id", catalog.ParseProductID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in variantRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
+	pid, ok := decodeAt(w, r, catalog.ParseProductID, &in)
+	if !ok {
 		return
 	}
 	vi, err := in.input()
@@ -357,18 +356,13 @@ type categoryRequest struct {
 	Position *int            `json:"position"`
 }
 
+// parent reads parent_id: absent → nil, null → a nil pointer (a root category).
 func (in categoryRequest) parent() (**catalog.CategoryID, error) {
-	if len(in.ParentID) == 0 {
-		return nil, nil
+	p, err := nullable[catalog.CategoryID](in.ParentID)
+	if err != nil {
+		return nil, errs.Field("parent_id", "must be a category id")
 	}
-	var p *catalog.CategoryID
-	if string(in.ParentID) != "null" {
-		p = new(catalog.CategoryID)
-		if err := json.Unmarshal(in.ParentID, p); err != nil {
-			return nil, errs.Field("parent_id", "must be a category id")
-		}
-	}
-	return &p, nil
+	return p, nil
 }
 
 func (s *Server) adminCategories(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/honten/honten/commands/importer"
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/projections/productviews"
@@ -67,17 +68,10 @@ func (s *Server) startJob(id uuid.UUID) {
 }
 
 func (s *Server) getImport(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", uuid.Parse)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	job, err := s.Imports.Get(r.Context(), callerFrom(r.Context()).Acting, id)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, job)
+	serveOne(w, r, uuid.Parse, func(ctx context.Context, c *caller, id uuid.UUID) (importer.Job, int64, error) {
+		job, err := s.Imports.Get(ctx, c.Acting, id)
+		return job, 0, err
+	})
 }
 
 // exportProducts streams every product as CSV in the import format, with a

@@ -10,6 +10,7 @@ import (
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/store"
+	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/stocklevels"
 )
 
@@ -23,23 +24,13 @@ func (s *Server) inventoryRoutes() []adminRoute {
 // listInventory is GET /inventory?sku=&location_id=&variant_id=&vendor_id=:
 // stock levels per variant × location. Vendor staff see their vendor's only.
 func (s *Server) listInventory(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	c := callerFrom(r.Context())
-	f, err := inventoryFilter(r, c.vendorScope())
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	l, err := stocklevels.List(r.Context(), s.Pool, c.Acting, f, p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[stocklevels.Level], error) {
+		f, err := inventoryFilter(r, c.vendorScope())
+		if err != nil {
+			return projections.List[stocklevels.Level]{}, err
+		}
+		return stocklevels.List(ctx, s.Pool, c.Acting, f, p)
+	})
 }
 
 // inventoryFilter reads the list's query parameters; a malformed value is
@@ -71,15 +62,7 @@ func inventoryFilter(r *http.Request, scope *uuid.UUID) (stocklevels.Filter, err
 	if err := v.Err(); err != nil {
 		return f, err
 	}
-	if scope != nil {
-		if f.Vendor != nil && *f.Vendor != *scope {
-			// Another vendor's stock is invisible: nothing matches.
-			none := uuid.Nil
-			f.Vendor = &none
-		} else {
-			f.Vendor = scope
-		}
-	}
+	f.Vendor = scopeVendor(f.Vendor, scope)
 	return f, nil
 }
 

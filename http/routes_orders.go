@@ -2,10 +2,7 @@ package http
 
 import (
 	"context"
-	"errors"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -16,6 +13,7 @@ import (
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/shipment"
+	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/orderviews"
 )
 
@@ -33,30 +31,20 @@ func (s *Server) orderRoutes() []adminRoute {
 
 func (s *Server) storefrontOrderRoutes() []storeRoute {
 	return []storeRoute{
-		{"GET", "/orders/{id}", s.storeGetOrder},
+		{"GET", "/orders/{id}", s.storeGetOrder, false},
 	}
 }
 
 // listOrders is GET /orders?status=&payment_method=&vendor_id=&q=&created_from=&created_to=:
 // orders newest first. Vendor staff see orders with a line of theirs only.
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	c := callerFrom(r.Context())
-	f, err := orderFilter(r, c.vendorScope())
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	l, err := orderviews.List(r.Context(), s.Pool, c.Acting, f, p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[orderviews.Summary], error) {
+		f, err := orderFilter(r, c.vendorScope())
+		if err != nil {
+			return projections.List[orderviews.Summary]{}, err
+		}
+		return orderviews.List(ctx, s.Pool, c.Acting, f, p)
+	})
 }
 
 // parseTimeParam reads an RFC 3339 time or a date (YYYY-MM-DD, midnight UTC).
@@ -108,33 +96,32 @@ func orderFilter(r *http.Request, scope *uuid.UUID) (orderviews.Filter, error) {
 	if err := v.Err(); err != nil {
 		return f, err
 	}
-	if scope != nil {
-		if f.Vendor != nil && *f.Vendor != *scope {
-			none := uuid.Nil // another vendor's orders are invisible: nothing matches
-			f.Vendor = &none
-		} else {
-			f.Vendor = scope
-		}
-	}
+	f.Vendor = scopeVendor(f.Vendor, scope)
 	return f, nil
+}
+
+// scopeVendor is the vendor a list filters on: the one asked for, bound to
+// scope for vendor staff (another vendor's rows are invisible: asking for
+// them matches nothing).
+func scopeVendor(asked, scope *uuid.UUID) *uuid.UUID {
+	switch {
+	case scope == nil:
+		return asked
+	case asked != nil && *asked != *scope:
+		none := uuid.Nil
+		return &none
+	}
+	return scope
 }
 
 // getOrder is GET /orders/{id}: the order with its lines, payments,
 // shipments and status history. Vendor staff see their lines and shipments
 // only, without totals and payments.
 func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", order.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	c := callerFrom(r.Context())
-	d, err := orderviews.Get(r.Context(), s.Pool, c.Acting, id.UUID, c.vendorScope())
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeView(w, d, d.Version)
+	serveOne(w, r, order.ParseID, func(ctx context.Context, _ *caller, id order.ID) (any, int64, error) {
+		v, err := s.orderView(ctx, id)
+		return v.body, v.version, err
+	})
 }
 
 // orderView reads an order's detail for a command's response.
@@ -157,14 +144,9 @@ type confirmRequest struct {
 // confirmPayment is POST /orders/{id}/payments/confirm: 200 with the order.
 // A COD order is a 409 not_bank_transfer.
 func (s *Server) confirmPayment(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", order.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in confirmRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
+	id, ok := decodeAt(w, r, order.ParseID, &in)
+	if !ok {
 		return
 	}
 	if in.Amount == nil {
@@ -226,14 +208,9 @@ type shipRequest struct {
 // cancelled order is a 409 order_cancelled. Vendor staff ship their
 // vendor's shipments only.
 func (s *Server) shipShipment(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", shipment.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in shipRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
+	id, ok := decodeAt(w, r, shipment.ParseID, &in)
+	if !ok {
 		return
 	}
 	c := callerFrom(r.Context())
@@ -269,14 +246,9 @@ type codRequest struct {
 // collectCOD is POST /shipments/{id}/cod-collected: 200 with the shipment.
 // A bank-transfer order is a 409 not_cod.
 func (s *Server) collectCOD(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", shipment.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in codRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
+	id, ok := decodeAt(w, r, shipment.ParseID, &in)
+	if !ok {
 		return
 	}
 	if in.Amount == nil {
@@ -293,37 +265,9 @@ func (s *Server) collectCOD(w http.ResponseWriter, r *http.Request) {
 // storeGetOrder is the storefront's GET /orders/{id}?token=: the buyer's
 // view of their order. A missing or wrong token is a 404, like an unknown order.
 func (s *Server) storeGetOrder(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id", order.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	o, err := orderviews.ForBuyer(r.Context(), s.Pool, tenantFrom(r.Context()), id.UUID, r.URL.Query().Get("token"))
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, o)
-}
-
-// decodeOptionalJSON is decodeJSON for bodies that may be left out: an
-// empty body leaves v alone.
-func decodeOptionalJSON(r *http.Request, v any) error {
-	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
-		return nil
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return errTooLarge
-		}
-		return jsonError(err)
-	}
-	if strings.TrimSpace(string(body)) == "" {
-		return nil
-	}
-	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	return decodeJSON(r, v)
+	serveOne(w, r, order.ParseID, func(ctx context.Context, _ *caller, id order.ID) (any, int64, error) {
+		o, err := orderviews.ForBuyer(ctx, s.Pool, tenantFrom(ctx), id.UUID, r.URL.Query().Get("token"))
+		return o, 0, err
+	})
 }

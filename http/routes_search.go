@@ -20,7 +20,7 @@ var errSearchOff = errs.New(errs.KindUnavailable, "search_unavailable", "search 
 
 func (s *Server) searchRoutes() []storeRoute {
 	return []storeRoute{
-		{"GET", "/search", s.searchProducts},
+		{"GET", "/search", s.searchProducts, true},
 	}
 }
 

@@ -377,14 +377,9 @@ func (s *Server) createStore(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) addLocation(w http.ResponseWriter, r *http.Request) {
-	sid, err := pathID(r, "id", store.ParseID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	var in locationRequest
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, r, err)
+	sid, ok := decodeAt(w, r, store.ParseID, &in)
+	if !ok {
 		return
 	}
 	c := callerFrom(r.Context())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -94,6 +93,8 @@ type adminRoute struct {
 type storeRoute struct {
 	method, pattern string
 	handler         http.HandlerFunc
+	// cached: a public catalog read, served from the storefront micro-cache.
+	cached bool
 }
 
 // NewServer builds the routes.
@@ -115,9 +116,14 @@ func NewServer(d Deps) *Server {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(withBodyLimit(d.Config.MaxBodyBytes, d.Config.MaxUploadBytes), s.withConsistency)
 		r.Route("/store", func(r chi.Router) {
-			r.Use(s.withShop, s.withIdempotency, newMicroCache(d.Config.StorefrontCacheTTL, 64<<20).middleware)
+			r.Use(s.withShop, s.withIdempotency)
+			cache := newMicroCache(d.Config.StorefrontCacheTTL, 64<<20)
 			for _, rt := range s.storefrontRoutes() {
-				r.Method(rt.method, rt.pattern, rt.handler)
+				h := http.Handler(rt.handler)
+				if rt.cached {
+					h = cache.middleware(h)
+				}
+				r.Method(rt.method, rt.pattern, h)
 			}
 		})
 		r.Route("/admin", func(r chi.Router) {
@@ -184,8 +190,6 @@ func (s *Server) storefrontRoutes() []storeRoute {
 }
 
 func chiParam(r *http.Request, name string) string { return chi.URLParam(r, name) }
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 // catchUp waits (bounded by the consistency wait) until the named read
 // models have applied every event committed so far; reads that must see

@@ -172,27 +172,21 @@ type Querier interface {
 // for readiness checks. A database with no schema_migrations table has all pending.
 func Pending(ctx context.Context, q Querier) (int, error) {
 	rows, err := q.Query(ctx, `SELECT version FROM schema_migrations`)
+	var applied []int
+	if err == nil {
+		applied, err = pgx.CollectRows(rows, pgx.RowTo[int])
+	}
 	if err != nil {
+		// A missing table fails the query or, in some execution modes, the read.
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "42P01" {
 			return len(All()), nil
 		}
 		return 0, fmt.Errorf("pending migrations: %w", err)
 	}
-	have := map[int]bool{}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			return 0, err
-		}
+	have := make(map[int]bool, len(applied))
+	for _, v := range applied {
 		have[v] = true
-	}
-	if err := rows.Err(); err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "42P01" {
-			return len(All()), nil
-		}
-		return 0, err
 	}
 	n := 0
 	for _, m := range All() {

@@ -16,7 +16,8 @@ type Projector interface {
 	// Name is the frozen name of the projector's logic, "<model>.v<N>":
 	// changing it rebuilds the model into a new generation.
 	Name() string
-	// Schema describes the model's tables and DDL functions.
+	// Schema describes the model's tables and DDL functions. It returns the
+	// same value on every call (the runner keeps what it needs of it).
 	Schema() Schema
 	// Apply folds a batch of events (in global order) into the model's
 	// tables through tx. Table names are unqualified: the runner points the
@@ -46,6 +47,18 @@ type Schema struct {
 	// External marks a model kept outside PostgreSQL (a search engine's
 	// index): reads do not wait for it unless they name it.
 	External bool
+}
+
+// EventNames returns the names of the events of every list, in order: a
+// Schema's PayloadTypes built from the domain packages' Events lists.
+func EventNames(lists ...[]eventstore.Event) []string {
+	var out []string
+	for _, evs := range lists {
+		for _, e := range evs {
+			out = append(out, e.EventName())
+		}
+	}
+	return out
 }
 
 var nameRe = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.v([0-9]+)$`)

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -114,7 +115,7 @@ func (j *rebuildJob) run(ctx context.Context, rep progress.Reporter) error {
 	}
 	var g generation
 	err = pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('honten.projection.ddl:' || $1, 0))`, model); err != nil {
+		if err := lockDDL(ctx, tx, model); err != nil {
 			return err
 		}
 		g, err = createGeneration(ctx, tx, p, "building")
@@ -137,8 +138,11 @@ func (j *rebuildJob) run(ctx context.Context, rep progress.Reporter) error {
 
 	name := lockName(g.Model, g.Generation)
 	var locked bool
-	if err := conn.QueryRow(ctx, lockSQL, name).Scan(&locked); err != nil || !locked {
-		return fmt.Errorf("projections: lock new generation %s: %v", g.Schema, err)
+	if err := conn.QueryRow(ctx, lockSQL, name).Scan(&locked); err != nil {
+		return fmt.Errorf("projections: lock new generation %s: %w", g.Schema, err)
+	}
+	if !locked {
+		return fmt.Errorf("projections: lock new generation %s: %w", g.Schema, errNotLeader)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), unlockSQL, name) //nolint:errcheck
 
@@ -178,7 +182,7 @@ func (j *rebuildJob) run(ctx context.Context, rep progress.Reporter) error {
 		return err
 	}
 	err = pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('honten.projection.ddl:' || $1, 0))`, model); err != nil {
+		if err := lockDDL(ctx, tx, model); err != nil {
 			return err
 		}
 		if err := swapViews(ctx, tx, p, g.Schema); err != nil {
@@ -303,21 +307,13 @@ var ErrNotCaughtUp = errs.New(errs.KindUnavailable, "not_caught_up", "the read m
 // pos, or ctx ends (then it returns ErrNotCaughtUp).
 func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position, models ...string) error {
 	if len(models) == 0 {
-		models = r.InternalModels()
+		models = r.internal
 	}
 	return WaitFor(ctx, r.pool, r.appliedCh, pos, models...)
 }
 
 // InternalModels returns the models kept in PostgreSQL (not External).
-func (r *Runner) InternalModels() []string {
-	var out []string
-	for _, p := range r.projectors {
-		if !p.Schema().External {
-			out = append(out, Model(p.Name()))
-		}
-	}
-	return out
-}
+func (r *Runner) InternalModels() []string { return slices.Clone(r.internal) }
 
 // WaitFor is Runner.WaitFor for processes that do not run the projectors
 // (API-only): it polls the checkpoints. applied, when not nil, returns a

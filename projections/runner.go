@@ -68,6 +68,8 @@ type Runner struct {
 	pool       *pgxpool.Pool
 	projectors []Projector
 	byModel    map[string]Projector
+	feeds      map[string]eventstore.FeedFilter // by model: the payloads its batches read
+	internal   []string                         // the models kept in PostgreSQL
 	opts       Options
 	log        *slog.Logger
 
@@ -83,7 +85,7 @@ type Runner struct {
 // a malformed projector or two projectors of one model.
 func NewRunner(pool *pgxpool.Pool, projectors []Projector, opts Options) (*Runner, error) {
 	opts.defaults()
-	r := &Runner{pool: pool, opts: opts, log: opts.Logger, byModel: map[string]Projector{},
+	r := &Runner{pool: pool, opts: opts, log: opts.Logger, byModel: map[string]Projector{}, feeds: map[string]eventstore.FeedFilter{},
 		wake: map[string]chan struct{}{}, applied: make(chan struct{}), running: map[string]bool{}}
 	for _, p := range projectors {
 		if err := validate(p); err != nil {
@@ -94,6 +96,11 @@ func NewRunner(pool *pgxpool.Pool, projectors []Projector, opts Options) (*Runne
 			return nil, fmt.Errorf("projections: two projectors for model %s", m)
 		}
 		r.byModel[m] = p
+		s := p.Schema()
+		r.feeds[m] = eventstore.FeedFilter{PayloadTypes: s.PayloadTypes, NoPayload: s.NoPayloads}
+		if !s.External {
+			r.internal = append(r.internal, m)
+		}
 		r.projectors = append(r.projectors, p)
 		r.wake[m] = make(chan struct{}, 1)
 	}
@@ -129,6 +136,13 @@ const unlockSQL = `SELECT pg_advisory_unlock(hashtextextended('honten.projection
 
 func lockName(model string, gen int) string { return model + ":" + strconv.Itoa(gen) }
 
+// lockDDL serialises, until tx ends, the changes to model's generations
+// (creating one, swapping the views).
+func lockDDL(ctx context.Context, tx pgx.Tx, model string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('honten.projection.ddl:' || $1, 0))`, model)
+	return err
+}
+
 // Ensure gives every projector a live generation, creating generation 1
 // (empty, at checkpoint zero) for models that have none. The live tail then
 // catches it up. Concurrent callers are serialised.
@@ -144,7 +158,7 @@ func (r *Runner) Ensure(ctx context.Context) error {
 func (r *Runner) ensure(ctx context.Context, p Projector) error {
 	model := Model(p.Name())
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('honten.projection.ddl:' || $1, 0))`, model); err != nil {
+		if err := lockDDL(ctx, tx, model); err != nil {
 			return err
 		}
 		var n int
@@ -375,7 +389,7 @@ func (r *Runner) batch(ctx context.Context, conn *pgxpool.Conn, p Projector, g g
 		return 0, errRetired
 	}
 	cp.Tx, _ = strconv.ParseUint(txText, 10, 64)
-	evs, err := eventstore.ReadFeed(bctx, tx, cp, limit, eventstore.FeedFilter{PayloadTypes: p.Schema().PayloadTypes, NoPayload: p.Schema().NoPayloads})
+	evs, err := eventstore.ReadFeed(bctx, tx, cp, limit, r.feeds[g.Model])
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/pgtest"
+	"github.com/honten/honten/internal/projtest"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/auditlog"
 )
@@ -98,18 +99,7 @@ func setup(t *testing.T) *testBundle {
 
 func (b *testBundle) runner(t *testing.T, ps ...projections.Projector) *projections.Runner {
 	t.Helper()
-	r, err := projections.NewRunner(b.pool, ps, projections.Options{LockRetry: 20 * time.Millisecond, MaxPoll: 20 * time.Millisecond})
-	require.NoError(t, err)
-	return r
-}
-
-// start runs r until the test ends.
-func start(t *testing.T, r *projections.Runner) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = r.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	return projtest.NewRunner(t, b.pool, ps...)
 }
 
 // appendN appends events n1..n to stream, one command each, retrying on conflict.
@@ -135,19 +125,6 @@ func waitApplied(t *testing.T, r *projections.Runner, pos eventstore.Position) {
 	require.NoError(t, r.WaitFor(ctx, pos))
 }
 
-func dump(t *testing.T, q eventstore.Querier, tables ...string) string {
-	t.Helper()
-	out := ""
-	for _, tb := range tables {
-		var s *string
-		require.NoError(t, q.QueryRow(context.Background(), `SELECT string_agg(x::text, E'\n' ORDER BY x::text) FROM `+tb+` x`).Scan(&s))
-		if s != nil {
-			out += tb + ":\n" + *s + "\n"
-		}
-	}
-	return out
-}
-
 // No lost events: 32 writers append to 1,000 streams while one writer holds
 // its transaction open. The projector sees every event exactly once and each
 // stream in version order; a naive "position > last" reader misses the late one.
@@ -157,7 +134,7 @@ func TestLiveTailLosesNothingWhileATransactionCommitsLate(t *testing.T) {
 	b := setup(t)
 	r := b.runner(t, tally{reg: b.reg})
 	require.NoError(t, r.Ensure(ctx))
-	start(t, r)
+	projtest.Start(t, r)
 
 	const writers, streams, perWriter = 32, 1000, 60
 	ids := make([]uuid.UUID, streams)
@@ -289,7 +266,7 @@ func TestKilledProjectorAppliesEachEventOnce(t *testing.T) {
 	}}
 	r := b.runner(t, p)
 	require.NoError(t, r.Ensure(ctx))
-	start(t, r)
+	projtest.Start(t, r)
 
 	streams := make([]uuid.UUID, 50)
 	for i := range streams {
@@ -319,10 +296,10 @@ func TestKilledProjectorAppliesEachEventOnce(t *testing.T) {
 	}
 	require.Equal(t, 25, kills)
 	waitApplied(t, r, last)
-	before := dump(t, b.pool, "tally", "tally_seen")
+	before := projtest.Dump(t, b.pool, "tally", "tally_seen")
 
 	require.NoError(t, r.Rebuild(ctx, "tally", nil))
-	after := dump(t, b.pool, "tally", "tally_seen")
+	after := projtest.Dump(t, b.pool, "tally", "tally_seen")
 	require.Equal(t, before, after)
 	var twice int
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE times <> 1) FROM tally_seen`).Scan(&twice))
@@ -351,7 +328,7 @@ func TestStoppedAndRestartedRunnerAppliesEachEventOnce(t *testing.T) {
 		<-done
 	}
 	r := b.runner(t, tally{reg: b.reg})
-	start(t, r)
+	projtest.Start(t, r)
 	waitApplied(t, r, last)
 	var events, twice int
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT events FROM tally WHERE stream_id = $1`, stream).Scan(&events))
@@ -368,7 +345,7 @@ func TestRebuildIsRepeatableAndQueriesKeepAnswering(t *testing.T) {
 	b := setup(t)
 	r := b.runner(t, tally{reg: b.reg}, auditlog.Projector{})
 	require.NoError(t, r.Ensure(ctx))
-	start(t, r)
+	projtest.Start(t, r)
 
 	streams := make([]uuid.UUID, 200)
 	for i := range streams {
@@ -382,7 +359,7 @@ func TestRebuildIsRepeatableAndQueriesKeepAnswering(t *testing.T) {
 	}
 	waitApplied(t, r, last)
 	tables := []string{"tally", "tally_seen", "audit_log"}
-	first := dump(t, b.pool, tables...)
+	first := projtest.Dump(t, b.pool, tables...)
 
 	// Readers hammer the views during both rebuilds.
 	stop := make(chan struct{})
@@ -418,7 +395,7 @@ func TestRebuildIsRepeatableAndQueriesKeepAnswering(t *testing.T) {
 	for _, m := range []string{"tally", "audit_log"} {
 		require.NoError(t, r.Rebuild(ctx, m, nil))
 	}
-	second := dump(t, b.pool, tables...)
+	second := projtest.Dump(t, b.pool, tables...)
 	for _, m := range []string{"tally", "audit_log"} {
 		require.NoError(t, r.Rebuild(ctx, m, nil))
 	}
@@ -429,7 +406,7 @@ func TestRebuildIsRepeatableAndQueriesKeepAnswering(t *testing.T) {
 		require.NoError(t, err)
 	default:
 	}
-	third := dump(t, b.pool, tables...)
+	third := projtest.Dump(t, b.pool, tables...)
 	require.Equal(t, first, second)
 	require.Equal(t, second, third)
 	require.Positive(t, reads.Load())
@@ -454,8 +431,8 @@ func TestOnlyOneInstanceLeadsAProjection(t *testing.T) {
 	b := setup(t)
 	r1, r2 := b.runner(t, tally{reg: b.reg}), b.runner(t, tally{reg: b.reg})
 	require.NoError(t, r1.Ensure(ctx))
-	start(t, r1)
-	start(t, r2)
+	projtest.Start(t, r1)
+	projtest.Start(t, r2)
 	stream := uuid.Must(uuid.NewV7())
 	var last eventstore.Position
 	for i := 0; i < 200; i++ {

@@ -81,6 +81,16 @@ func (d Document) MatchText() string {
 // DescriptionText is the normalised description.
 func (d Document) DescriptionText() string { return textnorm.Normalize(d.Description) }
 
+// QueryTokens returns the words of normalised query text that a search
+// matches: its tokens (textnorm.Tokens), the first MaxQueryTokens of them.
+func QueryTokens(norm string) []string {
+	toks := textnorm.Tokens(norm)
+	if len(toks) > MaxQueryTokens {
+		toks = toks[:MaxQueryTokens]
+	}
+	return toks
+}
+
 // Words returns the distinct non-CJK words of s (normalised text), the
 // vocabulary of word search and typo correction.
 func Words(s string) []string {

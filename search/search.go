@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -143,43 +144,47 @@ type PriceRange struct {
 // priceBounds are the lower bounds of the price buckets, in major units.
 var priceBounds = []int64{0, 1000, 5000, 10000, 30000}
 
-// PriceBuckets returns the bucket keys in order ("0-1000", …, "30000-").
-func PriceBuckets() []string {
-	out := make([]string, len(priceBounds))
-	for i := range priceBounds {
-		out[i] = bucketKey(i)
+// priceFroms are priceBounds as decimals and priceKeys the buckets' keys,
+// made once: every result's facets and every indexed document use them.
+// Decimals are immutable, so results can share them.
+var priceFroms, priceKeys = func() ([]decimal.Decimal, []string) {
+	froms := make([]decimal.Decimal, len(priceBounds))
+	for i, b := range priceBounds {
+		froms[i] = decimal.NewFromInt(b)
 	}
-	return out
-}
+	keys := make([]string, len(froms))
+	for i, from := range froms {
+		keys[i] = from.String() + "-"
+		if i+1 < len(froms) {
+			keys[i] += froms[i+1].String()
+		}
+	}
+	return froms, keys
+}()
 
-func bucketKey(i int) string {
-	from := decimal.NewFromInt(priceBounds[i]).String()
-	if i+1 < len(priceBounds) {
-		return from + "-" + decimal.NewFromInt(priceBounds[i+1]).String()
-	}
-	return from + "-"
-}
+// PriceBuckets returns the bucket keys in order ("0-1000", …, "30000-").
+func PriceBuckets() []string { return slices.Clone(priceKeys) }
 
 // PriceBucket returns the key of the bucket an amount falls in.
 func PriceBucket(amount decimal.Decimal) string {
-	for i := len(priceBounds) - 1; i > 0; i-- {
-		if amount.GreaterThanOrEqual(decimal.NewFromInt(priceBounds[i])) {
-			return bucketKey(i)
+	for i := len(priceFroms) - 1; i > 0; i-- {
+		if amount.GreaterThanOrEqual(priceFroms[i]) {
+			return priceKeys[i]
 		}
 	}
-	return bucketKey(0)
+	return priceKeys[0]
 }
 
 // NewFacets returns empty facets with every price range at zero.
 func NewFacets() Facets {
 	f := Facets{Category: map[string]FacetValue{}, Vendor: map[string]FacetValue{}, InStock: map[string]int{}}
-	for i := range priceBounds {
-		r := PriceRange{Key: bucketKey(i), From: decimal.NewFromInt(priceBounds[i])}
-		if i+1 < len(priceBounds) {
-			to := decimal.NewFromInt(priceBounds[i+1])
-			r.To = &to
+	f.Price.Ranges = make([]PriceRange, len(priceFroms))
+	for i, from := range priceFroms {
+		f.Price.Ranges[i] = PriceRange{Key: priceKeys[i], From: from}
+		if i+1 < len(priceFroms) {
+			to := priceFroms[i+1]
+			f.Price.Ranges[i].To = &to
 		}
-		f.Price.Ranges = append(f.Price.Ranges, r)
 	}
 	return f
 }

@@ -28,6 +28,18 @@ func open(ctx context.Context, cfg app.Config) (*app.Main, error) {
 	return m, nil
 }
 
+// tenantByCode returns the tenant with a shop code.
+func tenantByCode(ctx context.Context, m *app.Main, code string) (tenant.ID, error) {
+	owner, ok, err := eventstore.Owner(ctx, m.Pool, eventstore.PlatformScope, commands.ClaimTenantCode, code)
+	if err != nil {
+		return tenant.ID{}, err
+	}
+	if !ok {
+		return tenant.ID{}, fmt.Errorf("no tenant with code %q", code)
+	}
+	return tenant.ID{UUID: owner}, nil
+}
+
 // runDemo is `honten demo`: load the demo store and print the owner's
 // credentials once.
 func runDemo(ctx context.Context, cfg app.Config, args []string) error {
@@ -101,14 +113,11 @@ func runStaff(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer m.Close()
-	owner, ok, err := eventstore.Owner(ctx, m.Pool, eventstore.PlatformScope, commands.ClaimTenantCode, *code)
+	t, err := tenantByCode(ctx, m, *code)
 	if err != nil {
 		return err
 	}
-	if !ok {
-		return fmt.Errorf("no tenant with code %q", *code)
-	}
-	out, _, err := m.Commands.InviteStaff(ctx, commands.InviteStaff{Tenant: tenant.ID{UUID: owner}, By: commands.By{Actor: "cli"}, ByRole: "owner",
+	out, _, err := m.Commands.InviteStaff(ctx, commands.InviteStaff{Tenant: t, By: commands.By{Actor: "cli"}, ByRole: "owner",
 		Email: *email, Name: *name, Role: *role, PlatformAdmin: *platform, Password: *password})
 	if err != nil {
 		return err
@@ -140,14 +149,10 @@ func runImport(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer m.Close()
-	owner, ok, err := eventstore.Owner(ctx, m.Pool, eventstore.PlatformScope, commands.ClaimTenantCode, *code)
+	t, err := tenantByCode(ctx, m, *code)
 	if err != nil {
 		return err
 	}
-	if !ok {
-		return fmt.Errorf("no tenant with code %q", *code)
-	}
-	t := tenant.ID{UUID: owner}
 	jobs := m.Imports
 	job, err := jobs.Submit(ctx, t, uuid.Must(uuid.NewV7()), "cli", file)
 	if err != nil {

@@ -145,11 +145,11 @@ func rebuild(ctx context.Context, cfg app.Config, args []string) error {
 	if len(args) != 1 {
 		return errors.New("usage: honten rebuild <model|all>")
 	}
-	m := app.New(cfg)
-	defer m.Close()
-	if err := m.Open(ctx); err != nil {
+	m, err := open(ctx, cfg)
+	if err != nil {
 		return err
 	}
+	defer m.Close()
 	models := []string{args[0]}
 	if args[0] == "all" {
 		models = m.Runner.Models()

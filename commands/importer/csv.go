@@ -25,6 +25,7 @@ import (
 
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/store"
 )
@@ -315,7 +316,7 @@ func parseRow(line int, rec []string, ci colIndex, cur money.Currency) (Row, []R
 			continue
 		}
 		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 || n > 1_000_000_000 {
+		if err != nil || n < 0 || n > inventory.MaxStock {
 			fail("stock:"+code, "must be a whole number from 0 to 1,000,000,000")
 			continue
 		}

@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
@@ -105,11 +104,7 @@ RETURNING tenant_id, created_by, file`
 		return false, err
 	}
 	fail := func(err error) (bool, error) {
-		msg := err.Error()
-		if e, ok := errs.As(err); ok {
-			msg = e.Error()
-		}
-		_, _ = j.pool().Exec(context.WithoutCancel(ctx), `UPDATE import_jobs SET status = 'failed', message = $2, finished_at = now() WHERE id = $1`, id, msg)
+		_, _ = j.pool().Exec(context.WithoutCancel(ctx), `UPDATE import_jobs SET status = 'failed', message = $2, finished_at = now() WHERE id = $1`, id, errMessage(err))
 		return true, err
 	}
 	cur, err := j.Currency(ctx, t)

@@ -251,16 +251,11 @@ func (v VariantPatch) update(id catalog.VariantID) commands.UpdateVariant {
 	return u
 }
 
-// csvColumn maps a command's field name to the CSV column it came from.
+// csvColumn maps a command's field name to the CSV column it came from:
+// a variant's field ("variants[2].price") to its own name.
 func csvColumn(field string) string {
 	if i := strings.Index(field, "]."); i >= 0 && strings.HasPrefix(field, "variants[") {
 		field = field[i+2:]
-	}
-	switch field {
-	case "status":
-		return "status"
-	case "title":
-		return "title"
 	}
 	return field
 }

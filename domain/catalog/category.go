@@ -110,3 +110,6 @@ func (c *Category) Handle() string { return c.handle }
 
 // Parent returns the parent category, nil for a root.
 func (c *Category) Parent() *CategoryID { return c.parent }
+
+// Position returns the category's place among its siblings.
+func (c *Category) Position() int { return c.position }

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -25,7 +24,7 @@ var productStatuses = []ProductStatus{ProductDraft, ProductActive, ProductArchiv
 // ParseProductStatus parses "draft", "active" or "archived". It returns an
 // Invalid *errs.Error for the field "status" otherwise.
 func ParseProductStatus(s string) (ProductStatus, error) {
-	return parseEnum("status", s, productStatuses)
+	return errs.OneOf("status", s, productStatuses)
 }
 
 // String returns the status name.
@@ -54,7 +53,7 @@ var variantStatuses = []VariantStatus{VariantActive, VariantInactive}
 // ParseVariantStatus parses "active" or "inactive". It returns an Invalid
 // *errs.Error for the field "status" otherwise.
 func ParseVariantStatus(s string) (VariantStatus, error) {
-	return parseEnum("status", s, variantStatuses)
+	return errs.OneOf("status", s, variantStatuses)
 }
 
 // String returns the status name.
@@ -83,7 +82,7 @@ var fulfillmentTypes = []FulfillmentType{FulfillmentPhysical, FulfillmentDigital
 // ParseFulfillmentType parses "physical" or "digital". It returns an Invalid
 // *errs.Error for the field "fulfillment_type" otherwise.
 func ParseFulfillmentType(s string) (FulfillmentType, error) {
-	return parseEnum("fulfillment_type", s, fulfillmentTypes)
+	return errs.OneOf("fulfillment_type", s, fulfillmentTypes)
 }
 
 // String returns the type name.
@@ -114,7 +113,7 @@ var taxRates = []TaxRate{TaxStandard, TaxReduced}
 // ParseTaxRate parses "10", "8", "10%" or "8%". It returns an Invalid
 // *errs.Error for the field "tax_rate" otherwise.
 func ParseTaxRate(s string) (TaxRate, error) {
-	return parseEnum("tax_rate", strings.TrimSuffix(s, "%"), taxRates)
+	return errs.OneOf("tax_rate", strings.TrimSuffix(s, "%"), taxRates)
 }
 
 // String returns the rate in percent without the sign: "10" or "8".
@@ -139,19 +138,6 @@ func (r TaxRate) MarshalText() ([]byte, error) { return []byte(r), nil }
 // UnmarshalText parses the rate with ParseTaxRate and returns its error.
 func (r *TaxRate) UnmarshalText(b []byte) error {
 	return unmarshalEnum(r, b, ParseTaxRate)
-}
-
-// parseEnum returns s as a T when it is one of all, else an Invalid error
-// for field listing the accepted values.
-func parseEnum[T ~string](field, s string, all []T) (T, error) {
-	if slices.Contains(all, T(s)) {
-		return T(s), nil
-	}
-	names := make([]string, len(all))
-	for i, v := range all {
-		names[i] = string(v)
-	}
-	return "", errs.Field(field, "must be one of: "+strings.Join(names, ", "))
 }
 
 // unmarshalEnum parses b with parse into *dst, leaving it unchanged on error.

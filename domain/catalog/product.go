@@ -130,7 +130,7 @@ func NewProduct(id ProductID, spec ProductSpec, now time.Time) (*Product, error)
 	}
 	p := &Product{}
 	p.record(ProductCreated{ID: id, Vendor: spec.Vendor, Store: spec.Store, Title: spec.Title, Handle: spec.Handle,
-		Description: spec.Description, Categories: nonNilCats(spec.Categories), Locations: nonNilUUIDs(spec.Locations),
+		Description: spec.Description, Categories: nonNil(spec.Categories), Locations: nonNil(spec.Locations),
 		Digital: spec.Digital, Status: ProductDraft, At: now.UTC()})
 	return p, nil
 }
@@ -174,12 +174,12 @@ func (p *Product) Update(c ProductChanges, now time.Time) error {
 		e.Description, changed = c.Description, true
 	}
 	if c.Categories != nil && !slices.Equal(*c.Categories, p.categories) {
-		cats := nonNilCats(*c.Categories)
+		cats := nonNil(*c.Categories)
 		v.Merge("", validateLists(cats, nil))
 		e.Categories, changed = &cats, true
 	}
 	if c.Locations != nil && !slices.Equal(*c.Locations, p.locations) {
-		locs := nonNilUUIDs(*c.Locations)
+		locs := nonNil(*c.Locations)
 		v.Merge("", validateLists(nil, locs))
 		e.Locations, changed = &locs, true
 	}
@@ -210,7 +210,7 @@ func (p *Product) SetStatus(s ProductStatus, now time.Time) error {
 		if p.status == ProductArchived {
 			return ErrArchived
 		}
-		if !slices.ContainsFunc(p.variants, func(v Variant) bool { return v.Status == VariantActive }) {
+		if !p.hasActiveVariant() {
 			return ErrNothingToSell
 		}
 		p.record(Published{At: now.UTC()})
@@ -307,7 +307,7 @@ func (p *Product) AddVariant(id VariantID, s VariantSpec, now time.Time) error {
 	if _, ok := p.variantBySKU(s.SKU); ok {
 		return ErrDuplicateSKU
 	}
-	p.record(VariantAdded{Variant: id, SKU: s.SKU, Title: s.Title, Options: nonNilOpts(s.Options), FulfillmentType: s.FulfillmentType,
+	p.record(VariantAdded{Variant: id, SKU: s.SKU, Title: s.Title, Options: nonNil(s.Options), FulfillmentType: s.FulfillmentType,
 		Price: s.Price, CompareAtPrice: s.CompareAtPrice, TaxRate: s.TaxRate, Status: s.Status, IsHot: s.IsHot, At: now.UTC()})
 	return nil
 }
@@ -351,7 +351,7 @@ func (p *Product) UpdateVariant(id VariantID, c VariantChanges, now time.Time) e
 	}
 	if c.Options != nil && !slices.Equal(*c.Options, cur.Options) {
 		v.Merge("", validateOptions(*c.Options))
-		o := nonNilOpts(*c.Options)
+		o := nonNil(*c.Options)
 		e.Options, changed = &o, true
 	}
 	if c.FulfillmentType != nil && *c.FulfillmentType != cur.FulfillmentType {
@@ -386,7 +386,7 @@ func (p *Product) UpdateVariant(id VariantID, c VariantChanges, now time.Time) e
 	if priceChanged {
 		p.record(PriceUpdated{Variant: id, Price: price, CompareAtPrice: compareAt, At: now.UTC()})
 	}
-	if p.status == ProductActive && !slices.ContainsFunc(p.variants, func(v Variant) bool { return v.Status == VariantActive }) {
+	if p.status == ProductActive && !p.hasActiveVariant() {
 		return ErrNothingToSell
 	}
 	return nil
@@ -515,6 +515,11 @@ func (p *Product) Variant(id VariantID) (Variant, bool) {
 	return Variant{}, false
 }
 
+// hasActiveVariant reports whether a variant can be bought.
+func (p *Product) hasActiveVariant() bool {
+	return slices.ContainsFunc(p.variants, func(v Variant) bool { return v.Status == VariantActive })
+}
+
 func (p *Product) variantBySKU(s SKU) (Variant, bool) {
 	for _, v := range p.variants {
 		if v.SKU.Key() == s.Key() {
@@ -524,23 +529,10 @@ func (p *Product) variantBySKU(s SKU) (Variant, bool) {
 	return Variant{}, false
 }
 
-func nonNilCats(c []CategoryID) []CategoryID {
-	if c == nil {
-		return []CategoryID{}
+// nonNil returns s, or an empty slice for nil (events store [] rather than null).
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
 	}
-	return c
-}
-
-func nonNilUUIDs(u []uuid.UUID) []uuid.UUID {
-	if u == nil {
-		return []uuid.UUID{}
-	}
-	return u
-}
-
-func nonNilOpts(o []Option) []Option {
-	if o == nil {
-		return []Option{}
-	}
-	return o
+	return s
 }

@@ -107,6 +107,20 @@ func InvalidFields(fields ...FieldError) *Error {
 // Field returns an Invalid error (422) for one field.
 func Field(field, msg string) *Error { return InvalidFields(FieldError{Field: field, Message: msg}) }
 
+// OneOf returns s as a T when it is one of all, else an Invalid error (422)
+// for field listing the accepted values in order ("must be one of: a, b").
+// It is the parser of the domain's string enums.
+func OneOf[T ~string](field, s string, all []T) (T, error) {
+	if slices.Contains(all, T(s)) {
+		return T(s), nil
+	}
+	names := make([]string, len(all))
+	for i, v := range all {
+		names[i] = string(v)
+	}
+	return "", Field(field, "must be one of: "+strings.Join(names, ", "))
+}
+
 // Forbiddenf returns a Forbidden error (403).
 func Forbiddenf(msg string) *Error { return New(KindForbidden, "forbidden", msg) }
 

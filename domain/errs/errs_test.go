@@ -52,3 +52,18 @@ func TestSentinelsMatchByKindAndCode(t *testing.T) {
 	require.NotErrorIs(t, errs.Field("handle", "is taken"), taken)
 	require.Equal(t, "conflict", errs.KindConflict.String())
 }
+
+func TestOneOf(t *testing.T) {
+	t.Parallel()
+	type color string
+	all := []color{"red", "blue"}
+	got, err := errs.OneOf("color", "blue", all)
+	require.NoError(t, err)
+	require.Equal(t, color("blue"), got)
+
+	got, err = errs.OneOf("color", "Blue", all)
+	require.Equal(t, color(""), got)
+	require.ErrorIs(t, err, errs.Field("color", "must be one of: red, blue"))
+	_, err = errs.OneOf("color", "", all)
+	require.ErrorIs(t, err, errs.Field("color", "must be one of: red, blue"))
+}

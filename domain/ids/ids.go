@@ -16,6 +16,7 @@
 package ids
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -74,6 +75,10 @@ func (id *ID[K]) UnmarshalText(b []byte) error {
 	*id = v
 	return nil
 }
+
+// Compare orders two UUIDs by their bytes, which is the order of their
+// canonical strings, without formatting them: -1, 0 or +1.
+func Compare(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) }
 
 func clip(s string) string {
 	if len(s) > 40 {

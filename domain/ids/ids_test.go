@@ -87,3 +87,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestCompareIsStringOrder(t *testing.T) {
+	t.Parallel()
+	for i := 0; i < 1000; i++ {
+		a, b := uuid.New(), uuid.New()
+		if i%10 == 0 {
+			b = a
+		}
+		want := 0
+		switch {
+		case a.String() < b.String():
+			want = -1
+		case a.String() > b.String():
+			want = 1
+		}
+		require.Equal(t, want, ids.Compare(a, b), "%s %s", a, b)
+	}
+}

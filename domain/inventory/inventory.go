@@ -16,7 +16,7 @@ package inventory
 import (
 	"encoding/json"
 	"maps"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -211,6 +211,31 @@ func FromHistory(history []aggregate.Event) *Item {
 	return it
 }
 
+// AvailableAfter returns the variant's available units recorded on an
+// inventory event (every event that changes them carries the figure), and
+// false for any other event.
+func AvailableAfter(e aggregate.Event) (int64, bool) {
+	switch e := e.(type) {
+	case Adjusted:
+		return e.Available, true
+	case Reserved:
+		return e.Available, true
+	case Rejected:
+		return e.Available, true
+	case Released:
+		return e.Available, true
+	case Expired:
+		return e.Available, true
+	case Committed:
+		return e.Available, true
+	case AllocationReleased:
+		return e.Available, true
+	case Fulfilled:
+		return e.Available, true
+	}
+	return 0, false
+}
+
 // Clone returns a copy of the item as loaded (pending events are not
 // copied). Like a snapshot, it remembers as decided only the reservations
 // it still holds: the reservation index is the record of older decisions.
@@ -255,7 +280,7 @@ func (it *Item) Locations() []uuid.UUID {
 	for l := range it.onHand {
 		out = append(out, l)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	slices.SortFunc(out, ids.Compare)
 	return out
 }
 
@@ -271,8 +296,13 @@ func (it *Item) Holds() []Hold {
 	for _, h := range it.holds {
 		out = append(out, h)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Reservation.String() < out[j].Reservation.String() })
-	return out
+	return sortedHolds(out)
+}
+
+// sortedHolds sorts holds by reservation id and returns them.
+func sortedHolds(holds []Hold) []Hold {
+	slices.SortFunc(holds, func(a, b Hold) int { return ids.Compare(a.Reservation.UUID, b.Reservation.UUID) })
+	return holds
 }
 
 // Decided reports whether a reservation request was already decided.
@@ -346,10 +376,14 @@ func (it *Item) Release(r ReservationID, reason string, now time.Time) {
 
 // ExpireDue expires every hold whose time has come.
 func (it *Item) ExpireDue(now time.Time) {
-	for _, h := range it.Holds() {
+	var due []Hold
+	for _, h := range it.holds {
 		if h.Order == uuid.Nil && !h.ExpiresAt.IsZero() && !now.Before(h.ExpiresAt) {
-			it.record(Expired{Reservation: h.Reservation, At: now.UTC()})
+			due = append(due, h)
 		}
+	}
+	for _, h := range sortedHolds(due) {
+		it.record(Expired{Reservation: h.Reservation, At: now.UTC()})
 	}
 }
 

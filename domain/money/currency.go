@@ -33,13 +33,16 @@ var minorUnits = map[Currency]int32{
 
 const currencyList = "CNY, EUR, GBP, JPY, KRW, TWD, USD"
 
+// errUnknownCurrency is the Invalid error of a currency not accepted.
+var errUnknownCurrency = errs.Field("currency", "must be one of: "+currencyList)
+
 // ParseCurrency parses an ISO 4217 code: exactly three upper-case letters
 // naming one of the accepted currencies. It returns an Invalid *errs.Error
 // for the field "currency" otherwise (lower case is rejected, not folded).
 func ParseCurrency(s string) (Currency, error) {
 	c := Currency(s)
 	if _, ok := minorUnits[c]; !ok {
-		return "", errs.Field("currency", "must be one of: "+currencyList)
+		return "", errUnknownCurrency
 	}
 	return c, nil
 }

@@ -45,7 +45,7 @@ type Money struct {
 // decimal places: 1200.00 JPY is 1200 JPY.
 func New(amount decimal.Decimal, c Currency) (Money, error) {
 	if !c.Valid() {
-		return Money{}, errs.Field("currency", "must be one of: "+currencyList)
+		return Money{}, errUnknownCurrency
 	}
 	if err := checkExponent(amount); err != nil {
 		return Money{}, err
@@ -83,7 +83,7 @@ func Parse(amount string, c Currency) (Money, error) {
 		return Money{}, errs.Field("amount", "must be a decimal number such as \"1200\" or \"12.50\"")
 	}
 	if !c.Valid() {
-		return Money{}, errs.Field("currency", "must be one of: "+currencyList)
+		return Money{}, errUnknownCurrency
 	}
 	d, err := decimal.NewFromString(amount)
 	if err != nil {
@@ -209,7 +209,7 @@ func (m Money) InRange() bool { return m.amount.Abs().Cmp(maxAmount) <= 0 }
 // ErrOutOfRange when a partial sum exceeds MaxAmount.
 func Sum(c Currency, ms ...Money) (Money, error) {
 	if !c.Valid() {
-		return Money{}, errs.Field("currency", "must be one of: "+currencyList)
+		return Money{}, errUnknownCurrency
 	}
 	total := Zero(c)
 	for _, m := range ms {

@@ -33,11 +33,7 @@ const (
 // ParseRounding parses "floor", "half_up" or "ceil". It returns an Invalid
 // *errs.Error for the field "rounding" otherwise (the empty string too).
 func ParseRounding(s string) (Rounding, error) {
-	switch r := Rounding(s); r {
-	case RoundFloor, RoundHalfUp, RoundCeil:
-		return r, nil
-	}
-	return "", errs.Field("rounding", "must be one of: floor, half_up, ceil")
+	return errs.OneOf("rounding", s, []Rounding{RoundFloor, RoundHalfUp, RoundCeil})
 }
 
 // String returns the mode's name.
@@ -83,7 +79,7 @@ func RoundAmount(d decimal.Decimal, c Currency, mode Rounding) decimal.Decimal {
 // and panics on an unknown mode like RoundDecimal.
 func NewRounded(amount decimal.Decimal, c Currency, mode Rounding) (Money, error) {
 	if !c.Valid() {
-		return Money{}, errs.Field("currency", "must be one of: "+currencyList)
+		return Money{}, errUnknownCurrency
 	}
 	if err := checkExponent(amount); err != nil {
 		return Money{}, err

@@ -1,11 +1,6 @@
 package order
 
-import (
-	"slices"
-	"strings"
-
-	"github.com/honten/honten/domain/errs"
-)
+import "github.com/honten/honten/domain/errs"
 
 // Status is where an order is in its life.
 type Status string
@@ -27,7 +22,7 @@ var statuses = []Status{
 
 // ParseStatus parses one of the status names above. It returns an Invalid
 // *errs.Error for the field "status" otherwise.
-func ParseStatus(s string) (Status, error) { return parseEnum("status", s, statuses) }
+func ParseStatus(s string) (Status, error) { return errs.OneOf("status", s, statuses) }
 
 // IsTerminal reports whether no further transition is possible: completed
 // and cancelled orders never change status again.
@@ -63,7 +58,7 @@ var paymentMethods = []PaymentMethod{PaymentBankTransfer, PaymentCOD}
 // ParsePaymentMethod parses "bank_transfer" or "cod". It returns an Invalid
 // *errs.Error for the field "payment_method" otherwise.
 func ParsePaymentMethod(s string) (PaymentMethod, error) {
-	return parseEnum("payment_method", s, paymentMethods)
+	return errs.OneOf("payment_method", s, paymentMethods)
 }
 
 // String returns the method name.
@@ -81,17 +76,4 @@ func (m *PaymentMethod) UnmarshalText(b []byte) error {
 	}
 	*m = v
 	return nil
-}
-
-// parseEnum returns s as a T when it is one of all, else an Invalid error
-// for field listing the accepted values.
-func parseEnum[T ~string](field, s string, all []T) (T, error) {
-	if slices.Contains(all, T(s)) {
-		return T(s), nil
-	}
-	names := make([]string, len(all))
-	for i, v := range all {
-		names[i] = string(v)
-	}
-	return "", errs.Field(field, "must be one of: "+strings.Join(names, ", "))
 }

@@ -7,7 +7,6 @@ package staff
 
 import (
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -51,14 +50,7 @@ const (
 var Roles = []Role{Owner, Admin, Operator, Finance, Vendor, Viewer}
 
 // ParseRole parses a role.
-func ParseRole(s string) (Role, error) {
-	for _, r := range Roles {
-		if string(r) == s {
-			return r, nil
-		}
-	}
-	return "", errs.Field("role", "must be one of: owner, admin, operator, finance, vendor, viewer")
-}
+func ParseRole(s string) (Role, error) { return errs.OneOf("role", s, Roles) }
 
 // Status of an account.
 type Status string
@@ -68,6 +60,12 @@ const (
 	StatusActive   Status = "active"
 	StatusDisabled Status = "disabled"
 )
+
+// ParseStatus parses "active" or "disabled". It returns an Invalid
+// *errs.Error for the field "status" otherwise.
+func ParseStatus(s string) (Status, error) {
+	return errs.OneOf("status", s, []Status{StatusActive, StatusDisabled})
+}
 
 // Invited creates a staff account.
 type Invited struct {
@@ -181,13 +179,6 @@ func CanGrant(by, r Role) bool {
 	return false
 }
 
-func validateName(name string) error {
-	if name == "" || utf8.RuneCountInString(name) > 100 {
-		return errs.Field("name", "is required, at most 100 characters")
-	}
-	return nil
-}
-
 func checkVendor(r Role, v uuid.UUID) error {
 	if r == Vendor && v == uuid.Nil {
 		return ErrVendorRequired
@@ -201,7 +192,7 @@ func checkVendor(r Role, v uuid.UUID) error {
 // Invite creates an account. by is the inviter (uuid.Nil for the command line).
 func Invite(id ID, t tenant.ID, email contact.Email, name string, role Role, v uuid.UUID, platformAdmin bool, by uuid.UUID, now time.Time) (*Staff, error) {
 	var c errs.Collector
-	c.Merge("", validateName(name))
+	c.Merge("", tenant.ValidateName("name", name))
 	c.Merge("", checkVendor(role, v))
 	if err := c.Err(); err != nil {
 		return nil, err
@@ -234,7 +225,7 @@ func (s *Staff) ChangeRole(r Role, v uuid.UUID, now time.Time) error {
 
 // Rename changes the display name.
 func (s *Staff) Rename(name string, now time.Time) error {
-	if err := validateName(name); err != nil {
+	if err := tenant.ValidateName("name", name); err != nil {
 		return err
 	}
 	if name != s.name {

@@ -31,36 +31,26 @@ var codeCases = []struct {
 	{in: "渋谷"},
 }
 
-func TestParseCode(t *testing.T) {
+func TestParseCode(t *testing.T) { testParseCode(t, store.ParseCode) }
+
+func TestParseLocationCode(t *testing.T) { testParseCode(t, store.ParseLocationCode) }
+
+// testParseCode runs codeCases through parse, a parser of store.Code or
+// store.LocationCode.
+func testParseCode[C interface {
+	~string
+	String() string
+}](t *testing.T, parse func(string) (C, error)) {
 	t.Parallel()
 
 	for _, tt := range codeCases {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
 
-			got, err := store.ParseCode(tt.in)
+			got, err := parse(tt.in)
 			if !tt.valid {
 				requireInvalidCode(t, err)
-				require.Equal(t, store.Code(""), got)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.in, got.String())
-		})
-	}
-}
-
-func TestParseLocationCode(t *testing.T) {
-	t.Parallel()
-
-	for _, tt := range codeCases {
-		t.Run(tt.in, func(t *testing.T) {
-			t.Parallel()
-
-			got, err := store.ParseLocationCode(tt.in)
-			if !tt.valid {
-				requireInvalidCode(t, err)
-				require.Equal(t, store.LocationCode(""), got)
+				require.Equal(t, C(""), got)
 				return
 			}
 			require.NoError(t, err)

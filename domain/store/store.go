@@ -2,7 +2,6 @@ package store
 
 import (
 	"time"
-	"unicode/utf8"
 
 	"github.com/honten/honten/domain/aggregate"
 	"github.com/honten/honten/domain/errs"
@@ -50,11 +49,7 @@ const (
 
 // ParseLocationStatus parses a location status.
 func ParseLocationStatus(s string) (LocationStatus, error) {
-	switch LocationStatus(s) {
-	case LocationActive, LocationInactive:
-		return LocationStatus(s), nil
-	}
-	return "", errs.Field("status", "must be one of: active, inactive")
+	return errs.OneOf("status", s, []LocationStatus{LocationActive, LocationInactive})
 }
 
 // Created is a store's first event.
@@ -129,13 +124,9 @@ type Store struct {
 	locations []Location
 }
 
-// ValidateName checks a store or location name.
-func ValidateName(name string) error {
-	if name == "" || utf8.RuneCountInString(name) > 100 {
-		return errs.Field("name", "is required, at most 100 characters")
-	}
-	return nil
-}
+// ValidateName checks a store or location name, with the rules of
+// tenant.ValidateName.
+func ValidateName(name string) error { return tenant.ValidateName("name", name) }
 
 // New creates a store.
 func New(id ID, t tenant.ID, code Code, name string, now time.Time) (*Store, error) {

@@ -27,11 +27,7 @@ const (
 
 // ParseType parses a tenant type.
 func ParseType(s string) (Type, error) {
-	switch Type(s) {
-	case SingleBrand, Mall:
-		return Type(s), nil
-	}
-	return "", errs.Field("type", "must be one of: single_brand, mall")
+	return errs.OneOf("type", s, []Type{SingleBrand, Mall})
 }
 
 // Created is the first event of a tenant. ImplicitVendor is the vendor
@@ -87,7 +83,9 @@ type Tenant struct {
 	defaultStore   uuid.UUID
 }
 
-// ValidateName checks a tenant or shop display name.
+// ValidateName checks a display name for field: 1 to 100 characters. It is
+// the rule of every name a shop gives (tenant, store, location, vendor,
+// staff member).
 func ValidateName(field, name string) error {
 	if name == "" || utf8.RuneCountInString(name) > 100 {
 		return errs.Field(field, "is required, at most 100 characters")

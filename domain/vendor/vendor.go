@@ -6,7 +6,6 @@ package vendor
 
 import (
 	"time"
-	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -43,11 +42,7 @@ const (
 
 // ParseStatus parses a vendor status.
 func ParseStatus(s string) (Status, error) {
-	switch Status(s) {
-	case Active, Suspended:
-		return Status(s), nil
-	}
-	return "", errs.Field("status", "must be one of: active, suspended")
+	return errs.OneOf("status", s, []Status{Active, Suspended})
 }
 
 // Created is a vendor's first event.
@@ -104,17 +99,10 @@ func ValidateCommission(r decimal.Decimal) error {
 	return nil
 }
 
-func validateName(name string) error {
-	if name == "" || utf8.RuneCountInString(name) > 100 {
-		return errs.Field("name", "is required, at most 100 characters")
-	}
-	return nil
-}
-
 // New creates a vendor.
 func New(id ID, t tenant.ID, name string, commission decimal.Decimal, status Status, implicit bool, now time.Time) (*Vendor, error) {
 	var v errs.Collector
-	v.Merge("", validateName(name))
+	v.Merge("", tenant.ValidateName("name", name))
 	v.Merge("", ValidateCommission(commission))
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -141,7 +129,7 @@ func (x *Vendor) Update(name *string, commission *decimal.Decimal, status *Statu
 	n, c, s := x.name, x.commission, x.status
 	var v errs.Collector
 	if name != nil {
-		v.Merge("", validateName(*name))
+		v.Merge("", tenant.ValidateName("name", *name))
 		n = *name
 	}
 	if commission != nil {

@@ -60,16 +60,9 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.Now != nil {
 		m.Now = o.Now
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, m.Open(ctx))
-	require.NoError(t, m.Listen())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-		m.Close()
-	})
+	stop, err := m.Start(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, stop()) })
 	return &Env{t: t, Base: "http://" + m.Addr(), Main: m, HTTP: &http.Client{Timeout: 30 * time.Second}}
 }
 

@@ -323,6 +323,30 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 }
 
+// Start opens m, binds the HTTP address and runs m in the background, for
+// processes that embed Honten (end-to-end tests, benchmarks). stop ends
+// Run, waits for it, closes m and returns Run's error. On an error Start
+// closes m itself.
+func (m *Main) Start(ctx context.Context) (stop func() error, err error) {
+	if err := m.Open(ctx); err != nil {
+		m.Close()
+		return nil, err
+	}
+	if err := m.Listen(); err != nil {
+		m.Close()
+		return nil, err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(rctx) }()
+	return func() error {
+		cancel()
+		err := <-done
+		m.Close()
+		return err
+	}, nil
+}
+
 // Close releases the database pool.
 func (m *Main) Close() {
 	m.cancelBase()

@@ -34,22 +34,18 @@ type Env struct {
 // NewEnv creates a fresh database on the server of serverURL (any database
 // URL on it), migrates it and returns it with a cleanup that drops it.
 func NewEnv(ctx context.Context, serverURL string, maxConns int32, log *slog.Logger, out io.Writer) (*Env, func(), error) {
-	cfg, err := pgx.ParseConfig(serverURL)
-	if err != nil {
-		return nil, nil, err
-	}
 	admin, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer admin.Close(ctx)
 	name := fmt.Sprintf("honten_bench_%d", time.Now().UnixNano())
+	url, err := database.WithDatabase(serverURL, name)
+	if err != nil {
+		return nil, nil, err
+	}
 	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'`); err != nil {
 		return nil, nil, fmt.Errorf("create bench database: %w", err)
-	}
-	url := fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", cfg.Host, cfg.Port, cfg.User, name)
-	if cfg.Password != "" {
-		url += " password='" + cfg.Password + "'"
 	}
 	drop := func() {
 		c, err := pgx.Connect(context.Background(), serverURL)

@@ -195,41 +195,50 @@ func drain(rows interface {
 	return rows.Err()
 }
 
-// measure runs fn from n workers for d and returns its latencies and rate.
+// measure runs fn from n workers for d, each worker with its own random
+// source, and returns its latencies and rate.
 func measure(ctx context.Context, n int, d time.Duration, fn func(rng *rand.Rand) error) (*Latencies, float64, error) {
+	rngs := make([]*rand.Rand, n)
+	for w := range rngs {
+		rngs[w] = rand.New(rand.NewPCG(uint64(w), 7))
+	}
+	return measureCalls(ctx, n, d, func(_ context.Context, w, _ int) error { return fn(rngs[w]) })
+}
+
+// measureCalls runs fn from n workers for d and returns the latencies of
+// its successful calls and their rate (calls/s), or the first error. Worker
+// w makes calls number w, w+n, w+2n…; fn's context ends after d.
+func measureCalls(ctx context.Context, n int, d time.Duration, fn func(ctx context.Context, w, i int) error) (*Latencies, float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var wg sync.WaitGroup
 	lats := make([]*Latencies, n)
-	var firstErr atomic.Value
-	var done atomic.Int64
+	var firstErr atomic.Pointer[error]
 	start := time.Now()
-	for i := 0; i < n; i++ {
-		lats[i] = &Latencies{}
+	for w := 0; w < n; w++ {
+		lats[w] = &Latencies{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(i), 7))
-			for ctx.Err() == nil {
+			for i := w; ctx.Err() == nil; i += n {
 				t0 := time.Now()
-				if err := fn(rng); err != nil {
+				if err := fn(ctx, w, i); err != nil {
 					if ctx.Err() == nil {
-						firstErr.CompareAndSwap(nil, err)
+						firstErr.CompareAndSwap(nil, &err)
 					}
 					return
 				}
-				lats[i].Add(time.Since(t0))
-				done.Add(1)
+				lats[w].Add(time.Since(t0))
 			}
 		}()
 	}
 	wg.Wait()
-	if v := firstErr.Load(); v != nil {
-		return nil, 0, v.(error)
+	if err := firstErr.Load(); err != nil {
+		return nil, 0, *err
 	}
 	all := &Latencies{}
 	for _, l := range lats {
 		all.Merge(l)
 	}
-	return all, float64(done.Load()) / time.Since(start).Seconds(), nil
+	return all, float64(all.Len()) / time.Since(start).Seconds(), nil
 }

@@ -201,7 +201,7 @@ func closedLoop(ctx context.Context, n int, d time.Duration, fn func(context.Con
 	defer cancel()
 	var done atomic.Int64
 	var wg sync.WaitGroup
-	var firstErr atomic.Value
+	var firstErr atomic.Pointer[error]
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		wg.Add(1)
@@ -211,7 +211,7 @@ func closedLoop(ctx context.Context, n int, d time.Duration, fn func(context.Con
 				k, err := fn(ctx)
 				if err != nil {
 					if ctx.Err() == nil {
-						firstErr.CompareAndSwap(nil, err)
+						firstErr.CompareAndSwap(nil, &err)
 					}
 					return
 				}
@@ -220,8 +220,8 @@ func closedLoop(ctx context.Context, n int, d time.Duration, fn func(context.Con
 		}()
 	}
 	wg.Wait()
-	if v := firstErr.Load(); v != nil {
-		return 0, v.(error)
+	if err := firstErr.Load(); err != nil {
+		return 0, *err
 	}
 	return float64(done.Load()) / time.Since(start).Seconds(), nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -144,19 +143,12 @@ func Search(ctx context.Context, env *Env, o SearchOptions) (SearchReport, error
 			fmt.Fprintf(env.Out, "\n-- %s: %q\n%s\n", c.name, c.queries[0].Text, plan)
 		}
 	}
-	baseline := func(ctx context.Context, i int) error {
-		rows, err := env.Pool.Query(ctx, `SELECT hit FROM search_hits WHERE tenant_id = $1 ORDER BY id LIMIT 20 OFFSET $2`, t.UUID, (i*37)%1000)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-		}
-		return rows.Err()
+	baseline := func(ctx context.Context, _, i int) error {
+		return drain(env.Pool.Query(ctx, `SELECT hit FROM search_hits WHERE tenant_id = $1 ORDER BY id LIMIT 20 OFFSET $2`, t.UUID, (i*37)%1000))
 	}
 	for _, conc := range []int{1, 8} {
 		env.Log.Info("bench: baseline", "concurrency", conc)
-		bq, bl, err := measureSearch(ctx, conc, o.Duration, baseline)
+		bl, bq, err := measureCalls(ctx, conc, o.Duration, baseline)
 		if err != nil {
 			return rep, err
 		}
@@ -167,7 +159,7 @@ func Search(ctx context.Context, env *Env, o SearchOptions) (SearchReport, error
 					return rep, fmt.Errorf("%s %q: %w", c.name, sq.Text, err)
 				}
 			}
-			qps, lat, err := measureSearch(ctx, conc, o.Duration, func(ctx context.Context, i int) error {
+			lat, qps, err := measureCalls(ctx, conc, o.Duration, func(ctx context.Context, _, i int) error {
 				_, err := ix.Search(ctx, t, c.queries[i%len(c.queries)])
 				return err
 			})
@@ -189,46 +181,6 @@ func qs(q func(string) search.Query, texts ...string) []search.Query {
 		out[i] = q(s)
 	}
 	return out
-}
-
-// measureSearch runs fn from conc workers for d; fn gets a running counter.
-func measureSearch(ctx context.Context, conc int, d time.Duration, fn func(context.Context, int) error) (float64, *Latencies, error) {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	var mu sync.Mutex
-	all := &Latencies{}
-	var wg sync.WaitGroup
-	var firstErr error
-	start := time.Now()
-	for w := 0; w < conc; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			mine := &Latencies{}
-			for i := w; ctx.Err() == nil; i += conc {
-				s := time.Now()
-				if err := fn(ctx, i); err != nil {
-					if ctx.Err() == nil {
-						mu.Lock()
-						if firstErr == nil {
-							firstErr = err
-						}
-						mu.Unlock()
-					}
-					break
-				}
-				mine.Add(time.Since(s))
-			}
-			mu.Lock()
-			all.Merge(mine)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return 0, nil, firstErr
-	}
-	return float64(all.Len()) / time.Since(start).Seconds(), all, nil
 }
 
 // PrintSearch writes the report as a table.

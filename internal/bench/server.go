@@ -21,17 +21,11 @@ func startServer(ctx context.Context, env *Env, cfg app.Config) (*app.Main, func
 		cfg.DBMaxConns = 100
 	}
 	m := app.New(cfg)
-	if err := m.Open(ctx); err != nil {
+	stop, err := m.Start(ctx)
+	if err != nil {
 		return nil, nil, err
 	}
-	if err := m.Listen(); err != nil {
-		m.Close()
-		return nil, nil, err
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- m.Run(rctx) }()
-	return m, func() { cancel(); <-done; m.Close() }, nil
+	return m, func() { _ = stop() }, nil
 }
 
 func mustHead(ctx context.Context, pool *pgxpool.Pool) eventstore.Position {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -67,4 +68,19 @@ func Config(url string, o Options) (*pgxpool.Config, error) {
 	rp["timezone"] = "UTC"
 	rp["idle_in_transaction_session_timeout"] = strconv.FormatInt(o.IdleInTxTimeout.Milliseconds(), 10)
 	return cfg, nil
+}
+
+// WithDatabase returns url (a URL or keyword/value string) naming database
+// db instead, on the same server as the same user, as a keyword/value
+// connection string.
+func WithDatabase(url, db string) (string, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return "", fmt.Errorf("parse database URL: %w", err)
+	}
+	out := fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", cfg.Host, cfg.Port, cfg.User, db)
+	if cfg.Password != "" {
+		out += " password='" + cfg.Password + "'"
+	}
+	return out, nil
 }

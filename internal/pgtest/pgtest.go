@@ -81,7 +81,11 @@ func NewURL(t testing.TB) string {
 			t.Logf("pgtest: drop %s: %v", name, err)
 		}
 	})
-	return withDatabase(serverURL, name)
+	url, err := database.WithDatabase(serverURL, name)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	return url
 }
 
 // ServerURL returns the URL of the maintenance database of the test server.
@@ -158,7 +162,11 @@ func ensureTemplate(ctx context.Context) error {
 			return fmt.Errorf("create template: %w (and with C.UTF-8: %v)", err2, err)
 		}
 	}
-	tc, err := pgx.Connect(ctx, withDatabase(serverURL, template))
+	tplURL, err := database.WithDatabase(serverURL, template)
+	if err != nil {
+		return err
+	}
+	tc, err := pgx.Connect(ctx, tplURL)
 	if err != nil {
 		return err
 	}
@@ -169,22 +177,6 @@ func ensureTemplate(ctx context.Context) error {
 	}
 	_, err = conn.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s WITH IS_TEMPLATE true`, template))
 	return err
-}
-
-// withDatabase swaps the database name in a connection URL.
-func withDatabase(url, db string) string {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		panic(err)
-	}
-	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable%s", cfg.Host, cfg.Port, cfg.User, db, password(cfg))
-}
-
-func password(cfg *pgx.ConnConfig) string {
-	if cfg.Password == "" {
-		return ""
-	}
-	return " password='" + cfg.Password + "'"
 }
 
 func redact(url string) string {

@@ -33,13 +33,8 @@ func (Projector) Name() string { return Name }
 
 // Schema implements projections.Projector.
 func (Projector) Schema() projections.Schema {
-	types := []string{}
-	for _, e := range cart.Events {
-		types = append(types, e.EventName())
-	}
-	for _, e := range []eventstore.Event{inventory.Reserved{}, inventory.Rejected{}, inventory.Released{}, inventory.Expired{}, inventory.Committed{}} {
-		types = append(types, e.EventName())
-	}
+	types := projections.EventNames(cart.Events,
+		[]eventstore.Event{inventory.Reserved{}, inventory.Rejected{}, inventory.Released{}, inventory.Expired{}, inventory.Committed{}})
 	return projections.Schema{Tables: []string{"carts", "cart_lines"}, Create: "rm_cart_views_v1_create", Index: "rm_cart_views_v1_index", PayloadTypes: types}
 }
 
@@ -98,8 +93,6 @@ WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`, t, id, e.Line, e.Quanti
 		case cart.CheckedOut:
 			b.Queue(`UPDATE carts SET status = 'checked_out', order_id = $3, version = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND version < $4`,
 				t, id, e.Order, v, at)
-		case inventory.Requested:
-			touch()
 		case inventory.Reserved:
 			queueStatus(b, t.UUID, e.Reservation.UUID, "reserved", &e.ExpiresAt)
 		case inventory.Rejected:

@@ -41,17 +41,11 @@ func (Projector) Name() string { return Name }
 
 // Schema implements projections.Projector.
 func (Projector) Schema() projections.Schema {
-	var types []string
-	for _, evs := range [][]eventstore.Event{order.Events, payment.Events, shipment.Events} {
-		for _, e := range evs {
-			types = append(types, e.EventName())
-		}
-	}
 	return projections.Schema{
 		Tables:       []string{"order_views", "order_view_history", "order_view_payments", "order_view_shipments"},
 		Create:       "rm_order_views_v1_create",
 		Index:        "rm_order_views_v1_index",
-		PayloadTypes: types,
+		PayloadTypes: projections.EventNames(order.Events, payment.Events, shipment.Events),
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/honten/honten/internal/app"
 	"github.com/honten/honten/internal/ordertest"
 	"github.com/honten/honten/internal/pgtest"
+	"github.com/honten/honten/internal/projtest"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/orderviews"
 )
@@ -42,22 +43,13 @@ type testBundle struct {
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	ctx := context.Background()
 	pool := pgtest.New(t)
 	reg := app.Registry()
 	st := eventstore.New(pool, reg)
 	b := &testBundle{pool: pool, store: st, by: commands.By{Actor: "staff:test"}, clock: time.Date(2025, 12, 1, 9, 0, 0, 0, time.UTC)}
 	b.now = func() time.Time { b.mu.Lock(); defer b.mu.Unlock(); b.clock = b.clock.Add(time.Second); return b.clock }
 	b.cmds = commands.New(st, b.now)
-	r, err := projections.NewRunner(pool, []projections.Projector{orderviews.Projector{Registry: reg}},
-		projections.Options{LockRetry: 20 * time.Millisecond, MaxPoll: 20 * time.Millisecond})
-	require.NoError(t, err)
-	require.NoError(t, r.Ensure(ctx))
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = r.Run(runCtx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	b.runner = r
+	b.runner = projtest.Run(t, pool, orderviews.Projector{Registry: reg})
 	b.shop, b.tea = b.newShop(t, "kyoto")
 	return b
 }
@@ -105,15 +97,7 @@ func (b *testBundle) advance(t *testing.T, tn tenant.ID, id order.ID) eventstore
 
 func dump(t *testing.T, q eventstore.Querier) string {
 	t.Helper()
-	out := ""
-	for _, tb := range tables {
-		var s *string
-		require.NoError(t, q.QueryRow(context.Background(), `SELECT string_agg(x::text, E'\n' ORDER BY x::text) FROM `+tb+` x`).Scan(&s))
-		if s != nil {
-			out += tb + ":\n" + *s + "\n"
-		}
-	}
-	return out
+	return projtest.Dump(t, q, tables...)
 }
 
 // TestOrderViewsFollowTheOrderLife drives orders of both payment methods
@@ -278,17 +262,6 @@ func TestOrderViewsFollowTheOrderLife(t *testing.T) {
 	require.Equal(t, replay1, dump(t, b.pool))
 
 	// Applying the whole log again over the rows changes nothing.
-	var schema string
-	require.NoError(t, b.pool.QueryRow(ctx, `SELECT schema_name FROM projections WHERE model = 'order_views' AND state = 'live'`).Scan(&schema))
-	p := orderviews.Projector{Registry: b.store.Registry()}
-	all, err := eventstore.ReadFeed(ctx, b.pool, eventstore.Position{}, 10_000, eventstore.FeedFilter{PayloadTypes: p.Schema().PayloadTypes})
-	require.NoError(t, err)
-	tx, err := b.pool.Begin(ctx)
-	require.NoError(t, err)
-	defer tx.Rollback(ctx) //nolint:errcheck
-	_, err = tx.Exec(ctx, `SELECT set_config('search_path', $1, true)`, `"`+schema+`"`)
-	require.NoError(t, err)
-	require.NoError(t, p.Apply(ctx, tx, all))
-	require.NoError(t, p.Apply(ctx, tx, all[len(all)/2:]))
+	tx := projtest.Reapply(t, b.pool, orderviews.Projector{Registry: b.store.Registry()})
 	require.Equal(t, live, dump(t, tx))
 }

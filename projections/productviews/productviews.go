@@ -18,6 +18,7 @@ import (
 
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/inventory"
+	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/projections"
 )
@@ -37,15 +38,11 @@ func (Projector) Name() string { return Name }
 
 // Schema implements projections.Projector.
 func (Projector) Schema() projections.Schema {
-	var types []string
-	for _, e := range append(append([]eventstore.Event{}, catalog.Events...), inventory.Events...) {
-		types = append(types, e.EventName())
-	}
 	return projections.Schema{
 		Tables:       []string{"products", "product_variants", "variant_stock", "categories"},
 		Create:       "rm_product_views_v1_create",
 		Index:        "rm_product_views_v1_index",
-		PayloadTypes: types,
+		PayloadTypes: projections.EventNames(catalog.Events, inventory.Events),
 	}
 }
 
@@ -93,15 +90,10 @@ WHERE tenant_id = $1 AND id = $2 AND version < $9`, t, id, e.Title, e.Handle, e.
 			queueStatus(b, t, id, catalog.ProductArchived, v, at)
 		case catalog.VariantAdded:
 			opts, _ := json.Marshal(e.Options)
-			var cmp *string
-			if e.CompareAtPrice != nil {
-				s := e.CompareAtPrice.AmountString()
-				cmp = &s
-			}
 			b.Queue(`INSERT INTO product_variants (tenant_id, id, product_id, position, sku, title, options, fulfillment_type, price, compare_at_price, currency, tax_rate, status, is_hot)
 VALUES ($1, $2, $3, (SELECT count(*) FROM product_variants WHERE tenant_id = $1 AND product_id = $3), $4, $5, $6, $7, $8::numeric, $9::numeric, $10, $11, $12, $13)
 ON CONFLICT (tenant_id, id) DO NOTHING`,
-				t, e.Variant, id, e.SKU, e.Title, opts, e.FulfillmentType, e.Price.AmountString(), cmp, e.Price.Currency(), e.TaxRate, e.Status, e.IsHot)
+				t, e.Variant, id, e.SKU, e.Title, opts, e.FulfillmentType, e.Price.AmountString(), amount(e.CompareAtPrice), e.Price.Currency(), e.TaxRate, e.Status, e.IsHot)
 			queueVersion(b, t, id, v, at)
 		case catalog.VariantUpdated:
 			var opts []byte
@@ -113,36 +105,19 @@ ON CONFLICT (tenant_id, id) DO NOTHING`,
 WHERE tenant_id = $1 AND id = $2`, t, e.Variant, e.SKU, e.Title, nullJSON(opts), e.FulfillmentType, e.TaxRate, e.Status, e.IsHot)
 			queueVersion(b, t, id, v, at)
 		case catalog.PriceUpdated:
-			var cmp *string
-			if e.CompareAtPrice != nil {
-				s := e.CompareAtPrice.AmountString()
-				cmp = &s
-			}
 			b.Queue(`UPDATE product_variants SET price = $3::numeric, compare_at_price = $4::numeric, currency = $5 WHERE tenant_id = $1 AND id = $2`,
-				t, e.Variant, e.Price.AmountString(), cmp, e.Price.Currency())
+				t, e.Variant, e.Price.AmountString(), amount(e.CompareAtPrice), e.Price.Currency())
 			queueVersion(b, t, id, v, at)
-		case catalog.CategoryCreated, catalog.CategoryUpdated:
-			var name, handle string
-			var parent *catalog.CategoryID
-			var pos int
-			if c, ok := e.(catalog.CategoryCreated); ok {
-				name, handle, parent, pos = c.Name, c.Handle, c.Parent, c.Position
-			} else {
-				c := e.(catalog.CategoryUpdated)
-				name, handle, parent, pos = c.Name, c.Handle, c.Parent, c.Position
-			}
-			var par *uuid.UUID
-			if parent != nil {
-				par = &parent.UUID
-			}
-			b.Queue(`INSERT INTO categories (tenant_id, id, name, handle, parent_id, position, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, handle = excluded.handle, parent_id = excluded.parent_id,
-  position = excluded.position, version = excluded.version, updated_at = excluded.updated_at WHERE categories.version < excluded.version`,
-				t, id, name, handle, par, pos, v, at)
+		case catalog.CategoryCreated:
+			queueCategory(b, t, id, e.Name, e.Handle, e.Parent, e.Position, v, at)
+			cats[key{t, id}] = true
+			continue
+		case catalog.CategoryUpdated:
+			queueCategory(b, t, id, e.Name, e.Handle, e.Parent, e.Position, v, at)
 			cats[key{t, id}] = true
 			continue
 		default:
-			if avail, ok := availableOf(ev); ok {
+			if avail, ok := inventory.AvailableAfter(ev); ok {
 				b.Queue(`INSERT INTO variant_stock (tenant_id, variant_id, available, version) VALUES ($1, $2, $3, $4)
 ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = excluded.available, version = excluded.version
 WHERE variant_stock.version < excluded.version`, t, id, avail, v)
@@ -161,35 +136,32 @@ WHERE variant_stock.version < excluded.version`, t, id, avail, v)
 	return refreshDocs(ctx, tx, products, variants, cats)
 }
 
-// availableOf returns the variant's available units carried by an inventory event.
-func availableOf(ev eventstore.Event) (int64, bool) {
-	switch e := ev.(type) {
-	case inventory.Adjusted:
-		return e.Available, true
-	case inventory.Reserved:
-		return e.Available, true
-	case inventory.Rejected:
-		return e.Available, true
-	case inventory.Released:
-		return e.Available, true
-	case inventory.Expired:
-		return e.Available, true
-	case inventory.Committed:
-		return e.Available, true
-	case inventory.AllocationReleased:
-		return e.Available, true
-	case inventory.Fulfilled:
-		return e.Available, true
-	}
-	return 0, false
-}
-
 func queueStatus(b *pgx.Batch, t, id uuid.UUID, s catalog.ProductStatus, v int64, at any) {
 	b.Queue(`UPDATE products SET status = $3, version = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND version < $4`, t, id, s, v, at)
 }
 
+func queueCategory(b *pgx.Batch, t, id uuid.UUID, name, handle string, parent *catalog.CategoryID, pos int, v int64, at any) {
+	var par *uuid.UUID
+	if parent != nil {
+		par = &parent.UUID
+	}
+	b.Queue(`INSERT INTO categories (tenant_id, id, name, handle, parent_id, position, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, handle = excluded.handle, parent_id = excluded.parent_id,
+  position = excluded.position, version = excluded.version, updated_at = excluded.updated_at WHERE categories.version < excluded.version`,
+		t, id, name, handle, par, pos, v, at)
+}
+
 func queueVersion(b *pgx.Batch, t, id uuid.UUID, v int64, at any) {
 	b.Queue(`UPDATE products SET version = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND version < $3`, t, id, v, at)
+}
+
+// amount is a price's decimal amount, nil for no price.
+func amount(m *money.Money) *string {
+	if m == nil {
+		return nil
+	}
+	s := m.AmountString()
+	return &s
 }
 
 func catIDs(cs []catalog.CategoryID) []uuid.UUID {

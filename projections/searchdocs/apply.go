@@ -15,18 +15,13 @@ import (
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/domain/vendor"
 	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/projections"
 	"github.com/honten/honten/search"
 )
 
 // payloadTypes are the events whose payloads the fold reads.
 func payloadTypes() []string {
-	var out []string
-	for _, evs := range [][]eventstore.Event{catalog.Events, inventory.Events, vendor.Events} {
-		for _, e := range evs {
-			out = append(out, e.EventName())
-		}
-	}
-	return out
+	return projections.EventNames(catalog.Events, inventory.Events, vendor.Events)
 }
 
 // key names a tenant's entity (product, variant, vendor).
@@ -169,7 +164,7 @@ func applyBatch(ctx context.Context, tx pgx.Tx, reg *eventstore.Registry, batch 
 				s.savedProducts[k] = true
 				s.dirty[k] = true
 			case inventory.StreamType:
-				if avail, ok := availableOf(d.ev); ok {
+				if avail, ok := inventory.AvailableAfter(d.ev); ok {
 					s.stock[k] = avail
 					s.savedStock[k] = true
 					if p, ok := s.owner[k]; ok {
@@ -216,30 +211,6 @@ func parentID(p *catalog.CategoryID) uuid.UUID {
 		return uuid.Nil
 	}
 	return p.UUID
-}
-
-// availableOf returns the variant's total available units an inventory
-// event carries.
-func availableOf(ev eventstore.Event) (int64, bool) {
-	switch e := ev.(type) {
-	case inventory.Adjusted:
-		return e.Available, true
-	case inventory.Reserved:
-		return e.Available, true
-	case inventory.Rejected:
-		return e.Available, true
-	case inventory.Released:
-		return e.Available, true
-	case inventory.Expired:
-		return e.Available, true
-	case inventory.Committed:
-		return e.Available, true
-	case inventory.AllocationReleased:
-		return e.Available, true
-	case inventory.Fulfilled:
-		return e.Available, true
-	}
-	return 0, false
 }
 
 func sortKeys(ks []key) {

@@ -46,15 +46,11 @@ var catalogTypes = []string{
 
 // Schema implements projections.Projector.
 func (Projector) Schema() projections.Schema {
-	types := append([]string(nil), catalogTypes...)
-	for _, e := range inventory.Events {
-		types = append(types, e.EventName())
-	}
 	return projections.Schema{
 		Tables:       []string{"stock_levels", "stock_levels_variants", "stock_levels_products", "stock_levels_holds"},
 		Create:       "rm_stock_levels_v1_create",
 		Index:        "rm_stock_levels_v1_index",
-		PayloadTypes: types,
+		PayloadTypes: append(slices.Clone(catalogTypes), projections.EventNames(inventory.Events)...),
 	}
 }
 

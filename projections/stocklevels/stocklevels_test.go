@@ -22,6 +22,7 @@ import (
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
 	"github.com/honten/honten/internal/pgtest"
+	"github.com/honten/honten/internal/projtest"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/stocklevels"
 )
@@ -39,7 +40,6 @@ type testBundle struct {
 // setup gives a fresh database with the stock_levels projector running live.
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	ctx := context.Background()
 	pool := pgtest.New(t)
 	reg := app.Registry()
 	st := eventstore.New(pool, reg)
@@ -47,14 +47,7 @@ func setup(t *testing.T) *testBundle {
 	clock := func() time.Time {
 		return time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(tick.Add(1)) * time.Second)
 	}
-	r, err := projections.NewRunner(pool, []projections.Projector{stocklevels.Projector{Registry: reg}},
-		projections.Options{LockRetry: 20 * time.Millisecond, MaxPoll: 20 * time.Millisecond})
-	require.NoError(t, err)
-	require.NoError(t, r.Ensure(ctx))
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = r.Run(runCtx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	r := projtest.Run(t, pool, stocklevels.Projector{Registry: reg})
 	return &testBundle{pool: pool, store: st, cmds: commands.New(st, clock), runner: r, by: commands.By{Actor: "test"}}
 }
 
@@ -131,19 +124,6 @@ func (b *testBundle) wait(t *testing.T, pos eventstore.Position) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, b.runner.WaitFor(ctx, pos))
-}
-
-func dump(t *testing.T, q eventstore.Querier, tables ...string) string {
-	t.Helper()
-	out := ""
-	for _, tb := range tables {
-		var s *string
-		require.NoError(t, q.QueryRow(context.Background(), `SELECT string_agg(x::text, E'\n' ORDER BY x::text) FROM `+tb+` x`).Scan(&s))
-		if s != nil {
-			out += tb + ":\n" + *s + "\n"
-		}
-	}
-	return out
 }
 
 func ptr(n int64) *int64 { return &n }
@@ -253,29 +233,18 @@ func TestStockLevelsFollowCommandsAndReservations(t *testing.T) {
 	require.Equal(t, 1, holds, "only the live hold is kept")
 
 	// Replaying twice gives the rows the live tail built.
-	live1 := dump(t, b.pool, tables...)
+	live1 := projtest.Dump(t, b.pool, tables...)
 	require.NoError(t, b.runner.Rebuild(ctx, "stock_levels", nil))
-	replay1 := dump(t, b.pool, tables...)
+	replay1 := projtest.Dump(t, b.pool, tables...)
 	require.NoError(t, b.runner.Rebuild(ctx, "stock_levels", nil))
-	replay2 := dump(t, b.pool, tables...)
+	replay2 := projtest.Dump(t, b.pool, tables...)
 	require.Equal(t, live1, replay1)
 	require.Equal(t, replay1, replay2)
 
 	// Applying the whole log again over the rows changes nothing: every
 	// stream's events apply only above the version already applied.
-	var schema string
-	require.NoError(t, b.pool.QueryRow(ctx, `SELECT schema_name FROM projections WHERE model = 'stock_levels' AND state = 'live'`).Scan(&schema))
-	p := stocklevels.Projector{Registry: b.store.Registry()}
-	all, err := eventstore.ReadFeed(ctx, b.pool, eventstore.Position{}, 10_000, eventstore.FeedFilter{PayloadTypes: p.Schema().PayloadTypes})
-	require.NoError(t, err)
-	tx, err := b.pool.Begin(ctx)
-	require.NoError(t, err)
-	defer tx.Rollback(ctx) //nolint:errcheck
-	_, err = tx.Exec(ctx, `SELECT set_config('search_path', $1, true)`, `"`+schema+`"`)
-	require.NoError(t, err)
-	require.NoError(t, p.Apply(ctx, tx, all))
-	require.NoError(t, p.Apply(ctx, tx, all[len(all)/2:]))
-	require.Equal(t, live1, dump(t, tx, tables...))
+	tx := projtest.Reapply(t, b.pool, stocklevels.Projector{Registry: b.store.Registry()})
+	require.Equal(t, live1, projtest.Dump(t, tx, tables...))
 }
 
 func TestQueries(t *testing.T) {

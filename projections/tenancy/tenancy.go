@@ -34,17 +34,11 @@ func (Projector) Name() string { return Name }
 
 // Schema implements projections.Projector.
 func (Projector) Schema() projections.Schema {
-	var types []string
-	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events} {
-		for _, e := range evs {
-			types = append(types, e.EventName())
-		}
-	}
 	return projections.Schema{
 		Tables:       []string{"tenants", "vendors", "stores", "locations", "staff_members"},
 		Create:       "rm_tenancy_v1_create",
 		Index:        "rm_tenancy_v1_index",
-		PayloadTypes: types,
+		PayloadTypes: projections.EventNames(tenant.Events, vendor.Events, store.Events, staff.Events),
 	}
 }
 

@@ -302,11 +302,7 @@ func filterExpr(t tenant.ID, q search.Query, skip string) string {
 // recorded-exchange tests).
 func Request(uid string, t tenant.ID, q search.Query) *meilisearch.MultiSearchRequest {
 	q = q.Normalized()
-	toks := textnorm.Tokens(textnorm.Normalize(q.Text))
-	if len(toks) > search.MaxQueryTokens {
-		toks = toks[:search.MaxQueryTokens]
-	}
-	text := strings.Join(toks, " ")
+	text := strings.Join(search.QueryTokens(textnorm.Normalize(q.Text)), " ")
 	var locales []string
 	if textnorm.IsCJK(text) {
 		locales = []string{"jpn"}
@@ -375,8 +371,8 @@ func decode(resp *meilisearch.MultiSearchResponse) (search.Result, error) {
 	}
 	for _, d := range docs {
 		id, _ := uuid.Parse(d.ID)
-		res.Hits = append(res.Hits, search.Hit{ID: id, Handle: d.Handle, Title: d.Title, Vendor: d.Vendor, Categories: nonNil(d.Categories),
-			SKUs: nonNilS(d.SKUs), PriceMin: d.PriceMin, PriceMax: d.PriceMax, Available: d.Available, InStock: d.InStock, CreatedAt: d.CreatedAt})
+		res.Hits = append(res.Hits, search.Document{ID: id, Handle: d.Handle, Title: d.Title, Vendor: d.Vendor, Categories: d.Categories,
+			SKUs: d.SKUs, PriceMin: d.PriceMin, PriceMax: d.PriceMax, Available: d.Available, InStock: d.InStock, CreatedAt: d.CreatedAt}.Hit())
 	}
 	res.Total = int(main.EstimatedTotalHits)
 	if main.TotalHits > 0 {
@@ -435,18 +431,4 @@ func decode(resp *meilisearch.MultiSearchResponse) (search.Result, error) {
 		res.Facets.InStock[k] = n
 	}
 	return res, nil
-}
-
-func nonNil(r []search.Ref) []search.Ref {
-	if r == nil {
-		return []search.Ref{}
-	}
-	return r
-}
-
-func nonNilS(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,22 +80,23 @@ type textPlan struct {
 	norm  string
 	latin []string
 	cjk   []string
+	// prefix is set when the query ends with a word: the last of latin is
+	// matched as a prefix too (the shopper may still be typing it).
+	prefix bool
 }
 
 func (p textPlan) empty() bool { return len(p.latin) == 0 && len(p.cjk) == 0 }
 
 func parseText(s string) textPlan {
 	p := textPlan{norm: textnorm.Normalize(s)}
-	toks := textnorm.Tokens(p.norm)
-	if len(toks) > search.MaxQueryTokens {
-		toks = toks[:search.MaxQueryTokens]
-	}
-	for _, t := range toks {
-		if textnorm.IsCJK(t) {
+	for _, t := range search.QueryTokens(p.norm) {
+		cjk := textnorm.IsCJK(t)
+		if cjk {
 			p.cjk = append(p.cjk, t)
 		} else {
 			p.latin = append(p.latin, t)
 		}
+		p.prefix = !cjk
 	}
 	return p
 }
@@ -162,14 +164,14 @@ func orderBy(s search.Sort, withScore bool) string {
 	return "created_at DESC, id DESC"
 }
 
-func likePattern(tok string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(tok) + "%"
-}
+var (
+	likeEscaper   = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	lexemeEscaper = strings.NewReplacer(`'`, `''`, `\`, `\\`)
+)
 
-func quoteLexeme(w string) string {
-	return "'" + strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(w) + "'"
-}
+func likePattern(tok string) string { return "%" + likeEscaper.Replace(tok) + "%" }
+
+func quoteLexeme(w string) string { return "'" + lexemeEscaper.Replace(w) + "'" }
 
 // typoAlternatives returns, per Latin token, the dictionary words within
 // its typo budget.
@@ -216,13 +218,9 @@ CROSS JOIN LATERAL (SELECT word FROM search_words
 // alternatives, the last token of the query also as a prefix.
 func tsquery(p textPlan, alts map[string][]string) string {
 	parts := make([]string, 0, len(p.latin))
-	lastTok := ""
-	if toks := textnorm.Tokens(p.norm); len(toks) > 0 {
-		lastTok = toks[min(len(toks), search.MaxQueryTokens)-1]
-	}
 	for i, tok := range p.latin {
 		first := quoteLexeme(tok)
-		if i == len(p.latin)-1 && tok == lastTok {
+		if i == len(p.latin)-1 && p.prefix {
 			first += ":*"
 		}
 		or := []string{first}
@@ -437,106 +435,82 @@ func (ix *Index) browse(ctx context.Context, t tenant.ID, q search.Query) (searc
 	if q.PriceMin != nil || q.PriceMax != nil {
 		return ix.browsePriceRange(ctx, t, q)
 	}
+	// The live statements share their parameters: the tenant, then every
+	// filter's; a statement that ignores a filter still references it (used2).
+	var a args
+	base := "d.tenant_id = " + a.add(t.UUID) + "::uuid"
+	f := buildFilters(q, &a)
+	a = slices.Clip(a) // the page's statement appends to a copy
 	b := &pgx.Batch{}
-	// Each statement numbers its own parameters: tenant first, then the filters it uses.
-	queue := func(build func(a *args, f filters, base string) string) {
-		var a args
-		base := "d.tenant_id = " + a.add(t.UUID) + "::uuid"
-		f := buildFilters(q, &a)
-		sql := build(&a, f, base)
-		b.Queue(sql, a...)
-	}
+	queue := func(sql string) { b.Queue(sql, a...) }
 	// queueCounts queues a statement over the precomputed counts: only the tenant is a parameter.
 	queueCounts := func(sql string) { b.Queue(sql, t.UUID) }
-	queue(func(a *args, f filters, base string) string {
-		lim, off := a.add(q.Limit), a.add(q.Offset)
-		return `SELECT coalesce(json_agg(sh.hit ORDER BY p.rn), '[]') FROM (
-  SELECT d.id, row_number() OVER () AS rn FROM (SELECT d.id FROM search_documents d WHERE ` +
-			and(base, f.cat, f.vendor, f.price, f.stock) + `
-  ORDER BY ` + qualified(orderBy(q.Sort, false)) + ` LIMIT ` + lim + `::int OFFSET ` + off + `::int) d) p
-JOIN search_hits sh ON sh.tenant_id = $1::uuid AND sh.id = p.id`
-	})
+	page := a
+	lim, off := page.add(q.Limit), page.add(q.Offset)
+	b.Queue(`SELECT coalesce(json_agg(sh.hit ORDER BY p.rn), '[]') FROM (
+  SELECT d.id, row_number() OVER () AS rn FROM (SELECT d.id FROM search_documents d WHERE `+
+		and(base, f.cat, f.vendor, f.price, f.stock)+`
+  ORDER BY `+qualified(orderBy(q.Sort, false))+` LIMIT `+lim+`::int OFFSET `+off+`::int) d) p
+JOIN search_hits sh ON sh.tenant_id = $1::uuid AND sh.id = p.id`, page...)
 	stockCond := ""
 	if q.InStock {
 		stockCond = " AND c.in_stock"
 	}
 	precomputed := func(facet string) string {
-		{
-			join, label := "", "''"
-			switch facet {
-			case "category":
-				join = " LEFT JOIN search_categories l ON l.tenant_id = c.tenant_id AND l.id::text = c.value"
-				label = "coalesce(max(l.name), '')"
-			case "vendor":
-				join = " LEFT JOIN search_vendors l ON l.tenant_id = c.tenant_id AND l.id::text = c.value"
-				label = "coalesce(max(l.name), '')"
-			}
-			return `SELECT coalesce(json_agg(json_build_array(value, n, label)), '[]') FROM (
+		join, label := "", "''"
+		switch facet {
+		case "category":
+			join = " LEFT JOIN search_categories l ON l.tenant_id = c.tenant_id AND l.id::text = c.value"
+			label = "coalesce(max(l.name), '')"
+		case "vendor":
+			join = " LEFT JOIN search_vendors l ON l.tenant_id = c.tenant_id AND l.id::text = c.value"
+			label = "coalesce(max(l.name), '')"
+		}
+		return `SELECT coalesce(json_agg(json_build_array(value, n, label)), '[]') FROM (
   SELECT c.value, sum(c.n)::bigint AS n, ` + label + ` AS label FROM search_facet_counts c` + join + `
   WHERE c.tenant_id = $1::uuid AND c.facet = '` + facet + `'` + stockCond + `
   GROUP BY c.value HAVING sum(c.n) > 0 ORDER BY 2 DESC, 1 LIMIT ` + strconv.Itoa(maxFacetValues) + `) x`
-		}
 	}
-	live := func(group, labels string, cond func(f filters, base string) string) func(a *args, f filters, base string) string {
-		return func(a *args, f filters, base string) string {
-			join, lab := "", "''"
-			if labels != "" {
-				join = " LEFT JOIN " + labels + " l ON l.tenant_id = $1::uuid AND l.id = x.value"
-				lab = "coalesce(l.name, '')"
-			}
-			return `SELECT coalesce(json_agg(json_build_array(x.value, x.n, ` + lab + `)), '[]') FROM (
-  SELECT ` + group + ` AS value, count(*) AS n FROM search_documents d WHERE ` + cond(f, base) + `
+	live := func(group, labels, cond string) string {
+		join, lab := "", "''"
+		if labels != "" {
+			join = " LEFT JOIN " + labels + " l ON l.tenant_id = $1::uuid AND l.id = x.value"
+			lab = "coalesce(l.name, '')"
+		}
+		return `SELECT coalesce(json_agg(json_build_array(x.value, x.n, ` + lab + `)), '[]') FROM (
+  SELECT ` + group + ` AS value, count(*) AS n FROM search_documents d WHERE ` + cond + `
   GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ` + strconv.Itoa(maxFacetValues) + `) x` + join
-		}
-	}
-	var f0 filters
-	{
-		var a args
-		a.add(t.UUID)
-		f0 = buildFilters(q, &a)
 	}
 	// total
-	if f0.cat == "" && f0.vendor == "" && f0.price == "" {
+	if f.cat == "" && f.vendor == "" && f.price == "" {
 		queueCounts(`SELECT coalesce(sum(c.n), 0)::bigint FROM search_facet_counts c WHERE c.tenant_id = $1::uuid AND c.facet = 'total'` + stockCond)
 	} else {
-		queue(func(a *args, f filters, base string) string {
-			return `SELECT count(*) FROM search_documents d WHERE ` + and(base, f.cat, f.vendor, f.price, f.stock)
-		})
+		queue(`SELECT count(*) FROM search_documents d WHERE ` + and(base, f.cat, f.vendor, f.price, f.stock))
 	}
-	if f0.vendor == "" && f0.price == "" {
+	if f.vendor == "" && f.price == "" {
 		queueCounts(precomputed("category"))
 	} else {
-		queue(live("unnest(d.category_ids)", "search_categories", func(f filters, base string) string {
-			return and(base, f.vendor, f.price, f.stock, used2(f.cat))
-		}))
+		queue(live("unnest(d.category_ids)", "search_categories", and(base, f.vendor, f.price, f.stock, used2(f.cat))))
 	}
-	if f0.cat == "" && f0.price == "" {
+	if f.cat == "" && f.price == "" {
 		queueCounts(precomputed("vendor"))
 	} else {
-		queue(live("d.vendor_id", "search_vendors", func(f filters, base string) string {
-			return and(base, f.cat, f.price, f.stock, "d.vendor_id IS NOT NULL", used2(f.vendor))
-		}))
+		queue(live("d.vendor_id", "search_vendors", and(base, f.cat, f.price, f.stock, "d.vendor_id IS NOT NULL", used2(f.vendor))))
 	}
-	if f0.cat == "" && f0.vendor == "" {
+	if f.cat == "" && f.vendor == "" {
 		queueCounts(precomputed("price"))
 	} else {
-		queue(live("d.price_bucket", "", func(f filters, base string) string {
-			return and(base, f.cat, f.vendor, f.stock, used2(f.price))
-		}))
+		queue(live("d.price_bucket", "", and(base, f.cat, f.vendor, f.stock, used2(f.price))))
 	}
-	queue(func(a *args, f filters, base string) string {
-		return `SELECT json_build_array(min(d.price_min), max(d.price_min)) FROM search_documents d WHERE ` +
-			and(base, f.cat, f.vendor, f.stock, used2(f.price))
-	})
-	if f0.cat == "" && f0.vendor == "" && f0.price == "" {
+	queue(`SELECT json_build_array(min(d.price_min), max(d.price_min)) FROM search_documents d WHERE ` +
+		and(base, f.cat, f.vendor, f.stock, used2(f.price)))
+	if f.cat == "" && f.vendor == "" && f.price == "" {
 		queueCounts(`SELECT coalesce(json_agg(json_build_array(in_stock, n)), '[]') FROM (
   SELECT c.in_stock, sum(c.n)::bigint AS n FROM search_facet_counts c WHERE c.tenant_id = $1::uuid AND c.facet = 'total'
   GROUP BY 1 HAVING sum(c.n) > 0) x`)
 	} else {
-		queue(func(a *args, f filters, base string) string {
-			return `SELECT coalesce(json_agg(json_build_array(s, n)), '[]') FROM (
-  SELECT d.in_stock AS s, count(*) AS n FROM search_documents d WHERE ` + and(base, f.cat, f.vendor, f.price, used2(f.stock)) + ` GROUP BY 1) x`
-		})
+		queue(`SELECT coalesce(json_agg(json_build_array(s, n)), '[]') FROM (
+  SELECT d.in_stock AS s, count(*) AS n FROM search_documents d WHERE ` + and(base, f.cat, f.vendor, f.price, used2(f.stock)) + ` GROUP BY 1) x`)
 	}
 	br := ix.pool.SendBatch(ctx, b)
 	defer br.Close()
@@ -550,16 +524,8 @@ JOIN search_hits sh ON sh.tenant_id = $1::uuid AND sh.id = p.id`
 	if err := br.Close(); err != nil {
 		return search.Result{}, err
 	}
-	// The price facet's rows are [bucket, n, label]: drop the label.
-	var pr [][3]any
-	if err := json.Unmarshal(prices, &pr); err != nil {
-		return search.Result{}, err
-	}
-	two := make([][2]any, len(pr))
-	for i, r := range pr {
-		two[i] = [2]any{r[0], r[1]}
-	}
-	prices, _ = json.Marshal(two)
+	// The price facet's rows are [bucket, n, label]: decodeResult reads the
+	// first two elements (encoding/json drops the rest).
 	return decodeResult(total, hits, cats, vendors, prices, stats, stock)
 }
 

@@ -11,6 +11,7 @@
 package textnorm
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -168,7 +169,7 @@ func sortedKeys(set map[string]struct{}) []string {
 	for k := range set {
 		out = append(out, k)
 	}
-	sortStrings(out)
+	slices.Sort(out)
 	return out
 }
 
@@ -205,12 +206,13 @@ func toHiragana(r rune) rune {
 
 // combo folds ふ/ゔ followed by a small vowel into one kana.
 func combo(r, next rune) (rune, bool) {
-	table := map[rune]map[rune]rune{
-		'ふ': {'ぁ': 'は', 'ぃ': 'ひ', 'ぇ': 'へ', 'ぉ': 'ほ'},
-		'ゔ': {'ぁ': 'ば', 'ぃ': 'び', 'ぇ': 'べ', 'ぉ': 'ぼ', 'ぅ': 'ぶ'},
-	}
-	f, ok := table[r][next]
+	f, ok := comboTable[r][next]
 	return f, ok
+}
+
+var comboTable = map[rune]map[rune]rune{
+	'ふ': {'ぁ': 'は', 'ぃ': 'ひ', 'ぇ': 'へ', 'ぉ': 'ほ'},
+	'ゔ': {'ぁ': 'ば', 'ぃ': 'び', 'ぇ': 'べ', 'ぉ': 'ぼ', 'ぅ': 'ぶ'},
 }
 
 var smallToLarge = map[rune]rune{'ぁ': 'あ', 'ぃ': 'い', 'ぅ': 'う', 'ぇ': 'え', 'ぉ': 'お', 'ゎ': 'わ'}

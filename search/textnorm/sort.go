@@ -1,5 +1,0 @@
-package textnorm
-
-import "sort"
-
-func sortStrings(s []string) { sort.Strings(s) }
