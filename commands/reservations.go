@@ -29,9 +29,16 @@ type ReservationOptions struct {
 	Parallel int
 	// ChunkVariants is how many variants one transaction decides; 0 means 16.
 	ChunkVariants int
-	// MinPoll and MaxPoll bound the idle polling backoff; 0 means 1ms and 50ms.
+	// MinPoll and MaxPoll bound the idle polling backoff; 0 means 1ms and
+	// 50ms, or 1ms and 5s with Changes.
 	MinPoll, MaxPoll time.Duration
-	// ExpiryEvery is how often due holds are expired; 0 means 500ms.
+	// Changes, when set, returns a channel closed when the feed may hold
+	// something new (eventstore.Watcher.Changes): an idle lane waits on it,
+	// and its own polling is only a safety net.
+	Changes func() <-chan struct{}
+	// ExpiryEvery is the longest wait between two looks for due holds; 0
+	// means 500ms, or 5s with Changes. The expiry loop also wakes at the
+	// next hold's expiry time and after every decision.
 	ExpiryEvery time.Duration
 	// LockRetry is how often a standby retries a lane's lock; 0 means 1s.
 	LockRetry time.Duration
@@ -88,9 +95,15 @@ func (s *Service) NewReservationWorker(o ReservationOptions) *ReservationWorker 
 	}
 	if o.MaxPoll <= 0 {
 		o.MaxPoll = 50 * time.Millisecond
+		if o.Changes != nil {
+			o.MaxPoll = 5 * time.Second
+		}
 	}
 	if o.ExpiryEvery <= 0 {
 		o.ExpiryEvery = 500 * time.Millisecond
+		if o.Changes != nil {
+			o.ExpiryEvery = 5 * time.Second
+		}
 	}
 	if o.LockRetry <= 0 {
 		o.LockRetry = time.Second
@@ -203,15 +216,24 @@ func (w *ReservationWorker) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		w.lead(ctx, laneExpiry, func(ctx context.Context) error {
-			t := time.NewTicker(w.opts.ExpiryEvery)
-			defer t.Stop()
 			for {
+				// A decision made after this look may add a hold that is due
+				// sooner than the next one seen now (a shorter hold time):
+				// decisions wake the loop.
+				decided := w.Decided()
+				wait := w.opts.ExpiryEvery
 				if _, err := w.ExpireDue(ctx); err != nil && ctx.Err() == nil {
 					w.log.Error("reservations: expiry failed", "err", err)
+				} else if next, ok, err := NextHoldExpiry(ctx, w.s.store.Pool()); err == nil && ok {
+					wait = min(wait, max(time.Until(next)+time.Millisecond, time.Millisecond))
 				}
+				t := time.NewTimer(wait)
 				select {
 				case <-ctx.Done():
+					t.Stop()
 					return nil
+				case <-decided:
+					t.Stop()
 				case <-t.C:
 				}
 			}
@@ -277,6 +299,11 @@ func (w *ReservationWorker) lead(ctx context.Context, name string, fn func(conte
 func (w *ReservationWorker) runLane(ctx context.Context, lane string) error {
 	backoff := w.opts.MinPoll
 	for ctx.Err() == nil {
+		// Taken before the read: a change while it runs is not missed.
+		var changed <-chan struct{}
+		if w.opts.Changes != nil {
+			changed = w.opts.Changes()
+		}
 		n, cp, err := w.process(ctx, lane)
 		if err != nil {
 			return err
@@ -298,6 +325,8 @@ func (w *ReservationWorker) runLane(ctx context.Context, lane string) error {
 		}
 		select {
 		case <-ctx.Done():
+		case <-changed:
+			backoff = w.opts.MinPoll
 		case <-w.wake[lane]:
 			backoff = w.opts.MinPoll
 		case <-time.After(backoff):
@@ -586,21 +615,51 @@ ON CONFLICT (reservation_id) DO UPDATE SET status = 'released', decided_at = exc
 	return tx.SendBatch(ctx, b).Close()
 }
 
+// NextHoldExpiry returns when the first live hold expires (through the
+// partial index on due holds); ok is false when no hold is live.
+func NextHoldExpiry(ctx context.Context, q eventstore.Querier) (time.Time, bool, error) {
+	var next *time.Time
+	if err := q.QueryRow(ctx, `SELECT min(expires_at) FROM reservation_index WHERE status = 'reserved'`).Scan(&next); err != nil {
+		return time.Time{}, false, fmt.Errorf("next hold expiry: %w", err)
+	}
+	if next == nil {
+		return time.Time{}, false, nil
+	}
+	return *next, true, nil
+}
+
+// DueHolds returns up to limit variants with a live hold expired at now,
+// through the partial index on live holds' expiry times: its cost follows
+// the number of due holds, never the size of the index.
+func DueHolds(ctx context.Context, q eventstore.Querier, now time.Time, limit int) ([]DueHold, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT tenant_id, variant_id FROM reservation_index
+WHERE status = 'reserved' AND expires_at <= $1 LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("due holds: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (DueHold, error) {
+		var k DueHold
+		return k, r.Scan(&k.Tenant, &k.Variant)
+	})
+}
+
+// DueHold names a variant with an expired live hold.
+type DueHold struct {
+	Tenant  tenant.ID
+	Variant uuid.UUID
+}
+
 // ExpireDue expires every hold whose time has come (by the service clock)
 // and returns how many it expired.
 func (w *ReservationWorker) ExpireDue(ctx context.Context) (int, error) {
 	now := w.s.Now()
-	rows, err := w.s.store.Pool().Query(ctx, `SELECT DISTINCT tenant_id, variant_id FROM reservation_index
-WHERE status = 'reserved' AND expires_at <= $1 LIMIT 1000`, now)
+	due, err := DueHolds(ctx, w.s.store.Pool(), now, 1000)
 	if err != nil {
 		return 0, err
 	}
-	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (variantKey, error) {
-		var k variantKey
-		return k, r.Scan(&k.tenant, &k.variant)
-	})
-	if err != nil {
-		return 0, err
+	keys := make([]variantKey, len(due))
+	for i, d := range due {
+		keys[i] = variantKey{d.Tenant, d.Variant}
 	}
 	total := 0
 	for _, k := range keys {

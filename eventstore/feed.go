@@ -17,8 +17,9 @@ import (
 type FeedFilter struct {
 	// Tenant limits the feed to one tenant (the admin event feed); zero means all.
 	Tenant tenant.ID
-	// Types limits the feed to these event types; empty means all. With a
-	// Tenant it is applied as a filter on the tenant's feed index.
+	// Types limits the feed to these event types; empty means all. It is a
+	// filter on the feed index: a poller of rare types uses ReadTypedFeed,
+	// which bounds the events it looks at.
 	Types []string
 	// PayloadTypes, when set, transfers payloads only for these event types
 	// (others arrive with a nil Payload): projectors that ignore most events
@@ -73,6 +74,58 @@ LIMIT $3`
 		return nil, fmt.Errorf("read feed after %s: %w", after, err)
 	}
 	return scanFeed(rows, limit)
+}
+
+// TypeScanLimit is how many of a tenant's events ReadTypedFeed looks at
+// per call, matching or not.
+const TypeScanLimit = 5000
+
+// ReadTypedFeed returns up to limit events of tenant t of the given types
+// after position after, in global order, and the position to read on from.
+// It looks at no more than TypeScanLimit of the tenant's events per call,
+// so a rare type costs the same as a common one: when the window holds
+// fewer matches than limit, next is the window's last position (past the
+// events it skipped), and a caller polling with next never rescans them.
+// next is the zero Position when nothing after after is readable yet.
+func ReadTypedFeed(ctx context.Context, q Querier, t tenant.ID, types []string, after Position, limit int) (envs []Envelope, next Position, err error) {
+	// The window's end: the last of the next TypeScanLimit events, an
+	// index-only walk of the tenant's feed index from the cursor.
+	const windowQuery = `SELECT w.tx_id::text, w.global_position FROM (
+  SELECT e.tx_id, e.global_position FROM events e
+  WHERE e.tenant_id = $1 AND (e.tx_id, e.global_position) > ($2::text::xid8, $3::bigint)
+    AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY e.tenant_id, e.tx_id, e.global_position
+  LIMIT $4) w
+ORDER BY w.tx_id DESC, w.global_position DESC LIMIT 1`
+	var txText string
+	var end Position
+	err = q.QueryRow(ctx, windowQuery, t, after.TxText(), after.Pos, TypeScanLimit).Scan(&txText, &end.Pos)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, Position{}, nil
+	}
+	if err != nil {
+		return nil, Position{}, fmt.Errorf("read typed feed after %s: %w", after, err)
+	}
+	end.Tx, _ = strconv.ParseUint(txText, 10, 64)
+	query := `SELECT ` + fmt.Sprintf(eventColumns, "e.payload") + `
+FROM events e
+WHERE e.tenant_id = $1 AND (e.tx_id, e.global_position) > ($2::text::xid8, $3::bigint)
+  AND (e.tx_id, e.global_position) <= ($4::text::xid8, $5::bigint)
+  AND e.event_type = ANY($6)
+ORDER BY e.tenant_id, e.tx_id, e.global_position
+LIMIT $7`
+	rows, err := q.Query(ctx, query, t, after.TxText(), after.Pos, end.TxText(), end.Pos, types, limit)
+	if err != nil {
+		return nil, Position{}, fmt.Errorf("read typed feed after %s: %w", after, err)
+	}
+	envs, err = scanFeed(rows, limit)
+	if err != nil {
+		return nil, Position{}, err
+	}
+	if len(envs) == limit {
+		return envs, envs[len(envs)-1].Position, nil
+	}
+	return envs, end, nil
 }
 
 // scanFeed reads rows of eventColumns.

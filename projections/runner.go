@@ -22,8 +22,13 @@ type Options struct {
 	BatchSize int
 	// RebuildBatchSize is the replay batch size; 0 means 5000.
 	RebuildBatchSize int
-	// MinPoll and MaxPoll bound the idle polling backoff; 0 means 5ms and 100ms.
+	// MinPoll and MaxPoll bound the idle polling backoff; 0 means 5ms and
+	// 100ms, or 5ms and 5s with Changes.
 	MinPoll, MaxPoll time.Duration
+	// Changes, when set, returns a channel closed when the feed may hold
+	// something new (eventstore.Watcher.Changes): an idle projector waits
+	// on it, and its own polling is only a safety net.
+	Changes func() <-chan struct{}
 	// LockRetry is how often a standby instance retries the leader lock; 0 means 1s.
 	LockRetry time.Duration
 	// Grace bounds the batch in flight when Run's context ends; 0 means 10s.
@@ -48,6 +53,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxPoll <= 0 {
 		o.MaxPoll = 100 * time.Millisecond
+		if o.Changes != nil {
+			o.MaxPoll = 5 * time.Second
+		}
 	}
 	if o.LockRetry <= 0 {
 		o.LockRetry = time.Second
@@ -299,6 +307,11 @@ func (r *Runner) runProjector(ctx context.Context, p Projector) {
 			r.setRunning(model, true)
 			defer r.setRunning(model, false)
 			for ctx.Err() == nil {
+				// Taken before the read: a change while it runs is not missed.
+				var changed <-chan struct{}
+				if r.opts.Changes != nil {
+					changed = r.opts.Changes()
+				}
 				n, err := r.batch(ctx, conn, p, g, r.opts.BatchSize)
 				if err != nil {
 					return err
@@ -309,6 +322,11 @@ func (r *Runner) runProjector(ctx context.Context, p Projector) {
 				}
 				select {
 				case <-ctx.Done():
+				case <-changed:
+					backoff = r.opts.MinPoll
+					if r.opts.Coalesce > 0 {
+						sleep(ctx, r.opts.Coalesce)
+					}
 				case <-r.wake[model]:
 					backoff = r.opts.MinPoll
 					if r.opts.Coalesce > 0 {

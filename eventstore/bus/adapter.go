@@ -17,6 +17,7 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -67,9 +68,28 @@ func (a SchemaAdapter) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error)
 	if n <= 0 {
 		n = 50
 	}
-	filter := ""
+	// The cursor is read by scalar subqueries (init plans), so it is an index
+	// condition in custom and generic plans alike: a join with the offsets
+	// row would leave it a join filter the planner may apply after walking
+	// the feed index from the start.
+	cursor := `(
+        (SELECT last_processed_transaction_id FROM watermill_offsets_events WHERE consumer_group = $1 AND topic = $2),
+        (SELECT offset_acked FROM watermill_offsets_events WHERE consumer_group = $1 AND topic = $2))`
+	where := `(e.tx_id, e.global_position) > ` + cursor + `
+  AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())`
+	order := "e.tx_id, e.global_position"
 	if p.Topic != TopicAll {
-		filter = " AND e.stream_type = $2"
+		// A stream type's topic reads events_stream_type_feed_ix, whose
+		// leading column is its filter, so a sparse topic costs the same as
+		// a busy one. The filter is written into both bounds of one row
+		// comparison, not as an equality: an equality would make the
+		// ORDER BY on the type redundant, and a generic plan, which cannot
+		// know how rare the type is, could then walk the global feed index
+		// and filter. As written, only this index serves both bounds and
+		// the order.
+		where = `(e.stream_type, e.tx_id, e.global_position) > ($2, ` + strings.TrimPrefix(cursor, "(") + `
+  AND (e.stream_type, e.tx_id, e.global_position) < ($2, pg_snapshot_xmin(pg_current_snapshot()), 0::bigint)`
+		order = "e.stream_type, e.tx_id, e.global_position"
 	}
 	q := `
 SELECT e.global_position, e.tx_id::text, e.event_id::text, e.payload::text,
@@ -81,12 +101,9 @@ SELECT e.global_position, e.tx_id::text, e.event_id::text, e.payload::text,
          'actor', coalesce(e.actor_id, ''), 'correlation_id', e.correlation_id::text,
          'causation_id', coalesce(e.causation_id::text, ''),
          'recorded_at', to_char(e.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text
-FROM events e,
-     (SELECT offset_acked, last_processed_transaction_id FROM watermill_offsets_events
-      WHERE consumer_group = $1 AND topic = $2) lp
-WHERE (e.tx_id, e.global_position) > (lp.last_processed_transaction_id, lp.offset_acked)
-  AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())` + filter + `
-ORDER BY e.tx_id, e.global_position
+FROM events e
+WHERE ` + where + `
+ORDER BY ` + order + `
 LIMIT ` + fmt.Sprint(n)
 	return wsql.Query{Query: q, Args: []any{p.ConsumerGroup, p.Topic}}, nil
 }

@@ -2,11 +2,13 @@ package bus
 
 import (
 	"context"
+	stdsql "database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -36,8 +38,13 @@ type Handler struct {
 
 // Options tune a Worker.
 type Options struct {
-	// PollInterval bounds the idle wait between polls; 0 means 50ms.
+	// PollInterval bounds the idle wait between polls; 0 means 50ms, or 5s
+	// with Changes.
 	PollInterval time.Duration
+	// Changes, when set, returns a channel closed when the feed may hold
+	// something new (eventstore.Watcher.Changes): an idle subscriber waits
+	// on it, and its own polling is only a safety net.
+	Changes func() <-chan struct{}
 	// MaxRetries before a message goes to the poison queue; 0 means 3.
 	MaxRetries int
 	// RetryInterval is the first retry delay (doubling); 0 means 100ms.
@@ -62,6 +69,9 @@ type Worker struct {
 func NewWorker(pool *pgxpool.Pool, handlers []Handler, opts Options) *Worker {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 50 * time.Millisecond
+		if opts.Changes != nil {
+			opts.PollInterval = 5 * time.Second
+		}
 	}
 	if opts.MaxRetries <= 0 {
 		opts.MaxRetries = 3
@@ -182,7 +192,7 @@ func (w *Worker) Router() (*message.Router, error) {
 
 func (w *Worker) subscriber(group string, wlog watermill.LoggerAdapter) (*wsql.Subscriber, error) {
 	ack := 30 * time.Second
-	return wsql.NewSubscriber(wsql.BeginnerFromPgx(w.pool), wsql.SubscriberConfig{
+	cfg := wsql.SubscriberConfig{
 		ConsumerGroup:  group,
 		SchemaAdapter:  SchemaAdapter{BatchSize: w.opts.BatchSize},
 		OffsetsAdapter: OffsetsAdapter{},
@@ -190,7 +200,72 @@ func (w *Worker) subscriber(group string, wlog watermill.LoggerAdapter) (*wsql.S
 		ResendInterval: w.opts.RetryInterval,
 		RetryInterval:  w.opts.PollInterval,
 		AckDeadline:    &ack,
-	}, wlog)
+	}
+	db := wsql.BeginnerFromPgx(w.pool)
+	if w.opts.Changes != nil {
+		ib := &idleBeginner{Beginner: db, changes: w.opts.Changes, max: w.opts.PollInterval}
+		db = ib
+		cfg.BackoffManager = idleBackoff{b: ib, retry: w.opts.RetryInterval}
+	}
+	return wsql.NewSubscriber(db, cfg, wlog)
+}
+
+// idleBeginner makes a watermill subscriber wait for a feed change instead
+// of polling on a timer: after a poll that found nothing (idleBackoff), the
+// next poll's transaction begins only when the feed changes, or after max.
+type idleBeginner struct {
+	wsql.Beginner
+	changes func() <-chan struct{}
+	max     time.Duration
+
+	mu      sync.Mutex
+	idle    bool
+	changed <-chan struct{} // taken when the last poll began
+}
+
+// BeginTx implements wsql.Beginner.
+func (b *idleBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (wsql.Tx, error) {
+	b.mu.Lock()
+	idle, changed := b.idle, b.changed
+	b.mu.Unlock()
+	if idle && changed != nil {
+		t := time.NewTimer(b.max)
+		select {
+		case <-ctx.Done():
+		case <-changed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	b.mu.Lock()
+	b.idle, b.changed = false, b.changes()
+	b.mu.Unlock()
+	return b.Beginner.BeginTx(ctx, opts)
+}
+
+func (b *idleBeginner) setIdle() {
+	b.mu.Lock()
+	b.idle = true
+	b.mu.Unlock()
+}
+
+// idleBackoff is the subscriber's wsql.BackoffManager with an idleBeginner:
+// an empty poll marks the subscriber idle and waits no further here.
+type idleBackoff struct {
+	b     *idleBeginner
+	retry time.Duration
+}
+
+// HandleError implements wsql.BackoffManager.
+func (m idleBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+	if err != nil {
+		logger.Error("bus: polling the feed failed", err, watermill.LogFields{"wait_time": m.retry})
+		return m.retry
+	}
+	if noMsg {
+		m.b.setIdle()
+	}
+	return 0
 }
 
 func (w *Worker) adapt(h Handler) message.NoPublishHandlerFunc {

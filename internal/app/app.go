@@ -58,7 +58,10 @@ type Main struct {
 	Store    *eventstore.Store
 	Commands *commands.Service
 	Runner   *projections.Runner
-	Imports  importer.Jobs
+	// Feed tells this process's feed consumers when the feed changes, so
+	// that idle ones wait instead of polling the events table.
+	Feed    *eventstore.Watcher
+	Imports importer.Jobs
 	// Reservations decides stock reservations (workers role).
 	Reservations *commands.ReservationWorker
 	Worker       *bus.Worker
@@ -155,7 +158,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.Runner, err = projections.NewRunner(pool, append(projectors, extra...), projections.Options{Logger: m.Log})
+	m.Feed = eventstore.NewWatcher(pool, eventstore.WatchOptions{Logger: m.Log})
+	m.Store.OnCommit(func(eventstore.Position) { m.Feed.Nudge() })
+	m.Runner, err = projections.NewRunner(pool, append(projectors, extra...), projections.Options{Logger: m.Log, Changes: m.Feed.Changes})
 	if err != nil {
 		return err
 	}
@@ -165,7 +170,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.Runner.Ensure(ctx); err != nil {
 		return fmt.Errorf("read models: %w", err)
 	}
-	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log})
+	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log, Changes: m.Feed.Changes})
 	m.Sweeper = m.NewSweeper()
 	m.Imports = importer.Jobs{Importer: importer.Importer{Commands: m.Commands}, Log: m.Log,
 		Currency: func(ctx context.Context, t tenant.ID) (money.Currency, error) {
@@ -175,7 +180,7 @@ func (m *Main) Open(ctx context.Context) error {
 			}
 			return tn.Currency(), nil
 		}}
-	m.Reservations = m.Commands.NewReservationWorker(commands.ReservationOptions{Logger: m.Log})
+	m.Reservations = m.Commands.NewReservationWorker(commands.ReservationOptions{Logger: m.Log, Changes: m.Feed.Changes})
 	var local *commands.ReservationWorker
 	if m.Config.Roles.Workers {
 		local = m.Reservations
@@ -265,7 +270,11 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 	}
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 5)
+	if m.Config.Roles.Projectors || m.Config.Roles.Workers {
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- m.Feed.Run(ctx) }()
+	}
 	if m.Config.Roles.Projectors {
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- m.Runner.Run(ctx) }()
