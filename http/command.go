@@ -159,6 +159,7 @@ func (s *Server) executeReading(w http.ResponseWriter, r *http.Request, status i
 	idem := eventstore.IdempotencyFrom(ctx)
 	res, err := call(ctx)
 	build := func(res commands.Result) (*eventstore.Response, error) {
+		var behind bool
 		if !res.Last.IsZero() && (models == nil || len(models) > 0) {
 			wctx, cancel := context.WithTimeout(ctx, s.Config.ConsistencyWait)
 			err := s.waitFor(wctx, res.Last, models...)
@@ -166,9 +167,15 @@ func (s *Server) executeReading(w http.ResponseWriter, r *http.Request, status i
 			if err != nil && !errors.Is(err, projections.ErrNotCaughtUp) {
 				return nil, err
 			}
+			behind = err != nil
 		}
 		v, err := read(ctx)
 		if err != nil {
+			if behind && errs.KindOf(err) == errs.KindNotFound {
+				// The command succeeded; its read model has not caught up
+				// with it yet. That is not a 404.
+				return nil, projections.ErrNotCaughtUp
+			}
 			return nil, err
 		}
 		body, err := json.Marshal(v.body)

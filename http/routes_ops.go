@@ -67,6 +67,20 @@ func (s *Server) checkProjections(ctx context.Context, fail func(string, string)
 		fail("projections", "unknown")
 		return
 	}
+	if !s.caughtUp.Load() {
+		if head := s.started.Load(); head != nil {
+			ok, err := s.Projections.CaughtUp(ctx, *head)
+			if err != nil {
+				fail("projections", "unknown")
+				return
+			}
+			if !ok {
+				fail("projections", "catching up with the log as it stood at start-up")
+				return
+			}
+			s.caughtUp.Store(true)
+		}
+	}
 	live := map[string]bool{}
 	for _, st := range sts {
 		if st.State != "live" {

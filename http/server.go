@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"sync/atomic"
 	"log/slog"
 	"net/http"
 	"time"
@@ -76,6 +77,10 @@ type Deps struct {
 // Server is Honten's HTTP handler.
 type Server struct {
 	Deps
+	// started is the feed head when this process started serving; /readyz
+	// answers ready once the read models have applied it (caughtUp).
+	started  atomic.Pointer[eventstore.Position]
+	caughtUp atomic.Bool
 	router  chi.Router
 	tenants *tenantResolver
 	// perms maps "METHOD /api/v1/admin/..." to the permission it requires.
@@ -203,4 +208,13 @@ func (s *Server) catchUp(ctx context.Context, models ...string) {
 	wctx, cancel := context.WithTimeout(ctx, s.Config.ConsistencyWait)
 	defer cancel()
 	_ = s.waitFor(wctx, head, models...)
+}
+
+// SetStarted records the feed head at start-up: /readyz says ready only
+// after the read models have applied it, so a client that waits for
+// readiness never sees a read model behind what start-up appended (a
+// migration, the demo load, a backlog left by the last run).
+func (s *Server) SetStarted(head eventstore.Position) {
+	s.started.Store(&head)
+	s.caughtUp.Store(head.IsZero())
 }

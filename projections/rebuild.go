@@ -312,6 +312,19 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position, models ..
 	return WaitFor(ctx, r.pool, r.appliedCh, pos, models...)
 }
 
+// CaughtUp reports whether the live generation of every model kept in
+// PostgreSQL has applied the event at pos, with one look at the
+// checkpoints (it does not wait).
+func (r *Runner) CaughtUp(ctx context.Context, pos eventstore.Position) (bool, error) {
+	const q = `SELECT count(*) FROM projections
+WHERE state = 'live' AND model = ANY($1) AND (tx_id, position) < ($2::text::xid8, $3::bigint)`
+	var behind int
+	if err := r.pool.QueryRow(ctx, q, r.internal, pos.TxText(), pos.Pos).Scan(&behind); err != nil {
+		return false, fmt.Errorf("projections caught up: %w", err)
+	}
+	return behind == 0, nil
+}
+
 // InternalModels returns the models kept in PostgreSQL (not External).
 func (r *Runner) InternalModels() []string { return slices.Clone(r.internal) }
 

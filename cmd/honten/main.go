@@ -125,13 +125,37 @@ func serve(ctx context.Context, cfg app.Config, args []string) error {
 		if err := m.Listen(); err != nil {
 			return err
 		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- m.Run(ctx) }()
+	if cfg.Roles.API {
 		host := m.Addr()
 		if strings.HasPrefix(host, "[::]:") {
 			host = "localhost:" + strings.TrimPrefix(host, "[::]:")
 		}
+		fmt.Fprintf(os.Stderr, "Bringing the read models up to date with the log...\n")
+		select {
+		case err := <-errc:
+			return err
+		case <-caughtUp(ctx, m):
+		}
+		if ctx.Err() != nil {
+			return <-errc
+		}
 		fmt.Fprintf(os.Stderr, "\nHonten is serving on http://%s\n  health:  http://%s/readyz\n  API doc: http://%s/openapi.json\n\n", host, host, host)
 	}
-	return m.Run(ctx)
+	return <-errc
+}
+
+// caughtUp is closed when m's read models have applied the log as it stood
+// at start-up (or ctx ends).
+func caughtUp(ctx context.Context, m *app.Main) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = m.CaughtUp(ctx)
+	}()
+	return done
 }
 
 func migrate(ctx context.Context, cfg app.Config, args []string) error {

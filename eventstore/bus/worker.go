@@ -259,7 +259,9 @@ type idleBackoff struct {
 // HandleError implements wsql.BackoffManager.
 func (m idleBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
 	if err != nil {
-		logger.Error("bus: polling the feed failed", err, watermill.LogFields{"wait_time": m.retry})
+		if !errors.Is(err, context.Canceled) {
+			logger.Error("bus: polling the feed failed", err, watermill.LogFields{"wait_time": m.retry})
+		}
 		return m.retry
 	}
 	if noMsg {

@@ -36,6 +36,10 @@ type Env struct {
 type Options struct {
 	// Now is the process clock (Main.Now); nil means time.Now.
 	Now func() time.Time
+	// DatabaseURL is the database to run on; empty means a fresh one.
+	DatabaseURL string
+	// ConsistencyWait overrides the tests' long read-your-writes wait.
+	ConsistencyWait time.Duration
 }
 
 // New starts Honten for the test and stops it when the test ends.
@@ -46,7 +50,10 @@ func NewWith(t testing.TB, o Options) *Env {
 	t.Helper()
 	cfg, err := app.ConfigFromEnv()
 	require.NoError(t, err)
-	cfg.DatabaseURL = pgtest.NewURL(t)
+	cfg.DatabaseURL = o.DatabaseURL
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = pgtest.NewURL(t)
+	}
 	cfg.HTTPAddr = "127.0.0.1:0"
 	// Projectors, the reservation lanes and the bus subscribers each hold a
 	// connection while a policy takes another: 12 could starve the policies.
@@ -55,6 +62,9 @@ func NewWith(t testing.TB, o Options) *Env {
 	// only while behind; on a loaded CI machine under the race detector a
 	// projector can be seconds behind.
 	cfg.ConsistencyWait = 20 * time.Second
+	if o.ConsistencyWait > 0 {
+		cfg.ConsistencyWait = o.ConsistencyWait
+	}
 	cfg.LogLevel = slog.LevelError
 	m := app.New(cfg)
 	if o.Now != nil {

@@ -73,6 +73,10 @@ type Main struct {
 
 	httpServer *http.Server
 	listener   net.Listener
+	// started is closed when Run has recorded the feed head it started at
+	// (head); see CaughtUp.
+	started chan struct{}
+	head    eventstore.Position
 	// base is cancelled when Run ends; background work (imports) uses it.
 	base       context.Context
 	cancelBase context.CancelFunc
@@ -81,7 +85,7 @@ type Main struct {
 // New returns a Main for cfg; Open connects it.
 func New(cfg Config) *Main {
 	base, cancel := context.WithCancel(context.Background())
-	return &Main{Config: cfg, Log: cfg.Logger(), Now: time.Now, base: base, cancelBase: cancel}
+	return &Main{Config: cfg, Log: cfg.Logger(), Now: time.Now, base: base, cancelBase: cancel, started: make(chan struct{})}
 }
 
 // Registry returns the registry of every event type Honten stores.
@@ -269,6 +273,15 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	// Readiness waits for the read models to apply what is in the log now
+	// (start-up's migrations and demo load, or a backlog from the last run).
+	head, err := eventstore.Head(ctx, m.Pool)
+	if err != nil {
+		return fmt.Errorf("feed head: %w", err)
+	}
+	m.head = head
+	m.Server.SetStarted(head)
+	close(m.started)
 	var wg sync.WaitGroup
 	errc := make(chan error, 5)
 	if m.Config.Roles.Projectors || m.Config.Roles.Workers {
@@ -354,6 +367,24 @@ func (m *Main) Start(ctx context.Context) (stop func() error, err error) {
 		m.Close()
 		return err
 	}, nil
+}
+
+// CaughtUp waits until Run has started and the read models have applied
+// every event in the log when it started: from then on /readyz can say
+// ready. It returns ctx's error when ctx ends first.
+func (m *Main) CaughtUp(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-m.started:
+	}
+	if err := m.Runner.WaitFor(ctx, m.head); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	return nil
 }
 
 // Close releases the database pool.

@@ -10,7 +10,9 @@ import (
 
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/apitest"
+	"github.com/honten/honten/internal/app"
 	"github.com/honten/honten/internal/demo"
+	"github.com/honten/honten/internal/pgtest"
 )
 
 func TestCatalogIsDeterministicAndLarge(t *testing.T) {
@@ -108,4 +110,41 @@ func TestDemoLoadAndRebuildAllReproduceReadModels(t *testing.T) {
 		}
 		require.Equal(t, first, dump(), "rebuild %d", round+1)
 	}
+}
+
+// A process started on a log its read models have not applied yet (here
+// the whole demo store, loaded before the process ran) is not ready until
+// they have; the first product created once /readyz says ready is created,
+// not a 404 from a read model still catching up.
+func TestFirstCreateAfterReadyIsCreated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.NewURL(t)
+	cfg, err := app.ConfigFromEnv()
+	require.NoError(t, err)
+	cfg.DatabaseURL = url
+	loader := app.New(cfg)
+	require.NoError(t, loader.Open(ctx))
+	loaded, err := demo.Load(ctx, loader.Commands, nil, nil)
+	loader.Close()
+	require.NoError(t, err)
+
+	// The default read-your-writes wait, as `make run` has it.
+	env := apitest.NewWith(t, apitest.Options{DatabaseURL: url, ConsistencyWait: 2 * time.Second})
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(3 * time.Minute)
+	for env.Do(t, apitest.Req{Method: "GET", Path: "/readyz"}).Status != 200 {
+		select {
+		case <-deadline:
+			t.Fatal("not ready after 3 minutes")
+		case <-tick.C:
+		}
+	}
+	token := env.SignIn(t, demo.ShopCode, demo.OwnerEmail, loaded.OwnerPassword)
+	resp := env.Do(t, apitest.Req{Method: "POST", Path: "/api/v1/admin/products", Token: token, Body: map[string]any{
+		"title": "開店記念トートバッグ", "handle": "opening-tote", "status": "active",
+		"variants": []map[string]any{{"sku": "OPEN-TOTE-1", "title": "Natural", "price": map[string]string{"amount": "2200", "currency": "JPY"}}},
+	}})
+	require.Equal(t, 201, resp.Status, string(resp.Body))
 }
