@@ -15,7 +15,7 @@ import (
 
 func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: honten bench <eventstore|catalog|checkout|flashsale|search> [flags]")
+		return errors.New("usage: honten bench <eventstore|idle|catalog|checkout|flashsale|search> [flags]")
 	}
 	name, args := args[0], args[1:]
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
@@ -26,6 +26,7 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	products := fs.Int("products", 100_000, "generated products (search)")
 	explain := fs.Bool("explain", false, "print query plans (search)")
+	events := fs.Int("events", 1_000_000, "size of the large log (idle)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,6 +75,19 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 			return err
 		}
 		bench.Print(os.Stdout, "honten bench flashsale", rows)
+		return nil
+	case "idle":
+		o := bench.IdleOptions{Events: *events, LiveRate: *rate}
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "duration" {
+				o.Duration = *duration // else 30s of idling
+			}
+		})
+		rows, err := bench.Idle(ctx, env, cfg, o)
+		if err != nil {
+			return err
+		}
+		bench.Print(os.Stdout, "Idle cost and feed polls on a large log", rows)
 		return nil
 	case "catalog":
 		rows, err := bench.Catalog(ctx, env, cfg, bench.CatalogOptions{Duration: *duration, Concurrency: *concurrency})

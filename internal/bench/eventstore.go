@@ -267,6 +267,9 @@ func liveLag(ctx context.Context, env *Env, reg *eventstore.Registry, t tenant.I
 	if nudge {
 		store.OnCommit(func(eventstore.Position) { r.Nudge() })
 	}
+	if err := r.Ensure(ctx); err != nil {
+		return 0, 0, 0, err
+	}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = r.Run(rctx) }()
