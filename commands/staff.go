@@ -150,9 +150,15 @@ func (s *Service) checkVendorRole(ctx context.Context, tx *eventstore.Tx, t tena
 
 // UpdateStaff changes a staff account; nil fields stay.
 type UpdateStaff struct {
-	Tenant    tenant.ID
-	By        By
-	ByRole    staff.Role
+	Tenant tenant.ID
+	By     By
+	ByRole staff.Role
+	// ByPlatformAdmin: only platform administrators change platform
+	// administrators; to anyone else they do not exist.
+	ByPlatformAdmin bool
+	// Session is the caller's own session token: when callers change their
+	// own password, every other session of theirs ends and this one stays.
+	Session   string
 	Staff     staff.ID
 	IfVersion *int64
 	Name      *string
@@ -163,8 +169,10 @@ type UpdateStaff struct {
 }
 
 // UpdateStaff applies c. Owners change anyone, admins anyone but owners;
-// nobody changes their own role or status; the last active owner stays.
-// It returns ErrNotFound, staff.ErrCannotGrant, staff.ErrSelf, ErrLastOwner,
+// nobody changes their own role or status; the last active owner stays;
+// platform administrators are changed only by platform administrators.
+// It returns ErrNotFound (also for a platform administrator when the caller
+// is not one), staff.ErrCannotGrant, staff.ErrSelf, ErrLastOwner,
 // Invalid errors or ErrVersionConflict.
 func (s *Service) UpdateStaff(ctx context.Context, c UpdateStaff) (Result, error) {
 	var v errs.Collector
@@ -201,6 +209,9 @@ func (s *Service) UpdateStaff(ctx context.Context, c UpdateStaff) (Result, error
 		m, err := staffRepo.Load(ctx, tx, c.Tenant, c.Staff.UUID)
 		if err != nil {
 			return 0, err
+		}
+		if m.PlatformAdmin() && !c.ByPlatformAdmin {
+			return 0, fmt.Errorf("staff %s: %w", c.Staff, eventstore.ErrNotFound)
 		}
 		self := c.By.Staff == c.Staff.UUID
 		if !staff.CanGrant(c.ByRole, m.Role()) && !(self && role == nil && active == nil) {
@@ -266,9 +277,14 @@ WHERE tenant_id = $1 AND id = $2`
 		if _, err := tx.Exec(ctx, q, c.Tenant, c.Staff, m.Role(), nullUUID(m.Vendor()), status, hash, now); err != nil {
 			return 0, err
 		}
-		if status == staff.StatusDisabled || c.Password != nil && !self {
-			// A disabled account, or one whose password someone else reset, is signed out everywhere.
-			if _, err := tx.Exec(ctx, `DELETE FROM staff_sessions WHERE staff_id = $1`, c.Staff); err != nil {
+		if status == staff.StatusDisabled || c.Password != nil {
+			// A disabled account, or one whose password changed, is signed
+			// out everywhere but in the session that changed its own password.
+			keep := []byte{}
+			if self && status != staff.StatusDisabled && c.Session != "" {
+				keep = tokenHash(c.Session)
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM staff_sessions WHERE staff_id = $1 AND token_hash <> $2`, c.Staff, keep); err != nil {
 				return 0, err
 			}
 		}

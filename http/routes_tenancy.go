@@ -420,13 +420,18 @@ type patchStaffRequest struct {
 
 func (s *Server) listStaff(w http.ResponseWriter, r *http.Request) {
 	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[tenancy.StaffView], error) {
-		return tenancy.ListStaff(ctx, s.Pool, c.Acting, p)
+		return tenancy.ListStaff(ctx, s.Pool, c.Acting, c.PlatformAdmin, p)
 	})
 }
 
+// getStaff reads one staff member. Platform administrators are invisible
+// (404) to everyone but platform administrators.
 func (s *Server) getStaff(w http.ResponseWriter, r *http.Request) {
 	serveOne(w, r, staff.ParseID, func(ctx context.Context, c *caller, id staff.ID) (tenancy.StaffView, int64, error) {
 		v, err := tenancy.GetStaff(ctx, s.Pool, c.Acting, id.UUID)
+		if err == nil && v.PlatformAdmin && !c.PlatformAdmin {
+			return tenancy.StaffView{}, 0, errs.NotFoundf("staff member")
+		}
 		return v, v.Version, err
 	})
 }
@@ -466,7 +471,8 @@ func (s *Server) patchStaff(w http.ResponseWriter, r *http.Request) {
 	}
 	c := callerFrom(r.Context())
 	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
-		return s.Commands.UpdateStaff(ctx, commands.UpdateStaff{Tenant: c.Acting, By: c.by(r), ByRole: c.role(), Staff: id, IfVersion: ifv,
+		return s.Commands.UpdateStaff(ctx, commands.UpdateStaff{Tenant: c.Acting, By: c.by(r), ByRole: c.role(),
+			ByPlatformAdmin: c.PlatformAdmin, Session: c.Token, Staff: id, IfVersion: ifv,
 			Name: in.Name, Role: in.Role, Vendor: in.VendorID, Status: in.Status, Password: in.Password})
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetStaff(ctx, s.Pool, c.Acting, id.UUID)
