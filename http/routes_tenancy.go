@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"time"
 
@@ -81,11 +80,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	sess, err := s.Commands.SignIn(r.Context(), commands.SignIn{Tenant: t, Email: in.Email, Password: in.Password, Client: clientIP(r)})
+	sess, err := s.Commands.SignIn(r.Context(), commands.SignIn{Tenant: t, Email: in.Email, Password: in.Password, Client: s.clientIP(r)})
 	if err != nil {
-		if errs.KindOf(err) == errs.KindRateLimited {
-			w.Header().Set("Retry-After", "900")
-		}
 		writeError(w, r, err)
 		return
 	}
@@ -103,14 +99,6 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, out)
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,8 @@ type Env struct {
 type Options struct {
 	// Now is the process clock (Main.Now); nil means time.Now.
 	Now func() time.Time
+	// Configure, when set, adjusts the configuration before the start.
+	Configure func(*app.Config)
 }
 
 // New starts Honten for the test and stops it when the test ends.
@@ -56,6 +58,12 @@ func NewWith(t testing.TB, o Options) *Env {
 	// projector can be seconds behind.
 	cfg.ConsistencyWait = 20 * time.Second
 	cfg.LogLevel = slog.LevelError
+	// Every test client is 127.0.0.1: the per-client cart limits are off
+	// unless a test turns them on.
+	cfg.CartCreateRate, cfg.CartAddRate = 0, 0
+	if o.Configure != nil {
+		o.Configure(&cfg)
+	}
 	m := app.New(cfg)
 	if o.Now != nil {
 		m.Now = o.Now
