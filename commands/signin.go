@@ -74,13 +74,13 @@ type throttleRule struct {
 func (rule throttleRule) take(ctx context.Context, q eventstore.Querier, now time.Time, key string) (bool, time.Duration, error) {
 	const upsert = `
 INSERT INTO login_throttle AS t (key, failures, window_start, locked_until)
-VALUES ($1, 1, $2, CASE WHEN 1 >= $4 THEN $2 + $5::interval END)
+VALUES ($1, 1, $2::timestamptz, CASE WHEN 1 >= $4::int THEN $2::timestamptz + $5::interval END)
 ON CONFLICT (key) DO UPDATE SET
-  failures     = CASE WHEN t.window_start < $2 - $3::interval THEN 1 ELSE t.failures + 1 END,
-  window_start = CASE WHEN t.window_start < $2 - $3::interval THEN $2 ELSE t.window_start END,
-  locked_until = CASE WHEN t.window_start >= $2 - $3::interval AND t.failures + 1 >= $4
-                      THEN $2 + least($5::interval * power(2, t.failures + 1 - $4), $6::interval) END
-WHERE t.locked_until IS NULL OR t.locked_until <= $2
+  failures     = CASE WHEN t.window_start < $2::timestamptz - $3::interval THEN 1 ELSE t.failures + 1 END,
+  window_start = CASE WHEN t.window_start < $2::timestamptz - $3::interval THEN $2::timestamptz ELSE t.window_start END,
+  locked_until = CASE WHEN t.window_start >= $2::timestamptz - $3::interval AND t.failures + 1 >= $4::int
+                      THEN $2::timestamptz + least($5::interval * power(2, t.failures + 1 - $4), $6::interval) END
+WHERE t.locked_until IS NULL OR t.locked_until <= $2::timestamptz
 RETURNING failures`
 	var n int
 	err := q.QueryRow(ctx, upsert, rule.prefix+key, now, throttleWindow.String(), rule.max, rule.step.String(), rule.cap.String()).Scan(&n)
