@@ -1,12 +1,23 @@
 package http_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	honthttp "github.com/honten/honten/http"
 	"github.com/honten/honten/internal/apitest"
+	"github.com/honten/honten/internal/app"
 )
 
 // A shop owner in the shop where a platform administrator's account lives
@@ -116,4 +127,129 @@ func keys(m map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// hardenedEnv runs Honten behind a "proxy" at 127.0.0.1 (every test
+// request comes from there), with tight cart limits, an ops listener, a
+// metrics token, short HTTP timeouts and small import bounds.
+func hardenedEnv(t *testing.T) *apitest.Env {
+	t.Helper()
+	return apitest.NewWith(t, apitest.Options{Configure: func(c *app.Config) {
+		var err error
+		c.TrustedProxies, err = honthttp.ParseTrustedProxies("127.0.0.1/32, ::1")
+		require.NoError(t, err)
+		c.CartCreateRate, c.CartAddRate = 3, 2
+		c.OpsAddr = "127.0.0.1:0"
+		c.MetricsToken = "metrics-secret"
+		c.HTTPReadHeaderTimeout, c.HTTPReadTimeout = 300*time.Millisecond, 2*time.Second
+		c.ImportMaxBytes, c.ImportMaxActive = 4096, 1
+	}})
+}
+
+func TestHardenedServer(t *testing.T) {
+	t.Parallel()
+	env := hardenedEnv(t)
+	from := func(ip string) map[string]string { return map[string]string{"X-Tenant": "hardened", "X-Forwarded-For": "198.51.100.99, " + ip} }
+	shop := env.Shop(t, "hardened", "single_brand", false)
+	sellable(t, env, shop, 1000, 100, "HARD-1")
+
+	t.Run("sign-in lockout is per client behind a trusted proxy", func(t *testing.T) {
+		t.Parallel()
+		signIn := func(ip, pw string) apitest.Response {
+			return env.Do(t, req{Method: "POST", Path: "/api/v1/admin/session", Header: from(ip), Body: map[string]string{"email": shop.Owner, "password": pw}})
+		}
+		for i := range 5 {
+			require.Equal(t, http.StatusUnauthorized, signIn("203.0.113.7", fmt.Sprint("wrong ", i)).Status)
+		}
+		resp := signIn("203.0.113.7", shop.Password)
+		require.Equal(t, http.StatusTooManyRequests, resp.Status, "the guessing client waits out its lock")
+		require.Equal(t, "900", resp.Header.Get("Retry-After"))
+		require.Equal(t, http.StatusCreated, signIn("203.0.113.8", shop.Password).Status, "the owner, from elsewhere, is not locked out")
+	})
+
+	t.Run("cart rate limits per client", func(t *testing.T) {
+		t.Parallel()
+		create := func(ip string) apitest.Response {
+			return env.Do(t, req{Method: "POST", Path: "/api/v1/store/carts", Header: from(ip)})
+		}
+		var cart map[string]any
+		for range 3 {
+			resp := create("192.0.2.10")
+			require.Equal(t, http.StatusCreated, resp.Status, string(resp.Body))
+			cart = resp.Map(t)
+		}
+		resp := create("192.0.2.10")
+		require.Equal(t, http.StatusTooManyRequests, resp.Status)
+		require.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+		require.Equal(t, "cart_rate_limited", resp.Map(t)["code"])
+		wait, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		require.NoError(t, err)
+		require.InDelta(t, 20, wait, 1, "3 a minute: the next in 20 s")
+		require.Equal(t, http.StatusCreated, create("192.0.2.11").Status, "another client is not limited")
+
+		add := func(ip string) apitest.Response {
+			h := from(ip)
+			h["X-Cart-Token"] = cart["token"].(string)
+			return env.Do(t, req{Method: "POST", Path: "/api/v1/store/carts/" + cart["id"].(string) + "/items", Header: h, Body: map[string]any{"sku": "HARD-1", "quantity": 1}})
+		}
+		for range 2 {
+			resp := add("192.0.2.10")
+			require.Less(t, resp.Status, 300, string(resp.Body))
+		}
+		resp = add("192.0.2.10")
+		require.Equal(t, http.StatusTooManyRequests, resp.Status)
+		require.NotEmpty(t, resp.Header.Get("Retry-After"))
+		require.Less(t, add("192.0.2.12").Status, 300)
+	})
+
+	t.Run("metrics need the token or the ops listener", func(t *testing.T) {
+		t.Parallel()
+		resp := env.Do(t, req{Method: "GET", Path: "/metrics"})
+		require.Equal(t, http.StatusUnauthorized, resp.Status)
+		resp = env.Do(t, req{Method: "GET", Path: "/metrics", Token: "wrong"})
+		require.Equal(t, http.StatusUnauthorized, resp.Status)
+		resp = env.Do(t, req{Method: "GET", Path: "/metrics", Token: "metrics-secret"})
+		require.Equal(t, http.StatusOK, resp.Status)
+		require.Contains(t, string(resp.Body), "honten_")
+		ops, err := env.HTTP.Get("http://" + env.Main.OpsAddr() + "/metrics")
+		require.NoError(t, err)
+		ops.Body.Close()
+		require.Equal(t, http.StatusOK, ops.StatusCode)
+		ops, err = env.HTTP.Get("http://" + env.Main.OpsAddr() + "/api/v1/admin/me")
+		require.NoError(t, err)
+		ops.Body.Close()
+		require.Equal(t, http.StatusNotFound, ops.StatusCode, "the ops listener serves operations only")
+	})
+
+	t.Run("a slow client is cut off", func(t *testing.T) {
+		t.Parallel()
+		for _, partial := range []string{
+			"GET /healthz HTTP/1.1\r\nHost: x\r\n", // headers never end
+			"POST /api/v1/admin/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{", // body never ends
+		} {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(env.Base, "http://"))
+			require.NoError(t, err)
+			_, err = conn.Write([]byte(partial))
+			require.NoError(t, err)
+			require.NoError(t, conn.SetReadDeadline(time.Now().Add(15*time.Second)))
+			_, err = io.ReadAll(conn)
+			var ne net.Error
+			require.False(t, errors.As(err, &ne) && ne.Timeout(), "the server closed the connection before our 15 s deadline")
+			conn.Close()
+		}
+	})
+
+	t.Run("imports are bounded in size and number", func(t *testing.T) {
+		t.Parallel()
+		big := "handle,title,sku,price\n" + strings.Repeat("big,x,BIG-1,100\n", 400)
+		resp := upload(t, env, shop.Token, []byte(big))
+		require.Equal(t, http.StatusRequestEntityTooLarge, resp.Status, string(resp.Body))
+		// One job queued (not started) fills the shop's one slot.
+		_, err := env.Main.Imports.Submit(context.Background(), shop.Tenant, uuid.Must(uuid.NewV7()), "test", []byte("handle,title,sku,price\nq,x,Q-1,100\n"))
+		require.NoError(t, err)
+		resp = upload(t, env, shop.Token, []byte("handle,title,sku,price\nr,x,R-1,100\n"))
+		require.Equal(t, http.StatusTooManyRequests, resp.Status, string(resp.Body))
+		require.Equal(t, "too_many_imports", resp.Map(t)["code"])
+		require.Equal(t, "10", resp.Header.Get("Retry-After"))
+	})
 }
