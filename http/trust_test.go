@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/honten/honten/commands"
 	honthttp "github.com/honten/honten/http"
 	"github.com/honten/honten/internal/apitest"
 	"github.com/honten/honten/internal/app"
@@ -252,4 +255,54 @@ func TestHardenedServer(t *testing.T) {
 		require.Equal(t, "too_many_imports", resp.Map(t)["code"])
 		require.Equal(t, "10", resp.Header.Get("Retry-After"))
 	})
+}
+
+// The README's sign-in example, as written, signs in (with the password
+// filled in).
+func TestReadmeSignInExampleWorks(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(readme), "curl -s -X POST localhost:8080/api/v1/admin/session")
+	require.True(t, ok, "the README has the sign-in example")
+	var cmd strings.Builder
+	for _, line := range strings.Split(rest, "\n") {
+		cmd.WriteString(strings.TrimSuffix(strings.TrimSpace(line), "\\"))
+		cmd.WriteString(" ")
+		if !strings.HasSuffix(strings.TrimSpace(line), "\\") {
+			break
+		}
+	}
+	header := map[string]string{}
+	var body string
+	for _, m := range regexp.MustCompile(`(-H|-d) '([^']*)'`).FindAllStringSubmatch(cmd.String(), -1) {
+		if m[1] == "-d" {
+			body = m[2]
+			continue
+		}
+		k, v, _ := strings.Cut(m[2], ":")
+		header[k] = strings.TrimSpace(v)
+	}
+	require.NotEmpty(t, body, "the example sends a body: %s", cmd.String())
+	if _, ok := header["Content-Type"]; !ok {
+		header["Content-Type"] = "application/x-www-form-urlencoded" // what curl -d sends unless told
+	}
+
+	env := apitest.New(t)
+	ctx := context.Background()
+	created, _, err := env.Main.Commands.CreateTenant(ctx, commands.CreateTenant{By: commands.By{Actor: "cli"}, Code: "honten-demo", Name: "demo", Type: "single_brand"})
+	require.NoError(t, err)
+	_, _, err = env.Main.Commands.InviteStaff(ctx, commands.InviteStaff{Tenant: created.Tenant, By: commands.By{Actor: "cli"}, ByRole: "owner",
+		Email: "owner@demo.honten.example", Name: "owner", Role: "owner", Password: "the printed password"})
+	require.NoError(t, err)
+	rq, err := http.NewRequest("POST", env.Base+"/api/v1/admin/session", strings.NewReader(strings.Replace(body, "<printed at start>", "the printed password", 1)))
+	require.NoError(t, err)
+	for k, v := range header {
+		rq.Header.Set(k, v)
+	}
+	resp, err := env.HTTP.Do(rq)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, string(out))
 }
