@@ -61,6 +61,8 @@ func NewWith(t testing.TB, o Options) *Env {
 	// Every test client is 127.0.0.1: the per-client cart limits are off
 	// unless a test turns them on.
 	cfg.CartCreateRate, cfg.CartAddRate = 0, 0
+	// Tests upload imports back to back, faster than tiny jobs finish.
+	cfg.ImportMaxActive = 100
 	if o.Configure != nil {
 		o.Configure(&cfg)
 	}
