@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -146,6 +147,7 @@ func hardenedEnv(t *testing.T) *apitest.Env {
 		c.MetricsToken = "metrics-secret"
 		c.HTTPReadHeaderTimeout, c.HTTPReadTimeout = 300*time.Millisecond, 2*time.Second
 		c.ImportMaxBytes, c.ImportMaxActive = 4096, 1
+		c.PurgeEvery = 50 * time.Millisecond
 	}})
 }
 
@@ -166,7 +168,9 @@ func TestHardenedServer(t *testing.T) {
 		}
 		resp := signIn("203.0.113.7", shop.Password)
 		require.Equal(t, http.StatusTooManyRequests, resp.Status, "the guessing client waits out its lock")
-		require.Equal(t, "900", resp.Header.Get("Retry-After"))
+		wait, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		require.NoError(t, err)
+		require.InDelta(t, 900, wait, 60, "15 minutes from the fifth failure")
 		require.Equal(t, http.StatusCreated, signIn("203.0.113.8", shop.Password).Status, "the owner, from elsewhere, is not locked out")
 	})
 
@@ -240,6 +244,20 @@ func TestHardenedServer(t *testing.T) {
 			require.False(t, errors.As(err, &ne) && ne.Timeout(), "the server closed the connection before our 15 s deadline")
 			conn.Close()
 		}
+	})
+
+	t.Run("the workers role purges expired sessions", func(t *testing.T) {
+		t.Parallel()
+		token := env.SignIn(t, "hardened", shop.Owner, shop.Password)
+		sum := sha256.Sum256([]byte(token))
+		_, err := env.Main.Pool.Exec(context.Background(), `UPDATE staff_sessions SET expires_at = now() - interval '1 minute' WHERE token_hash = $1`, sum[:])
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			var n int
+			require.NoError(t, env.Main.Pool.QueryRow(context.Background(), `SELECT count(*) FROM staff_sessions WHERE token_hash = $1`, sum[:]).Scan(&n))
+			return n == 0
+		}, 30*time.Second, 10*time.Millisecond)
+		require.Equal(t, http.StatusOK, env.Do(t, req{Method: "GET", Path: "/api/v1/admin/me", Token: shop.Token}).Status, "live sessions stay")
 	})
 
 	t.Run("imports are bounded in size and number", func(t *testing.T) {
