@@ -154,7 +154,9 @@ func hardenedEnv(t *testing.T) *apitest.Env {
 func TestHardenedServer(t *testing.T) {
 	t.Parallel()
 	env := hardenedEnv(t)
-	from := func(ip string) map[string]string { return map[string]string{"X-Tenant": "hardened", "X-Forwarded-For": "198.51.100.99, " + ip} }
+	from := func(ip string) map[string]string {
+		return map[string]string{"X-Tenant": "hardened", "X-Forwarded-For": "198.51.100.99, " + ip}
+	}
 	shop := env.Shop(t, "hardened", "single_brand", false)
 	sellable(t, env, shop, 1000, 100, "HARD-1")
 

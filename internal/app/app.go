@@ -387,6 +387,9 @@ func (m *Main) Start(ctx context.Context) (stop func() error, err error) {
 // Close releases the database pool.
 func (m *Main) Close() {
 	m.cancelBase()
+	if m.opsListener != nil && m.opsServer == nil {
+		m.opsListener.Close() // bound by Listen, never served
+	}
 	if m.Pool != nil {
 		m.Pool.Close()
 	}
