@@ -50,6 +50,8 @@ func TestPlatformAdminsCannotBeTakenOverByShopStaff(t *testing.T) {
 
 	resp = env.Do(t, req{Method: "GET", Path: "/api/v1/admin/staff/" + paID, Token: owner2})
 	require.Equal(t, http.StatusNotFound, resp.Status)
+	resp = env.Do(t, req{Method: "GET", Path: "/api/v1/admin/history/staff/" + paID, Token: owner2})
+	require.Equal(t, http.StatusNotFound, resp.Status)
 	for _, body := range []map[string]any{{"password": "taken over at last"}, {"status": "disabled"}, {"role": "viewer"}, {"name": "x"}} {
 		resp = env.Do(t, req{Method: "PATCH", Path: "/api/v1/admin/staff/" + paID, Token: owner2, Body: body})
 		require.Equal(t, http.StatusNotFound, resp.Status, "%v: %s", body, resp.Body)
@@ -61,6 +63,8 @@ func TestPlatformAdminsCannotBeTakenOverByShopStaff(t *testing.T) {
 	list.JSON(t, &l)
 	require.Len(t, l.Items, 2)
 	resp = env.Do(t, req{Method: "PATCH", Path: "/api/v1/admin/staff/" + paID, Token: hq.Token, Body: map[string]any{"name": "本部"}})
+	require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))
+	resp = env.Do(t, req{Method: "GET", Path: "/api/v1/admin/history/staff/" + paID, Token: hq.Token})
 	require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))
 }
 
