@@ -17,6 +17,8 @@ type Service struct {
 	store *eventstore.Store
 	now   func() time.Time
 	hot   hotness
+	// hashing bounds concurrent password hashing.
+	hashing *hashGate
 }
 
 // New returns a Service on store with clock now (time.Now when nil).
@@ -24,7 +26,7 @@ func New(store *eventstore.Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: now, hot: hotness{threshold: 50}}
+	return &Service{store: store, now: now, hot: hotness{threshold: 50}, hashing: newHashGate(0, 0)}
 }
 
 // Store returns the event store.

@@ -33,8 +33,6 @@ var (
 	ErrLastOwner        = errs.Conflict("last_owner", "a shop must keep at least one active owner")
 	ErrBadCredentials   = errs.Unauthenticatedf("wrong e-mail or password")
 	ErrSessionInvalid   = errs.Unauthenticatedf("the session is missing, expired or revoked")
-	ErrTenantAmbiguous  = errs.InvalidFields(errs.FieldError{Field: "tenant", Message: "this e-mail belongs to several shops: name one with the X-Tenant header"})
-	ErrTooManyAttempts  = errs.New(errs.KindRateLimited, "too_many_attempts", "too many failed sign-ins; try again later")
 	ErrVendorRoleInMall = errs.InvalidFields(errs.FieldError{Field: "role", Message: "role vendor exists only in malls"})
 )
 
@@ -89,7 +87,7 @@ func (s *Service) InviteStaff(ctx context.Context, c InviteStaff) (StaffInvited,
 	if !staff.CanGrant(c.ByRole, role) {
 		return StaffInvited{}, Result{}, staff.ErrCannotGrant
 	}
-	hash, err := HashPassword(pw)
+	hash, err := s.hashPassword(ctx, pw)
 	if err != nil {
 		return StaffInvited{}, Result{}, err
 	}
@@ -150,9 +148,15 @@ func (s *Service) checkVendorRole(ctx context.Context, tx *eventstore.Tx, t tena
 
 // UpdateStaff changes a staff account; nil fields stay.
 type UpdateStaff struct {
-	Tenant    tenant.ID
-	By        By
-	ByRole    staff.Role
+	Tenant tenant.ID
+	By     By
+	ByRole staff.Role
+	// ByPlatformAdmin: only platform administrators change platform
+	// administrators; to anyone else they do not exist.
+	ByPlatformAdmin bool
+	// Session is the caller's own session token: when callers change their
+	// own password, every other session of theirs ends and this one stays.
+	Session   string
 	Staff     staff.ID
 	IfVersion *int64
 	Name      *string
@@ -163,8 +167,10 @@ type UpdateStaff struct {
 }
 
 // UpdateStaff applies c. Owners change anyone, admins anyone but owners;
-// nobody changes their own role or status; the last active owner stays.
-// It returns ErrNotFound, staff.ErrCannotGrant, staff.ErrSelf, ErrLastOwner,
+// nobody changes their own role or status; the last active owner stays;
+// platform administrators are changed only by platform administrators.
+// It returns ErrNotFound (also for a platform administrator when the caller
+// is not one), staff.ErrCannotGrant, staff.ErrSelf, ErrLastOwner,
 // Invalid errors or ErrVersionConflict.
 func (s *Service) UpdateStaff(ctx context.Context, c UpdateStaff) (Result, error) {
 	var v errs.Collector
@@ -192,7 +198,7 @@ func (s *Service) UpdateStaff(ctx context.Context, c UpdateStaff) (Result, error
 	}
 	if c.Password != nil {
 		var err error
-		if hash, err = HashPassword(*c.Password); err != nil {
+		if hash, err = s.hashPassword(ctx, *c.Password); err != nil {
 			return Result{}, err
 		}
 	}
@@ -201,6 +207,9 @@ func (s *Service) UpdateStaff(ctx context.Context, c UpdateStaff) (Result, error
 		m, err := staffRepo.Load(ctx, tx, c.Tenant, c.Staff.UUID)
 		if err != nil {
 			return 0, err
+		}
+		if m.PlatformAdmin() && !c.ByPlatformAdmin {
+			return 0, fmt.Errorf("staff %s: %w", c.Staff, eventstore.ErrNotFound)
 		}
 		self := c.By.Staff == c.Staff.UUID
 		if !staff.CanGrant(c.ByRole, m.Role()) && !(self && role == nil && active == nil) {
@@ -266,119 +275,20 @@ WHERE tenant_id = $1 AND id = $2`
 		if _, err := tx.Exec(ctx, q, c.Tenant, c.Staff, m.Role(), nullUUID(m.Vendor()), status, hash, now); err != nil {
 			return 0, err
 		}
-		if status == staff.StatusDisabled || c.Password != nil && !self {
-			// A disabled account, or one whose password someone else reset, is signed out everywhere.
-			if _, err := tx.Exec(ctx, `DELETE FROM staff_sessions WHERE staff_id = $1`, c.Staff); err != nil {
+		if status == staff.StatusDisabled || c.Password != nil {
+			// A disabled account, or one whose password changed, is signed
+			// out everywhere but in the session that changed its own password.
+			keep := []byte{}
+			if self && status != staff.StatusDisabled && c.Session != "" {
+				keep = tokenHash(c.Session)
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM staff_sessions WHERE staff_id = $1 AND token_hash <> $2`, c.Staff, keep); err != nil {
 				return 0, err
 			}
 		}
 		return m.Version(), nil
 	})
 	return Result{Result: res, ID: c.Staff.UUID, Version: version}, err
-}
-
-// SignIn authenticates a staff member by e-mail and password.
-type SignIn struct {
-	// Tenant is the shop signed in to; zero when the client did not name
-	// one (then the e-mail must belong to exactly one shop).
-	Tenant   tenant.ID
-	Email    string
-	Password string
-	// Client identifies the caller for throttling (its IP address).
-	Client string
-}
-
-// Session is an issued bearer token.
-type Session struct {
-	Token     string
-	ExpiresAt time.Time
-	Principal Principal
-}
-
-// Throttling: per account, 5 failures in 15 minutes lock it for 15
-// minutes; per client address, 50.
-const (
-	throttleWindow      = 15 * time.Minute
-	accountMaxFailures  = 5
-	clientMaxFailures   = 50
-	throttleLockoutTime = 15 * time.Minute
-)
-
-// SignIn checks the credentials and opens a session. It returns
-// ErrBadCredentials (also for unknown e-mails and disabled accounts),
-// ErrTooManyAttempts or ErrTenantAmbiguous.
-func (s *Service) SignIn(ctx context.Context, c SignIn) (Session, error) {
-	email := strings.ToLower(strings.TrimSpace(c.Email))
-	pool := s.store.Pool()
-	now := s.Now()
-	acctKey, clientKey := "acct:"+c.Tenant.String()+":"+email, "client:"+c.Client
-	if locked, err := throttled(ctx, pool, now, acctKey, clientKey); err != nil {
-		return Session{}, err
-	} else if locked {
-		return Session{}, ErrTooManyAttempts
-	}
-	type account struct {
-		id, tenant uuid.UUID
-		hash       string
-	}
-	q := `SELECT id, tenant_id, password_hash FROM staff_accounts WHERE lower(email) = $1 AND status = 'active'`
-	args := []any{email}
-	if !c.Tenant.IsZero() {
-		q += ` AND tenant_id = $2`
-		args = append(args, c.Tenant)
-	}
-	rows, err := pool.Query(ctx, q+` LIMIT 2`, args...)
-	if err != nil {
-		return Session{}, err
-	}
-	accts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (account, error) {
-		var a account
-		return a, r.Scan(&a.id, &a.tenant, &a.hash)
-	})
-	if err != nil {
-		return Session{}, err
-	}
-	if len(accts) > 1 {
-		CheckPassword(dummyHash, c.Password)
-		return Session{}, ErrTenantAmbiguous
-	}
-	if len(accts) == 0 || !CheckPassword(accts[0].hash, c.Password) {
-		if len(accts) == 0 {
-			CheckPassword(dummyHash, c.Password)
-		}
-		if err := recordFailure(ctx, pool, now, acctKey, accountMaxFailures); err != nil {
-			return Session{}, err
-		}
-		if err := recordFailure(ctx, pool, now, clientKey, clientMaxFailures); err != nil {
-			return Session{}, err
-		}
-		return Session{}, ErrBadCredentials
-	}
-	a := accts[0]
-	t := tenant.ID{UUID: a.tenant}
-	token, hash := newToken()
-	sess := Session{Token: token, ExpiresAt: now.Add(SessionTTL)}
-	_, err = s.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-		m, err := staffRepo.Load(ctx, tx, t, a.id)
-		if err != nil {
-			return err
-		}
-		m.SignIn(now)
-		if _, err := staffRepo.Save(ctx, tx, t, a.id, m, nil, eventstore.Metadata{Tenant: t, Actor: "staff:" + a.id.String()}); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO staff_sessions (token_hash, staff_id, tenant_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-			hash, a.id, t, now, sess.ExpiresAt); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM login_throttle WHERE key = $1`, acctKey)
-		return err
-	})
-	if err != nil {
-		return Session{}, err
-	}
-	sess.Principal, err = s.Authenticate(ctx, token)
-	return sess, err
 }
 
 func newToken() (string, []byte) {
@@ -392,27 +302,6 @@ func newToken() (string, []byte) {
 func tokenHash(token string) []byte {
 	sum := sha256.Sum256([]byte(token))
 	return sum[:]
-}
-
-func throttled(ctx context.Context, q eventstore.Querier, now time.Time, keys ...string) (bool, error) {
-	var n int
-	err := q.QueryRow(ctx, `SELECT count(*) FROM login_throttle WHERE key = ANY($1) AND locked_until > $2`, keys, now).Scan(&n)
-	return n > 0, err
-}
-
-func recordFailure(ctx context.Context, q eventstore.Querier, now time.Time, key string, max int) error {
-	const upsert = `
-INSERT INTO login_throttle (key, failures, window_start) VALUES ($1, 1, $2)
-ON CONFLICT (key) DO UPDATE SET
-  failures = CASE WHEN login_throttle.window_start < $2 - $3::interval THEN 1 ELSE login_throttle.failures + 1 END,
-  window_start = CASE WHEN login_throttle.window_start < $2 - $3::interval THEN $2 ELSE login_throttle.window_start END,
-  locked_until = CASE WHEN login_throttle.window_start >= $2 - $3::interval AND login_throttle.failures + 1 >= $4
-                      THEN $2 + $5::interval ELSE login_throttle.locked_until END`
-	_, err := q.Exec(ctx, upsert, key, now, throttleWindow.String(), max, throttleLockoutTime.String())
-	if err != nil {
-		return fmt.Errorf("record sign-in failure: %w", err)
-	}
-	return nil
 }
 
 // Authenticate returns the principal of a live session token. It returns
@@ -458,16 +347,6 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 		_, err = tx.Exec(ctx, `DELETE FROM staff_sessions WHERE token_hash = $1`, tokenHash(token))
 		return err
 	})
-	return err
-}
-
-// PurgeSessions deletes expired sessions and stale throttle rows.
-func (s *Service) PurgeSessions(ctx context.Context) error {
-	now := s.Now()
-	if _, err := s.store.Pool().Exec(ctx, `DELETE FROM staff_sessions WHERE expires_at < $1`, now); err != nil {
-		return err
-	}
-	_, err := s.store.Pool().Exec(ctx, `DELETE FROM login_throttle WHERE window_start < $1 AND (locked_until IS NULL OR locked_until < $1)`, now.Add(-throttleWindow))
 	return err
 }
 

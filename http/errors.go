@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/honten/honten/domain/errs"
 )
@@ -100,6 +102,12 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		} else {
 			logFrom(r.Context()).Error("request failed", "err", err)
 		}
+	}
+	var ra errs.Retryable
+	if errors.As(err, &ra) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(ra.RetryAfter().Seconds())))))
+	} else if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="honten"`)

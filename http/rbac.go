@@ -25,6 +25,7 @@ const (
 	permStoresWrite     perm = "stores:write"     //
 	permCatalogRead     perm = "catalog:read"     // vendor role: own products only
 	permCatalogWrite    perm = "catalog:write"    // vendor role: own products only
+	permCategoriesWrite perm = "categories:write" // the shop's category tree (not vendors: a mall's tree is the mall's)
 	permInventoryRead   perm = "inventory:read"   // vendor role: own products only
 	permInventoryWrite  perm = "inventory:write"  // vendor role: own products only
 	permOrdersRead      perm = "orders:read"      // vendor role: own lines and shipments only
@@ -37,7 +38,7 @@ const (
 	permPayoutsWrite    perm = "payouts:write"    //
 	permAuditRead       perm = "audit:read"       // history and the event feed
 	permImports         perm = "imports"          // CSV imports and exports
-	permOperations      perm = "operations"       // read models: status and rebuilds
+	permOperations      perm = "operations"       // the shop's own read-model lag
 )
 
 var allStaff = []staff.Role{staff.Owner, staff.Admin, staff.Operator, staff.Finance, staff.Vendor, staff.Viewer}
@@ -56,6 +57,7 @@ var rolePerms = map[perm][]staff.Role{
 	permStoresWrite:     {staff.Owner, staff.Admin},
 	permCatalogRead:     allStaff,
 	permCatalogWrite:    {staff.Owner, staff.Admin, staff.Operator, staff.Vendor},
+	permCategoriesWrite: {staff.Owner, staff.Admin, staff.Operator},
 	permInventoryRead:   allStaff,
 	permInventoryWrite:  {staff.Owner, staff.Admin, staff.Operator, staff.Vendor},
 	permOrdersRead:      allStaff,

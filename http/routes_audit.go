@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 )
 
@@ -55,6 +57,17 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	if err != nil || len(rawID) != 36 {
 		writeError(w, r, errs.NotFoundf(kind))
 		return
+	}
+	if kind == "staff" && !c.PlatformAdmin {
+		// Platform administrators are invisible to shop staff.
+		pa, err := s.isPlatformAdmin(r.Context(), c.Acting, id)
+		if err == nil && pa {
+			err = errs.NotFoundf(kind)
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
 	}
 	stream := id
 	if kind == "variant" {
@@ -188,4 +201,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		next = &t
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": next})
+}
+
+// isPlatformAdmin reports whether staff id of tenant t is a platform
+// administrator (false for an unknown id).
+func (s *Server) isPlatformAdmin(ctx context.Context, t tenant.ID, id uuid.UUID) (bool, error) {
+	var pa bool
+	err := s.Pool.QueryRow(ctx, `SELECT coalesce(bool_or(platform_admin), false) FROM staff_accounts WHERE tenant_id = $1 AND id = $2`, t, id).Scan(&pa)
+	return pa, err
 }

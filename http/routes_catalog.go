@@ -28,8 +28,8 @@ func (s *Server) catalogRoutes() []adminRoute {
 		{"GET", "/variants/{id}", permCatalogRead, s.getVariant},
 		{"PATCH", "/variants/{id}", permCatalogWrite, s.patchVariant},
 		{"GET", "/categories", permCatalogRead, s.adminCategories},
-		{"POST", "/categories", permCatalogWrite, s.createCategory},
-		{"PATCH", "/categories/{id}", permCatalogWrite, s.patchCategory},
+		{"POST", "/categories", permCategoriesWrite, s.createCategory},
+		{"PATCH", "/categories/{id}", permCategoriesWrite, s.patchCategory},
 	}
 }
 

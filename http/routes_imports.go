@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -125,17 +126,24 @@ func (s *Server) exportProducts(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="products.csv"`)
 	w.WriteHeader(http.StatusOK)
-	if err := productviews.ExportCSV(ctx, s.Pool, c.Acting, codes, stock, flushWriter{w}); err != nil {
+	if err := productviews.ExportCSV(ctx, s.Pool, c.Acting, codes, stock, flushWriter{w, s.Config.WriteTimeout}); err != nil {
 		// Headers are sent: the truncated file is the signal; log the cause.
 		logFrom(ctx).Error("export products", "err", err)
 	}
 }
 
-// flushWriter flushes after each page so a long export streams.
-type flushWriter struct{ http.ResponseWriter }
+// flushWriter flushes after each page so a long export streams, and
+// extends the write deadline by extend after each page: the server's write
+// timeout bounds a stalled client, not a long export.
+type flushWriter struct {
+	http.ResponseWriter
+	extend time.Duration
+}
 
 func (f flushWriter) Flush() {
-	if fl, ok := f.ResponseWriter.(http.Flusher); ok {
-		fl.Flush()
+	rc := http.NewResponseController(f.ResponseWriter)
+	_ = rc.Flush()
+	if f.extend > 0 {
+		_ = rc.SetWriteDeadline(time.Now().Add(f.extend))
 	}
 }

@@ -2,12 +2,15 @@ package http
 
 import (
 	"context"
+	"crypto/subtle"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/internal/metrics"
 	"github.com/honten/honten/migrations"
 )
@@ -15,8 +18,38 @@ import (
 func (s *Server) registerOpsRoutes(r chi.Router) {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
-	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+	r.Get("/metrics", s.metricsWithToken)
 	r.Get("/openapi.json", serveOpenAPI)
+}
+
+var metricsHandler = promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{})
+
+// metricsWithToken serves /metrics on the public listener only to callers
+// with METRICS_TOKEN as their bearer token; without a configured token the
+// metrics are served by OpsHandler alone and this answers 404.
+func (s *Server) metricsWithToken(w http.ResponseWriter, r *http.Request) {
+	if s.Config.MetricsToken == "" {
+		notFound(w, r)
+		return
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.Config.MetricsToken)) != 1 {
+		writeError(w, r, errs.Unauthenticatedf("send Authorization: Bearer <METRICS_TOKEN>"))
+		return
+	}
+	metricsHandler.ServeHTTP(w, r)
+}
+
+// OpsHandler serves /metrics, /healthz and /readyz without authentication,
+// for a listener on the private network (OPS_ADDR).
+func (s *Server) OpsHandler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(withRequestID, withRecover)
+	r.NotFound(notFound)
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Method(http.MethodGet, "/metrics", metricsHandler)
+	return r
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -11,8 +11,9 @@ import (
 
 func (s *Server) projectionRoutes() []adminRoute {
 	return []adminRoute{
-		{"GET", "/projections", permOperations, s.listProjections},
-		{"POST", "/projections/{name}/rebuild", permOperations, s.rebuildProjection},
+		{"GET", "/projections", permPlatform, s.listProjections},
+		{"POST", "/projections/{name}/rebuild", permPlatform, s.rebuildProjection},
+		{"GET", "/projections/lag", permOperations, s.projectionLag},
 	}
 }
 
@@ -42,4 +43,19 @@ func (s *Server) rebuildProjection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"model": name, "status": "rebuilding"})
+}
+
+type tenantLagList struct {
+	Items []projections.TenantLag `json:"items"`
+}
+
+// projectionLag is GET /projections/lag: how far each read model is behind
+// on the acting shop's own events, and nothing about other shops.
+func (s *Server) projectionLag(w http.ResponseWriter, r *http.Request) {
+	lags, err := s.Projections.TenantLag(r.Context(), callerFrom(r.Context()).Acting)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tenantLagList{Items: lags})
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"time"
 
@@ -81,11 +80,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	sess, err := s.Commands.SignIn(r.Context(), commands.SignIn{Tenant: t, Email: in.Email, Password: in.Password, Client: clientIP(r)})
+	sess, err := s.Commands.SignIn(r.Context(), commands.SignIn{Tenant: t, Email: in.Email, Password: in.Password, Client: s.clientIP(r)})
 	if err != nil {
-		if errs.KindOf(err) == errs.KindRateLimited {
-			w.Header().Set("Retry-After", "900")
-		}
 		writeError(w, r, err)
 		return
 	}
@@ -103,14 +99,6 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, out)
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
@@ -420,13 +408,18 @@ type patchStaffRequest struct {
 
 func (s *Server) listStaff(w http.ResponseWriter, r *http.Request) {
 	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[tenancy.StaffView], error) {
-		return tenancy.ListStaff(ctx, s.Pool, c.Acting, p)
+		return tenancy.ListStaff(ctx, s.Pool, c.Acting, c.PlatformAdmin, p)
 	})
 }
 
+// getStaff reads one staff member. Platform administrators are invisible
+// (404) to everyone but platform administrators.
 func (s *Server) getStaff(w http.ResponseWriter, r *http.Request) {
 	serveOne(w, r, staff.ParseID, func(ctx context.Context, c *caller, id staff.ID) (tenancy.StaffView, int64, error) {
 		v, err := tenancy.GetStaff(ctx, s.Pool, c.Acting, id.UUID)
+		if err == nil && v.PlatformAdmin && !c.PlatformAdmin {
+			return tenancy.StaffView{}, 0, errs.NotFoundf("staff member")
+		}
 		return v, v.Version, err
 	})
 }
@@ -466,7 +459,8 @@ func (s *Server) patchStaff(w http.ResponseWriter, r *http.Request) {
 	}
 	c := callerFrom(r.Context())
 	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
-		return s.Commands.UpdateStaff(ctx, commands.UpdateStaff{Tenant: c.Acting, By: c.by(r), ByRole: c.role(), Staff: id, IfVersion: ifv,
+		return s.Commands.UpdateStaff(ctx, commands.UpdateStaff{Tenant: c.Acting, By: c.by(r), ByRole: c.role(),
+			ByPlatformAdmin: c.PlatformAdmin, Session: c.Token, Staff: id, IfVersion: ifv,
 			Name: in.Name, Role: in.Role, Vendor: in.VendorID, Status: in.Status, Password: in.Password})
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetStaff(ctx, s.Pool, c.Acting, id.UUID)

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -30,6 +31,19 @@ type Config struct {
 	// StorefrontCacheTTL keeps storefront catalog GET responses this long
 	// (X-Min-Position bypasses it); 0 means 1s, negative disables it.
 	StorefrontCacheTTL time.Duration
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// (TRUSTED_PROXIES); from anyone else the peer address is the client.
+	TrustedProxies []netip.Prefix
+	// CartCreateRate and CartAddRate limit carts created and add-to-cart
+	// requests per minute per client address and shop; 0 means no limit.
+	CartCreateRate, CartAddRate int
+	// MetricsToken, when set, lets /metrics answer on this handler to
+	// "Authorization: Bearer <token>"; unset, /metrics is served only by
+	// OpsHandler.
+	MetricsToken string
+	// WriteTimeout is the server's write timeout; a streamed export
+	// extends its deadline by this much after each chunk. 0: no extension.
+	WriteTimeout time.Duration
 }
 
 func (c *Config) defaults() {
@@ -83,6 +97,10 @@ type Server struct {
 	caughtUp atomic.Bool
 	router  chi.Router
 	tenants *tenantResolver
+	// clientIPs finds a request's client address (clientip.go).
+	clientIPs clientIPs
+	// cartCreateLimit and cartAddLimit are the storefront cart rate limits.
+	cartCreateLimit, cartAddLimit *rateLimiter
 	// perms maps "METHOD /api/v1/admin/..." to the permission it requires.
 	perms map[string]perm
 }
@@ -112,7 +130,10 @@ func NewServer(d Deps) *Server {
 		d.Now = time.Now
 	}
 	s := &Server{Deps: d, router: chi.NewRouter(), perms: map[string]perm{},
-		tenants: &tenantResolver{pool: d.Pool, ttl: 30 * time.Second, cache: map[string]cached{}}}
+		tenants:         &tenantResolver{pool: d.Pool, ttl: 30 * time.Second, cache: map[string]cached{}},
+		clientIPs:       clientIPs{trusted: d.Config.TrustedProxies},
+		cartCreateLimit: newRateLimiter(d.Config.CartCreateRate, time.Now),
+		cartAddLimit:    newRateLimiter(d.Config.CartAddRate, time.Now)}
 	r := s.router
 	r.Use(withRequestID, withLogging(d.Logger), withRecover)
 	r.NotFound(notFound)
@@ -121,7 +142,7 @@ func NewServer(d Deps) *Server {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(withBodyLimit(d.Config.MaxBodyBytes, d.Config.MaxUploadBytes), s.withConsistency)
 		r.Route("/store", func(r chi.Router) {
-			r.Use(s.withShop, s.withIdempotency)
+			r.Use(s.withShop, s.withCartLimits, s.withIdempotency)
 			cache := newMicroCache(d.Config.StorefrontCacheTTL, 64<<20)
 			for _, rt := range s.storefrontRoutes() {
 				h := http.Handler(rt.handler)

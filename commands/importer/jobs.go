@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
@@ -28,7 +29,15 @@ type Jobs struct {
 	Currency func(ctx context.Context, t tenant.ID) (money.Currency, error)
 	// OnProgress, when set, hears every product applied (rows done so far).
 	OnProgress func(rows int)
+	// MaxActive bounds the jobs a tenant may have queued or running at
+	// once; 0 means 2. One more is refused with ErrTooManyImports.
+	MaxActive int
 }
+
+// ErrTooManyImports refuses an import while the shop has MaxActive jobs
+// queued or running.
+var ErrTooManyImports = errs.WithRetryAfter(errs.New(errs.KindRateLimited, "too_many_imports",
+	"this shop has as many imports queued or running as allowed; wait for one to finish"), 10*time.Second)
 
 // Job is an import job as the API shows it.
 type Job struct {
@@ -61,9 +70,33 @@ func (j Jobs) Submit(ctx context.Context, t tenant.ID, id uuid.UUID, actor strin
 	if err != nil {
 		return Job{}, err
 	}
+	maxActive := j.MaxActive
+	if maxActive <= 0 {
+		maxActive = 2
+	}
 	const q = `INSERT INTO import_jobs (id, tenant_id, kind, status, file, total_rows, created_by) VALUES ($1, $2, 'products', 'queued', $3, $4, $5)
 ON CONFLICT (id) DO NOTHING`
-	if _, err := j.pool().Exec(ctx, q, id, t, file, rows, actor); err != nil {
+	err = pgx.BeginFunc(ctx, j.Importer.Commands.Store().Pool(), func(tx pgx.Tx) error {
+		// One submitter per tenant at a time, so the count below holds.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('import_jobs:' || $1::text, 0))`, t); err != nil {
+			return err
+		}
+		var active int
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status IN ('queued', 'running')), coalesce(bool_or(id = $2), false)
+FROM import_jobs WHERE tenant_id = $1 AND (status IN ('queued', 'running') OR id = $2)`, t, id).Scan(&active, &exists); err != nil {
+			return err
+		}
+		if exists {
+			return nil // a retry of a submitted job
+		}
+		if active >= maxActive {
+			return ErrTooManyImports
+		}
+		_, err := tx.Exec(ctx, q, id, t, file, rows, actor)
+		return err
+	})
+	if err != nil {
 		return Job{}, fmt.Errorf("queue import: %w", err)
 	}
 	return j.Get(ctx, t, id)

@@ -40,6 +40,8 @@ type Options struct {
 	DatabaseURL string
 	// ConsistencyWait overrides the tests' long read-your-writes wait.
 	ConsistencyWait time.Duration
+	// Configure, when set, adjusts the configuration before the start.
+	Configure func(*app.Config)
 }
 
 // New starts Honten for the test and stops it when the test ends.
@@ -66,6 +68,14 @@ func NewWith(t testing.TB, o Options) *Env {
 		cfg.ConsistencyWait = o.ConsistencyWait
 	}
 	cfg.LogLevel = slog.LevelError
+	// Every test client is 127.0.0.1: the per-client cart limits are off
+	// unless a test turns them on.
+	cfg.CartCreateRate, cfg.CartAddRate = 0, 0
+	// Tests upload imports back to back, faster than tiny jobs finish.
+	cfg.ImportMaxActive = 100
+	if o.Configure != nil {
+		o.Configure(&cfg)
+	}
 	m := app.New(cfg)
 	if o.Now != nil {
 		m.Now = o.Now

@@ -67,7 +67,9 @@ type Main struct {
 	Worker       *bus.Worker
 	// Sweeper cancels orders unpaid at their due date (workers role).
 	Sweeper *commands.Sweeper
-	Server  *honthttp.Server
+	// Purger deletes expired sessions and stale throttle rows (workers role).
+	Purger *commands.SessionPurger
+	Server *honthttp.Server
 	// Search is the storefront search backend (SEARCH_BACKEND).
 	Search search.Index
 
@@ -77,6 +79,9 @@ type Main struct {
 	// (head); see CaughtUp.
 	started chan struct{}
 	head    eventstore.Position
+	// opsServer and opsListener serve OpsHandler on OPS_ADDR.
+	opsServer   *http.Server
+	opsListener net.Listener
 	// base is cancelled when Run ends; background work (imports) uses it.
 	base       context.Context
 	cancelBase context.CancelFunc
@@ -156,6 +161,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Commands = commands.New(m.Store, m.Now)
 	m.Commands.SetHotThreshold(m.Config.HotThreshold)
 	m.Commands.SetHotConcurrency(m.Config.HotConcurrency)
+	m.Commands.SetHashConcurrency(m.Config.SignInConcurrency, m.Config.SignInQueueWait)
 	projectors := Projectors(m.Registry)
 	var extra []projections.Projector
 	m.Search, extra, err = m.searchBackend(ctx)
@@ -176,7 +182,8 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log, Changes: m.Feed.Changes})
 	m.Sweeper = m.NewSweeper()
-	m.Imports = importer.Jobs{Importer: importer.Importer{Commands: m.Commands}, Log: m.Log,
+	m.Purger = &commands.SessionPurger{Commands: m.Commands, Log: m.Log, Every: m.Config.PurgeEvery}
+	m.Imports = importer.Jobs{Importer: importer.Importer{Commands: m.Commands}, Log: m.Log, MaxActive: m.Config.ImportMaxActive,
 		Currency: func(ctx context.Context, t tenant.ID) (money.Currency, error) {
 			tn, err := m.Commands.LoadTenant(ctx, t)
 			if err != nil {
@@ -194,7 +201,9 @@ func (m *Main) Open(ctx context.Context) error {
 		Pool: pool, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
 		Search: m.Search,
 		Logger: m.Log, Now: m.Now,
-		Config: honthttp.Config{ConsistencyWait: m.Config.ConsistencyWait},
+		Config: honthttp.Config{ConsistencyWait: m.Config.ConsistencyWait, TrustedProxies: m.Config.TrustedProxies,
+			CartCreateRate: m.Config.CartCreateRate, CartAddRate: m.Config.CartAddRate, MetricsToken: m.Config.MetricsToken,
+			WriteTimeout: m.Config.HTTPWriteTimeout, MaxUploadBytes: m.Config.ImportMaxBytes},
 	})
 	return nil
 }
@@ -245,18 +254,55 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	return nil
 }
 
-// Listen binds the HTTP address (":0" picks a free port; see Addr).
+// Listen binds the HTTP address and, when configured, the ops address
+// (":0" picks a free port; see Addr and OpsAddr).
 func (m *Main) Listen() error {
 	l, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", m.Config.HTTPAddr, err)
 	}
 	m.listener = l
+	if m.Config.OpsAddr != "" && m.Config.Roles.API {
+		ol, err := net.Listen("tcp", m.Config.OpsAddr)
+		if err != nil {
+			l.Close()
+			return fmt.Errorf("listen %s (OPS_ADDR): %w", m.Config.OpsAddr, err)
+		}
+		m.opsListener = ol
+	}
 	return nil
 }
 
 // Addr is the bound HTTP address, after Listen.
 func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// OpsAddr is the bound ops address (OPS_ADDR), after Listen; "" without one.
+func (m *Main) OpsAddr() string {
+	if m.opsListener == nil {
+		return ""
+	}
+	return m.opsListener.Addr().String()
+}
+
+// serve runs srv on l until ctx ends, then shuts it down gracefully.
+func (m *Main) serve(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, srv *http.Server, l net.Listener) {
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			m.Log.Warn("http shutdown", "err", err)
+		}
+	}()
+}
 
 // Run runs the configured roles until ctx ends, then shuts down gracefully:
 // HTTP drains in-flight requests, projectors finish their batch, the worker
@@ -283,7 +329,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Server.SetStarted(head)
 	close(m.started)
 	var wg sync.WaitGroup
-	errc := make(chan error, 5)
+	errc := make(chan error, 7)
 	if m.Config.Roles.Projectors || m.Config.Roles.Workers {
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- m.Feed.Run(ctx) }()
@@ -296,8 +342,9 @@ func (m *Main) Run(ctx context.Context) error {
 		wg.Add(2)
 		go func() { defer wg.Done(); errc <- m.Worker.Run(ctx) }()
 		go func() { defer wg.Done(); errc <- m.Reservations.Run(ctx) }()
-		wg.Add(1)
+		wg.Add(2)
 		go func() { defer wg.Done(); m.Sweeper.Run(ctx) }()
+		go func() { defer wg.Done(); m.Purger.Run(ctx) }()
 	}
 	if m.Config.Roles.API {
 		if m.listener == nil {
@@ -305,24 +352,14 @@ func (m *Main) Run(ctx context.Context) error {
 				return err
 			}
 		}
-		m.httpServer = &http.Server{Handler: m.Server, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := m.httpServer.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-			}
-		}()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-ctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			defer cancel()
-			if err := m.httpServer.Shutdown(sctx); err != nil {
-				m.Log.Warn("http shutdown", "err", err)
-			}
-		}()
+		m.httpServer = &http.Server{Handler: m.Server, ReadHeaderTimeout: m.Config.HTTPReadHeaderTimeout, ReadTimeout: m.Config.HTTPReadTimeout,
+			WriteTimeout: m.Config.HTTPWriteTimeout, IdleTimeout: m.Config.HTTPIdleTimeout}
+		m.serve(ctx, &wg, errc, m.httpServer, m.listener)
+		if m.opsListener != nil {
+			m.opsServer = &http.Server{Handler: m.Server.OpsHandler(), ReadHeaderTimeout: m.Config.HTTPReadHeaderTimeout, ReadTimeout: m.Config.HTTPReadTimeout,
+				WriteTimeout: m.Config.HTTPWriteTimeout, IdleTimeout: m.Config.HTTPIdleTimeout}
+			m.serve(ctx, &wg, errc, m.opsServer, m.opsListener)
+		}
 	}
 	m.Log.Info("honten running", "roles", m.Config.Roles.String())
 	var first error
@@ -390,6 +427,9 @@ func (m *Main) CaughtUp(ctx context.Context) error {
 // Close releases the database pool.
 func (m *Main) Close() {
 	m.cancelBase()
+	if m.opsListener != nil && m.opsServer == nil {
+		m.opsListener.Close() // bound by Listen, never served
+	}
 	if m.Pool != nil {
 		m.Pool.Close()
 	}

@@ -38,8 +38,9 @@ func TestServeIsReady(t *testing.T) {
 	require.Equal(t, map[string]string{"database": "ok", "migrations": "ok", "projections": "ok"}, ready.Checks)
 	require.Equal(t, http.StatusOK, getJSON(t, b.Base+"/healthz", nil))
 
+	// Without METRICS_TOKEN the public listener does not serve metrics.
 	resp, err := http.Get(b.Base + "/metrics")
 	require.NoError(t, err)
 	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
 }

@@ -3,10 +3,13 @@ package app
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	honthttp "github.com/honten/honten/http"
 )
 
 // Config is read from the environment; command-line flags override it.
@@ -48,6 +51,42 @@ type Config struct {
 	MeiliAPIKey string
 	// MeiliIndex is MEILI_INDEX, the prefix of the index names (default "honten_products").
 	MeiliIndex string
+
+	// TrustedProxies is TRUSTED_PROXIES: comma-separated CIDRs (or
+	// addresses) of the proxies whose X-Forwarded-For is believed; from
+	// anyone else the peer address is the client (default none).
+	TrustedProxies []netip.Prefix
+	// SignInConcurrency is SIGNIN_CONCURRENCY: how many password hashes
+	// (19 MiB each) run at once per process (default 4).
+	SignInConcurrency int
+	// SignInQueueWait is SIGNIN_QUEUE_WAIT: how long a sign-in waits for a
+	// hashing slot before a 429 (default 2s).
+	SignInQueueWait time.Duration
+	// HTTPReadHeaderTimeout, HTTPReadTimeout, HTTPWriteTimeout and
+	// HTTPIdleTimeout are HTTP_READ_HEADER_TIMEOUT (default 10s),
+	// HTTP_READ_TIMEOUT (60s: the whole request, body included),
+	// HTTP_WRITE_TIMEOUT (60s: the response; streamed exports extend it
+	// per chunk) and HTTP_IDLE_TIMEOUT (120s: a kept-alive connection).
+	HTTPReadHeaderTimeout, HTTPReadTimeout, HTTPWriteTimeout, HTTPIdleTimeout time.Duration
+	// OpsAddr is OPS_ADDR: a second listener serving /metrics, /healthz and
+	// /readyz without authentication, for the private network (default off).
+	OpsAddr string
+	// MetricsToken is METRICS_TOKEN: when set, /metrics on the main
+	// listener answers to "Authorization: Bearer <token>"; when unset it is
+	// not served there (404).
+	MetricsToken string
+	// CartCreateRate and CartAddRate are CART_CREATE_RATE (default 20) and
+	// CART_ADD_RATE (default 120): carts created and add-to-cart requests
+	// per minute per client address and shop, per API process (0: no limit).
+	CartCreateRate, CartAddRate int
+	// ImportMaxBytes is IMPORT_MAX_BYTES: the largest CSV import (default 64 MiB).
+	ImportMaxBytes int64
+	// ImportMaxActive is IMPORT_MAX_ACTIVE: import jobs a shop may have
+	// queued or running at once (default 2).
+	ImportMaxActive int
+	// PurgeEvery is PURGE_EVERY: how often the workers role deletes expired
+	// sessions and stale sign-in throttle rows (default 10m).
+	PurgeEvery time.Duration
 }
 
 // Roles selects what a process runs.
@@ -100,6 +139,20 @@ func ConfigFromEnv() (Config, error) {
 		ConsistencyWait: 2 * time.Second,
 		Migrate:         true,
 		SweepEvery:      time.Minute,
+
+		SignInConcurrency:     4,
+		SignInQueueWait:       2 * time.Second,
+		HTTPReadHeaderTimeout: 10 * time.Second,
+		HTTPReadTimeout:       60 * time.Second,
+		HTTPWriteTimeout:      60 * time.Second,
+		HTTPIdleTimeout:       120 * time.Second,
+		OpsAddr:               os.Getenv("OPS_ADDR"),
+		MetricsToken:          os.Getenv("METRICS_TOKEN"),
+		CartCreateRate:        20,
+		CartAddRate:           120,
+		ImportMaxBytes:        64 << 20,
+		ImportMaxActive:       2,
+		PurgeEvery:            10 * time.Minute,
 	}
 	var err error
 	if c.Roles, err = ParseRoles(envOr("ROLES", "all")); err != nil {
@@ -115,7 +168,9 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.DBMaxConns = int32(n)
 	}
-	for name, dst := range map[string]*time.Duration{"IDLE_IN_TX_TIMEOUT": &c.IdleInTxTimeout, "CONSISTENCY_WAIT": &c.ConsistencyWait, "SWEEP_EVERY": &c.SweepEvery} {
+	for name, dst := range map[string]*time.Duration{"IDLE_IN_TX_TIMEOUT": &c.IdleInTxTimeout, "CONSISTENCY_WAIT": &c.ConsistencyWait, "SWEEP_EVERY": &c.SweepEvery,
+		"SIGNIN_QUEUE_WAIT": &c.SignInQueueWait, "HTTP_READ_HEADER_TIMEOUT": &c.HTTPReadHeaderTimeout, "HTTP_READ_TIMEOUT": &c.HTTPReadTimeout,
+		"HTTP_WRITE_TIMEOUT": &c.HTTPWriteTimeout, "HTTP_IDLE_TIMEOUT": &c.HTTPIdleTimeout, "PURGE_EVERY": &c.PurgeEvery} {
 		if v := os.Getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -151,6 +206,34 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("HOT_CONCURRENCY: want a whole number ≥ 0, got %q", v)
 		}
 		c.HotConcurrency = n
+	}
+	for name, dst := range map[string]*int{"SIGNIN_CONCURRENCY": &c.SignInConcurrency, "IMPORT_MAX_ACTIVE": &c.ImportMaxActive} {
+		if v := os.Getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return c, fmt.Errorf("%s: want a whole number ≥ 1, got %q", name, v)
+			}
+			*dst = n
+		}
+	}
+	for name, dst := range map[string]*int{"CART_CREATE_RATE": &c.CartCreateRate, "CART_ADD_RATE": &c.CartAddRate} {
+		if v := os.Getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return c, fmt.Errorf("%s: want a whole number ≥ 0 (0: no limit), got %q", name, v)
+			}
+			*dst = n
+		}
+	}
+	if v := os.Getenv("IMPORT_MAX_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("IMPORT_MAX_BYTES: want a byte count ≥ 1, got %q", v)
+		}
+		c.ImportMaxBytes = n
+	}
+	if c.TrustedProxies, err = honthttp.ParseTrustedProxies(os.Getenv("TRUSTED_PROXIES")); err != nil {
+		return c, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
 	if v := os.Getenv("MIGRATE"); v != "" {
 		b, err := strconv.ParseBool(v)

@@ -207,13 +207,15 @@ func scanStaff(r pgx.CollectableRow) (StaffView, error) {
 	return s, r.Scan(&s.ID, &s.Email, &s.Name, &s.Role, &s.VendorID, &s.Status, &s.PlatformAdmin, &s.Version, &s.InvitedAt, &s.LastSignInAt)
 }
 
-// ListStaff lists a tenant's staff by e-mail.
-func ListStaff(ctx context.Context, q eventstore.Querier, t tenant.ID, p projections.Page) (projections.List[StaffView], error) {
+// ListStaff lists a tenant's staff by e-mail; platform administrators
+// only when withPlatformAdmins.
+func ListStaff(ctx context.Context, q eventstore.Querier, t tenant.ID, withPlatformAdmins bool, p projections.Page) (projections.List[StaffView], error) {
 	var after string
 	if _, err := p.DecodeCursor(&after); err != nil {
 		return projections.List[StaffView]{}, err
 	}
-	rows, err := q.Query(ctx, `SELECT `+staffCols+` FROM staff_members WHERE tenant_id = $1 AND email > $2 ORDER BY email LIMIT $3`, t, after, p.Limit+1)
+	rows, err := q.Query(ctx, `SELECT `+staffCols+` FROM staff_members
+WHERE tenant_id = $1 AND email > $2 AND ($4 OR NOT platform_admin) ORDER BY email LIMIT $3`, t, after, p.Limit+1, withPlatformAdmins)
 	if err != nil {
 		return projections.List[StaffView]{}, err
 	}
