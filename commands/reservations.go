@@ -195,6 +195,10 @@ func (w *ReservationWorker) signal() {
 	w.mu.Unlock()
 }
 
+// lockPing is how often a lane's lock session is checked: a lost session
+// means another process may have taken over.
+const lockPing = 3 * time.Second
+
 // Lane names.
 const (
 	LaneHot    = "reservations.hot"
@@ -266,7 +270,7 @@ func (w *ReservationWorker) lead(ctx context.Context, name string, fn func(conte
 			defer func() { cancel(); <-pinged }() // before the unlock: one user of conn at a time
 			go func() {                           // losing the lock's session means another process may take over
 				defer close(pinged)
-				t := time.NewTicker(time.Second)
+				t := time.NewTicker(lockPing)
 				defer t.Stop()
 				for {
 					select {

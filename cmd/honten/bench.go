@@ -27,6 +27,7 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	products := fs.Int("products", 100_000, "generated products (search)")
 	explain := fs.Bool("explain", false, "print query plans (search)")
 	events := fs.Int("events", 1_000_000, "size of the large log (idle)")
+	prefill := fs.Int("prefill", 1_000_000, "events of shop history in the log before the benchmark runs (eventstore, catalog, checkout, flashsale); 0 for a fresh database")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +55,13 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer cleanup()
+	if *prefill > 0 && name != "idle" && name != "search" {
+		pre, err := bench.Prefill(ctx, env, cfg, *prefill)
+		if err != nil {
+			return err
+		}
+		bench.Print(os.Stdout, fmt.Sprintf("shop history in the log: %d events", pre.Events), pre.Rows)
+	}
 	switch name {
 	case "eventstore":
 		rows, err := bench.Eventstore(ctx, env, bench.EventstoreOptions{Duration: *duration, Writers: *writers, LiveRate: *rate})

@@ -88,6 +88,11 @@ func NewWorker(pool *pgxpool.Pool, handlers []Handler, opts Options) *Worker {
 	return &Worker{pool: pool, handlers: handlers, opts: opts, log: opts.Logger}
 }
 
+// lockPing is how often the lock's session is checked: a lost session
+// means another process may have taken over. (A process that dies loses its
+// session at once, and a standby takes over within its LockRetry.)
+const lockPing = 3 * time.Second
+
 const workerLock = `hashtextextended('honten.bus.worker', 0)`
 
 // Run runs the handlers until ctx ends, whenever this process holds the worker lock.
@@ -130,7 +135,7 @@ func (w *Worker) lead(ctx context.Context) error {
 	// Losing the lock session means another worker may take over: stop.
 	go func() {
 		defer close(pinged)
-		t := time.NewTicker(time.Second)
+		t := time.NewTicker(lockPing)
 		defer t.Stop()
 		for {
 			select {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -17,6 +18,8 @@ import (
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/commands/importer"
 	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
 	"github.com/honten/honten/internal/demo"
 )
@@ -44,6 +47,12 @@ func Catalog(ctx context.Context, env *Env, cfg app.Config, o CatalogOptions) ([
 	defer stop()
 	env.Log.Info("bench: loading the demo store")
 	d, err := demo.Load(ctx, m.Commands, nil, nil)
+	if errors.Is(err, demo.ErrAlreadyLoaded) {
+		// Loaded by Prefill: the demo shop is the one with its code.
+		var owner uuid.UUID
+		_, owner, err = demoTenant(ctx, m)
+		d.Tenant = tenant.ID{UUID: owner}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -241,4 +250,13 @@ func measureCalls(ctx context.Context, n int, d time.Duration, fn func(ctx conte
 		all.Merge(l)
 	}
 	return all, float64(all.Len()) / time.Since(start).Seconds(), nil
+}
+
+// demoTenant finds the demo shop's tenant by its code's claim.
+func demoTenant(ctx context.Context, m *app.Main) (bool, uuid.UUID, error) {
+	owner, ok, err := eventstore.Owner(ctx, m.Pool, eventstore.PlatformScope, commands.ClaimTenantCode, demo.ShopCode)
+	if err == nil && !ok {
+		err = errors.New("bench: no demo shop")
+	}
+	return ok, owner, err
 }
