@@ -4,7 +4,7 @@
 //	honten serve [--roles=api,projectors,workers] [--addr=:8080] [--demo]
 //	honten migrate
 //	honten rebuild <model|all>
-//	honten bench <eventstore|...>
+//	honten bench <eventstore|idle|catalog|checkout|flashsale|search>
 //	honten db <start|stop|url>
 //
 // Configuration comes from the environment (see README); flags override it.
@@ -35,7 +35,7 @@ Usage:
   honten staff create --tenant=C --email=E --name=N [--role=owner] [--platform-admin]
   honten import products FILE --tenant=C   CSV import with a progress bar
   honten rebuild <model|all>
-  honten bench <eventstore> [flags]
+  honten bench <eventstore|idle|catalog|checkout|flashsale|search> [flags]
   honten db <start|stop|url>
 
 Environment: DATABASE_URL (unset: a private cluster under .data/pg), HTTP_ADDR,
