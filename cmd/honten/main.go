@@ -5,6 +5,7 @@
 //	honten migrate
 //	honten rebuild <model|all>
 //	honten bench <eventstore|...>
+//	honten chaos [-duration=5m] [-kills=20]
 //	honten db <start|stop|url>
 //
 // Configuration comes from the environment (see README); flags override it.
@@ -36,6 +37,8 @@ Usage:
   honten import products FILE --tenant=C   CSV import with a progress bar
   honten rebuild <model|all>
   honten bench <eventstore> [flags]
+  honten chaos [-duration=5m] [-kills=20] [-pg-restart=immediate|fast|cut|none]
+                                  SIGKILL the server under load, then verify the invariants
   honten db <start|stop|url>
 
 Environment: DATABASE_URL (unset: a private cluster under .data/pg), HTTP_ADDR,
@@ -83,6 +86,8 @@ func run(ctx context.Context, args []string) error {
 		return runStaff(ctx, cfg, args)
 	case "import":
 		return runImport(ctx, cfg, args)
+	case "chaos":
+		return runChaos(ctx, cfg, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
