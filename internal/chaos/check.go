@@ -22,11 +22,12 @@ type Check struct {
 }
 
 // behindSQL counts the consumer groups (handler × topic) of the bus that
-// have not handled every committed event of their topic.
+// have not handled every event of their topic up to a position.
 const behindSQL = `SELECT count(*) FROM unnest($1::text[], $2::text[]) AS h(grp, topic)
 LEFT JOIN watermill_offsets_events o ON o.consumer_group = h.grp AND o.topic = h.topic
 WHERE EXISTS (SELECT 1 FROM events ev
               WHERE (h.topic = 'all' OR ev.stream_type = h.topic)
+                AND (ev.tx_id, ev.global_position) <= ($3::text::xid8, $4::bigint)
                 AND (ev.tx_id, ev.global_position) > (coalesce(o.last_processed_transaction_id, '0'::xid8), coalesce(o.offset_acked, 0)))`
 
 // undecidedSQL counts reservation requests of the tenant with no decision.
@@ -38,37 +39,46 @@ WHERE e.tenant_id = $1 AND e.event_type = 'inventory.reservation.requested.v1'
 const projBehindSQL = `SELECT count(*) FROM projections
 WHERE state = 'live' AND model = ANY($1) AND (tx_id, position) < ($2::text::xid8, $3::bigint)`
 
+// Lagging returns how many read models (kept in PostgreSQL) and how many
+// consumer groups of handlers have not yet applied every event up to pos.
+func Lagging(ctx context.Context, pool *pgxpool.Pool, runner *projections.Runner, handlers []bus.Handler, pos eventstore.Position) (models, groups int, err error) {
+	var names, topics []string
+	for _, h := range handlers {
+		for _, topic := range h.Topics {
+			names, topics = append(names, h.Name), append(topics, topic)
+		}
+	}
+	if err := pool.QueryRow(ctx, projBehindSQL, runner.InternalModels(), pos.TxText(), pos.Pos).Scan(&models); err != nil {
+		return 0, 0, err
+	}
+	if err := pool.QueryRow(ctx, behindSQL, names, topics, pos.TxText(), pos.Pos).Scan(&groups); err != nil {
+		return 0, 0, err
+	}
+	return models, groups, nil
+}
+
 // Settle waits until nothing is left to do: every policy has handled every
 // event of its topics, every reservation request is decided, and every read
 // model has applied the head of the log — and the head stays put while
 // that is checked. handlers are the bus handlers of the workers role.
 func Settle(ctx context.Context, pool *pgxpool.Pool, runner *projections.Runner, handlers []bus.Handler, shop Shop) error {
-	var groups, topics []string
-	for _, h := range handlers {
-		for _, topic := range h.Topics {
-			groups, topics = append(groups, h.Name), append(topics, topic)
-		}
-	}
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	var last string
 	for {
 		head, err := eventstore.Head(ctx, pool)
 		if err == nil {
-			var behind, undecided, models int
-			err = pool.QueryRow(ctx, behindSQL, groups, topics).Scan(&behind)
+			var models, groups, undecided int
+			models, groups, err = Lagging(ctx, pool, runner, handlers, head)
 			if err == nil {
 				err = pool.QueryRow(ctx, undecidedSQL, shop.Tenant).Scan(&undecided)
 			}
 			if err == nil {
-				err = pool.QueryRow(ctx, projBehindSQL, runner.InternalModels(), head.TxText(), head.Pos).Scan(&models)
-			}
-			if err == nil {
 				var again eventstore.Position
-				if again, err = eventstore.Head(ctx, pool); err == nil && behind == 0 && undecided == 0 && models == 0 && again == head {
+				if again, err = eventstore.Head(ctx, pool); err == nil && groups == 0 && undecided == 0 && models == 0 && again == head {
 					return nil
 				}
-				last = fmt.Sprintf("%d consumer groups behind, %d reservation requests undecided, %d read models behind %s", behind, undecided, models, head)
+				last = fmt.Sprintf("%d consumer groups behind, %d reservation requests undecided, %d read models behind %s", groups, undecided, models, head)
 			}
 		}
 		if err != nil {
@@ -177,6 +187,13 @@ SELECT count(*) FROM order_views o WHERE o.tenant_id = $1 AND o.status NOT IN ('
   AND EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = $1 AND e.stream_id = o.payment_id AND e.event_type = 'payment.settled.v1')
   AND EXISTS (SELECT 1 FROM order_view_shipments s WHERE s.tenant_id = $1 AND s.order_id = o.order_id)
   AND NOT EXISTS (SELECT 1 FROM order_view_shipments s WHERE s.tenant_id = $1 AND s.order_id = o.order_id AND s.status <> 'delivered')`, shop.Tenant)
+	zero("no double effect: one decision per reservation", "reservations decided twice", `SELECT count(*) FROM (
+  SELECT payload->>'reservation_id' FROM events WHERE tenant_id = $1
+    AND event_type IN ('inventory.reservation.reserved.v1', 'inventory.reservation.rejected.v1')
+  GROUP BY 1 HAVING count(*) > 1) d`, shop.Tenant)
+	zero("no double effect: one shipment per order and vendor", "orders with two shipments for a vendor", `SELECT count(*) FROM (
+  SELECT payload->>'order_id', payload->>'vendor_id' FROM events WHERE tenant_id = $1 AND event_type = 'shipment.created.v1'
+  GROUP BY 1, 2 HAVING count(*) > 1) d`, shop.Tenant)
 	zero("no stuck reaction: poison queue empty", "messages in watermill_poison", `SELECT count(*) FROM watermill_poison`)
 
 	// Read models equal a fresh rebuild, row by row.
