@@ -49,7 +49,7 @@ type Options struct {
 	Dir string
 	// Seed makes the load's choices repeatable (the timing is not).
 	Seed uint64
-	// Products × Variants SKUs of Stock units each; defaults 20 × 2 × 60.
+	// Products × Variants SKUs of Stock units each; defaults 20 × 2 × 30.
 	Products, Variants int
 	Stock              int64
 	Log                *slog.Logger
@@ -72,7 +72,7 @@ func (o *Options) defaults() {
 		o.Variants = 2
 	}
 	if o.Stock <= 0 {
-		o.Stock = 60
+		o.Stock = 30
 	}
 	if o.Seed == 0 {
 		o.Seed = uint64(time.Now().UnixNano())

@@ -25,6 +25,8 @@ func TestChaosKillsKeepEveryInvariant(t *testing.T) {
 	url := pgtest.NewURL(t)
 	rep, err := chaos.Run(ctx, chaos.Options{
 		Duration: 60 * time.Second, Kills: 5, Buyers: 4, Root: root, DatabaseURL: url, Dir: t.TempDir(),
+		// Little stock, so that reservations are refused and oversell is possible.
+		Products: 10, Variants: 2, Stock: 10,
 		RestartDB:     func(ctx context.Context) error { return cutConnections(ctx, url) },
 		RestartDBName: "every connection of the database terminated",
 	})
@@ -36,6 +38,8 @@ func TestChaosKillsKeepEveryInvariant(t *testing.T) {
 	require.Equal(t, 1, rep.DBRestarts)
 	require.Positive(t, rep.Orders)
 	require.Positive(t, rep.Payments+rep.Shipped+rep.Delivered)
+	require.Positive(t, rep.Rejected, "stock ran out: some reservations were refused")
+	require.Positive(t, rep.PriceEdits+rep.StockEdits)
 	require.Zero(t, rep.GaveUp, "every request got an answer within its retry budget")
 	require.Empty(t, rep.Failures)
 	for _, c := range rep.Checks {
