@@ -59,6 +59,8 @@ type Answer struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// Attempts is how many times the request was sent.
+	Attempts int
 }
 
 // JSON decodes the body into v.
@@ -84,8 +86,9 @@ func (c *Client) Do(ctx context.Context, r Request) (Answer, error) {
 	}
 	deadline := time.Now().Add(c.Budget)
 	delay := 20 * time.Millisecond
-	for {
+	for attempt := 1; ; attempt++ {
 		a, err := c.once(ctx, r, raw)
+		a.Attempts = attempt
 		c.Requests.Add(1)
 		if err == nil && a.Status < 500 {
 			if a.Status < 300 && r.Method != http.MethodGet {
