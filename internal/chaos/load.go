@@ -191,7 +191,7 @@ func (l *Load) buy(ctx context.Context, rng *rand.Rand) {
 	}
 	// Wait (bounded) for every decision.
 	var cur cartJSON
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		a, err := l.Client.Do(ctx, Request{Method: "GET", Path: cartPath, CartToken: c.Token, Header: map[string]string{"X-Min-Position": last}})
 		if err != nil || a.Status != http.StatusOK {
@@ -210,7 +210,7 @@ func (l *Load) buy(ctx context.Context, rng *rand.Rand) {
 			break
 		}
 		if time.Now().After(deadline) {
-			l.fail("cart %s: reservations still pending after 20s", c.ID)
+			l.fail("cart %s: reservations still pending after a minute", c.ID)
 			return
 		}
 		select {
