@@ -26,7 +26,7 @@ func TestChaosKillsKeepEveryInvariant(t *testing.T) {
 	rep, err := chaos.Run(ctx, chaos.Options{
 		Duration: 60 * time.Second, Kills: 5, Buyers: 4, Root: root, DatabaseURL: url, Dir: t.TempDir(),
 		// Little stock, so that reservations are refused and oversell is possible.
-		Products: 10, Variants: 2, Stock: 10,
+		Products: 4, Variants: 2, Stock: 3,
 		RestartDB:     func(ctx context.Context) error { return cutConnections(ctx, url) },
 		RestartDBName: "every connection of the database terminated",
 	})

@@ -323,7 +323,8 @@ func (l *Load) backOffice(ctx context.Context, rng *rand.Rand) {
 	}
 	done := make(chan struct{})
 	defer func() { <-done }()
-	go func() { defer close(done); l.merchandiser(ctx, rand.New(rand.NewPCG(rng.Uint64(), 2)), token) }()
+	mrng := rand.New(rand.NewPCG(rng.Uint64(), 2))
+	go func() { defer close(done); l.merchandiser(ctx, mrng, token) }()
 	list := func(status string) []orderSummary {
 		a, err := l.Client.Do(ctx, Request{Method: "GET", Path: admin + "/orders?limit=20&status=" + status, Token: token})
 		if err != nil || a.Status != http.StatusOK {
