@@ -5,6 +5,7 @@
 //	honten migrate
 //	honten rebuild <model|all>
 //	honten bench <eventstore|idle|catalog|checkout|flashsale|search>
+//	honten chaos [-duration=5m] [-kills=20]
 //	honten db <start|stop|url>
 //
 // Configuration comes from the environment (see README); flags override it.
@@ -35,7 +36,13 @@ Usage:
   honten staff create --tenant=C --email=E --name=N [--role=owner] [--platform-admin]
   honten import products FILE --tenant=C   CSV import with a progress bar
   honten rebuild <model|all>
+<<<<<<< HEAD
   honten bench <eventstore|idle|catalog|checkout|flashsale|search> [flags]
+=======
+  honten bench <eventstore> [flags]
+  honten chaos [-duration=5m] [-kills=20] [-pg-restart=immediate|fast|cut|none]
+                                  SIGKILL the server under load, then verify the invariants
+>>>>>>> trust-chaos
   honten db <start|stop|url>
 
 Environment: DATABASE_URL (unset: a private cluster under .data/pg), HTTP_ADDR,
@@ -83,6 +90,8 @@ func run(ctx context.Context, args []string) error {
 		return runStaff(ctx, cfg, args)
 	case "import":
 		return runImport(ctx, cfg, args)
+	case "chaos":
+		return runChaos(ctx, cfg, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

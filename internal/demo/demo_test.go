@@ -2,7 +2,6 @@ package demo_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/honten/honten/internal/app"
 	"github.com/honten/honten/internal/demo"
 	"github.com/honten/honten/internal/pgtest"
+	"github.com/honten/honten/projections"
 )
 
 func TestCatalogIsDeterministicAndLarge(t *testing.T) {
@@ -84,18 +84,10 @@ func TestDemoLoadAndRebuildAllReproduceReadModels(t *testing.T) {
 	resp.JSON(t, &list)
 	require.Len(t, list.Items, 200)
 
-	dump := func() string {
-		out := ""
-		for _, p := range env.Main.Runner.Projectors() {
-			for _, tbl := range p.Schema().Tables {
-				var s *string
-				require.NoError(t, env.Main.Pool.QueryRow(ctx, fmt.Sprintf(`SELECT md5(string_agg(x::text, E'\n' ORDER BY x::text)) FROM public.%q x`, tbl)).Scan(&s))
-				if s != nil {
-					out += tbl + " " + *s + "\n"
-				}
-			}
-		}
-		return out
+	dump := func() projections.Dump {
+		d, err := env.Main.Runner.DumpModels(ctx)
+		require.NoError(t, err)
+		return d
 	}
 	// The sign-in above appended events: let the models apply them first.
 	head, err = eventstore.Head(ctx, env.Main.Pool)
@@ -104,11 +96,12 @@ func TestDemoLoadAndRebuildAllReproduceReadModels(t *testing.T) {
 	defer cancel2()
 	require.NoError(t, env.Main.Runner.WaitFor(wctx2, head))
 	first := dump()
+	require.Greater(t, first.Count(), 1000)
 	for round := 0; round < 2; round++ {
 		for _, m := range env.Main.Runner.Models() {
 			require.NoError(t, env.Main.Runner.Rebuild(ctx, m, nil))
 		}
-		require.Equal(t, first, dump(), "rebuild %d", round+1)
+		require.Empty(t, first.Diff(dump(), 20), "rebuild %d", round+1)
 	}
 }
 

@@ -380,3 +380,33 @@ func tail(b []byte) string {
 	}
 	return string(b)
 }
+
+// Restart restarts the private cluster of the repository at root with
+// pg_ctl restart in mode "fast" (clean shutdown) or "immediate" (no
+// shutdown checkpoint: the start replays the WAL, as after a power cut). It
+// keeps the port and socket, and waits until the server accepts connections.
+func Restart(ctx context.Context, root, mode string) error {
+	if mode != "fast" && mode != "immediate" {
+		return fmt.Errorf("devdb: restart mode %q (want fast or immediate)", mode)
+	}
+	bin, err := findBinaries(ctx, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	asPostgres := os.Geteuid() == 0
+	dataDir, err := dataDirectory(ctx, filepath.Join(root, ".data"), asPostgres)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(filepath.Join(root, ".data", "pg.port"))
+	if err != nil {
+		return fmt.Errorf("devdb: the private cluster is not running: %w", err)
+	}
+	port, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	opts := fmt.Sprintf("-p %d -k %s", port, socketDir(dataDir))
+	args := []string{"restart", "-D", dataDir, "-m", mode, "-l", filepath.Join(dataDir, "server.log"), "-w", "-t", "120", "-o", opts}
+	if out, err := run(ctx, asPostgres, filepath.Join(bin, "pg_ctl"), args...); err != nil {
+		return fmt.Errorf("devdb: pg_ctl restart: %w\n%s", err, tail(out))
+	}
+	return nil
+}
