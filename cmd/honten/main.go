@@ -36,13 +36,9 @@ Usage:
   honten staff create --tenant=C --email=E --name=N [--role=owner] [--platform-admin]
   honten import products FILE --tenant=C   CSV import with a progress bar
   honten rebuild <model|all>
-<<<<<<< HEAD
   honten bench <eventstore|idle|catalog|checkout|flashsale|search> [flags]
-=======
-  honten bench <eventstore> [flags]
   honten chaos [-duration=5m] [-kills=20] [-pg-restart=immediate|fast|cut|none]
                                   SIGKILL the server under load, then verify the invariants
->>>>>>> trust-chaos
   honten db <start|stop|url>
 
 Environment: DATABASE_URL (unset: a private cluster under .data/pg), HTTP_ADDR,
