@@ -71,6 +71,13 @@ BEGIN
     LOOP
         PERFORM rls_protect(s, t, 'tenant_id = app_tenant()');
     END LOOP;
+    -- The platform's directory of tenants: read by the platform
+    -- administrators' tenant list, which sets app.platform.
+    IF to_regclass(format('%I.tenants', s)) IS NOT NULL THEN
+        EXECUTE format('DROP POLICY IF EXISTS platform_directory ON %I.tenants', s);
+        EXECUTE format($f$CREATE POLICY platform_directory ON %I.tenants FOR SELECT TO honten_app
+            USING (current_setting('app.platform', true) = 'on')$f$, s);
+    END IF;
 END
 $$;
 

@@ -23,7 +23,8 @@ type scopeKey struct{}
 
 // scope is what a context asks of the connection its queries run on.
 type scope struct {
-	tenant uuid.UUID
+	tenant   uuid.UUID
+	platform bool
 }
 
 // WithTenant returns a context whose queries run as the API role with
@@ -44,25 +45,45 @@ func Tenant(ctx context.Context) (uuid.UUID, bool) {
 	return s.tenant, ok
 }
 
+// WithoutTenant returns a context whose queries run as the login role again
+// (not the API role): work a request starts that belongs to the worker side,
+// such as a read-model rebuild replaying every tenant's events.
+func WithoutTenant(ctx context.Context) context.Context {
+	return context.WithValue(ctx, scopeKey{}, nil)
+}
+
+// WithPlatform returns ctx (made by WithTenant) allowed to read the
+// platform's directory of tenants as well (app.platform = on): the
+// platform administrators' tenant list. Tenant rows stay behind the wall.
+func WithPlatform(ctx context.Context) context.Context {
+	s, ok := ctx.Value(scopeKey{}).(scope)
+	if !ok {
+		return ctx
+	}
+	s.platform = true
+	return context.WithValue(ctx, scopeKey{}, s)
+}
+
 // ForTenant re-scopes a context made by WithTenant to tenant t (a command
 // creating a tenant writes that tenant's rows); other contexts are returned
 // as they are.
 func ForTenant(ctx context.Context, t uuid.UUID) context.Context {
-	if _, ok := Tenant(ctx); ok {
-		return WithTenant(ctx, t)
+	if s, ok := ctx.Value(scopeKey{}).(scope); ok {
+		s.tenant = t
+		return context.WithValue(ctx, scopeKey{}, s)
 	}
 	return ctx
 }
 
 // connState is the role and tenant a connection's session is set to.
 type connState struct {
-	role, tenant string
+	role, tenant, platform string
 }
 
 const stateKey = "honten.scope"
 
 // fresh is a new session's state: its login role, no tenant.
-var fresh = connState{role: "none", tenant: ""}
+var fresh = connState{role: "none"}
 
 // prepare makes conn's session match ctx's scope before the pool hands it
 // out: SET ROLE to apiRole and app.tenant_id to the tenant for a scoped
@@ -73,6 +94,9 @@ func prepare(apiRole string) func(ctx context.Context, conn *pgx.Conn) (bool, er
 		want := fresh
 		if s, ok := ctx.Value(scopeKey{}).(scope); ok {
 			want.tenant = s.tenant.String()
+			if s.platform {
+				want.platform = "on"
+			}
 			if apiRole != NoAPIRole {
 				want.role = apiRole
 			}
@@ -85,8 +109,8 @@ func prepare(apiRole string) func(ctx context.Context, conn *pgx.Conn) (bool, er
 		if have == want {
 			return true, nil
 		}
-		const q = `SELECT set_config('role', $1, false), set_config('app.tenant_id', $2, false)`
-		if _, err := conn.Exec(ctx, q, want.role, want.tenant); err != nil {
+		const q = `SELECT set_config('role', $1, false), set_config('app.tenant_id', $2, false), set_config('app.platform', $3, false)`
+		if _, err := conn.Exec(ctx, q, want.role, want.tenant, want.platform); err != nil {
 			// The session's state is unknown now: never reuse it.
 			return false, fmt.Errorf("database: set role %s and tenant %q: %w", want.role, want.tenant, err)
 		}
