@@ -53,7 +53,10 @@ type Main struct {
 	Log    *slog.Logger
 	Now    func() time.Time
 
-	Pool     *pgxpool.Pool
+	Pool *pgxpool.Pool
+	// RLS turns the requests' API role (row-level security) off and on at
+	// run time; benchmarks use it to measure what the wall costs.
+	RLS      *database.RLSSwitch
 	Registry *eventstore.Registry
 	Store    *eventstore.Store
 	Commands *commands.Service
@@ -155,7 +158,9 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
-	pool, err := database.Open(ctx, url, database.Options{MaxConns: m.Config.DBMaxConns, IdleInTxTimeout: m.Config.IdleInTxTimeout, APIRole: m.Config.APIRole})
+	m.RLS = &database.RLSSwitch{}
+	pool, err := database.Open(ctx, url, database.Options{MaxConns: m.Config.DBMaxConns, IdleInTxTimeout: m.Config.IdleInTxTimeout,
+		APIRole: m.Config.APIRole, RLS: m.RLS})
 	if err != nil {
 		return err
 	}

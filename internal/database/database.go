@@ -33,6 +33,8 @@ type Options struct {
 	// APIRole is the role queries of a WithTenant context run as; empty
 	// means DefaultAPIRole, NoAPIRole keeps them on the login role.
 	APIRole string
+	// RLS, when set, turns the API role off and on at run time (benchmarks).
+	RLS *RLSSwitch
 }
 
 // Open connects a pool to url and checks that the server answers.
@@ -74,7 +76,7 @@ func Config(url string, o Options) (*pgxpool.Config, error) {
 	}
 	cfg.MaxConns = o.MaxConns
 	cfg.MinConns = o.MinConns
-	cfg.PrepareConn = prepare(o.APIRole)
+	cfg.PrepareConn = prepare(o.APIRole, o.RLS)
 	rp := cfg.ConnConfig.RuntimeParams
 	rp["application_name"] = o.AppName
 	rp["timezone"] = "UTC"

@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -75,6 +76,21 @@ func ForTenant(ctx context.Context, t uuid.UUID) context.Context {
 	return ctx
 }
 
+// RLSSwitch turns the API role off and on in a running process, for
+// benchmarks that compare the cost of row-level security in one run. Off,
+// requests stay on the login role (NoAPIRole). The zero value is on.
+type RLSSwitch struct{ off atomic.Bool }
+
+// Set turns the API role on (true) or off.
+func (s *RLSSwitch) Set(on bool) {
+	if s != nil {
+		s.off.Store(!on)
+	}
+}
+
+// On reports whether requests run as the API role.
+func (s *RLSSwitch) On() bool { return s == nil || !s.off.Load() }
+
 // connState is the role and tenant a connection's session is set to.
 type connState struct {
 	role, tenant, platform string
@@ -89,7 +105,7 @@ var fresh = connState{role: "none"}
 // out: SET ROLE to apiRole and app.tenant_id to the tenant for a scoped
 // context, back to the login role and no tenant otherwise. A connection
 // already in that state costs nothing; a change is one round trip.
-func prepare(apiRole string) func(ctx context.Context, conn *pgx.Conn) (bool, error) {
+func prepare(apiRole string, sw *RLSSwitch) func(ctx context.Context, conn *pgx.Conn) (bool, error) {
 	return func(ctx context.Context, conn *pgx.Conn) (bool, error) {
 		want := fresh
 		if s, ok := ctx.Value(scopeKey{}).(scope); ok {
@@ -97,7 +113,7 @@ func prepare(apiRole string) func(ctx context.Context, conn *pgx.Conn) (bool, er
 			if s.platform {
 				want.platform = "on"
 			}
-			if apiRole != NoAPIRole {
+			if apiRole != NoAPIRole && sw.On() {
 				want.role = apiRole
 			}
 		}
