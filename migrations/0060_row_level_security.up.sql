@@ -32,8 +32,15 @@ BEGIN
 END
 $$;
 
--- The worker serves requests as the API role.
-GRANT honten_app TO honten_worker;
+-- The worker serves requests as the API role (granted here unless an
+-- administrator did already: granting needs the ADMIN option on the role).
+DO $$
+BEGIN
+    IF NOT pg_has_role('honten_worker', 'honten_app', 'MEMBER') THEN
+        GRANT honten_app TO honten_worker;
+    END IF;
+END
+$$;
 
 DO $$
 BEGIN

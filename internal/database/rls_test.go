@@ -15,6 +15,7 @@ import (
 
 	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/pgtest"
+	"github.com/honten/honten/migrations"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/auditlog"
 )
@@ -297,4 +298,69 @@ func requireCode(t *testing.T, err error, code string) {
 	var pgErr *pgconn.PgError
 	require.True(t, errors.As(err, &pgErr), "want SQLSTATE %s, got %v", code, err)
 	require.Equal(t, code, pgErr.Code, pgErr.Message)
+}
+
+// The documented setup of an existing server (docs/database-roles.md): a
+// non-superuser owner migrates, the worker builds the read models, the API
+// role is confined.
+func TestRLSExistingServerSetup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, pgtest.ServerURL(t))
+	require.NoError(t, err)
+	defer admin.Close(ctx)
+	suffix := uuid.Must(uuid.NewV7()).String()[24:]
+	owner, db := "honten_owner_"+suffix, "honten_setup_"+suffix
+	for _, stmt := range []string{
+		`CREATE ROLE ` + owner + ` LOGIN`,
+		`GRANT honten_worker TO ` + owner,
+		`CREATE DATABASE ` + db + ` OWNER ` + owner + ` TEMPLATE template0 ENCODING 'UTF8'`,
+	} {
+		_, err := admin.Exec(ctx, stmt)
+		require.NoError(t, err, stmt)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		c, err := pgx.Connect(ctx, pgtest.ServerURL(t))
+		if err != nil {
+			return
+		}
+		defer c.Close(ctx)
+		c.Exec(ctx, `DROP DATABASE IF EXISTS `+db+` WITH (FORCE)`) //nolint:errcheck
+		c.Exec(ctx, `DROP ROLE IF EXISTS `+owner)                  //nolint:errcheck
+	})
+	dbURL, err := database.WithDatabase(pgtest.ServerURL(t), db)
+	require.NoError(t, err)
+	ownerURL, err := database.WithUser(dbURL, owner)
+	require.NoError(t, err)
+	oc, err := pgx.Connect(ctx, ownerURL)
+	require.NoError(t, err)
+	defer oc.Close(ctx)
+	var super bool
+	require.NoError(t, oc.QueryRow(ctx, `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&super))
+	require.False(t, super)
+	_, err = migrations.Up(ctx, oc)
+	require.NoError(t, err)
+
+	worker := pgtest.As(t, dbURL, "honten_worker")
+	r, err := projections.NewRunner(worker, []projections.Projector{auditlog.Projector{}}, projections.Options{})
+	require.NoError(t, err)
+	require.NoError(t, r.Ensure(ctx))
+	a, b := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	for _, ten := range []uuid.UUID{a, b} {
+		_, err := worker.Exec(database.WithTenant(ctx, ten), `INSERT INTO events (tenant_id, stream_type, stream_id, stream_version, event_id, event_type, payload, correlation_id)
+VALUES ($1, 'test', $1, 1, $2, 'test.happened.v1', '{}', $2)`, ten, uuid.Must(uuid.NewV7()))
+		require.NoError(t, err)
+	}
+	require.NoError(t, r.Rebuild(ctx, "audit_log", nil))
+	app := pgtest.As(t, dbURL, "honten_app")
+	for _, table := range []string{"events", "audit_log"} {
+		n, tenants := count(t, database.WithTenant(ctx, a), app, table)
+		require.Equal(t, 1, n, table)
+		require.Equal(t, []uuid.UUID{a}, tenants, table)
+		n, _ = count(t, ctx, worker, table)
+		require.Equal(t, 2, n, table)
+	}
+	_, err = worker.Exec(ctx, `ALTER TABLE events DISABLE TRIGGER events_append_only`)
+	requireCode(t, err, "42501")
 }

@@ -109,7 +109,9 @@ func prepare(apiRole string, sw *RLSSwitch) func(ctx context.Context, conn *pgx.
 	return func(ctx context.Context, conn *pgx.Conn) (bool, error) {
 		want := fresh
 		if s, ok := ctx.Value(scopeKey{}).(scope); ok {
-			want.tenant = s.tenant.String()
+			if s.tenant != uuid.Nil {
+				want.tenant = s.tenant.String()
+			}
 			if s.platform {
 				want.platform = "on"
 			}
