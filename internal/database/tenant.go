@@ -109,9 +109,7 @@ func prepare(apiRole string, sw *RLSSwitch) func(ctx context.Context, conn *pgx.
 	return func(ctx context.Context, conn *pgx.Conn) (bool, error) {
 		want := fresh
 		if s, ok := ctx.Value(scopeKey{}).(scope); ok {
-			if s.tenant != uuid.Nil {
-				want.tenant = s.tenant.String()
-			}
+			want.tenant = s.tenant.String()
 			if s.platform {
 				want.platform = "on"
 			}
