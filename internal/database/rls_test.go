@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
 	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/pgtest"
@@ -69,7 +71,24 @@ VALUES ($1, $2, $1, $1, $1, 'reserved', 1, now())`, uuid.Must(uuid.NewV7()), ten
 	require.NoError(t, err)
 	require.NoError(t, r.Ensure(ctx))
 	require.NoError(t, r.Rebuild(ctx, "audit_log", nil))
+	follow(t, r, s.worker)
 	return s
+}
+
+// follow runs r until the test ends and waits until it has applied the
+// head of the feed (a rebuild stops at what the cluster's oldest running
+// transaction lets it see).
+func follow(t *testing.T, r *projections.Runner, pool *pgxpool.Pool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	head, err := eventstore.Head(ctx, pool)
+	require.NoError(t, err)
+	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer wcancel()
+	require.NoError(t, r.WaitFor(wctx, head))
 }
 
 // count reads table without any filter on q with ctx.
@@ -358,6 +377,7 @@ VALUES ($1, 'test', $1, 1, $2, 'test.happened.v1', '{}', $2)`, ten, uuid.Must(uu
 		require.NoError(t, err)
 	}
 	require.NoError(t, r.Rebuild(ctx, "audit_log", nil))
+	follow(t, r, worker)
 	app := pgtest.As(t, dbURL, "honten_app")
 	for _, table := range []string{"events", "audit_log"} {
 		n, tenants := count(t, database.WithTenant(ctx, a), app, table)
