@@ -12,6 +12,7 @@ import (
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/domain/vendor"
 	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/database"
 )
 
 // Claim kinds of the tenancy commands.
@@ -79,38 +80,41 @@ func (s *Service) CreateTenant(ctx context.Context, c CreateTenant) (TenantCreat
 	}
 	now := s.Now()
 	r, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (TenantCreated, error) {
-		t, err := tenant.New(out.Tenant, code, c.Name, typ, cur, out.Vendor.UUID, out.Store.UUID, now)
-		if err != nil {
-			return out, err
-		}
-		vd, err := vendor.New(out.Vendor, out.Tenant, c.Name, decimal.Zero, vendor.Active, true, now)
-		if err != nil {
-			return out, err
-		}
-		st, err := store.New(out.Store, out.Tenant, "main", c.Name, now)
-		if err != nil {
-			return out, err
-		}
-		if err := st.AddLocation(out.Location, "main", "本店倉庫", store.LocationActive, now); err != nil {
-			return out, err
-		}
-		md := c.By.metadata(out.Tenant)
-		if _, err := tenants.Save(ctx, tx, out.Tenant, out.Tenant.UUID, t, nil, md); err != nil {
-			return out, err
-		}
-		if _, err := vendors.Save(ctx, tx, out.Tenant, out.Vendor.UUID, vd, nil, md); err != nil {
-			return out, err
-		}
-		if _, err := storeRepo.Save(ctx, tx, out.Tenant, out.Store.UUID, st, nil, md); err != nil {
-			return out, err
-		}
-		if err := claim(ctx, tx, eventstore.PlatformScope, ClaimTenantCode, string(code), out.Tenant.UUID, ErrTenantCodeTaken); err != nil {
-			return out, err
-		}
-		if err := claimStoreAndLocation(ctx, tx, out.Tenant, out.Store, "main", out.Location, "main"); err != nil {
-			return out, err
-		}
-		return out, nil
+		// The new tenant's rows are written as that tenant (row-level security).
+		return out, database.InTenant(ctx, tx, out.Tenant.UUID, func() error {
+			t, err := tenant.New(out.Tenant, code, c.Name, typ, cur, out.Vendor.UUID, out.Store.UUID, now)
+			if err != nil {
+				return err
+			}
+			vd, err := vendor.New(out.Vendor, out.Tenant, c.Name, decimal.Zero, vendor.Active, true, now)
+			if err != nil {
+				return err
+			}
+			st, err := store.New(out.Store, out.Tenant, "main", c.Name, now)
+			if err != nil {
+				return err
+			}
+			if err := st.AddLocation(out.Location, "main", "本店倉庫", store.LocationActive, now); err != nil {
+				return err
+			}
+			md := c.By.metadata(out.Tenant)
+			if _, err := tenants.Save(ctx, tx, out.Tenant, out.Tenant.UUID, t, nil, md); err != nil {
+				return err
+			}
+			if _, err := vendors.Save(ctx, tx, out.Tenant, out.Vendor.UUID, vd, nil, md); err != nil {
+				return err
+			}
+			if _, err := storeRepo.Save(ctx, tx, out.Tenant, out.Store.UUID, st, nil, md); err != nil {
+				return err
+			}
+			if err := claim(ctx, tx, eventstore.PlatformScope, ClaimTenantCode, string(code), out.Tenant.UUID, ErrTenantCodeTaken); err != nil {
+				return err
+			}
+			if err := claimStoreAndLocation(ctx, tx, out.Tenant, out.Store, "main", out.Location, "main"); err != nil {
+				return err
+			}
+			return nil
+		})
 	})
 	return r, Result{Result: res, ID: r.Tenant.UUID, Version: 1}, err
 }

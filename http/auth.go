@@ -11,6 +11,7 @@ import (
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/staff"
 	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/internal/database"
 )
 
 // caller is the authenticated staff member of an admin request, with the
@@ -80,6 +81,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 		addLogAttrs(r.Context(), "tenant_id", c.Acting.String(), "staff_id", c.Staff.String())
 		ctx := context.WithValue(r.Context(), keyPrincipal, c)
 		ctx = context.WithValue(ctx, keyTenant, c.Acting)
+		ctx = database.WithTenant(ctx, c.Acting.UUID) // row-level security from here on
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

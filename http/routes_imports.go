@@ -12,6 +12,7 @@ import (
 	"github.com/honten/honten/commands/importer"
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/projections/productviews"
 )
 
@@ -50,17 +51,19 @@ func (s *Server) importProducts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	s.startJob(job.ID)
+	s.startJob(c.Acting, job.ID)
 	w.Header().Set("Location", "/api/v1/admin/imports/"+job.ID.String())
 	writeJSON(w, http.StatusAccepted, job)
 }
 
-// startJob runs an import in the background, bound to the server's life.
-func (s *Server) startJob(id uuid.UUID) {
+// startJob runs an import in the background, bound to the server's life,
+// confined to the tenant it imports into (row-level security).
+func (s *Server) startJob(t tenant.ID, id uuid.UUID) {
 	ctx := s.BaseContext
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	ctx = database.WithTenant(ctx, t.UUID)
 	go func() {
 		if _, err := s.Imports.Run(ctx, id); err != nil && ctx.Err() == nil {
 			s.Logger.Error("import failed", "job", id, "err", err)

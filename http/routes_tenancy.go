@@ -16,6 +16,7 @@ import (
 	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/domain/vendor"
+	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/tenancy"
 )
@@ -143,7 +144,7 @@ type createTenantRequest struct {
 
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 	serveList(w, r, func(ctx context.Context, _ *caller, p projections.Page) (projections.List[tenancy.TenantView], error) {
-		return tenancy.ListTenants(ctx, s.Pool, p)
+		return tenancy.ListTenants(database.WithPlatform(ctx), s.Pool, p)
 	})
 }
 
@@ -160,7 +161,7 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 		_, res, err := s.Commands.CreateTenant(ctx, commands.CreateTenant{By: by, ID: id, Code: in.Code, Name: in.Name, Type: in.Type, DefaultCurrency: in.DefaultCurrency})
 		return res, err
 	}, func(ctx context.Context) (view, error) {
-		tv, err := tenancy.GetTenant(ctx, s.Pool, id)
+		tv, err := tenancy.GetTenant(database.ForTenant(ctx, id.UUID), s.Pool, id)
 		return view{body: tv, version: tv.Version}, err
 	})
 }

@@ -2,10 +2,10 @@ package http
 
 import (
 	"context"
-	"sync/atomic"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -95,8 +95,8 @@ type Server struct {
 	// answers ready once the read models have applied it (caughtUp).
 	started  atomic.Pointer[eventstore.Position]
 	caughtUp atomic.Bool
-	router  chi.Router
-	tenants *tenantResolver
+	router   chi.Router
+	tenants  *tenantResolver
 	// clientIPs finds a request's client address (clientip.go).
 	clientIPs clientIPs
 	// cartCreateLimit and cartAddLimit are the storefront cart rate limits.

@@ -13,6 +13,7 @@ import (
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/database"
 )
 
 // ErrUnknownShop is the 404 for a storefront request that names no known shop.
@@ -127,6 +128,7 @@ func (s *Server) withShop(next http.Handler) http.Handler {
 			return
 		}
 		addLogAttrs(r.Context(), "tenant_id", t.String())
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyTenant, t)))
+		ctx := database.WithTenant(r.Context(), t.UUID) // row-level security from here on
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, keyTenant, t)))
 	})
 }

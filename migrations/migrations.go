@@ -124,7 +124,28 @@ func Up(ctx context.Context, conn Conn) (int, error) {
 		}
 		n++
 	}
+	if n > 0 {
+		if err := secure(ctx, conn); err != nil {
+			return n, err
+		}
+	}
 	return n, nil
+}
+
+// secure runs rls_apply (migration 0060) after new migrations, so that
+// tables they added get their grants and row-level security.
+func secure(ctx context.Context, conn Conn) error {
+	var defined bool
+	if err := conn.QueryRow(ctx, `SELECT to_regproc('public.rls_apply') IS NOT NULL`).Scan(&defined); err != nil {
+		return fmt.Errorf("migrate: row-level security: %w", err)
+	}
+	if !defined {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, `SELECT rls_apply()`); err != nil {
+		return fmt.Errorf("migrate: row-level security: %w", err)
+	}
+	return nil
 }
 
 func apply(ctx context.Context, conn Conn, m Migration) error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/progress"
 )
 
@@ -84,7 +85,9 @@ func (r *Runner) startRebuild(ctx context.Context, model string) (*rebuildJob, e
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownModel, model)
 	}
-	conn, err := r.pool.Acquire(ctx)
+	// A rebuild replays every tenant: the worker's role, even when a
+	// request started it.
+	conn, err := r.pool.Acquire(database.WithoutTenant(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -206,6 +206,10 @@ func createGeneration(ctx context.Context, tx pgx.Tx, p Projector, state string)
 	if _, err := tx.Exec(ctx, `SELECT `+quote(p.Schema().Create)+`($1)`, g.Schema); err != nil {
 		return generation{}, fmt.Errorf("projections: create tables of %s: %w", g.Schema, err)
 	}
+	// Grants and row-level security for the new tables (migration 0060).
+	if _, err := tx.Exec(ctx, `SELECT rls_secure_schema($1)`, g.Schema); err != nil {
+		return generation{}, fmt.Errorf("projections: secure %s: %w", g.Schema, err)
+	}
 	const ins = `INSERT INTO projections (model, generation, version, schema_name, state) VALUES ($1, $2, $3, $4, $5)`
 	if _, err := tx.Exec(ctx, ins, g.Model, g.Generation, g.Version, g.Schema, g.State); err != nil {
 		return generation{}, err
@@ -213,10 +217,13 @@ func createGeneration(ctx context.Context, tx pgx.Tx, p Projector, state string)
 	return g, nil
 }
 
-// swapViews points the public views of p's tables at schema.
+// swapViews points the public views of p's tables at schema. The views read
+// with the rights of whoever queries them (security_invoker), so the
+// row-level security of the generation's tables applies through them.
 func swapViews(ctx context.Context, tx pgx.Tx, p Projector, schema string) error {
 	for _, t := range p.Schema().Tables {
-		view := `CREATE OR REPLACE VIEW public.` + quote(t) + ` AS SELECT * FROM ` + quote(schema) + `.` + quote(t)
+		const opts = ` WITH (security_invoker = true) AS SELECT * FROM `
+		view := `CREATE OR REPLACE VIEW public.` + quote(t) + opts + quote(schema) + `.` + quote(t)
 		if _, err := tx.Exec(ctx, `SAVEPOINT swap`); err != nil {
 			return err
 		}
@@ -228,9 +235,12 @@ func swapViews(ctx context.Context, tx pgx.Tx, p Projector, schema string) error
 			if _, err := tx.Exec(ctx, `DROP VIEW IF EXISTS public.`+quote(t)); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `CREATE VIEW public.`+quote(t)+` AS SELECT * FROM `+quote(schema)+`.`+quote(t)); err != nil {
+			if _, err := tx.Exec(ctx, `CREATE VIEW public.`+quote(t)+opts+quote(schema)+`.`+quote(t)); err != nil {
 				return fmt.Errorf("projections: view %s: %w", t, err)
 			}
+		}
+		if _, err := tx.Exec(ctx, `GRANT SELECT ON public.`+quote(t)+` TO honten_app`); err != nil {
+			return fmt.Errorf("projections: grant view %s: %w", t, err)
 		}
 		if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT swap`); err != nil {
 			return err

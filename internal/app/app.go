@@ -53,7 +53,10 @@ type Main struct {
 	Log    *slog.Logger
 	Now    func() time.Time
 
-	Pool     *pgxpool.Pool
+	Pool *pgxpool.Pool
+	// RLS turns the requests' API role (row-level security) off and on at
+	// run time; benchmarks use it to measure what the wall costs.
+	RLS      *database.RLSSwitch
 	Registry *eventstore.Registry
 	Store    *eventstore.Store
 	Commands *commands.Service
@@ -138,24 +141,42 @@ func (m *Main) NewSweeper() *commands.Sweeper {
 
 // Open connects to the database (starting the private cluster when no URL
 // is configured), migrates when configured to, and builds the components.
+//
+// Migrations run as the owner (MigrateDatabaseURL); the pool logs in as
+// DatabaseURL's role and runs each request's queries as the API role
+// (Config.APIRole) with the request's tenant set (internal/database).
 func (m *Main) Open(ctx context.Context) error {
-	url := m.Config.DatabaseURL
-	if url == "" {
+	url, ownerURL := m.Config.DatabaseURL, m.Config.MigrateDatabaseURL
+	dev := url == ""
+	if dev {
 		var err error
-		if url, err = DevDatabaseURL(ctx, m.Log); err != nil {
+		if ownerURL, err = DevDatabaseURL(ctx, m.Log); err != nil {
+			return err
+		}
+		if url, err = database.WithUser(ownerURL, WorkerRole); err != nil {
 			return err
 		}
 	}
-	pool, err := database.Open(ctx, url, database.Options{MaxConns: m.Config.DBMaxConns, IdleInTxTimeout: m.Config.IdleInTxTimeout})
+	if ownerURL == "" {
+		ownerURL = url
+	}
+	if m.Config.Migrate {
+		if err := Migrate(ctx, ownerURL, m.Log); err != nil {
+			return err
+		}
+	}
+	if dev {
+		if err := devdb.EnableLogins(ctx, ownerURL); err != nil {
+			return err
+		}
+	}
+	m.RLS = &database.RLSSwitch{}
+	pool, err := database.Open(ctx, url, database.Options{MaxConns: m.Config.DBMaxConns, IdleInTxTimeout: m.Config.IdleInTxTimeout,
+		APIRole: m.Config.APIRole, RLS: m.RLS})
 	if err != nil {
 		return err
 	}
 	m.Pool = pool
-	if m.Config.Migrate {
-		if err := Migrate(ctx, pool, m.Log); err != nil {
-			return err
-		}
-	}
 	m.Registry = Registry()
 	m.Store = eventstore.New(pool, m.Registry)
 	m.Commands = commands.New(m.Store, m.Now)
@@ -237,13 +258,14 @@ func DevDatabaseURL(ctx context.Context, log *slog.Logger) (string, error) {
 	return c.URL("honten"), nil
 }
 
-// Migrate applies pending migrations on a dedicated connection.
-func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
-	conn, err := pool.Acquire(ctx)
+// Migrate applies pending migrations on a connection of its own to url,
+// which must be the owner of the tables.
+func Migrate(ctx context.Context, url string, log *slog.Logger) error {
+	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		return err
+		return fmt.Errorf("migrate: connect: %w", err)
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 	n, err := migrations.Up(ctx, conn)
 	if err != nil {
 		return err
@@ -253,6 +275,10 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	}
 	return nil
 }
+
+// WorkerRole is the role a process running projectors or workers logs in
+// as on the private cluster; requests step down to the API role.
+const WorkerRole = "honten_worker"
 
 // Listen binds the HTTP address and, when configured, the ops address
 // (":0" picks a free port; see Addr and OpsAddr).

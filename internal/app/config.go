@@ -14,8 +14,17 @@ import (
 
 // Config is read from the environment; command-line flags override it.
 type Config struct {
-	// DatabaseURL is DATABASE_URL; empty means the private dev cluster under .data/pg.
+	// DatabaseURL is DATABASE_URL, the role the process logs in as; empty
+	// means the private dev cluster under .data/pg, as honten_worker.
 	DatabaseURL string
+	// MigrateDatabaseURL is MIGRATE_DATABASE_URL, the owner of the tables,
+	// which applies the migrations; empty means DatabaseURL (on the private
+	// cluster: its superuser).
+	MigrateDatabaseURL string
+	// APIRole is DB_API_ROLE, the role requests step down to (default
+	// honten_app; "-" keeps them on the login role, without row-level
+	// security, for benchmarks only).
+	APIRole string
 	// HTTPAddr is HTTP_ADDR (default ":8080").
 	HTTPAddr string
 	// LogLevel is LOG_LEVEL: debug, info, warn, error (default info).
@@ -131,14 +140,16 @@ func (r Roles) String() string {
 // ConfigFromEnv reads the configuration from environment variables.
 func ConfigFromEnv() (Config, error) {
 	c := Config{
-		DatabaseURL:     os.Getenv("DATABASE_URL"),
-		HTTPAddr:        envOr("HTTP_ADDR", ":8080"),
-		LogFormat:       envOr("LOG_FORMAT", "json"),
-		DBMaxConns:      60,
-		IdleInTxTimeout: 30 * time.Second,
-		ConsistencyWait: 2 * time.Second,
-		Migrate:         true,
-		SweepEvery:      time.Minute,
+		DatabaseURL:        os.Getenv("DATABASE_URL"),
+		MigrateDatabaseURL: os.Getenv("MIGRATE_DATABASE_URL"),
+		APIRole:            envOr("DB_API_ROLE", "honten_app"),
+		HTTPAddr:           envOr("HTTP_ADDR", ":8080"),
+		LogFormat:          envOr("LOG_FORMAT", "json"),
+		DBMaxConns:         60,
+		IdleInTxTimeout:    30 * time.Second,
+		ConsistencyWait:    2 * time.Second,
+		Migrate:            true,
+		SweepEvery:         time.Minute,
 
 		SignInConcurrency:     4,
 		SignInQueueWait:       2 * time.Second,

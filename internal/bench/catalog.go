@@ -21,6 +21,7 @@ import (
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/demo"
 )
 
@@ -112,22 +113,46 @@ func Catalog(ctx context.Context, env *Env, cfg app.Config, o CatalogOptions) ([
 		}
 		rows = append(rows, Row{Name: "bare SELECT: " + phase.name, Value: sqlRate, Unit: "q/s",
 			Note: fmt.Sprintf("p50 %.2f ms, p99 %.2f ms (ceiling)", ms(sqlLat.P(.5)), ms(sqlLat.P(.99)))})
-		for _, cached := range []bool{true, false} {
-			mode := "1 s micro-cache (default)"
-			if !cached {
-				mode = "uncached (Cache-Control: no-cache)"
-			}
-			env.Log.Info("bench: http", "phase", phase.name, "cached", cached)
-			lat, rate, err := measure(ctx, o.Concurrency, o.Duration, func(rng *rand.Rand) error { return phase.http(rng, cached) })
+		// The same SELECT as a request runs it: the API role, the tenant
+		// set, the policies applied (the WHERE tenant_id stays as well).
+		env.Log.Info("bench: bare select, API role", "phase", phase.name)
+		tctx := database.WithTenant(ctx, d.Tenant.UUID)
+		rlsLat, rlsRate, err := measure(ctx, o.Concurrency, o.Duration, func(rng *rand.Rand) error { return phase.sql(tctx, m.Pool, rng) })
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, Row{Name: "  same SELECT as the API role (row-level security)", Value: rlsRate, Unit: "q/s", Baseline: "bare SELECT", Ratio: rlsRate / sqlRate,
+			Note: fmt.Sprintf("p50 %.2f ms, p99 %.2f ms", ms(rlsLat.P(.5)), ms(rlsLat.P(.99)))})
+		var onRate float64
+		var onLat *Latencies
+		for _, mode := range []struct {
+			name        string
+			cached, rls bool
+		}{
+			{"1 s micro-cache (default)", true, true},
+			{"uncached (Cache-Control: no-cache)", false, true},
+			{"uncached, row-level security off", false, false},
+		} {
+			env.Log.Info("bench: http", "phase", phase.name, "cached", mode.cached, "rls", mode.rls)
+			m.RLS.Set(mode.rls)
+			lat, rate, err := measure(ctx, o.Concurrency, o.Duration, func(rng *rand.Rand) error { return phase.http(rng, mode.cached) })
+			m.RLS.Set(true)
 			if err != nil {
 				return nil, err
 			}
-			name := "GET " + phase.name + ", " + mode
+			name := "GET " + phase.name + ", " + mode.name
 			rows = append(rows,
 				Row{Name: name, Value: rate, Unit: "req/s", Baseline: "bare SELECT", Ratio: rate / sqlRate, Target: "≥ 5,000 req/s", Note: fmt.Sprintf("c=%d", o.Concurrency)},
 				Row{Name: "  p50", Value: ms(lat.P(.5)), Unit: "ms", Baseline: "bare SELECT p50", Ratio: ms(lat.P(.5)) / ms(sqlLat.P(.5))},
 				Row{Name: "  p99", Value: ms(lat.P(.99)), Unit: "ms", Baseline: "bare SELECT p99", Ratio: ms(lat.P(.99)) / ms(sqlLat.P(.99)), Target: "≤ 10 ms"},
 			)
+			if !mode.cached && mode.rls {
+				onRate, onLat = rate, lat
+			}
+			if !mode.rls {
+				rows = append(rows, Row{Name: "  row-level security on / off (uncached)", Value: onRate / rate, Unit: "× req/s", Baseline: "RLS off, same run",
+					Ratio: onRate / rate, Note: fmt.Sprintf("p50 %.2f / %.2f ms, p99 %.2f / %.2f ms", ms(onLat.P(.5)), ms(lat.P(.5)), ms(onLat.P(.99)), ms(lat.P(.99)))})
+			}
 		}
 	}
 	importRows, err := benchImport(ctx, env, m)

@@ -2,10 +2,10 @@ package bench
 
 import (
 	"context"
-	"log/slog"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -510,4 +510,3 @@ func idleCPU(ctx context.Context, pg pgProcs, d time.Duration) (all, honten, pos
 	pct := func(ticks int64) float64 { return float64(ticks) / clockTicks / elapsed * 100 }
 	return pct(selfAfter.ticks - self.ticks + pgUsed), pct(selfAfter.ticks - self.ticks), pct(pgUsed)
 }
-

@@ -345,69 +345,94 @@ func Checkout(ctx context.Context, env *Env, cfg app.Config, o CheckoutOptions) 
 		}
 	}
 	c := newClient("http://"+m.Addr(), "bench-checkout", 64)
-	for _, conc := range o.Concurrency {
-		env.Log.Info("bench: checkout", "concurrency", conc)
-		rctx, cancel := context.WithTimeout(ctx, o.Duration)
-		lags := lagSampler(rctx, m)
-		cpu0 := sampleCPU()
-		start := time.Now()
-		var orders atomic.Int64
-		var failed atomic.Int64
-		lats := make([]*stepLat, conc)
-		var wg sync.WaitGroup
-		var firstErr atomic.Value
-		for i := 0; i < conc; i++ {
-			lats[i] = &stepLat{}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				rng := rand.New(rand.NewPCG(uint64(i), uint64(conc)))
-				for rctx.Err() == nil {
-					ok, err := buyOnce(rctx, c, rng, skus, lats[i])
-					if err != nil {
-						if rctx.Err() == nil {
-							firstErr.CompareAndSwap(nil, err)
-						}
-						return
-					}
-					if ok {
-						orders.Add(1)
-					} else {
-						failed.Add(1)
-					}
-				}
-			}()
+	for li, conc := range o.Concurrency {
+		var onRate, onP50, offRate, offP50 float64
+		// Each level twice in a row: requests as the API role (row-level
+		// security, the default) and on the login role, to measure the
+		// cost; which goes first alternates, so warm-up favours neither.
+		order := []bool{true, false}
+		if li%2 == 1 {
+			order = []bool{false, true}
 		}
-		wg.Wait()
-		elapsed := time.Since(start)
-		cancel()
-		lag := lags()
-		appTicks, pgTicks := sampleCPU().since(cpu0)
-		if v := firstErr.Load(); v != nil {
-			return nil, v.(error)
-		}
-		all := &stepLat{}
-		for _, l := range lats {
-			all.cart.Merge(&l.cart)
-			all.add.Merge(&l.add)
-			all.checkout.Merge(&l.checkout)
-		}
-		rate := float64(orders.Load()) / elapsed.Seconds()
-		ticks := float64(appTicks + pgTicks)
-		share := func(x int64) string {
-			if ticks == 0 {
-				return "-"
+		for _, rls := range order {
+			label := ""
+			if !rls {
+				label = ", row-level security off"
 			}
-			return fmt.Sprintf("%.0f%%", 100*float64(x)/ticks)
+			env.Log.Info("bench: checkout", "concurrency", conc, "rls", rls)
+			m.RLS.Set(rls)
+			rctx, cancel := context.WithTimeout(ctx, o.Duration)
+			lags := lagSampler(rctx, m)
+			cpu0 := sampleCPU()
+			start := time.Now()
+			var orders atomic.Int64
+			var failed atomic.Int64
+			lats := make([]*stepLat, conc)
+			var wg sync.WaitGroup
+			var firstErr atomic.Value
+			for i := 0; i < conc; i++ {
+				lats[i] = &stepLat{}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					rng := rand.New(rand.NewPCG(uint64(i), uint64(conc)))
+					for rctx.Err() == nil {
+						ok, err := buyOnce(rctx, c, rng, skus, lats[i])
+						if err != nil {
+							if rctx.Err() == nil {
+								firstErr.CompareAndSwap(nil, err)
+							}
+							return
+						}
+						if ok {
+							orders.Add(1)
+						} else {
+							failed.Add(1)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			cancel()
+			m.RLS.Set(true)
+			lag := lags()
+			appTicks, pgTicks := sampleCPU().since(cpu0)
+			if v := firstErr.Load(); v != nil {
+				return nil, v.(error)
+			}
+			all := &stepLat{}
+			for _, l := range lats {
+				all.cart.Merge(&l.cart)
+				all.add.Merge(&l.add)
+				all.checkout.Merge(&l.checkout)
+			}
+			rate := float64(orders.Load()) / elapsed.Seconds()
+			ticks := float64(appTicks + pgTicks)
+			share := func(x int64) string {
+				if ticks == 0 {
+					return "-"
+				}
+				return fmt.Sprintf("%.0f%%", 100*float64(x)/ticks)
+			}
+			if !rls {
+				offRate, offP50 = rate, ms(all.checkout.P(.5))
+				rows = append(rows, Row{Name: fmt.Sprintf("checkout flow, concurrency %d%s", conc, label), Value: rate, Unit: "orders/s", Baseline: "pgbench TPC-B", Ratio: rate / tps,
+					Note: fmt.Sprintf("%d orders, %d flows refused", orders.Load(), failed.Load())})
+				continue
+			}
+			onRate, onP50 = rate, ms(all.checkout.P(.5))
+			rows = append(rows,
+				Row{Name: fmt.Sprintf("checkout flow, concurrency %d%s", conc, label), Value: rate, Unit: "orders/s", Baseline: "pgbench TPC-B", Ratio: rate / tps,
+					Target: "≥ 500 orders/s", Note: fmt.Sprintf("%d orders, %d flows refused; CPU app %s / postgres %s", orders.Load(), failed.Load(), share(appTicks), share(pgTicks))},
+				Row{Name: "  create cart p50/p95/p99", Value: ms(all.cart.P(.99)), Unit: "ms", Note: fmt.Sprintf("%.2f / %.2f / %.2f ms", ms(all.cart.P(.5)), ms(all.cart.P(.95)), ms(all.cart.P(.99)))},
+				Row{Name: "  add line (wait) p50/p95/p99", Value: ms(all.add.P(.99)), Unit: "ms", Note: fmt.Sprintf("%.2f / %.2f / %.2f ms", ms(all.add.P(.5)), ms(all.add.P(.95)), ms(all.add.P(.99)))},
+				Row{Name: "  checkout p50/p95/p99", Value: ms(all.checkout.P(.99)), Unit: "ms", Note: fmt.Sprintf("%.2f / %.2f / %.2f ms", ms(all.checkout.P(.5)), ms(all.checkout.P(.95)), ms(all.checkout.P(.99)))},
+				Row{Name: "  projection lag p99 (worst model)", Value: ms(lag.P(.99)), Unit: "ms", Note: fmt.Sprintf("%d samples", lag.Len())},
+			)
 		}
-		rows = append(rows,
-			Row{Name: fmt.Sprintf("checkout flow, concurrency %d", conc), Value: rate, Unit: "orders/s", Baseline: "pgbench TPC-B", Ratio: rate / tps,
-				Target: "≥ 500 orders/s", Note: fmt.Sprintf("%d orders, %d flows refused; CPU app %s / postgres %s", orders.Load(), failed.Load(), share(appTicks), share(pgTicks))},
-			Row{Name: "  create cart p50/p95/p99", Value: ms(all.cart.P(.99)), Unit: "ms", Note: fmt.Sprintf("%.2f / %.2f / %.2f ms", ms(all.cart.P(.5)), ms(all.cart.P(.95)), ms(all.cart.P(.99)))},
-			Row{Name: "  add line (wait) p50/p95/p99", Value: ms(all.add.P(.99)), Unit: "ms", Note: fmt.Sprintf("%.2f / %.2f / %.2f ms", ms(all.add.P(.5)), ms(all.add.P(.95)), ms(all.add.P(.99)))},
-			Row{Name: "  checkout p50/p95/p99", Value: ms(all.checkout.P(.99)), Unit: "ms", Note: fmt.Sprintf("%.2f / %.2f / %.2f ms", ms(all.checkout.P(.5)), ms(all.checkout.P(.95)), ms(all.checkout.P(.99)))},
-			Row{Name: "  projection lag p99 (worst model)", Value: ms(lag.P(.99)), Unit: "ms", Note: fmt.Sprintf("%d samples", lag.Len())},
-		)
+		rows = append(rows, Row{Name: fmt.Sprintf("  row-level security on / off, concurrency %d", conc), Value: onRate / offRate, Unit: "× orders/s",
+			Baseline: "RLS off, same run", Ratio: onRate / offRate, Note: fmt.Sprintf("checkout p50 %.2f / %.2f ms", onP50, offP50)})
 	}
 	return rows, nil
 }

@@ -3,6 +3,11 @@
 // idle_in_transaction_session_timeout — any transaction that holds an xid
 // stalls every event consumer (the feed is read below the oldest running
 // xid), so a forgotten open transaction must not live long.
+//
+// It also carries the tenant of a request to the database: a context made
+// by WithTenant makes every query on it run as the API role with
+// app.tenant_id set, so row-level security (migration 0060) shows that
+// tenant's rows only, even to a query that forgets its tenant filter.
 package database
 
 import (
@@ -25,6 +30,11 @@ type Options struct {
 	IdleInTxTimeout time.Duration
 	// AppName is reported in pg_stat_activity; empty means "honten".
 	AppName string
+	// APIRole is the role queries of a WithTenant context run as; empty
+	// means DefaultAPIRole, NoAPIRole keeps them on the login role.
+	APIRole string
+	// RLS, when set, turns the API role off and on at run time (benchmarks).
+	RLS *RLSSwitch
 }
 
 // Open connects a pool to url and checks that the server answers.
@@ -61,8 +71,12 @@ func Config(url string, o Options) (*pgxpool.Config, error) {
 	if o.AppName == "" {
 		o.AppName = "honten"
 	}
+	if o.APIRole == "" {
+		o.APIRole = DefaultAPIRole
+	}
 	cfg.MaxConns = o.MaxConns
 	cfg.MinConns = o.MinConns
+	cfg.PrepareConn = prepare(o.APIRole, o.RLS)
 	rp := cfg.ConnConfig.RuntimeParams
 	rp["application_name"] = o.AppName
 	rp["timezone"] = "UTC"
@@ -83,4 +97,15 @@ func WithDatabase(url, db string) (string, error) {
 		out += " password='" + cfg.Password + "'"
 	}
 	return out, nil
+}
+
+// WithUser returns url (a URL or keyword/value string) logging in as user
+// instead, without a password (the private cluster trusts its socket), as
+// a keyword/value connection string.
+func WithUser(url, user string) (string, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return "", fmt.Errorf("parse database URL: %w", err)
+	}
+	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", cfg.Host, cfg.Port, user, cfg.Database), nil
 }

@@ -27,6 +27,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Cluster is a running private cluster.
@@ -407,6 +409,32 @@ func Restart(ctx context.Context, root, mode string) error {
 	args := []string{"restart", "-D", dataDir, "-m", mode, "-l", filepath.Join(dataDir, "server.log"), "-w", "-t", "120", "-o", opts}
 	if out, err := run(ctx, asPostgres, filepath.Join(bin, "pg_ctl"), args...); err != nil {
 		return fmt.Errorf("devdb: pg_ctl restart: %w\n%s", err, tail(out))
+	}
+	return nil
+}
+
+// EnableLogins lets the roles of migration 0060 log in on the private
+// cluster (trust authentication on a private socket: no passwords). An
+// existing server gets its roles from docs/database-roles.md instead.
+func EnableLogins(ctx context.Context, ownerURL string) error {
+	conn, err := pgx.Connect(ctx, ownerURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	const q = `SELECT rolname FROM pg_roles WHERE rolname IN ('honten_app', 'honten_worker') AND NOT rolcanlogin`
+	rows, err := conn.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	roles, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, r := range roles {
+		if _, err := conn.Exec(ctx, `ALTER ROLE `+pgx.Identifier{r}.Sanitize()+` LOGIN`); err != nil {
+			return fmt.Errorf("enable login of %s: %w", r, err)
+		}
 	}
 	return nil
 }

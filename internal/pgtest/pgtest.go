@@ -64,6 +64,11 @@ func NewURL(t testing.TB) string {
 	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template)); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
+	// A clone does not inherit its template's database privileges
+	// (migration 0060 grants them on the database it runs in).
+	if _, err := conn.Exec(ctx, fmt.Sprintf(`GRANT CONNECT, CREATE ON DATABASE %s TO honten_worker; GRANT CONNECT ON DATABASE %s TO honten_app`, name, name)); err != nil {
+		t.Fatalf("pgtest: grant: %v", err)
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("pgtest: kept database %s of the failed test", name)
@@ -86,6 +91,25 @@ func NewURL(t testing.TB) string {
 		t.Fatalf("pgtest: %v", err)
 	}
 	return url
+}
+
+// As opens a pool on the database of url (from NewURL) logging in as role
+// (honten_app or honten_worker, migration 0060), closed when the test ends.
+// On the private cluster the roles log in without a password; against
+// DATABASE_URL they need a login and a password of their own (PGPASSWORD
+// or ~/.pgpass).
+func As(t testing.TB, url, role string) *pgxpool.Pool {
+	t.Helper()
+	u, err := database.WithUser(url, role)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	pool, err := database.Open(context.Background(), u, database.Options{MaxConns: 8})
+	if err != nil {
+		t.Fatalf("pgtest: connect as %s: %v", role, err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 // ServerURL returns the URL of the maintenance database of the test server.
@@ -174,6 +198,13 @@ func ensureTemplate(ctx context.Context) error {
 	tc.Close(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate template: %w", err)
+	}
+	if os.Getenv("DATABASE_URL") == "" {
+		// The private cluster: the roles of migration 0060 log in (tests
+		// connect as them to check what they may do).
+		if err := devdb.EnableLogins(ctx, tplURL); err != nil {
+			return fmt.Errorf("role logins: %w", err)
+		}
 	}
 	_, err = conn.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s WITH IS_TEMPLATE true`, template))
 	return err
