@@ -136,6 +136,12 @@ func (s *Server) readCart(ctx context.Context, t tenant.ID, id cart.ID, token st
 }
 
 func (s *Server) createCart(w http.ResponseWriter, r *http.Request) {
+	// The body is optional, but when sent it must be an empty JSON object:
+	// a malformed one is refused rather than ignored.
+	if err := decodeOptionalJSON(r, &struct{}{}); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	t := tenantFrom(r.Context())
 	by := shopBy(r, "customer")
 	var token string

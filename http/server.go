@@ -109,7 +109,7 @@ func NewServer(d Deps) *Server {
 	s := &Server{Deps: d, router: chi.NewRouter(), perms: map[string]perm{},
 		tenants: &tenantResolver{pool: d.Pool, ttl: 30 * time.Second, cache: map[string]cached{}}}
 	r := s.router
-	r.Use(withRequestID, withLogging(d.Logger), withRecover)
+	r.Use(withRequestID, withReferrerPolicy, withLogging(d.Logger), withRecover)
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 	s.registerOpsRoutes(r)
