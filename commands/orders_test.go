@@ -455,7 +455,7 @@ func TestOrderCommandWithSameCommandIDAppendsOnce(t *testing.T) {
 	p := b.place(t, order.PaymentBankTransfer)
 	by := b.by
 	by.CommandID = uuid.Must(uuid.NewV7())
-	c := commands.ConfirmPayment{Tenant: b.shop.Tenant, By: by, Order: p.Order, Amount: yen(100)}
+	c := commands.ConfirmPayment{Tenant: b.shop.Tenant, By: by, Order: p.Order, Amount: yen(100), Distinct: true}
 	_, err := b.cmds.ConfirmPayment(ctx, c)
 	require.NoError(t, err)
 	_, err = b.cmds.ConfirmPayment(ctx, c)

@@ -66,3 +66,102 @@ func TestConfirmPaymentWithoutReferenceTwiceRecordsOnce(t *testing.T) {
 	require.Len(t, pay["receipts"], 2)
 	require.Equal(t, map[string]any{"amount": "1800", "currency": "JPY"}, pay["balance_due"])
 }
+
+// cartFor opens a cart in the orders shop and reserves qty of SENCHA-1.
+func (o *orderEnv) cartFor(t *testing.T, qty int64) *buyer {
+	t.Helper()
+	b := newBuyer(t, o.env, "orders")
+	resp := b.add(t, "SENCHA-1", qty)
+	require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))
+	return b
+}
+
+func TestCheckoutPricesFromTheCurrentCatalog(t *testing.T) {
+	t.Parallel()
+	o := newOrderEnv(t)
+	b := o.cartFor(t, 1) // at ¥1,500
+	o.do(t, "PATCH", "/api/v1/admin/variants/"+o.variant.String(), map[string]any{"price": yen("1800")}, http.StatusOK)
+
+	resp := b.do(t, "POST", "/checkout", checkoutBody, "Idempotency-Key", uuid.NewString())
+	require.Equal(t, http.StatusConflict, resp.Status, string(resp.Body))
+	m := resp.Map(t)
+	require.Equal(t, "price_changed", m["code"])
+	line := m["lines"].([]any)[0].(map[string]any)
+	require.Equal(t, "price_changed", line["status"])
+	require.Equal(t, yenAny("1800"), line["unit_price"])
+	require.Equal(t, yenAny("1500"), line["previous_unit_price"])
+
+	// The cart shows the new price; checking out again charges it.
+	var cart map[string]any
+	require.Eventually(t, func() bool {
+		cart = b.do(t, "GET", "", nil).Map(t)
+		return cart["lines"].([]any)[0].(map[string]any)["unit_price"].(map[string]any)["amount"] == "1800"
+	}, 30*time.Second, 5*time.Millisecond)
+	resp = b.do(t, "POST", "/checkout", checkoutBody, "Idempotency-Key", uuid.NewString())
+	require.Equal(t, http.StatusCreated, resp.Status, string(resp.Body))
+	require.Equal(t, yenAny("2600"), resp.Map(t)["totals"].(map[string]any)["total"], "¥1,800 + ¥800 shipping")
+}
+
+func TestQuantityChangeTakesTheCurrentPrice(t *testing.T) {
+	t.Parallel()
+	o := newOrderEnv(t)
+	b := o.cartFor(t, 1)
+	o.do(t, "PATCH", "/api/v1/admin/variants/"+o.variant.String(), map[string]any{"price": yen("1200")}, http.StatusOK)
+	cart := b.do(t, "GET", "", nil).Map(t)
+	lineID := cart["lines"].([]any)[0].(map[string]any)["id"].(string)
+	resp := b.do(t, "PATCH", "/items/"+lineID, map[string]any{"quantity": 2})
+	require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))
+	require.Equal(t, yenAny("1200"), resp.Map(t)["lines"].([]any)[0].(map[string]any)["unit_price"])
+	resp = b.add(t, "SENCHA-1", 1)
+	require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))
+	require.Equal(t, yenAny("1200"), resp.Map(t)["unit_price"])
+}
+
+func TestCheckoutRefusesAnArchivedProduct(t *testing.T) {
+	t.Parallel()
+	o := newOrderEnv(t)
+	b := o.cartFor(t, 1)
+	v := o.do(t, "GET", "/api/v1/admin/variants/"+o.variant.String(), nil, http.StatusOK)
+	o.do(t, "DELETE", "/api/v1/admin/products/"+v["product_id"].(string), nil, http.StatusOK)
+	before := o.countEvents(t)
+	resp := b.do(t, "POST", "/checkout", checkoutBody, "Idempotency-Key", uuid.NewString())
+	require.Equal(t, http.StatusConflict, resp.Status, string(resp.Body))
+	m := resp.Map(t)
+	require.Equal(t, "product_unavailable", m["code"])
+	require.Equal(t, "unavailable", m["lines"].([]any)[0].(map[string]any)["status"])
+	require.Equal(t, before, o.countEvents(t), "no order")
+}
+
+func TestCartQuantityCaps(t *testing.T) {
+	t.Parallel()
+	o := newOrderEnv(t)
+	b := newBuyer(t, o.env, "orders")
+	resp := b.add(t, "SENCHA-1", 100)
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "the default line cap is 99: %s", resp.Body)
+	require.Equal(t, "quantity", resp.Map(t)["errors"].([]any)[0].(map[string]any)["field"])
+
+	s := o.do(t, "PATCH", "/api/v1/admin/settings", map[string]any{"max_line_quantity": 5, "sku_quantity_caps": map[string]any{"SENCHA-1": 2}}, http.StatusOK)
+	require.Equal(t, float64(5), s["max_line_quantity"])
+	resp = b.add(t, "SENCHA-1", 3)
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "the SKU's own cap is 2: %s", resp.Body)
+	resp = b.add(t, "SENCHA-1", 2)
+	require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))
+	lineID := resp.Map(t)["id"].(string)
+	resp = b.add(t, "SENCHA-1", 1)
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "adding up goes over the cap: %s", resp.Body)
+	resp = b.do(t, "PATCH", "/items/"+lineID, map[string]any{"quantity": 3})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, string(resp.Body))
+	require.Equal(t, "quantity", resp.Map(t)["errors"].([]any)[0].(map[string]any)["field"])
+	resp = b.do(t, "PATCH", "/items/"+lineID, map[string]any{"quantity": 1})
+	require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))
+
+	o.do(t, "PATCH", "/api/v1/admin/settings", map[string]any{"sku_quantity_caps": nil}, http.StatusOK)
+	resp = b.do(t, "PATCH", "/items/"+lineID, map[string]any{"quantity": 5})
+	require.Equal(t, http.StatusOK, resp.Status, "the line cap: %s", resp.Body)
+	resp = b.do(t, "PATCH", "/items/"+lineID, map[string]any{"quantity": 6})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, string(resp.Body))
+	bad := o.env.Do(t, req{Method: "PATCH", Path: "/api/v1/admin/settings", Token: o.shop.Token, Body: map[string]any{"max_line_quantity": 0}})
+	require.Equal(t, http.StatusUnprocessableEntity, bad.Status, string(bad.Body))
+}
+
+func yenAny(n string) map[string]any { return map[string]any{"amount": n, "currency": "JPY"} }
