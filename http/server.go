@@ -129,10 +129,11 @@ func NewServer(d Deps) *Server {
 		r.Route("/admin", func(r chi.Router) {
 			r.Post("/session", s.signIn)
 			r.Group(func(r chi.Router) {
-				r.Use(s.withAuth, s.withIdempotency)
+				r.Use(s.withAuth)
 				for _, rt := range s.adminRoutes() {
 					s.perms[rt.method+" /api/v1/admin"+rt.pattern] = rt.perm
-					r.With(requirePerm(rt.perm)).Method(rt.method, rt.pattern, rt.handler)
+					// The permission is checked before an idempotent replay.
+					r.With(requirePerm(rt.perm), s.withIdempotency).Method(rt.method, rt.pattern, rt.handler)
 				}
 			})
 		})

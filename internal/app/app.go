@@ -109,6 +109,36 @@ func (m *Main) Handlers() []bus.Handler {
 	return m.Commands.Policies()
 }
 
+// PurgeIdempotencyKeys deletes the Idempotency-Keys (and their stored
+// responses) older than the retention (IDEMPOTENCY_RETENTION) and returns
+// how many it deleted.
+func (m *Main) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
+	return eventstore.PurgeIdempotency(ctx, m.Pool, max(m.Config.IdempotencyRetention, 24*time.Hour))
+}
+
+// purgeIdempotencyKeys purges expired keys every sweep period (SWEEP_EVERY)
+// until ctx ends; it is part of the workers role.
+func (m *Main) purgeIdempotencyKeys(ctx context.Context) {
+	every := m.Config.SweepEvery
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := m.PurgeIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+			m.Log.Error("purge idempotency keys", "err", err)
+		} else if n > 0 {
+			m.Log.Info("purged expired idempotency keys", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // NewSweeper returns the payment-deadline sweeper of the workers role: it
 // cancels bank-transfer orders unpaid at their due date, found through the
 // order_views read model, at the Commands clock (Main.Now).
@@ -274,8 +304,9 @@ func (m *Main) Run(ctx context.Context) error {
 		wg.Add(2)
 		go func() { defer wg.Done(); errc <- m.Worker.Run(ctx) }()
 		go func() { defer wg.Done(); errc <- m.Reservations.Run(ctx) }()
-		wg.Add(1)
+		wg.Add(2)
 		go func() { defer wg.Done(); m.Sweeper.Run(ctx) }()
+		go func() { defer wg.Done(); m.purgeIdempotencyKeys(ctx) }()
 	}
 	if m.Config.Roles.API {
 		if m.listener == nil {
