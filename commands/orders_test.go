@@ -431,6 +431,12 @@ func TestCancelOverdueOrders(t *testing.T) {
 	b.clock.Advance(time.Second)
 	n, err = sweeper.CancelOverdue(ctx)
 	require.NoError(t, err)
+	require.Zero(t, n, "due, within the default grace period")
+	_, err = b.cmds.UpdateSettings(ctx, commands.UpdateSettings{Tenant: b.shop.Tenant, By: b.by,
+		Change: func(s tenant.Settings) (tenant.Settings, error) { s.PaymentGraceHours = 0; return s, nil }})
+	require.NoError(t, err)
+	n, err = sweeper.CancelOverdue(ctx)
+	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	for _, p := range []ordertest.Placed{unpaid, partly} {
 		o := b.order(t, p.Order)
