@@ -195,7 +195,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.Runner.Ensure(ctx); err != nil {
 		return fmt.Errorf("read models: %w", err)
 	}
-	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log})
+	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log, RetryFor: m.Config.ReactionRetryFor, MaxRetryInterval: m.Config.ReactionRetryMaxDelay})
 	m.Sweeper = m.NewSweeper()
 	m.Imports = importer.Jobs{Importer: importer.Importer{Commands: m.Commands}, Log: m.Log,
 		Currency: func(ctx context.Context, t tenant.ID) (money.Currency, error) {
