@@ -38,6 +38,7 @@ const (
 	permAuditRead       perm = "audit:read"       // history and the event feed
 	permImports         perm = "imports"          // CSV imports and exports
 	permOperations      perm = "operations"       // read models: status and rebuilds
+	permPoison          perm = "poison"           // failed reactions: own shop's (platform admins: all)
 )
 
 var allStaff = []staff.Role{staff.Owner, staff.Admin, staff.Operator, staff.Finance, staff.Vendor, staff.Viewer}
@@ -69,6 +70,7 @@ var rolePerms = map[perm][]staff.Role{
 	permAuditRead:       {staff.Owner, staff.Admin, staff.Finance, staff.Viewer},
 	permImports:         {staff.Owner, staff.Admin, staff.Operator},
 	permOperations:      {staff.Owner, staff.Admin},
+	permPoison:          {staff.Owner, staff.Admin},
 }
 
 // allowed reports whether c may use a route requiring p.

@@ -3,11 +3,13 @@ package http
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/honten/honten/eventstore/bus"
 	"github.com/honten/honten/internal/metrics"
 	"github.com/honten/honten/migrations"
 )
@@ -51,6 +53,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 		if s.Projections != nil {
 			s.checkProjections(ctx, fail, res.Checks)
+		}
+		// Poisoned reactions need an operator, not a restart: reported, not failed.
+		if n, err := bus.UnresolvedPoisoned(ctx, s.Pool); err != nil {
+			res.Checks["poison"] = "unknown"
+		} else if n > 0 {
+			res.Checks["poison"] = strconv.FormatInt(n, 10) + " unresolved (GET /api/v1/admin/poison)"
+		} else {
+			res.Checks["poison"] = "ok"
 		}
 	}
 	status := http.StatusOK

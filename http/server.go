@@ -12,6 +12,7 @@ import (
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/commands/importer"
 	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/eventstore/bus"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/search"
 )
@@ -68,6 +69,10 @@ type Deps struct {
 	Logger      *slog.Logger
 	Now         func() time.Time
 	Config      Config
+
+	// Handlers are the workers role's event handlers, for retrying
+	// poisoned messages (POST /admin/poison/{id}/retry).
+	Handlers []bus.Handler
 
 	// Search answers storefront searches (GET /store/search); nil turns them into 503s.
 	Search search.Index
@@ -170,6 +175,7 @@ func (s *Server) adminRoutes() []adminRoute {
 		s.projectionRoutes(),
 		s.inventoryRoutes(),
 		s.orderRoutes(),
+		s.poisonRoutes(),
 	} {
 		out = append(out, area...)
 	}

@@ -213,8 +213,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, BaseContext: m.base, Reservations: local,
 		Pool: pool, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
-		Search: m.Search,
-		Logger: m.Log, Now: m.Now,
+		Handlers: m.Handlers(),
+		Search:   m.Search,
+		Logger:   m.Log, Now: m.Now,
 		Config: honthttp.Config{ConsistencyWait: m.Config.ConsistencyWait},
 	})
 	return nil
