@@ -259,9 +259,10 @@ func (s *Server) lineView(ctx context.Context, t tenant.ID, c commands.CartChang
 	out.Reservation.ID = &rid
 	deadline := time.Now().Add(wait)
 	// With the deciding worker in this process, its decision is handed to
-	// this request directly; otherwise the index is polled, backing off.
+	// this request directly; otherwise the index is polled, backing off to
+	// 200ms (a 5 s wait reads it at most ~30 times).
 	var notify <-chan commands.ReservationStatus
-	maxDelay := 20 * time.Millisecond
+	maxDelay := 200 * time.Millisecond
 	if s.Reservations != nil && wait > 0 {
 		ch, cancel := s.Reservations.Await(rid)
 		defer cancel()

@@ -119,9 +119,12 @@ func NewServer(d Deps) *Server {
 	r.MethodNotAllowed(methodNotAllowed)
 	s.registerOpsRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(withBodyLimit(d.Config.MaxBodyBytes, d.Config.MaxUploadBytes), s.withConsistency)
+		r.Use(withBodyLimit(d.Config.MaxBodyBytes, d.Config.MaxUploadBytes))
+		// X-Min-Position is honoured only once the shop (storefront) or the
+		// caller (admin) is known: an anonymous or unknown-shop request is
+		// answered at once, never held.
 		r.Route("/store", func(r chi.Router) {
-			r.Use(s.withShop, s.withIdempotency)
+			r.Use(s.withShop, s.withConsistency, s.withIdempotency)
 			cache := newMicroCache(d.Config.StorefrontCacheTTL, 64<<20)
 			for _, rt := range s.storefrontRoutes() {
 				h := http.Handler(rt.handler)
@@ -134,7 +137,7 @@ func NewServer(d Deps) *Server {
 		r.Route("/admin", func(r chi.Router) {
 			r.Post("/session", s.signIn)
 			r.Group(func(r chi.Router) {
-				r.Use(s.withAuth)
+				r.Use(s.withAuth, s.withConsistency)
 				for _, rt := range s.adminRoutes() {
 					s.perms[rt.method+" /api/v1/admin"+rt.pattern] = rt.perm
 					// The permission is checked before an idempotent replay.

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/apitest"
 )
 
@@ -165,3 +166,22 @@ func TestCartQuantityCaps(t *testing.T) {
 }
 
 func yenAny(n string) map[string]any { return map[string]any{"amount": n, "currency": "JPY"} }
+
+// A far-future X-Min-Position holds no request whose shop or caller is
+// unknown: they are answered at once (the wait would be 20 s here).
+func TestMinPositionIsHonouredOnlyAfterShopAndAuth(t *testing.T) {
+	t.Parallel()
+	o := newOrderEnv(t)
+	future := eventstore.Position{Tx: 1 << 60, Pos: 1 << 60}.Token()
+	start := time.Now()
+	resp := o.env.Do(t, req{Method: "GET", Path: "/api/v1/admin/orders", Header: map[string]string{"X-Min-Position": future}})
+	require.Equal(t, http.StatusUnauthorized, resp.Status, string(resp.Body))
+	resp = o.env.Do(t, req{Method: "GET", Path: "/api/v1/admin/orders", Token: "hst_forged", Header: map[string]string{"X-Min-Position": future}})
+	require.Equal(t, http.StatusUnauthorized, resp.Status, string(resp.Body))
+	resp = o.env.Do(t, req{Method: "GET", Path: "/api/v1/store/products", Header: map[string]string{"X-Tenant": "nowhere", "X-Min-Position": future}})
+	require.Equal(t, http.StatusNotFound, resp.Status, string(resp.Body))
+	require.Less(t, time.Since(start), 5*time.Second, "nothing waited for the position")
+	// A malformed token from a known caller is still a 400.
+	resp = o.env.Do(t, req{Method: "GET", Path: "/api/v1/admin/orders", Token: o.shop.Token, Header: map[string]string{"X-Min-Position": "garbage"}})
+	require.Equal(t, http.StatusBadRequest, resp.Status)
+}
