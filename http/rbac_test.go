@@ -29,10 +29,13 @@ import (
 // every route to act on; the vendor-role member is bound to vendor A, and
 // the resources belong to vendor A, so that every allowed call can succeed.
 type rbacFixture struct {
-	env      *apitest.Env
-	shop     apitest.Shop
-	tokens   map[string]string
-	ids      map[string]string
+	env    *apitest.Env
+	shop   apitest.Shop
+	tokens map[string]string
+	ids    map[string]string
+	// poison is the id of a poisoned message of the shop (an integer, so
+	// not among ids, which lists must never show to another shop).
+	poison   string
 	sequence atomic.Int64
 }
 
@@ -105,7 +108,7 @@ func (f *rbacFixture) placeOrders(t *testing.T) {
 		}
 	}
 	f.env.Settle(t) // the policies are done: nothing is written behind the tests' backs
-	f.ids["poison"] = fmt.Sprint(poison(t, f.env, f.ids["cancellable"], "order.placed.v1", "shipments_on_order_placed"))
+	f.poison = fmt.Sprint(poison(t, f.env, f.ids["cancellable"], "order.placed.v1", "shipments_on_order_placed"))
 }
 
 func ptrInt(n int64) *int64 { return &n }
@@ -138,7 +141,7 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 		case strings.Contains(p, "/categories/{id}"):
 			return strings.Replace(p, "{id}", f.ids["category"], 1)
 		case strings.Contains(p, "/poison/{id}"):
-			return strings.Replace(p, "{id}", f.ids["poison"], 1)
+			return strings.Replace(p, "{id}", f.poison, 1)
 		case strings.Contains(p, "/orders/{id}/cancel"):
 			return strings.Replace(p, "{id}", f.ids["cancellable"], 1)
 		case strings.Contains(p, "/orders/{id}"):

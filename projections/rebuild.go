@@ -348,6 +348,17 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position, models ..
 	if len(models) == 0 {
 		models = r.internal
 	}
+	// The hand-over serves only models whose projector runs here; another
+	// process's commits are seen by polling.
+	r.mu.Lock()
+	local := true
+	for _, m := range models {
+		local = local && r.running[m]
+	}
+	r.mu.Unlock()
+	if !local {
+		return WaitFor(ctx, r.pool, nil, pos, models...)
+	}
 	return WaitFor(ctx, r.pool, r.appliedCh, pos, models...)
 }
 
