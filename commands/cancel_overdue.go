@@ -19,7 +19,9 @@ import (
 const ReasonPaymentOverdue = "payment_overdue"
 
 // CancelOverdueOrder cancels a bank-transfer order whose payment is not
-// settled at its due date.
+// settled at its due date plus the tenant's grace period
+// (tenant.Settings.PaymentGraceHours: a transfer sent on the due date is
+// often credited the next banking day).
 type CancelOverdueOrder struct {
 	Tenant tenant.ID
 	By     By
@@ -31,15 +33,21 @@ var errNotOverdue = errors.New("not overdue")
 
 // CancelOverdueOrder cancels the order like CancelOrder (stock released,
 // payment cancelled with any partial receipt due back) when, under the
-// order's lock, it still awaits a payment whose due date has passed;
+// order's lock, it still awaits a payment whose due date and grace period
+// have passed;
 // otherwise — paid meanwhile, cancelled, not yet due — it appends nothing.
 // It returns eventstore.ErrNotFound for an unknown order.
 func (s *Service) CancelOverdueOrder(ctx context.Context, c CancelOverdueOrder) (Result, error) {
 	now := s.Now()
 	_, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (struct{}, error) {
-		err := cancelOrder(ctx, tx, c.Tenant, c.Order, ReasonPaymentOverdue, c.By.metadata(c.Tenant), s, func(st *orderState) error {
+		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		if err != nil {
+			return struct{}{}, err
+		}
+		grace := t.Settings().PaymentGrace()
+		err = cancelOrder(ctx, tx, c.Tenant, c.Order, ReasonPaymentOverdue, c.By.metadata(c.Tenant), s, func(st *orderState) error {
 			p := st.payment
-			if st.order.Status() != order.StatusPendingPayment || p == nil || p.IsSettled() || p.DueAt() == nil || now.Before(*p.DueAt()) {
+			if st.order.Status() != order.StatusPendingPayment || p == nil || p.IsSettled() || p.DueAt() == nil || now.Before(p.DueAt().Add(grace)) {
 				return errNotOverdue
 			}
 			return nil

@@ -110,9 +110,11 @@ type CartChange struct {
 	Now cart.Line
 }
 
-// AddToCart adds the line and records its reservation request. It returns
+// AddToCart adds the line and records its reservation request; a variant
+// already in the cart gets the sum, at the current price. It returns
 // ErrNotFound (cart or token), Invalid errors (unknown SKU, a variant not
-// for sale, a bad quantity) and cart errors (closed, too many lines).
+// for sale, a bad quantity, one above the shop's cap for the SKU) and cart
+// errors (closed, too many lines).
 func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Result, error) {
 	now := s.Now()
 	lineID := c.By.DerivedID(0)
@@ -156,10 +158,15 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 			return CartChange{}, ErrVariantNotForSale
 		}
 		hot := v.IsHot || c.Hot || s.hot.observe(vid.UUID, now)
+		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		if err != nil {
+			return CartChange{}, err
+		}
+		limit := t.Settings().QuantityCap(string(v.SKU), hot)
 		line := cart.Line{ID: lineID, Variant: vid.UUID, Product: pid.UUID, Vendor: p.Vendor(), SKU: string(v.SKU),
 			Title: lineTitle(p.Title(), v.Title), Quantity: c.Quantity, UnitPrice: v.Price, TaxRate: v.TaxRate,
 			FulfillmentType: v.FulfillmentType, Hot: hot}
-		id, err := x.Add(line, resID, now)
+		id, err := x.Add(line, resID, limit, now)
 		if err != nil {
 			return CartChange{}, err
 		}
@@ -192,8 +199,9 @@ type ChangeCartLine struct {
 	Quantity int64
 }
 
-// ChangeCartLine applies c. It returns ErrNotFound (cart, token or line)
-// and cart errors.
+// ChangeCartLine applies c, at the item's current price. It returns
+// ErrNotFound (cart, token or line), an Invalid error for a quantity above
+// the shop's cap for the SKU, and cart errors.
 func (s *Service) ChangeCartLine(ctx context.Context, c ChangeCartLine) (CartChange, Result, error) {
 	now := s.Now()
 	resID := inventory.ReservationID{UUID: c.By.DerivedID(1)}
@@ -202,7 +210,25 @@ func (s *Service) ChangeCartLine(ctx context.Context, c ChangeCartLine) (CartCha
 		if err != nil {
 			return CartChange{}, err
 		}
-		if err := x.SetQuantity(c.Line, c.Quantity, resID, now); err != nil {
+		var limit int64
+		if l, ok := x.Line(c.Line); ok && c.Quantity > 0 {
+			t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+			if err != nil {
+				return CartChange{}, err
+			}
+			limit = t.Settings().QuantityCap(l.SKU, l.Hot)
+			// A new quantity is priced from the catalog as it is now.
+			offers, err := currentOffers(ctx, tx, c.Tenant, []cart.Line{l})
+			if err != nil {
+				return CartChange{}, err
+			}
+			if o := offers[l.Variant]; o.ok && l.Quantity != c.Quantity {
+				if err := x.Reprice(c.Line, o.price, now); err != nil {
+					return CartChange{}, err
+				}
+			}
+		}
+		if err := x.SetQuantity(c.Line, c.Quantity, resID, limit, now); err != nil {
 			return CartChange{}, err
 		}
 		if _, err := carts.Save(ctx, tx, c.Tenant, c.Cart.UUID, x, nil, c.By.metadata(c.Tenant)); err != nil {

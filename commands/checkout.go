@@ -152,13 +152,18 @@ func referenceCode(n int64) string {
 // appends the order, its payment, the cart's checkout and every hold's
 // commit. It returns Invalid errors (buyer fields, payment method, coupon),
 // ErrNotFound (cart or token), cart.ErrClosed, cart.ErrEmpty, a *NotReserved
-// (409 listing the lines), ErrNoBankAccount and tenant.ErrCODUnavailable.
+// (409 listing the lines), a *StaleLines (409 price_changed, after which the
+// cart holds the current prices, or product_unavailable), ErrNoBankAccount
+// and tenant.ErrCODUnavailable.
 func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, error) {
 	customer, addr, method, err := c.validate()
 	if err != nil {
 		return Placed{}, Result{}, err
 	}
 	if err := s.precheck(ctx, c); err != nil {
+		return Placed{}, Result{}, err
+	}
+	if err := s.repriceCart(ctx, c); err != nil {
 		return Placed{}, Result{}, err
 	}
 	// The number is taken by its own short statement before the checkout's
@@ -183,6 +188,15 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 		lines := x.Lines()
 		if len(lines) == 0 {
 			return Placed{}, cart.ErrEmpty
+		}
+		// Priced from the catalog as it is now: a price changed since the
+		// reprice above (or a product archived) refuses the checkout.
+		offers, err := currentOffers(ctx, tx, c.Tenant, lines)
+		if err != nil {
+			return Placed{}, err
+		}
+		if stale := staleLines(lines, offers); stale != nil {
+			return Placed{}, stale
 		}
 		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {

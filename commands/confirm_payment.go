@@ -26,20 +26,27 @@ type ConfirmPayment struct {
 	// Reference is the bank's reference of the credit (照会番号); optional.
 	// A receipt with a reference is recorded once.
 	Reference string
+	// Distinct asserts that a receipt without a reference is a transfer of
+	// its own even when one of the same amount was credited the same day
+	// (the request carried its own Idempotency-Key); otherwise such a
+	// receipt is the earlier one confirmed again and records nothing.
+	Distinct bool
 }
 
 // ConfirmPayment records the receipt on the order's payment: less than due
 // leaves the payment partially paid with a balance due, exactly enough
 // settles it, more settles it with a refund due. Settling moves the order
 // on through the order_on_payment_settled policy. A receipt whose reference
-// was recorded before with the same amount appends nothing.
+// was recorded before with the same amount appends nothing, and so does one
+// without a reference matching an earlier unreferenced receipt's amount and
+// bank day (unless Distinct). A transfer for a cancelled order is recorded
+// all the same, with its whole amount as a refund due: money is never
+// dropped.
 //
 // It returns eventstore.ErrNotFound for an unknown order, Invalid errors for
 // a missing or non-positive amount (or one in another currency), a future
 // received_at or a bad reference, payment.ErrNotBankTransfer for a COD
-// order (409 not_bank_transfer), order.ErrCancelled for a cancelled order
-// (409 order_cancelled; a late transfer is refunded outside the order) and
-// payment.ErrReferenceReused.
+// order (409 not_bank_transfer) and payment.ErrReferenceReused.
 func (s *Service) ConfirmPayment(ctx context.Context, c ConfirmPayment) (Result, error) {
 	now := s.Now()
 	var v errs.Collector
@@ -61,13 +68,10 @@ func (s *Service) ConfirmPayment(ctx context.Context, c ConfirmPayment) (Result,
 		if st.order.PaymentMethod() != order.PaymentBankTransfer || st.payment == nil {
 			return struct{}{}, payment.ErrNotBankTransfer
 		}
-		if st.order.Status() == order.StatusCancelled {
-			return struct{}{}, order.ErrCancelled
-		}
 		if c.Amount.Currency() != st.payment.Due().Currency() {
 			return struct{}{}, errs.Field("amount", "must be in "+string(st.payment.Due().Currency()))
 		}
-		if err := st.payment.Receive(c.Amount, at, ref, c.By.Actor, now); err != nil {
+		if err := st.payment.Receive(c.Amount, at, ref, c.Distinct, c.By.Actor, now); err != nil {
 			return struct{}{}, err
 		}
 		return struct{}{}, st.save(ctx, tx, c.Tenant, c.By.metadata(c.Tenant))

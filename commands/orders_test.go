@@ -303,8 +303,12 @@ func TestCancelPaidOrderRecordsRefundDue(t *testing.T) {
 	require.True(t, pay.RefundDue().Equal(yen(3800)))
 	require.Equal(t, shipment.StatusCancelled, b.shipment(t, p, b.shop.Vendor.UUID).Status())
 	require.Equal(t, int64(10), b.item(t, b.tea).TotalAvailable())
+	// A transfer arriving after the cancel is recorded, and due back.
 	_, err = b.cmds.ConfirmPayment(ctx, commands.ConfirmPayment{Tenant: b.shop.Tenant, By: b.by, Order: p.Order, Amount: yen(1)})
-	require.ErrorIs(t, err, order.ErrCancelled)
+	require.NoError(t, err)
+	pay = b.payment(t, p.Payment)
+	require.True(t, pay.Received().Equal(yen(3801)))
+	require.True(t, pay.RefundDue().Equal(yen(3801)))
 }
 
 func TestConfirmPaymentBadInput(t *testing.T) {
@@ -427,6 +431,12 @@ func TestCancelOverdueOrders(t *testing.T) {
 	b.clock.Advance(time.Second)
 	n, err = sweeper.CancelOverdue(ctx)
 	require.NoError(t, err)
+	require.Zero(t, n, "due, within the default grace period")
+	_, err = b.cmds.UpdateSettings(ctx, commands.UpdateSettings{Tenant: b.shop.Tenant, By: b.by,
+		Change: func(s tenant.Settings) (tenant.Settings, error) { s.PaymentGraceHours = 0; return s, nil }})
+	require.NoError(t, err)
+	n, err = sweeper.CancelOverdue(ctx)
+	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	for _, p := range []ordertest.Placed{unpaid, partly} {
 		o := b.order(t, p.Order)
@@ -451,7 +461,7 @@ func TestOrderCommandWithSameCommandIDAppendsOnce(t *testing.T) {
 	p := b.place(t, order.PaymentBankTransfer)
 	by := b.by
 	by.CommandID = uuid.Must(uuid.NewV7())
-	c := commands.ConfirmPayment{Tenant: b.shop.Tenant, By: by, Order: p.Order, Amount: yen(100)}
+	c := commands.ConfirmPayment{Tenant: b.shop.Tenant, By: by, Order: p.Order, Amount: yen(100), Distinct: true}
 	_, err := b.cmds.ConfirmPayment(ctx, c)
 	require.NoError(t, err)
 	_, err = b.cmds.ConfirmPayment(ctx, c)

@@ -18,6 +18,7 @@ import (
 	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
 	"github.com/honten/honten/internal/pgtest"
@@ -49,6 +50,13 @@ func newShop(t *testing.T, stock int64, hot bool) *shopBundle {
 	svc := commands.New(st, clk.now)
 	svc.SetHotThreshold(0)
 	created, _, err := svc.CreateTenant(ctx, commands.CreateTenant{By: commands.By{Actor: "test"}, Code: "flash", Name: "flash", Type: "single_brand"})
+	require.NoError(t, err)
+	// The last buyer takes all that is left in one line: lift the cap.
+	_, err = svc.UpdateSettings(ctx, commands.UpdateSettings{Tenant: created.Tenant, By: commands.By{Actor: "test"},
+		Change: func(s tenant.Settings) (tenant.Settings, error) {
+			s.SKUQuantityCaps = map[string]int{"SNKR-1": 999}
+			return s, nil
+		}})
 	require.NoError(t, err)
 	by := commands.By{Actor: "test", CommandID: uuid.Must(uuid.NewV7())}
 	pid, _, err := svc.CreateProduct(ctx, commands.CreateProduct{Tenant: created.Tenant, By: by, Title: "限定スニーカー", Status: "active",

@@ -214,6 +214,23 @@ FROM (SELECT e.recorded_at FROM events e
 	return n, time.Duration(secs * float64(time.Second)), nil
 }
 
+// LagAge returns how long the oldest committed event after p has waited
+// (zero when none): one index seek, however far behind p is.
+func LagAge(ctx context.Context, q Querier, p Position) (time.Duration, error) {
+	const query = `
+SELECT coalesce(extract(epoch FROM now() - (
+  SELECT e.recorded_at FROM events e
+  WHERE (e.tx_id, e.global_position) > ($1::text::xid8, $2::bigint)
+    AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY e.tx_id, e.global_position
+  LIMIT 1)), 0)`
+	var secs float64
+	if err := q.QueryRow(ctx, query, p.TxText(), p.Pos).Scan(&secs); err != nil {
+		return 0, fmt.Errorf("feed lag age: %w", err)
+	}
+	return time.Duration(max(secs, 0) * float64(time.Second)), nil
+}
+
 // ReadReservationFeed returns up to limit events the reservation worker
 // decides on (reservation requests, quantity changes, removals) after
 // position after, in global order below the oldest running transaction.

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,9 +23,11 @@ import (
 )
 
 // withIdempotency implements Idempotency-Key for state-changing POSTs: a
-// repeat with the same key and body gets the first response (same status
-// and body), the same key with another body a 422. It runs after the tenant
-// is known (keys are scoped per tenant).
+// repeat with the same key and body from the same caller gets the first
+// response (same status and body), the same key with another body a 422.
+// It runs after the tenant, the caller and (admin) the route's permission
+// are known: keys are scoped per tenant and caller, and a caller who lost
+// the permission gets a 403, never the replay.
 func (s *Server) withIdempotency(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
@@ -41,25 +45,53 @@ func (s *Server) withIdempotency(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		caller, secret := idempotencyCaller(r)
 		h := sha256.New()
-		h.Write([]byte(r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery + "\n"))
+		h.Write([]byte(caller + "\n" + r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery + "\n"))
 		h.Write(body)
-		idem := &eventstore.Idempotency{Scope: tenantFrom(r.Context()).UUID, Key: key, Hash: h.Sum(nil)}
-		stored, pending, err := eventstore.Stored(r.Context(), s.Pool, idem)
+		idem := &eventstore.Idempotency{Scope: tenantFrom(r.Context()).UUID, Caller: caller, Key: key, Secret: secret, Hash: h.Sum(nil)}
+		st, err := eventstore.Lookup(r.Context(), s.Pool, idem, s.staleAfter())
 		switch {
 		case err != nil:
 			writeError(w, r, err)
 			return
-		case stored != nil:
-			replay(w, stored)
+		case st.Response != nil:
+			replay(w, st.Response)
 			return
-		case pending:
+		case st.Pending:
 			// A twin is finishing right now: wait for its response.
 			s.replayPending(w, r, idem, nil)
 			return
 		}
+		// No key yet, or an orphaned one (committed, its response lost with
+		// its process): the command runs (a retry appends nothing) and the
+		// response is built again.
 		next.ServeHTTP(w, r.WithContext(eventstore.WithIdempotency(r.Context(), idem)))
 	})
+}
+
+// staleAfter is how long a committed command's response may take to be
+// stored before its key counts as orphaned: longer than any response takes
+// to build (the consistency wait), with a margin.
+func (s *Server) staleAfter() time.Duration { return 2*s.Config.ConsistencyWait + 10*time.Second }
+
+// idempotencyCaller names who sends a request, for scoping its
+// Idempotency-Key, and the secret material (never stored) that seals its
+// stored response: the staff account; else the cart of X-Cart-Token, with
+// the token as the secret; else the anonymous client's address.
+func idempotencyCaller(r *http.Request) (string, []byte) {
+	if c := callerFrom(r.Context()); c != nil {
+		return "staff:" + c.Staff.String(), nil
+	}
+	if tok := r.Header.Get("X-Cart-Token"); tok != "" {
+		return "cart:" + commands.HashToken(tok), []byte(tok)
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	sum := sha256.Sum256([]byte("client:" + host))
+	return "client:" + hex.EncodeToString(sum[:16]), nil
 }
 
 // replay writes a stored response again, marked as a replay.
@@ -82,16 +114,16 @@ func writeResponse(w http.ResponseWriter, resp *eventstore.Response) {
 func (s *Server) replayPending(w http.ResponseWriter, r *http.Request, idem *eventstore.Idempotency, view func() (*eventstore.Response, error)) {
 	deadline := time.Now().Add(s.Config.ConsistencyWait + time.Second)
 	for delay := 5 * time.Millisecond; time.Now().Before(deadline); delay = min(delay*2, 100*time.Millisecond) {
-		stored, pending, err := eventstore.Stored(r.Context(), s.Pool, idem)
+		st, err := eventstore.Lookup(r.Context(), s.Pool, idem, s.staleAfter())
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		if stored != nil {
-			replay(w, stored)
+		if st.Response != nil {
+			replay(w, st.Response)
 			return
 		}
-		if !pending {
+		if !st.Pending {
 			break
 		}
 		select {
@@ -120,7 +152,7 @@ func (s *Server) replayPending(w http.ResponseWriter, r *http.Request, idem *eve
 // fixed for the request, so the ids it creates are decided once.
 func commandID(r *http.Request) uuid.UUID {
 	if idem := eventstore.IdempotencyFrom(r.Context()); idem != nil {
-		return eventstore.CommandID(idem.Scope, idem.Key)
+		return eventstore.CommandID(idem)
 	}
 	if id, ok := r.Context().Value(keyCommandID).(uuid.UUID); ok {
 		return id
@@ -199,15 +231,15 @@ func (s *Server) executeReading(w http.ResponseWriter, r *http.Request, status i
 		// A twin request with the same key may have won the race (the loser
 		// then sees a duplicate, or state the twin changed: a closed cart):
 		// the twin's response is the answer.
-		stored, pending, lerr := eventstore.Stored(ctx, s.Pool, idem)
+		st, lerr := eventstore.Lookup(ctx, s.Pool, idem, s.staleAfter())
 		switch {
 		case lerr != nil:
 			writeError(w, r, lerr)
 			return
-		case stored != nil:
-			replay(w, stored)
+		case st.Response != nil:
+			replay(w, st.Response)
 			return
-		case pending || errors.Is(err, eventstore.ErrDuplicate):
+		case st.Pending || st.Orphaned || errors.Is(err, eventstore.ErrDuplicate):
 			s.replayPending(w, r, idem, func() (*eventstore.Response, error) { return build(commands.Result{}) })
 			return
 		}

@@ -83,6 +83,16 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
+// withReferrerPolicy sends Referrer-Policy: no-referrer on every response,
+// so a page that shows an order link (?token=) never leaks it to the sites
+// it links to.
+func withReferrerPolicy(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
 // statusWriter records the status and size of a response.
 type statusWriter struct {
 	http.ResponseWriter

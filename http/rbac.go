@@ -39,6 +39,7 @@ const (
 	permAuditRead       perm = "audit:read"       // history and the event feed
 	permImports         perm = "imports"          // CSV imports and exports
 	permOperations      perm = "operations"       // the shop's own read-model lag
+	permPoison          perm = "poison"           // failed reactions: own shop's (platform admins: all)
 )
 
 var allStaff = []staff.Role{staff.Owner, staff.Admin, staff.Operator, staff.Finance, staff.Vendor, staff.Viewer}
@@ -71,6 +72,7 @@ var rolePerms = map[perm][]staff.Role{
 	permAuditRead:       {staff.Owner, staff.Admin, staff.Finance, staff.Viewer},
 	permImports:         {staff.Owner, staff.Admin, staff.Operator},
 	permOperations:      {staff.Owner, staff.Admin},
+	permPoison:          {staff.Owner, staff.Admin},
 }
 
 // allowed reports whether c may use a route requiring p.

@@ -29,10 +29,13 @@ import (
 // every route to act on; the vendor-role member is bound to vendor A, and
 // the resources belong to vendor A, so that every allowed call can succeed.
 type rbacFixture struct {
-	env      *apitest.Env
-	shop     apitest.Shop
-	tokens   map[string]string
-	ids      map[string]string
+	env    *apitest.Env
+	shop   apitest.Shop
+	tokens map[string]string
+	ids    map[string]string
+	// poison is the id of a poisoned message of the shop (an integer, so
+	// not among ids, which lists must never show to another shop).
+	poison   string
 	sequence atomic.Int64
 }
 
@@ -105,6 +108,7 @@ func (f *rbacFixture) placeOrders(t *testing.T) {
 		}
 	}
 	f.env.Settle(t) // the policies are done: nothing is written behind the tests' backs
+	f.poison = fmt.Sprint(poison(t, f.env, f.ids["cancellable"], "order.placed.v1", "shipments_on_order_placed"))
 }
 
 func ptrInt(n int64) *int64 { return &n }
@@ -136,6 +140,8 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 			return strings.Replace(p, "{id}", f.ids["variant"], 1)
 		case strings.Contains(p, "/categories/{id}"):
 			return strings.Replace(p, "{id}", f.ids["category"], 1)
+		case strings.Contains(p, "/poison/{id}"):
+			return strings.Replace(p, "{id}", f.poison, 1)
 		case strings.Contains(p, "/orders/{id}/cancel"):
 			return strings.Replace(p, "{id}", f.ids["cancellable"], 1)
 		case strings.Contains(p, "/orders/{id}"):
@@ -173,6 +179,7 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 		"POST /api/v1/admin/shipments/{id}/deliver":       nil,
 		"POST /api/v1/admin/shipments/{id}/cod-collected": map[string]any{"amount": yen(f.ids["cod_total"])},
 		"DELETE /api/v1/admin/session":                    nil,
+		"POST /api/v1/admin/poison/{id}/retry":            nil,
 	}
 	body, known := bodies[route]
 	if route == "POST /api/v1/admin/imports/products" {

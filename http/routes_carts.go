@@ -136,6 +136,12 @@ func (s *Server) readCart(ctx context.Context, t tenant.ID, id cart.ID, token st
 }
 
 func (s *Server) createCart(w http.ResponseWriter, r *http.Request) {
+	// The body is optional, but when sent it must be an empty JSON object:
+	// a malformed one is refused rather than ignored.
+	if err := decodeOptionalJSON(r, &struct{}{}); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	t := tenantFrom(r.Context())
 	by := shopBy(r, "customer")
 	var token string
@@ -253,9 +259,10 @@ func (s *Server) lineView(ctx context.Context, t tenant.ID, c commands.CartChang
 	out.Reservation.ID = &rid
 	deadline := time.Now().Add(wait)
 	// With the deciding worker in this process, its decision is handed to
-	// this request directly; otherwise the index is polled, backing off.
+	// this request directly; otherwise the index is polled, backing off to
+	// 200ms (a 5 s wait reads it at most ~30 times).
 	var notify <-chan commands.ReservationStatus
-	maxDelay := 20 * time.Millisecond
+	maxDelay := 200 * time.Millisecond
 	if s.Reservations != nil && wait > 0 {
 		ch, cancel := s.Reservations.Await(rid)
 		defer cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/honten/honten/domain/errs"
+	"github.com/honten/honten/eventstore/bus"
 	"github.com/honten/honten/internal/metrics"
 	"github.com/honten/honten/migrations"
 )
@@ -85,6 +87,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		if s.Projections != nil {
 			s.checkProjections(ctx, fail, res.Checks)
 		}
+		// Poisoned reactions need an operator, not a restart: reported, not failed.
+		if n, err := bus.UnresolvedPoisoned(ctx, s.Pool); err != nil {
+			res.Checks["poison"] = "unknown"
+		} else if n > 0 {
+			res.Checks["poison"] = strconv.FormatInt(n, 10) + " unresolved (GET /api/v1/admin/poison)"
+		} else {
+			res.Checks["poison"] = "ok"
+		}
 	}
 	status := http.StatusOK
 	if res.Status != "ok" {
@@ -95,7 +105,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) checkProjections(ctx context.Context, fail func(string, string), checks map[string]string) {
-	sts, err := s.Projections.Status(ctx)
+	sts, err := s.Projections.Liveness(ctx) // no counting over the log
 	if err != nil {
 		fail("projections", "unknown")
 		return

@@ -13,6 +13,7 @@ import (
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/shipment"
+	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/orderviews"
 )
@@ -154,7 +155,10 @@ func (s *Server) confirmPayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerFrom(r.Context())
-	cmd := commands.ConfirmPayment{Tenant: c.Acting, By: c.by(r), Order: id, Amount: *in.Amount, Reference: in.Reference}
+	// Without a reference, a request with its own Idempotency-Key asserts a
+	// transfer of its own; one without is deduplicated by amount and day.
+	cmd := commands.ConfirmPayment{Tenant: c.Acting, By: c.by(r), Order: id, Amount: *in.Amount, Reference: in.Reference,
+		Distinct: eventstore.IdempotencyFrom(r.Context()) != nil}
 	if in.ReceivedAt != nil {
 		cmd.ReceivedAt = *in.ReceivedAt
 	}
@@ -262,12 +266,17 @@ func (s *Server) collectCOD(w http.ResponseWriter, r *http.Request) {
 	}, func(ctx context.Context) (view, error) { return s.shipmentView(ctx, id) })
 }
 
-// storeGetOrder is the storefront's GET /orders/{id}?token=: the buyer's
-// view of their order. A missing or wrong token is a 404, like an unknown order.
+// storeGetOrder is the storefront's GET /orders/{id}: the buyer's view of
+// their order, with the access token in X-Order-Token (or, for e-mailed
+// links, ?token=). A missing or wrong token is a 404, like an unknown order.
 func (s *Server) storeGetOrder(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	token := r.Header.Get("X-Order-Token")
+	if token == "" {
+		token = r.URL.Query().Get("token")
+	}
 	serveOne(w, r, order.ParseID, func(ctx context.Context, _ *caller, id order.ID) (any, int64, error) {
-		o, err := orderviews.ForBuyer(ctx, s.Pool, tenantFrom(ctx), id.UUID, r.URL.Query().Get("token"))
+		o, err := orderviews.ForBuyer(ctx, s.Pool, tenantFrom(ctx), id.UUID, token)
 		return o, 0, err
 	})
 }

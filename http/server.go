@@ -14,6 +14,7 @@ import (
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/commands/importer"
 	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/eventstore/bus"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/search"
 )
@@ -84,6 +85,10 @@ type Deps struct {
 	Now         func() time.Time
 	Config      Config
 
+	// Handlers are the workers role's event handlers, for retrying
+	// poisoned messages (POST /admin/poison/{id}/retry).
+	Handlers []bus.Handler
+
 	// Search answers storefront searches (GET /store/search); nil turns them into 503s.
 	Search search.Index
 }
@@ -135,14 +140,17 @@ func NewServer(d Deps) *Server {
 		cartCreateLimit: newRateLimiter(d.Config.CartCreateRate, time.Now),
 		cartAddLimit:    newRateLimiter(d.Config.CartAddRate, time.Now)}
 	r := s.router
-	r.Use(withRequestID, withLogging(d.Logger), withRecover)
+	r.Use(withRequestID, withReferrerPolicy, withLogging(d.Logger), withRecover)
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 	s.registerOpsRoutes(r)
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(withBodyLimit(d.Config.MaxBodyBytes, d.Config.MaxUploadBytes), s.withConsistency)
+		r.Use(withBodyLimit(d.Config.MaxBodyBytes, d.Config.MaxUploadBytes))
+		// X-Min-Position is honoured only once the shop (storefront) or the
+		// caller (admin) is known: an anonymous or unknown-shop request is
+		// answered at once, never held.
 		r.Route("/store", func(r chi.Router) {
-			r.Use(s.withShop, s.withCartLimits, s.withIdempotency)
+			r.Use(s.withShop, s.withCartLimits, s.withConsistency, s.withIdempotency)
 			cache := newMicroCache(d.Config.StorefrontCacheTTL, 64<<20)
 			for _, rt := range s.storefrontRoutes() {
 				h := http.Handler(rt.handler)
@@ -155,10 +163,11 @@ func NewServer(d Deps) *Server {
 		r.Route("/admin", func(r chi.Router) {
 			r.Post("/session", s.signIn)
 			r.Group(func(r chi.Router) {
-				r.Use(s.withAuth, s.withIdempotency)
+				r.Use(s.withAuth, s.withConsistency)
 				for _, rt := range s.adminRoutes() {
 					s.perms[rt.method+" /api/v1/admin"+rt.pattern] = rt.perm
-					r.With(requirePerm(rt.perm)).Method(rt.method, rt.pattern, rt.handler)
+					// The permission is checked before an idempotent replay.
+					r.With(requirePerm(rt.perm), s.withIdempotency).Method(rt.method, rt.pattern, rt.handler)
 				}
 			})
 		})
@@ -195,6 +204,7 @@ func (s *Server) adminRoutes() []adminRoute {
 		s.projectionRoutes(),
 		s.inventoryRoutes(),
 		s.orderRoutes(),
+		s.poisonRoutes(),
 	} {
 		out = append(out, area...)
 	}

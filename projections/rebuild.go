@@ -255,6 +255,45 @@ type Status struct {
 	Active bool `json:"active_here"`
 }
 
+// Liveness is Status without the lag counts, for readiness probes: every
+// generation's state and its lag in seconds (the age of the oldest event it
+// has not applied, one index seek each); LagEvents is left zero.
+func (r *Runner) Liveness(ctx context.Context) ([]Status, error) {
+	rows, err := r.pool.Query(ctx, `SELECT model, generation, version, state, tx_id::text, position FROM projections ORDER BY model, generation`)
+	if err != nil {
+		return nil, err
+	}
+	var out []Status
+	var cps []eventstore.Position
+	for rows.Next() {
+		var s Status
+		var txText string
+		var cp eventstore.Position
+		if err := rows.Scan(&s.Model, &s.Generation, &s.Name, &s.State, &txText, &cp.Pos); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		fmt.Sscan(txText, &cp.Tx) //nolint:errcheck // xid8 text is a number
+		s.Position = cp.Token()
+		out = append(out, s)
+		cps = append(cps, cp)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].State != "live" {
+			continue
+		}
+		age, err := eventstore.LagAge(ctx, r.pool, cps[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i].LagSeconds = age.Seconds()
+	}
+	return out, nil
+}
+
 // lagCap bounds the lag count so a status read stays cheap.
 const lagCap = 1_000_000
 
@@ -312,6 +351,17 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position, models ..
 	if len(models) == 0 {
 		models = r.internal
 	}
+	// The hand-over serves only models whose projector runs here; another
+	// process's commits are seen by polling.
+	r.mu.Lock()
+	local := true
+	for _, m := range models {
+		local = local && r.running[m]
+	}
+	r.mu.Unlock()
+	if !local {
+		return WaitFor(ctx, r.pool, nil, pos, models...)
+	}
 	return WaitFor(ctx, r.pool, r.appliedCh, pos, models...)
 }
 
@@ -341,7 +391,13 @@ WHERE state = 'live' AND (cardinality($1::text[]) = 0 OR model = ANY($1))
 	if models == nil {
 		models = []string{}
 	}
-	delay := 2 * time.Millisecond
+	// With the projectors in this process, a batch commit hands the wait
+	// over at once (applied); the timer is only a safety net. Without them,
+	// the checkpoints are polled, backing off to 100ms.
+	delay, maxDelay := 2*time.Millisecond, 100*time.Millisecond
+	if applied != nil {
+		delay, maxDelay = 250*time.Millisecond, 500*time.Millisecond
+	}
 	for {
 		var ch <-chan struct{}
 		if applied != nil {
@@ -362,7 +418,7 @@ WHERE state = 'live' AND (cardinality($1::text[]) = 0 OR model = ANY($1))
 			return ErrNotCaughtUp
 		case <-ch:
 		case <-time.After(delay):
-			delay = min(delay*2, 50*time.Millisecond)
+			delay = min(delay*2, maxDelay)
 		}
 	}
 }

@@ -471,3 +471,30 @@ func TestStatusReportsLag(t *testing.T) {
 	b2, _ := json.Marshal(sts[0])
 	require.Contains(t, string(b2), `"lag_events":5`)
 }
+
+// Liveness (what /readyz reads) reports each live generation's lag as the
+// age of its oldest unapplied event, without counting the events behind.
+func TestLivenessReportsLagAgeWithoutCounting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := b.runner(t, tally{reg: b.reg})
+	require.NoError(t, r.Ensure(ctx))
+	sts, err := r.Liveness(ctx)
+	require.NoError(t, err)
+	require.Len(t, sts, 1)
+	require.Zero(t, sts[0].LagSeconds, "nothing to apply")
+	stream := uuid.Must(uuid.NewV7())
+	for i := 0; i < 5; i++ {
+		_, err := b.appendOne(ctx, stream, i)
+		require.NoError(t, err)
+	}
+	sts, err = r.Liveness(ctx)
+	require.NoError(t, err)
+	require.Positive(t, sts[0].LagSeconds, "the age of the oldest unapplied event")
+	require.Zero(t, sts[0].LagEvents, "no count over the log")
+	full, err := r.Status(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 5, full[0].LagEvents)
+	require.GreaterOrEqual(t, full[0].LagSeconds, sts[0].LagSeconds)
+}

@@ -97,6 +97,15 @@ type ItemRemoved struct {
 	At          time.Time               `json:"at"`
 }
 
+// ItemRepriced sets a line's unit price to the catalog's current one (the
+// price changed since the line was added).
+type ItemRepriced struct {
+	Line      uuid.UUID   `json:"line_id"`
+	UnitPrice money.Money `json:"unit_price"`
+	Previous  money.Money `json:"previous_unit_price"`
+	At        time.Time   `json:"at"`
+}
+
 // CheckedOut closes the cart: it became an order.
 type CheckedOut struct {
 	Order uuid.UUID `json:"order_id"`
@@ -118,8 +127,11 @@ func (ItemRemoved) EventName() string { return "cart.item_removed.v1" }
 // EventName implements aggregate.Event.
 func (CheckedOut) EventName() string { return "cart.checked_out.v1" }
 
+// EventName implements aggregate.Event.
+func (ItemRepriced) EventName() string { return "cart.item_repriced.v1" }
+
 // Events lists the cart events for the registry.
-var Events = []aggregate.Event{Created{}, ItemAdded{}, QuantityChanged{}, ItemRemoved{}, CheckedOut{}}
+var Events = []aggregate.Event{Created{}, ItemAdded{}, QuantityChanged{}, ItemRemoved{}, CheckedOut{}, ItemRepriced{}}
 
 // Errors.
 var (
@@ -166,12 +178,19 @@ func checkQuantity(q int64) error {
 	return nil
 }
 
+// ErrQuantityCap is the 422 of a line above the shop's cap for its item.
+func ErrQuantityCap(limit int64) error {
+	return errs.Field("quantity", fmt.Sprintf("at most %d of this item per cart", limit))
+}
+
 // Add adds l (its ID, price and reservation set by the caller). A variant
 // already in the cart gets the quantities added up instead, with a new
-// reservation request (newReservation) for the sum. Physical lines record a
-// reservation request. It returns ErrClosed, ErrQuantity, ErrTooManyLines
-// and ErrCurrency; the id of the line added or changed.
-func (x *Cart) Add(l Line, newReservation inventory.ReservationID, now time.Time) (uuid.UUID, error) {
+// reservation request (newReservation) for the sum, and l's price when it
+// changed. Physical lines record a reservation request. limit caps the
+// line's quantity (0: MaxQuantity only). It returns ErrClosed, ErrQuantity,
+// ErrQuantityCap, ErrTooManyLines and ErrCurrency; the id of the line added
+// or changed.
+func (x *Cart) Add(l Line, newReservation inventory.ReservationID, limit int64, now time.Time) (uuid.UUID, error) {
 	if x.order != uuid.Nil {
 		return uuid.Nil, ErrClosed
 	}
@@ -183,8 +202,14 @@ func (x *Cart) Add(l Line, newReservation inventory.ReservationID, now time.Time
 	}
 	for _, cur := range x.lines {
 		if cur.Variant == l.Variant {
-			return cur.ID, x.SetQuantity(cur.ID, cur.Quantity+l.Quantity, newReservation, now)
+			if err := x.SetQuantity(cur.ID, cur.Quantity+l.Quantity, newReservation, limit, now); err != nil {
+				return uuid.Nil, err
+			}
+			return cur.ID, x.Reprice(cur.ID, l.UnitPrice, now)
 		}
+	}
+	if limit > 0 && l.Quantity > limit {
+		return uuid.Nil, ErrQuantityCap(limit)
 	}
 	if len(x.lines) >= MaxLines {
 		return uuid.Nil, ErrTooManyLines
@@ -206,9 +231,10 @@ func (x *Cart) request(r inventory.ReservationID, variant, line uuid.UUID, q int
 	x.record(inventory.Requested{Reservation: r, Variant: variant, Cart: x.id.UUID, Line: line, Quantity: q, Hot: hot, At: now.UTC()})
 }
 
-// SetQuantity changes a line's quantity (0 removes the line). It returns
-// ErrClosed, ErrLineNotFound and ErrQuantity; the same quantity is a no-op.
-func (x *Cart) SetQuantity(line uuid.UUID, q int64, newReservation inventory.ReservationID, now time.Time) error {
+// SetQuantity changes a line's quantity (0 removes the line); limit caps
+// it (0: MaxQuantity only). It returns ErrClosed, ErrLineNotFound,
+// ErrQuantity and ErrQuantityCap; the same quantity is a no-op.
+func (x *Cart) SetQuantity(line uuid.UUID, q int64, newReservation inventory.ReservationID, limit int64, now time.Time) error {
 	if x.order != uuid.Nil {
 		return ErrClosed
 	}
@@ -224,6 +250,9 @@ func (x *Cart) SetQuantity(line uuid.UUID, q int64, newReservation inventory.Res
 	}
 	if q == l.Quantity {
 		return nil
+	}
+	if limit > 0 && q > limit {
+		return ErrQuantityCap(limit)
 	}
 	r := newReservation
 	if l.FulfillmentType == catalog.FulfillmentDigital {
@@ -244,6 +273,27 @@ func (x *Cart) Remove(line uuid.UUID, now time.Time) error {
 		return ErrLineNotFound
 	}
 	x.record(ItemRemoved{Line: line, Variant: l.Variant, Hot: l.Hot, Reservation: l.Reservation, At: now.UTC()})
+	return nil
+}
+
+// Reprice sets a line's unit price to price, the catalog's current one; the
+// same price is a no-op. It returns ErrClosed, ErrLineNotFound and
+// ErrCurrency.
+func (x *Cart) Reprice(line uuid.UUID, price money.Money, now time.Time) error {
+	if x.order != uuid.Nil {
+		return ErrClosed
+	}
+	l, ok := x.Line(line)
+	if !ok {
+		return ErrLineNotFound
+	}
+	if price.Currency() != x.currency {
+		return ErrCurrency
+	}
+	if price.Equal(l.UnitPrice) {
+		return nil
+	}
+	x.record(ItemRepriced{Line: line, UnitPrice: price, Previous: l.UnitPrice, At: now.UTC()})
 	return nil
 }
 
@@ -271,6 +321,12 @@ func (x *Cart) apply(e aggregate.Event) {
 		for i := range x.lines {
 			if x.lines[i].ID == e.Line {
 				x.lines[i].Quantity, x.lines[i].Reservation = e.Quantity, e.Reservation
+			}
+		}
+	case ItemRepriced:
+		for i := range x.lines {
+			if x.lines[i].ID == e.Line {
+				x.lines[i].UnitPrice = e.UnitPrice
 			}
 		}
 	case ItemRemoved:

@@ -144,6 +144,8 @@ type Payment struct {
 	refund   money.Money
 	// receipts are the bank references recorded, with their amounts.
 	receipts map[string]money.Money
+	// unreferenced are the receipts recorded without a bank reference.
+	unreferenced []Received
 	// collected are the shipments whose COD collection is recorded.
 	collected map[uuid.UUID]money.Money
 }
@@ -174,12 +176,24 @@ func (p *Payment) checkAmount(m money.Money) error {
 	return nil
 }
 
+// bankDay is the day a transfer was credited, in Japan: bank statements
+// list credits by day, so that is what identifies a receipt without a
+// reference.
+func bankDay(t time.Time) string {
+	return t.In(time.FixedZone("JST", 9*60*60)).Format(time.DateOnly)
+}
+
 // Receive records a bank transfer received: partial leaves it partially
 // paid, enough settles it, more records the excess as a refund due. A
 // receipt whose non-empty reference was recorded before with the same
-// amount records nothing (a repeated confirmation). It returns
-// ErrNotBankTransfer, ErrCancelled, ErrAmount or ErrReferenceReused.
-func (p *Payment) Receive(amount money.Money, receivedAt time.Time, reference, by string, now time.Time) error {
+// amount records nothing (a repeated confirmation). Without a reference, a
+// receipt of the same amount credited the same (Japanese) day as an earlier
+// unreferenced one is that receipt confirmed again and records nothing,
+// unless distinct says the caller asserts a separate transfer (a request
+// with its own Idempotency-Key). A transfer received for a cancelled
+// payment is recorded with a refund due of the whole amount. It returns
+// ErrNotBankTransfer, ErrAmount or ErrReferenceReused.
+func (p *Payment) Receive(amount money.Money, receivedAt time.Time, reference string, distinct bool, by string, now time.Time) error {
 	if p.method != order.PaymentBankTransfer {
 		return ErrNotBankTransfer
 	}
@@ -192,10 +206,23 @@ func (p *Payment) Receive(amount money.Money, receivedAt time.Time, reference, b
 		}
 		return ErrReferenceReused
 	}
-	if p.status == StatusCancelled {
-		return ErrCancelled
+	if reference == "" && !distinct {
+		for _, r := range p.unreferenced {
+			if r.Amount.Equal(amount) && bankDay(r.ReceivedAt) == bankDay(receivedAt) {
+				return nil
+			}
+		}
 	}
+	// A cancelled order's payment owes back everything it received (a paid
+	// one keeps its status, with the whole receipt as a refund due).
+	refundAll := p.status == StatusCancelled || p.received.IsPositive() && p.refund.Equal(p.received)
 	p.record(Received{Amount: amount, ReceivedAt: receivedAt.UTC(), Reference: reference, By: by, At: now.UTC()})
+	if refundAll {
+		// Money that arrives for a cancelled order is recorded and due back:
+		// it is never dropped.
+		p.record(RefundDue{Amount: amount, At: now.UTC()})
+		return nil
+	}
 	return p.settle(now)
 }
 
@@ -279,6 +306,9 @@ func (p *Payment) apply(e aggregate.Event) {
 		p.receipts, p.collected = map[string]money.Money{}, map[uuid.UUID]money.Money{}
 	case Received:
 		p.receipts[e.Reference] = e.Amount
+		if e.Reference == "" {
+			p.unreferenced = append(p.unreferenced, e)
+		}
 		p.received, _ = p.received.Add(e.Amount)
 		if p.status == StatusPending {
 			p.status = StatusPartiallyPaid

@@ -1,9 +1,11 @@
 package tenant
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -40,6 +42,60 @@ type Settings struct {
 	OrderNumberPrefix string `json:"order_number_prefix"`
 	// Hosts are storefront host names mapped to this tenant.
 	Hosts []string `json:"hosts"`
+	// MaxLineQuantity caps the quantity of one cart line.
+	MaxLineQuantity int `json:"max_line_quantity"`
+	// MaxHotLineQuantity caps a cart line of a hot (flash-sale) variant.
+	MaxHotLineQuantity int `json:"max_hot_line_quantity"`
+	// SKUQuantityCaps caps chosen SKUs per cart, over the caps above.
+	SKUQuantityCaps map[string]int `json:"sku_quantity_caps"`
+	// PaymentGraceHours is how long after a bank transfer's due date the
+	// order still waits before it is cancelled unpaid (a transfer sent on the
+	// due date is often credited the next banking day).
+	PaymentGraceHours int `json:"payment_grace_hours"`
+}
+
+// Defaults of the settings added after the first release; settings
+// recorded before them read as these.
+const (
+	DefaultMaxLineQuantity    = 99
+	DefaultMaxHotLineQuantity = 10
+	DefaultPaymentGraceHours  = 72
+)
+
+// UnmarshalJSON decodes settings, giving fields that were added after
+// them (absent from older events) their defaults.
+func (s *Settings) UnmarshalJSON(b []byte) error {
+	type plain Settings
+	p := plain{MaxLineQuantity: DefaultMaxLineQuantity, MaxHotLineQuantity: DefaultMaxHotLineQuantity,
+		PaymentGraceHours: DefaultPaymentGraceHours, SKUQuantityCaps: map[string]int{}}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	if p.SKUQuantityCaps == nil {
+		p.SKUQuantityCaps = map[string]int{}
+	}
+	*s = Settings(p)
+	return nil
+}
+
+// QuantityCap is the most of one SKU a cart line may hold: its own cap when
+// set, else the hot-variant cap for a hot one, else the line cap.
+func (s Settings) QuantityCap(sku string, hot bool) int64 {
+	if n, ok := s.SKUQuantityCaps[sku]; ok && n > 0 {
+		return int64(n)
+	}
+	if hot && s.MaxHotLineQuantity > 0 {
+		return int64(s.MaxHotLineQuantity)
+	}
+	if s.MaxLineQuantity > 0 {
+		return int64(s.MaxLineQuantity)
+	}
+	return DefaultMaxLineQuantity
+}
+
+// PaymentGrace is PaymentGraceHours as a duration.
+func (s Settings) PaymentGrace() time.Duration {
+	return time.Duration(s.PaymentGraceHours) * time.Hour
 }
 
 // TaxSettings say how consumption tax is computed.
@@ -81,6 +137,10 @@ func DefaultSettings(c money.Currency) Settings {
 		DigitalMaxDownloads:   5,
 		OrderNumberPrefix:     "HT",
 		Hosts:                 []string{},
+		MaxLineQuantity:       DefaultMaxLineQuantity,
+		MaxHotLineQuantity:    DefaultMaxHotLineQuantity,
+		SKUQuantityCaps:       map[string]int{},
+		PaymentGraceHours:     DefaultPaymentGraceHours,
 	}
 	if c == money.JPY {
 		s.ShippingFee, s.FreeShippingOver = yen(800), yen(10000)
@@ -142,6 +202,13 @@ func (s Settings) Validate(c money.Currency) error {
 	v.Check(s.DigitalURLTTLHours >= 1 && s.DigitalURLTTLHours <= 24*90, "digital_url_ttl_hours", "must be between 1 and 2160")
 	v.Check(s.DigitalMaxDownloads >= 1 && s.DigitalMaxDownloads <= 100, "digital_max_downloads", "must be between 1 and 100")
 	v.Check(prefixRe.MatchString(s.OrderNumberPrefix), "order_number_prefix", "must be 1 to 6 capital letters")
+	v.Check(s.MaxLineQuantity >= 1 && s.MaxLineQuantity <= 999, "max_line_quantity", "must be between 1 and 999")
+	v.Check(s.MaxHotLineQuantity >= 1 && s.MaxHotLineQuantity <= 999, "max_hot_line_quantity", "must be between 1 and 999")
+	v.Check(len(s.SKUQuantityCaps) <= 1000, "sku_quantity_caps", "at most 1000 SKUs")
+	for sku, n := range s.SKUQuantityCaps {
+		v.Check(n >= 1 && n <= 999, "sku_quantity_caps."+sku, "must be between 1 and 999")
+	}
+	v.Check(s.PaymentGraceHours >= 0 && s.PaymentGraceHours <= 24*30, "payment_grace_hours", "must be between 0 and 720")
 	v.Check(len(s.Hosts) <= 20, "hosts", "at most 20 hosts")
 	seen := map[string]bool{}
 	for i, h := range s.Hosts {

@@ -151,7 +151,7 @@ func TestFailingMessageGoesToPoisonQueueAndTheRestFlows(t *testing.T) {
 		handled.Add(1)
 		return nil
 	}}
-	run(t, bus.NewWorker(b.store.Pool(), []bus.Handler{h}, bus.Options{PollInterval: 10 * time.Millisecond, RetryInterval: time.Millisecond, LockRetry: 10 * time.Millisecond}))
+	run(t, bus.NewWorker(b.store.Pool(), []bus.Handler{h}, bus.Options{PollInterval: 10 * time.Millisecond, RetryInterval: time.Millisecond, RetryFor: 50 * time.Millisecond, LockRetry: 10 * time.Millisecond}))
 	require.Eventually(t, func() bool { return handled.Load() == 2 }, 30*time.Second, 5*time.Millisecond)
 	var reason string
 	require.Eventually(t, func() bool {

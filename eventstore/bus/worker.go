@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -45,10 +46,14 @@ type Options struct {
 	// something new (eventstore.Watcher.Changes): an idle subscriber waits
 	// on it, and its own polling is only a safety net.
 	Changes func() <-chan struct{}
-	// MaxRetries before a message goes to the poison queue; 0 means 3.
-	MaxRetries int
+	// RetryFor is how long a failing message is retried, with exponential
+	// backoff, before it goes to the poison queue; 0 means 10 minutes, so a
+	// short database outage or restart never loses a reaction.
+	RetryFor time.Duration
 	// RetryInterval is the first retry delay (doubling); 0 means 100ms.
 	RetryInterval time.Duration
+	// MaxRetryInterval caps the delay between two retries; 0 means 30s.
+	MaxRetryInterval time.Duration
 	// LockRetry is how often a standby retries the worker lock; 0 means 1s.
 	LockRetry time.Duration
 	// BatchSize per subscriber transaction; 0 means 50.
@@ -73,11 +78,14 @@ func NewWorker(pool *pgxpool.Pool, handlers []Handler, opts Options) *Worker {
 			opts.PollInterval = 5 * time.Second
 		}
 	}
-	if opts.MaxRetries <= 0 {
-		opts.MaxRetries = 3
+	if opts.RetryFor <= 0 {
+		opts.RetryFor = 10 * time.Minute
 	}
 	if opts.RetryInterval <= 0 {
 		opts.RetryInterval = 100 * time.Millisecond
+	}
+	if opts.MaxRetryInterval <= 0 {
+		opts.MaxRetryInterval = 30 * time.Second
 	}
 	if opts.LockRetry <= 0 {
 		opts.LockRetry = time.Second
@@ -176,7 +184,9 @@ func (w *Worker) Router() (*message.Router, error) {
 	router.AddMiddleware(
 		middleware.CorrelationID,
 		poison,
-		middleware.Retry{MaxRetries: w.opts.MaxRetries, InitialInterval: w.opts.RetryInterval, Multiplier: 2, Logger: wlog}.Middleware,
+		poisoned,
+		middleware.Retry{MaxRetries: math.MaxInt32, MaxElapsedTime: w.opts.RetryFor, InitialInterval: w.opts.RetryInterval,
+			MaxInterval: w.opts.MaxRetryInterval, Multiplier: 2, RandomizationFactor: 0.2, ResetContextOnRetry: true, Logger: wlog}.Middleware,
 		middleware.Recoverer,
 	)
 	for _, h := range w.handlers {
@@ -195,8 +205,22 @@ func (w *Worker) Router() (*message.Router, error) {
 	return router, nil
 }
 
+// poisoned counts the messages that failed every retry (they go to the
+// poison queue next).
+func poisoned(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		out, err := h(msg)
+		if err != nil {
+			metrics.PoisonedMessages.WithLabelValues(message.HandlerNameFromCtx(msg.Context())).Inc()
+		}
+		return out, err
+	}
+}
+
 func (w *Worker) subscriber(group string, wlog watermill.LoggerAdapter) (*wsql.Subscriber, error) {
-	ack := 30 * time.Second
+	// A message is acknowledged once handled or poisoned: the deadline
+	// outlasts its retries.
+	ack := w.opts.RetryFor + time.Minute
 	cfg := wsql.SubscriberConfig{
 		ConsumerGroup:  group,
 		SchemaAdapter:  SchemaAdapter{BatchSize: w.opts.BatchSize},

@@ -124,6 +124,36 @@ func (m *Main) Handlers() []bus.Handler {
 	return m.Commands.Policies()
 }
 
+// PurgeIdempotencyKeys deletes the Idempotency-Keys (and their stored
+// responses) older than the retention (IDEMPOTENCY_RETENTION) and returns
+// how many it deleted.
+func (m *Main) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
+	return eventstore.PurgeIdempotency(ctx, m.Pool, max(m.Config.IdempotencyRetention, 24*time.Hour))
+}
+
+// purgeIdempotencyKeys purges expired keys every sweep period (SWEEP_EVERY)
+// until ctx ends; it is part of the workers role.
+func (m *Main) purgeIdempotencyKeys(ctx context.Context) {
+	every := m.Config.SweepEvery
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := m.PurgeIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+			m.Log.Error("purge idempotency keys", "err", err)
+		} else if n > 0 {
+			m.Log.Info("purged expired idempotency keys", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // NewSweeper returns the payment-deadline sweeper of the workers role: it
 // cancels bank-transfer orders unpaid at their due date, found through the
 // order_views read model, at the Commands clock (Main.Now).
@@ -201,7 +231,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.Runner.Ensure(ctx); err != nil {
 		return fmt.Errorf("read models: %w", err)
 	}
-	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log, Changes: m.Feed.Changes})
+	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log, Changes: m.Feed.Changes,
+		RetryFor: m.Config.ReactionRetryFor, MaxRetryInterval: m.Config.ReactionRetryMaxDelay})
 	m.Sweeper = m.NewSweeper()
 	m.Purger = &commands.SessionPurger{Commands: m.Commands, Log: m.Log, Every: m.Config.PurgeEvery}
 	m.Imports = importer.Jobs{Importer: importer.Importer{Commands: m.Commands}, Log: m.Log, MaxActive: m.Config.ImportMaxActive,
@@ -220,8 +251,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, BaseContext: m.base, Reservations: local,
 		Pool: pool, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
-		Search: m.Search,
-		Logger: m.Log, Now: m.Now,
+		Handlers: m.Handlers(),
+		Search:   m.Search,
+		Logger:   m.Log, Now: m.Now,
 		Config: honthttp.Config{ConsistencyWait: m.Config.ConsistencyWait, TrustedProxies: m.Config.TrustedProxies,
 			CartCreateRate: m.Config.CartCreateRate, CartAddRate: m.Config.CartAddRate, MetricsToken: m.Config.MetricsToken,
 			WriteTimeout: m.Config.HTTPWriteTimeout, MaxUploadBytes: m.Config.ImportMaxBytes},
@@ -371,6 +403,8 @@ func (m *Main) Run(ctx context.Context) error {
 		wg.Add(2)
 		go func() { defer wg.Done(); m.Sweeper.Run(ctx) }()
 		go func() { defer wg.Done(); m.Purger.Run(ctx) }()
+		wg.Add(1)
+		go func() { defer wg.Done(); m.purgeIdempotencyKeys(ctx) }()
 	}
 	if m.Config.Roles.API {
 		if m.listener == nil {

@@ -35,7 +35,7 @@ func TestServeIsReady(t *testing.T) {
 		return getJSON(t, b.Base+"/readyz", &ready) == http.StatusOK
 	}, 30*time.Second, 10*time.Millisecond)
 	require.Equal(t, "ok", ready.Status)
-	require.Equal(t, map[string]string{"database": "ok", "migrations": "ok", "projections": "ok"}, ready.Checks)
+	require.Equal(t, map[string]string{"database": "ok", "migrations": "ok", "projections": "ok", "poison": "ok"}, ready.Checks)
 	require.Equal(t, http.StatusOK, getJSON(t, b.Base+"/healthz", nil))
 
 	// Without METRICS_TOKEN the public listener does not serve metrics.

@@ -52,6 +52,17 @@ type Config struct {
 	// SweepEvery is SWEEP_EVERY: how often the workers role cancels orders
 	// unpaid at their due date (default 1m).
 	SweepEvery time.Duration
+	// IdempotencyRetention is IDEMPOTENCY_RETENTION: how long Idempotency-Keys
+	// and their stored responses are kept before the workers role purges
+	// them (default and minimum 24h).
+	IdempotencyRetention time.Duration
+	// ReactionRetryFor is REACTION_RETRY_FOR: how long a policy retries an
+	// event that fails (exponential backoff, at most ReactionRetryMaxDelay
+	// apart) before it lands in the poison queue (default 10m).
+	ReactionRetryFor time.Duration
+	// ReactionRetryMaxDelay is REACTION_RETRY_MAX_DELAY: the longest pause
+	// between two retries of a failing event (default 30s).
+	ReactionRetryMaxDelay time.Duration
 	// SearchBackend is SEARCH_BACKEND: "postgres" (default) or "meilisearch".
 	SearchBackend string
 	// MeiliURL is MEILI_URL, the Meilisearch server (needed for "meilisearch").
@@ -164,6 +175,9 @@ func ConfigFromEnv() (Config, error) {
 		ImportMaxBytes:        64 << 20,
 		ImportMaxActive:       2,
 		PurgeEvery:            10 * time.Minute,
+		IdempotencyRetention:  24 * time.Hour,
+		ReactionRetryFor:      10 * time.Minute,
+		ReactionRetryMaxDelay: 30 * time.Second,
 	}
 	var err error
 	if c.Roles, err = ParseRoles(envOr("ROLES", "all")); err != nil {
@@ -181,7 +195,8 @@ func ConfigFromEnv() (Config, error) {
 	}
 	for name, dst := range map[string]*time.Duration{"IDLE_IN_TX_TIMEOUT": &c.IdleInTxTimeout, "CONSISTENCY_WAIT": &c.ConsistencyWait, "SWEEP_EVERY": &c.SweepEvery,
 		"SIGNIN_QUEUE_WAIT": &c.SignInQueueWait, "HTTP_READ_HEADER_TIMEOUT": &c.HTTPReadHeaderTimeout, "HTTP_READ_TIMEOUT": &c.HTTPReadTimeout,
-		"HTTP_WRITE_TIMEOUT": &c.HTTPWriteTimeout, "HTTP_IDLE_TIMEOUT": &c.HTTPIdleTimeout, "PURGE_EVERY": &c.PurgeEvery} {
+		"HTTP_WRITE_TIMEOUT": &c.HTTPWriteTimeout, "HTTP_IDLE_TIMEOUT": &c.HTTPIdleTimeout, "PURGE_EVERY": &c.PurgeEvery,
+		"IDEMPOTENCY_RETENTION": &c.IdempotencyRetention, "REACTION_RETRY_FOR": &c.ReactionRetryFor, "REACTION_RETRY_MAX_DELAY": &c.ReactionRetryMaxDelay} {
 		if v := os.Getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -189,6 +204,9 @@ func ConfigFromEnv() (Config, error) {
 			}
 			*dst = d
 		}
+	}
+	if c.IdempotencyRetention < 24*time.Hour {
+		return c, fmt.Errorf("IDEMPOTENCY_RETENTION: keys are kept at least 24h, got %s", c.IdempotencyRetention)
 	}
 	c.SearchBackend = envOr("SEARCH_BACKEND", "postgres")
 	c.MeiliURL, c.MeiliAPIKey = os.Getenv("MEILI_URL"), os.Getenv("MEILI_API_KEY")

@@ -54,6 +54,13 @@ var (
 		Name: "honten_handler_messages_total",
 		Help: "Messages handled by event handlers (policies, workers), by handler and outcome.",
 	}, []string{"handler", "outcome"})
+
+	// PoisonedMessages counts messages that failed every retry and went to
+	// the poison queue (GET /api/v1/admin/poison lists them).
+	PoisonedMessages = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "honten_poisoned_messages_total",
+		Help: "Messages that failed every retry of their handler and went to the poison queue, by handler.",
+	}, []string{"handler"})
 )
 
 func init() {
@@ -62,5 +69,6 @@ func init() {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		HTTPDuration, Appends, AppendConflicts,
 		ProjectorLagEvents, ProjectorLagSeconds, ProjectorApplied, HandlerMessages,
+		PoisonedMessages,
 	)
 }

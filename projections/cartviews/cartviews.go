@@ -87,6 +87,10 @@ ON CONFLICT (tenant_id, cart_id, line_id) DO NOTHING`,
 			b.Queue(`UPDATE cart_lines SET quantity = $4, reservation_id = $5, reservation_status = $6, expires_at = NULL
 WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`, t, id, e.Line, e.Quantity, res, status)
 			touch()
+		case cart.ItemRepriced:
+			b.Queue(`UPDATE cart_lines SET unit_price = $4::numeric, currency = $5 WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`,
+				t, id, e.Line, e.UnitPrice.AmountString(), e.UnitPrice.Currency())
+			touch()
 		case cart.ItemRemoved:
 			b.Queue(`DELETE FROM cart_lines WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`, t, id, e.Line)
 			touch()

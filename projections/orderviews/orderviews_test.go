@@ -24,6 +24,7 @@ import (
 	"github.com/honten/honten/internal/projtest"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/orderviews"
+	"github.com/honten/honten/projections/tenancy"
 )
 
 var tables = []string{"order_views", "order_view_history", "order_view_payments", "order_view_shipments"}
@@ -49,7 +50,8 @@ func setup(t *testing.T) *testBundle {
 	b := &testBundle{pool: pool, store: st, by: commands.By{Actor: "staff:test"}, clock: time.Date(2025, 12, 1, 9, 0, 0, 0, time.UTC)}
 	b.now = func() time.Time { b.mu.Lock(); defer b.mu.Unlock(); b.clock = b.clock.Add(time.Second); return b.clock }
 	b.cmds = commands.New(st, b.now)
-	b.runner = projtest.Run(t, pool, orderviews.Projector{Registry: reg})
+	// The sweep's query reads the tenants' grace periods (tenancy).
+	b.runner = projtest.Run(t, pool, orderviews.Projector{Registry: reg}, tenancy.Projector{Registry: reg})
 	b.shop, b.tea = b.newShop(t, "kyoto")
 	return b
 }
@@ -246,12 +248,13 @@ func TestOrderViewsFollowTheOrderLife(t *testing.T) {
 	require.Empty(t, due, "the paid and the cancelled bank transfers are not due")
 	late := b.place(t, b.shop, b.tea, order.PaymentBankTransfer, "late@example.jp", "x")
 	b.wait(t, eventstore.Result{Last: late.Events[len(late.Events)-1].Position})
-	due, err = orderviews.OverdueOrders(ctx, b.pool, *late.DueAt, 10)
+	grace := tenant.DefaultPaymentGraceHours * time.Hour
+	due, err = orderviews.OverdueOrders(ctx, b.pool, late.DueAt.Add(grace), 10)
 	require.NoError(t, err)
 	require.Equal(t, []orderviews.Overdue{{Tenant: tn, Order: late.Order.UUID}}, due)
-	due, err = orderviews.OverdueOrders(ctx, b.pool, late.DueAt.Add(-time.Second), 10)
+	due, err = orderviews.OverdueOrders(ctx, b.pool, late.DueAt.Add(grace-time.Second), 10)
 	require.NoError(t, err)
-	require.Empty(t, due)
+	require.Empty(t, due, "due, within the grace period")
 
 	// Replaying twice gives the rows the live tail built.
 	live := dump(t, b.pool)

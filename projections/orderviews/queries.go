@@ -489,16 +489,19 @@ type Overdue struct {
 }
 
 // OverdueOrders lists up to limit orders, of every tenant, awaiting a bank
-// transfer whose due date is not after now, oldest due first (through the
-// index on payment status and due date).
+// transfer whose due date plus the tenant's payment grace period is not
+// after now, oldest due first (through the index on payment status and due
+// date).
 func OverdueOrders(ctx context.Context, q eventstore.Querier, now time.Time, limit int) ([]Overdue, error) {
 	const query = `SELECT p.tenant_id, p.order_id FROM order_view_payments p
 JOIN order_views o ON o.tenant_id = p.tenant_id AND o.order_id = p.order_id
+LEFT JOIN tenants t ON t.tenant_id = p.tenant_id
 WHERE p.due_at IS NOT NULL AND p.status IN ('pending', 'partially_paid') AND p.due_at <= $1
+  AND p.due_at + make_interval(hours => coalesce((t.settings->>'payment_grace_hours')::int, $3)) <= $1
   AND o.status = 'pending_payment'
 ORDER BY p.due_at, p.payment_id
 LIMIT $2`
-	rows, err := q.Query(ctx, query, now, limit)
+	rows, err := q.Query(ctx, query, now, limit, tenant.DefaultPaymentGraceHours)
 	if err != nil {
 		return nil, fmt.Errorf("overdue orders: %w", err)
 	}
