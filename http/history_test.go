@@ -22,7 +22,7 @@ func TestHistoryPages(t *testing.T) {
 	p := resp.Map(t)
 	pid := p["id"].(string)
 	vid := p["variants"].([]any)[1].(map[string]any)["id"].(string)
-	const edits = 12
+	const edits = 20
 	for i := range edits {
 		resp = env.Do(t, req{Method: "PATCH", Path: "/api/v1/admin/products/" + pid, Token: shop.Token, Body: map[string]any{"title": fmt.Sprintf("煎茶 %d", i)}})
 		require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))

@@ -80,6 +80,7 @@ func mergeYAML(dst, src map[string]any, at string) error {
 //   - 409 and 422: a key still in progress, or reused with another request,
 //     on an operation taking Idempotency-Key;
 //   - 413 and 422: a body too large, or one that fails validation;
+//   - 422: a query parameter that fails validation;
 //   - 503: a GET whose X-Min-Position was not reached in time (every GET
 //     takes that header).
 func addCommonResponses(doc map[string]any) {
@@ -107,6 +108,9 @@ func addCommonResponses(doc map[string]any) {
 			if _, ok := op["requestBody"]; ok {
 				add = append(add, "413", "422")
 			}
+			if hasQuery(doc, op) {
+				add = append(add, "422")
+			}
 			if method == "get" {
 				add = append(add, "503")
 				if !hasParamRef(op, "MinPosition") {
@@ -122,6 +126,24 @@ func addCommonResponses(doc map[string]any) {
 			}
 		}
 	}
+}
+
+// hasQuery reports whether op takes a query parameter, its own or shared
+// from components.
+func hasQuery(doc map[string]any, op map[string]any) bool {
+	comps, _ := doc["components"].(map[string]any)
+	shared, _ := comps["parameters"].(map[string]any)
+	params, _ := op["parameters"].([]any)
+	for _, p := range params {
+		m, _ := p.(map[string]any)
+		if ref, ok := m["$ref"].(string); ok {
+			m, _ = shared[strings.TrimPrefix(ref, "#/components/parameters/")].(map[string]any)
+		}
+		if m["in"] == "query" {
+			return true
+		}
+	}
+	return false
 }
 
 func hasParamRef(op map[string]any, name string) bool {

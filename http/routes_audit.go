@@ -137,15 +137,20 @@ type feedEntry struct {
 }
 
 // events is GET /admin/events?after=&limit=&type=: the tenant's events in
-// global order; next_cursor is the position to pass as after.
+// global order, a page read from the log; next_cursor is the position to
+// pass as after (or as cursor, the name every other list uses).
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	c := callerFrom(r.Context())
 	q := r.URL.Query()
 	var after eventstore.Position
-	if a := q.Get("after"); a != "" {
+	field, a := "after", q.Get("after")
+	if a == "" {
+		field, a = "cursor", q.Get("cursor")
+	}
+	if a != "" {
 		p, err := eventstore.ParseToken(a)
 		if err != nil {
-			writeError(w, r, errs.Field("after", "is not a position token from this feed"))
+			writeError(w, r, errs.Field(field, "is not a position token from this feed"))
 			return
 		}
 		after = p
