@@ -92,7 +92,8 @@ func (f *rbacFixture) placeOrders(t *testing.T) {
 		require.NoError(t, err)
 		return p
 	}
-	f.ids["order"] = place(order.PaymentBankTransfer).Order.String()
+	bank := place(order.PaymentBankTransfer)
+	f.ids["order"], f.ids["order_token"] = bank.Order.String(), bank.Token
 	f.ids["cancellable"] = place(order.PaymentCOD).Order.String()
 	by := commands.By{Actor: "test"}
 	for i, name := range []string{"ship", "deliver", "cod"} {

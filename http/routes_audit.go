@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/projections"
 )
 
 func (s *Server) auditRoutes() []adminRoute {
@@ -42,8 +44,9 @@ type historyEntry struct {
 	At       time.Time       `json:"at"`
 }
 
-// history is GET /admin/history/{kind}/{id}: every event of one entity, in
-// order, with actor and time, read from the event log itself.
+// history is GET /admin/history/{kind}/{id}?limit=&cursor=: one page of an
+// entity's events, in order, with actor and time, read from the event log
+// itself a page at a time.
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	c := callerFrom(r.Context())
 	kind := chi.URLParam(r, "kind")
@@ -69,6 +72,16 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	p, err := page(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	sp := eventstore.StreamPage{Limit: p.Limit + 1}
+	if _, err := p.DecodeCursor(&sp.After); err != nil || sp.After < 0 {
+		writeError(w, r, projections.ErrBadCursor)
+		return
+	}
 	stream := id
 	if kind == "variant" {
 		owner, found, err := eventstore.Owner(r.Context(), s.Pool, c.Acting.UUID, "variant", id.String())
@@ -80,55 +93,44 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, errs.NotFoundf(kind))
 			return
 		}
-		stream = owner
+		stream, sp.Mentioning = owner, &id
 	}
-	envs, err := s.Store.Load(r.Context(), s.Pool, c.Acting, stream)
+	typ, first, err := eventstore.StreamOrigin(r.Context(), s.Pool, c.Acting, stream)
+	if errors.Is(err, eventstore.ErrNotFound) || err == nil && typ != streamType {
+		writeError(w, r, errs.NotFoundf(kind))
+		return
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	if len(envs) == 0 || envs[0].StreamType != streamType {
+	if vs := c.vendorScope(); vs != nil && !vendorOwns(stream, first, *vs) {
 		writeError(w, r, errs.NotFoundf(kind))
 		return
 	}
-	if vs := c.vendorScope(); vs != nil && !vendorOwns(envs, *vs) {
-		writeError(w, r, errs.NotFoundf(kind))
+	envs, err := eventstore.ReadStreamPage(r.Context(), s.Pool, c.Acting, stream, sp)
+	if err != nil {
+		writeError(w, r, err)
 		return
 	}
 	items := make([]historyEntry, 0, len(envs))
 	for _, e := range envs {
-		if kind == "variant" && !mentions(e.Payload, id) {
-			continue
-		}
 		items = append(items, entry(e))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": nil})
+	writeJSON(w, http.StatusOK, projections.NewList(items, p.Limit, func(h historyEntry) any { return h.Version }))
 }
 
-// vendorOwns reports whether a stream belongs to vendor v: its first event
-// names v as its vendor_id (products, shipments) or is v itself.
-func vendorOwns(envs []eventstore.Envelope, v uuid.UUID) bool {
-	if envs[0].StreamID == v {
+// vendorOwns reports whether stream belongs to vendor v: its first event
+// names v as its vendor_id (products, shipments) or it is v itself.
+func vendorOwns(stream uuid.UUID, first []byte, v uuid.UUID) bool {
+	if stream == v {
 		return true
 	}
-	var first struct {
+	var f struct {
 		Vendor uuid.UUID `json:"vendor_id"`
 	}
-	_ = json.Unmarshal(envs[0].Payload, &first)
-	return first.Vendor == v
-}
-
-func mentions(payload []byte, id uuid.UUID) bool {
-	var m map[string]any
-	if json.Unmarshal(payload, &m) != nil {
-		return false
-	}
-	for _, k := range []string{"variant_id", "id"} {
-		if s, ok := m[k].(string); ok && s == id.String() {
-			return true
-		}
-	}
-	return false
+	_ = json.Unmarshal(first, &f)
+	return f.Vendor == v
 }
 
 func entry(e eventstore.Envelope) historyEntry {
@@ -148,15 +150,20 @@ type feedEntry struct {
 }
 
 // events is GET /admin/events?after=&limit=&type=: the tenant's events in
-// global order; next_cursor is the position to pass as after.
+// global order, a page read from the log; next_cursor is the position to
+// pass as after (or as cursor, the name every other list uses).
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	c := callerFrom(r.Context())
 	q := r.URL.Query()
 	var after eventstore.Position
-	if a := q.Get("after"); a != "" {
+	field, a := "after", q.Get("after")
+	if a == "" {
+		field, a = "cursor", q.Get("cursor")
+	}
+	if a != "" {
 		p, err := eventstore.ParseToken(a)
 		if err != nil {
-			writeError(w, r, errs.Field("after", "is not a position token from this feed"))
+			writeError(w, r, errs.Field(field, "is not a position token from this feed"))
 			return
 		}
 		after = p

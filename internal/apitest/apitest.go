@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -113,21 +112,29 @@ type Req struct {
 	Body         any // marshalled as JSON unless a string or []byte
 	Token        string
 	Header       map[string]string
+	// Undocumented skips the OpenAPI contract check, for requests that
+	// probe what the document does not describe (unknown routes).
+	Undocumented bool
 }
 
-// Do sends a request.
+// Do sends a request and checks the exchange against the OpenAPI document
+// (see Contract); a mismatch fails the test.
 func (e *Env) Do(t testing.TB, r Req) Response {
 	t.Helper()
-	var body io.Reader
+	var raw []byte
 	switch b := r.Body.(type) {
 	case nil:
 	case string:
-		body = strings.NewReader(b)
+		raw = []byte(b)
 	case []byte:
-		body = bytes.NewReader(b)
+		raw = b
 	default:
-		raw, err := json.Marshal(b)
+		var err error
+		raw, err = json.Marshal(b)
 		require.NoError(t, err)
+	}
+	var body io.Reader
+	if r.Body != nil {
 		body = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(r.Method, e.Base+r.Path, body)
@@ -144,9 +151,16 @@ func (e *Env) Do(t testing.TB, r Req) Response {
 	resp, err := e.HTTP.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	got, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+	if !r.Undocumented {
+		c, err := OpenAPIContract()
+		require.NoError(t, err)
+		if msg := c.Check(req, raw, resp, got); msg != "" {
+			t.Errorf("OpenAPI contract: %s", msg)
+		}
+	}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: got}
 }
 
 // Shop is a tenant with a signed-in owner.

@@ -55,6 +55,13 @@ SELECT id FROM tree`
 	return ids, nil
 }
 
+// storefrontDoc is the storefront's view of a product document: without the
+// back-office fields (store, stock locations, the hot-lane flag) and without
+// the variants that are not on sale.
+const storefrontDoc = `(doc - 'store_id' - 'location_ids') || jsonb_build_object('variants', coalesce(
+    (SELECT jsonb_agg(v - 'is_hot' ORDER BY n) FROM jsonb_array_elements(doc->'variants') WITH ORDINALITY AS x(v, n)
+      WHERE v->>'status' = 'active'), '[]'::jsonb))`
+
 // List returns a page of product documents, newest first. storefront
 // limits it to products on sale.
 func List(ctx context.Context, q eventstore.Querier, t tenant.ID, f Filter, p projections.Page, storefront bool) (projections.List[json.RawMessage], error) {
@@ -75,7 +82,7 @@ func List(ctx context.Context, q eventstore.Querier, t tenant.ID, f Filter, p pr
 	if storefront {
 		status = "active"
 	}
-	const query = `SELECT id, doc FROM products
+	const query = `SELECT id, CASE WHEN $8 THEN ` + storefrontDoc + ` ELSE doc END FROM products
 WHERE tenant_id = $1 AND id < $2
   AND ($3 = '' OR status = $3)
   AND ($4::uuid IS NULL OR vendor_id = $4)
@@ -87,7 +94,7 @@ LIMIT $7`
 	if f.IDs != nil {
 		ids = f.IDs
 	}
-	rows, err := q.Query(ctx, query, t, after, status, f.Vendor, nilIfEmpty(cats), ids, p.Limit+1)
+	rows, err := q.Query(ctx, query, t, after, status, f.Vendor, nilIfEmpty(cats), ids, p.Limit+1, storefront)
 	if err != nil {
 		return projections.List[json.RawMessage]{}, fmt.Errorf("list products: %w", err)
 	}
@@ -129,7 +136,7 @@ type Product struct {
 // Get returns one product by id or handle. storefront hides products not
 // on sale. It returns eventstore.ErrNotFound.
 func Get(ctx context.Context, q eventstore.Querier, t tenant.ID, idOrHandle string, storefront bool) (Product, error) {
-	const query = `SELECT id, vendor_id, status, version, doc FROM products
+	const query = `SELECT id, vendor_id, status, version, CASE WHEN $3 THEN ` + storefrontDoc + ` ELSE doc END FROM products
 WHERE tenant_id = $1 AND (id::text = $2 OR handle = $2) AND (NOT $3 OR status = 'active')
 ORDER BY (id::text = $2) DESC LIMIT 1`
 	var p Product
