@@ -8,6 +8,7 @@ import (
 
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/search/reading"
 	"github.com/honten/honten/search/textnorm"
 )
 
@@ -36,6 +37,41 @@ type Document struct {
 	CreatedAt time.Time   `json:"created_at"`
 	// Version is the product stream's version the document reflects.
 	Version int64 `json:"stream_version"`
+	// Reading is the folded reading of the title and the category names
+	// (search/reading), fields separated by " | ": what a query in kana
+	// matches besides the surface text. Empty when readings are off.
+	Reading string `json:"reading"`
+	// ReadingWords are the whole words of the title and category names,
+	// surfaces and readings, folded: a query equal to one of them matches
+	// a word rather than part of a longer one.
+	ReadingWords []string `json:"reading_words"`
+}
+
+// AddReadings sets Reading and ReadingWords from the title and category
+// names. It loads the shared analyzer on first use (search/reading).
+func (d *Document) AddReadings() {
+	parts := []string{d.Title}
+	for _, c := range d.Categories {
+		parts = append(parts, c.Name)
+	}
+	var rs []string
+	var words []string
+	seen := map[string]bool{}
+	for _, p := range parts {
+		r := reading.Of(p)
+		rs = append(rs, r.Reading)
+		for _, w := range r.Words {
+			if !seen[w] {
+				seen[w] = true
+				words = append(words, w)
+			}
+		}
+	}
+	d.Reading = strings.Join(rs, " | ")
+	if words == nil {
+		words = []string{}
+	}
+	d.ReadingWords = words
 }
 
 // Hit returns the document as a search result.
