@@ -41,9 +41,9 @@ type Document struct {
 	// (search/reading), fields separated by " | ": what a query in kana
 	// matches besides the surface text. Empty when readings are off.
 	Reading string `json:"reading"`
-	// ReadingWords are the whole words of the title and category names,
-	// surfaces and readings, folded: a query equal to one of them matches
-	// a word rather than part of a longer one.
+	// ReadingWords are the whole words of the title, surfaces and
+	// readings, folded: a query equal to one of them names the product
+	// rather than part of a longer word or its category.
 	ReadingWords []string `json:"reading_words"`
 }
 
@@ -54,24 +54,18 @@ func (d *Document) AddReadings() {
 	for _, c := range d.Categories {
 		parts = append(parts, c.Name)
 	}
-	var rs []string
-	var words []string
-	seen := map[string]bool{}
-	for _, p := range parts {
+	rs := make([]string, len(parts))
+	for i, p := range parts {
 		r := reading.Of(p)
-		rs = append(rs, r.Reading)
-		for _, w := range r.Words {
-			if !seen[w] {
-				seen[w] = true
-				words = append(words, w)
-			}
+		rs[i] = r.Reading
+		if i == 0 {
+			d.ReadingWords = r.Words
 		}
 	}
 	d.Reading = strings.Join(rs, " | ")
-	if words == nil {
-		words = []string{}
+	if d.ReadingWords == nil {
+		d.ReadingWords = []string{}
 	}
-	d.ReadingWords = words
 }
 
 // Hit returns the document as a search result.

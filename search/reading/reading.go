@@ -85,7 +85,9 @@ type Text struct {
 	// 限定 宇治抹茶" reads "うじ げんてい うじまっちゃ". Latin words are left out.
 	Reading string
 	// Words are the whole words of the text's Japanese runs, folded: each
-	// morpheme's surface and reading and each run's surface and reading,
+	// morpheme's surface and reading (particles and auxiliaries left out:
+	// the の of 季節の is no word a shopper looks for) and each run's
+	// surface and reading,
 	// distinct, in order of appearance. A query equal to one of them
 	// matches a whole word, not a part of a longer one (うじ = 宇治, not the
 	// middle of ほうじ茶).
@@ -139,8 +141,10 @@ func Of(s string) Text {
 		runR.WriteString(read)
 		runS.WriteString(surf)
 		n++
-		addWord(surf)
-		addWord(read)
+		if !function(tok) {
+			addWord(surf)
+			addWord(read)
+		}
 	}
 	flush()
 	return Text{Reading: strings.Join(runs, " "), Words: words}
@@ -157,6 +161,15 @@ func Query(s string) []string {
 		return nil
 	}
 	return strings.Fields(r)
+}
+
+// function reports whether a morpheme is a particle or an auxiliary verb.
+func function(tok tokenizer.Token) bool {
+	if tok.Class != tokenizer.KNOWN {
+		return false
+	}
+	pos := tok.POS()
+	return len(pos) > 0 && (pos[0] == "助詞" || pos[0] == "助動詞")
 }
 
 // readingOf returns a morpheme's reading in katakana, if the dictionary has one.

@@ -85,3 +85,11 @@ func TestLoadOnceShared(t *testing.T) {
 	require.Positive(t, got[0].Duration)
 	t.Logf("analyzer loaded in %s, heap +%.1f MB", got[0].Duration, float64(got[0].HeapBytes)/1e6)
 }
+
+func TestParticlesAreNoWords(t *testing.T) {
+	t.Parallel()
+	w := reading.Of("季節の 煎茶").Words
+	require.NotContains(t, w, "の")
+	require.Contains(t, w, "季節の")
+	require.Contains(t, w, "きせつ")
+}
