@@ -29,7 +29,7 @@ func TestRelevance(t *testing.T) {
 	}
 	if *updateRelevance {
 		require.NoError(t, searchtest.WriteRelevance(searchtest.RelevanceSet{
-			Catalog:  "internal/demo.Catalog(1): the demo store's 1,200 products",
+			Catalog: "internal/demo.Catalog(1): the demo store's 1,200 products",
 			Metric: "recall@10: share of a query's wanted products among its first 10 hits, averaged per class; " +
 				"MRR: mean reciprocal rank of the first wanted product among the first 10 hits",
 			Recorded: rep.Recall, RecordedMRR: rep.MRR, Queries: gen}))

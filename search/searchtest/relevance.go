@@ -41,7 +41,7 @@ type RelevanceSet struct {
 	// RecordedMRR is the MRR per class when the file was written, held
 	// the same way.
 	RecordedMRR map[string]float64 `json:"recorded_mrr,omitempty"`
-	Queries  []RelevanceQuery   `json:"queries"`
+	Queries     []RelevanceQuery   `json:"queries"`
 }
 
 // The relevance classes.
