@@ -238,6 +238,11 @@ type Backend struct {
 	Index search.Index
 	// Projectors feed it from the event log.
 	Projectors []projections.Projector
+	// QueryReadings is set when the backend also reads a query written in
+	// kanji (手拭い finds 手ぬぐい) and respells loanwords (ティーシャツ,
+	// ヘッドホーン): the PostgreSQL backend. Every backend matches queries
+	// in kana against the documents' readings.
+	QueryReadings bool
 }
 
 // NewBackendFunc returns the backend for a test on pool (a fresh database).
