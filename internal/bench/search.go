@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/honten/honten/projections/searchdocs"
 	"github.com/honten/honten/search"
 	"github.com/honten/honten/search/postgres"
+	"github.com/honten/honten/search/reading"
 )
 
 // SearchOptions tune the search benchmark.
@@ -33,10 +35,12 @@ type SearchOptions struct {
 	Explain bool
 }
 
-// SearchResult is one measured query class at one concurrency.
+// SearchResult is one measured query class at one concurrency, with
+// readings off (the search before readings) or on.
 type SearchResult struct {
 	Class       string
 	Concurrency int
+	Readings    bool
 	QPS         float64
 	P50, P99    time.Duration
 	BaseQPS     float64 // the baseline at the same concurrency
@@ -45,22 +49,57 @@ type SearchResult struct {
 	Target      time.Duration // p99 target at concurrency 8 (0: none)
 }
 
+// ReadingRelevance is how the reading queries did over the generated
+// catalog: precision@10 (the share of the first 10 hits whose title holds
+// the words the query reads as) and MRR (the reciprocal rank of the first
+// such hit), averaged over the queries.
+type ReadingRelevance struct {
+	Queries        int
+	PrecisionAt10  float64
+	MRR            float64
+	NoHits         int // queries with no relevant hit in the first 10
+	Readings       bool
+	AverageMatches float64 // documents matched per query
+}
+
 // SearchReport is the benchmark's outcome.
 type SearchReport struct {
 	Products, Japanese int
 	Events             int64
 	LoadTime           time.Duration
-	RebuildTime        time.Duration
-	DocsPerSecond      float64
-	Results            []SearchResult
+	// Analyzer is what loading the reading analyzer cost (once per process).
+	Analyzer reading.LoadStats
+	// Rebuild and DocsPerSecond are the rebuild of search_documents
+	// without readings ([0]) and with them ([1]).
+	Rebuild       [2]time.Duration
+	DocsPerSecond [2]float64
+	Relevance     [2]ReadingRelevance
+	Results       []SearchResult
+}
+
+// readingQueries are queries typed by their reading, with the words of the
+// titles they mean.
+var readingQueries = []struct {
+	q    string
+	want []string
+}{
+	{"うでどけい", []string{"腕時計"}}, {"でんきけとる", []string{"電気ケトル"}}, {"そうじき", []string{"掃除機"}}, {"かしつき", []string{"加湿器"}},
+	{"くうきせいじょうき", []string{"空気清浄機"}}, {"さいふ", []string{"財布"}}, {"かばん", []string{"鞄"}}, {"こうすい", []string{"香水"}},
+	{"けしょうすい", []string{"化粧水"}}, {"くつした", []string{"靴下"}}, {"ちゃわん", []string{"茶碗"}}, {"まんねんひつ", []string{"万年筆"}},
+	{"ねぶくろ", []string{"寝袋"}}, {"まっちゃ", []string{"抹茶"}}, {"マッチャ", []string{"抹茶"}}, {"りょくちゃ", []string{"緑茶"}},
+	{"せんべい", []string{"煎餅"}}, {"ながぐつ", []string{"長靴"}}, {"すいとう", []string{"水筒"}}, {"すいはんき", []string{"炊飯器"}},
+	{"おきどけい", []string{"置き時計"}}, {"ウデドケイ", []string{"腕時計"}}, {"ぼうすい うでどけい", []string{"防水", "腕時計"}},
+	{"こくさん まっちゃ", []string{"国産", "抹茶"}}, {"けいりょう すいとう", []string{"軽量", "水筒"}},
 }
 
 // Search generates a catalog of o.Products products (a third or more with
 // Japanese titles) through the event store in batches of 250 products per
-// transaction, rebuilds the search_documents model from the log (the
-// indexing rate), and measures each query class through the PostgreSQL
+// transaction, then twice — without readings (the search before them) and
+// with them — rebuilds the search_documents model from the log (the
+// indexing rate) and measures each query class through the PostgreSQL
 // backend at concurrency 1 and 8, beside a bare indexed SELECT of one page
-// of 20 hits (search_hits by primary key) in the same database.
+// of 20 hits (search_hits by primary key) in the same database, and the
+// reading queries' relevance.
 func Search(ctx context.Context, env *Env, o SearchOptions) (SearchReport, error) {
 	if o.Products <= 0 {
 		o.Products = 100_000
@@ -75,6 +114,10 @@ func Search(ctx context.Context, env *Env, o SearchOptions) (SearchReport, error
 	store := eventstore.New(env.Pool, reg)
 	t := tenant.ID{UUID: uuid.Must(uuid.NewV7())}
 	var rep SearchReport
+	var err error
+	if rep.Analyzer, err = reading.Load(); err != nil {
+		return rep, err
+	}
 	start := time.Now()
 	cats, vendorA, err := generateCatalog(ctx, store, t, o.Products, env, &rep)
 	if err != nil {
@@ -84,27 +127,44 @@ func Search(ctx context.Context, env *Env, o SearchOptions) (SearchReport, error
 	if err := env.Pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&rep.Events); err != nil {
 		return rep, err
 	}
+	for _, on := range []bool{false, true} {
+		if err := searchPass(ctx, env, o, reg, t, cats, vendorA, on, &rep); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
 
-	runner, err := projections.NewRunner(env.Pool, []projections.Projector{searchdocs.Projector{Registry: reg}}, projections.Options{Logger: env.Log})
+// searchPass rebuilds search_documents with readings on or off and
+// measures every class with the backend in the same mode.
+func searchPass(ctx context.Context, env *Env, o SearchOptions, reg *eventstore.Registry, t tenant.ID, cats []uuid.UUID, vendorA uuid.UUID, on bool, rep *SearchReport) error {
+	mode := 0
+	if on {
+		mode = 1
+	}
+	runner, err := projections.NewRunner(env.Pool, []projections.Projector{searchdocs.Projector{Registry: reg, WithoutReadings: !on}}, projections.Options{Logger: env.Log})
 	if err != nil {
-		return rep, err
+		return err
 	}
-	env.Log.Info("bench: rebuilding search_documents", "events", rep.Events)
-	start = time.Now()
+	env.Log.Info("bench: rebuilding search_documents", "events", rep.Events, "readings", on)
+	start := time.Now()
 	if err := runner.Rebuild(ctx, "search_documents", progress.New("search_documents", "events", env.Log)); err != nil {
-		return rep, err
+		return err
 	}
-	rep.RebuildTime = time.Since(start)
-	rep.DocsPerSecond = float64(o.Products) / rep.RebuildTime.Seconds()
+	rep.Rebuild[mode] = time.Since(start)
+	rep.DocsPerSecond[mode] = float64(rep.Products) / rep.Rebuild[mode].Seconds()
 	var schema string
 	if err := env.Pool.QueryRow(ctx, `SELECT schema_name FROM projections WHERE model = 'search_documents' AND state = 'live'`).Scan(&schema); err != nil {
-		return rep, err
+		return err
 	}
 	if _, err := env.Pool.Exec(ctx, `VACUUM ANALYZE `+pgx.Identifier{schema, "search_documents"}.Sanitize()); err != nil {
 		env.Log.Warn("bench: vacuum", "err", err)
 	}
 
 	ix := postgres.New(env.Pool)
+	if !on {
+		ix = ix.WithoutReadings()
+	}
 	catA, catB := cats[0], cats[5]
 	lo, hi := decimal.NewFromInt(1000), decimal.NewFromInt(20000)
 	q := func(text string) search.Query { return search.Query{Text: text} }
@@ -119,6 +179,7 @@ func Search(ctx context.Context, env *Env, o SearchOptions) (SearchReport, error
 		{"ja_exact", 20 * time.Millisecond, qs(q, "ヘッドホン", "電気ケトル", "掃除機", "加湿器", "腕時計", "スニーカー", "化粧水", "ワイヤレスイヤホン", "マグカップ", "ヨガマット")},
 		{"ja_short", 20 * time.Millisecond, qs(q, "靴", "時計", "香水", "黒", "茶", "財布", "抹茶", "鞄", "防水", "白")},
 		{"ja_variant", 20 * time.Millisecond, qs(q, "ヘッドフォン", "ﾍｯﾄﾞﾎﾝ", "へっどほん", "イヤフォン", "スピーカ", "加湿機", "パーカ", "ＵＳＢケーブル", "ｽﾆｰｶｰ", "まぐかっぷ")},
+		{"ja_reading", 20 * time.Millisecond, qs(q, "うでどけい", "でんきけとる", "そうじき", "かしつき", "さいふ", "くつした", "まっちゃ", "すいとう", "ぼうすい うでどけい", "マッチャ")},
 		{"text+filters", 20 * time.Millisecond, []search.Query{
 			{Text: "ヘッドホン", InStock: true, PriceMin: &lo, PriceMax: &hi},
 			{Text: "kettle", Categories: []uuid.UUID{catA}},
@@ -138,25 +199,31 @@ func Search(ctx context.Context, env *Env, o SearchOptions) (SearchReport, error
 		for _, c := range classes {
 			plan, err := ix.Explain(ctx, t, c.queries[0])
 			if err != nil {
-				return rep, err
+				return err
 			}
-			fmt.Fprintf(env.Out, "\n-- %s: %q\n%s\n", c.name, c.queries[0].Text, plan)
+			fmt.Fprintf(env.Out, "\n-- %s (readings %v): %q\n%s\n", c.name, on, c.queries[0].Text, plan)
 		}
 	}
+	rel, err := measureReadingRelevance(ctx, ix, t)
+	if err != nil {
+		return err
+	}
+	rel.Readings = on
+	rep.Relevance[mode] = rel
 	baseline := func(ctx context.Context, _, i int) error {
 		return drain(env.Pool.Query(ctx, `SELECT hit FROM search_hits WHERE tenant_id = $1 ORDER BY id LIMIT 20 OFFSET $2`, t.UUID, (i*37)%1000))
 	}
 	for _, conc := range []int{1, 8} {
-		env.Log.Info("bench: baseline", "concurrency", conc)
+		env.Log.Info("bench: baseline", "concurrency", conc, "readings", on)
 		bl, bq, err := measureCalls(ctx, conc, o.Duration, baseline)
 		if err != nil {
-			return rep, err
+			return err
 		}
 		for _, c := range classes {
-			env.Log.Info("bench: search", "class", c.name, "concurrency", conc)
+			env.Log.Info("bench: search", "class", c.name, "concurrency", conc, "readings", on)
 			for _, sq := range c.queries { // warm up and check every query once
 				if _, err := ix.Search(ctx, t, sq); err != nil {
-					return rep, fmt.Errorf("%s %q: %w", c.name, sq.Text, err)
+					return fmt.Errorf("%s %q: %w", c.name, sq.Text, err)
 				}
 			}
 			lat, qps, err := measureCalls(ctx, conc, o.Duration, func(ctx context.Context, _, i int) error {
@@ -164,15 +231,49 @@ func Search(ctx context.Context, env *Env, o SearchOptions) (SearchReport, error
 				return err
 			})
 			if err != nil {
-				return rep, err
+				return err
 			}
-			r := SearchResult{Class: c.name, Concurrency: conc, QPS: qps, P50: lat.P(0.5), P99: lat.P(0.99),
-				BaseQPS: bq, BaseP50: bl.P(0.5), BaseP99: bl.P(0.99)}
-			r.Target = c.target
-			rep.Results = append(rep.Results, r)
+			rep.Results = append(rep.Results, SearchResult{Class: c.name, Concurrency: conc, Readings: on, QPS: qps, P50: lat.P(0.5), P99: lat.P(0.99),
+				BaseQPS: bq, BaseP50: bl.P(0.5), BaseP99: bl.P(0.99), Target: c.target})
 		}
 	}
-	return rep, nil
+	return nil
+}
+
+// measureReadingRelevance runs readingQueries: a hit is relevant when its
+// title holds every word the query reads as.
+func measureReadingRelevance(ctx context.Context, ix *postgres.Index, t tenant.ID) (ReadingRelevance, error) {
+	var r ReadingRelevance
+	for _, rq := range readingQueries {
+		res, err := ix.Search(ctx, t, search.Query{Text: rq.q, Limit: 10})
+		if err != nil {
+			return r, fmt.Errorf("%q: %w", rq.q, err)
+		}
+		r.Queries++
+		r.AverageMatches += float64(res.Total)
+		relevant, first := 0, 0
+		for i, h := range res.Hits {
+			ok := true
+			for _, w := range rq.want {
+				ok = ok && strings.Contains(h.Title, w)
+			}
+			if ok {
+				relevant++
+				if first == 0 {
+					first = i + 1
+				}
+			}
+		}
+		r.PrecisionAt10 += float64(relevant) / 10
+		if first > 0 {
+			r.MRR += 1 / float64(first)
+		} else {
+			r.NoHits++
+		}
+	}
+	n := float64(r.Queries)
+	r.PrecisionAt10, r.MRR, r.AverageMatches = r.PrecisionAt10/n, r.MRR/n, r.AverageMatches/n
+	return r, nil
 }
 
 func qs(q func(string) search.Query, texts ...string) []search.Query {
@@ -183,14 +284,36 @@ func qs(q func(string) search.Query, texts ...string) []search.Query {
 	return out
 }
 
-// PrintSearch writes the report as a table.
+// PrintSearch writes the report as tables: indexing, the reading
+// queries' relevance, and each class without and with readings.
 func PrintSearch(w io.Writer, r SearchReport) {
 	fmt.Fprintf(w, "\nhonten bench search: %d products (%d with Japanese titles), %d events\n", r.Products, r.Japanese, r.Events)
-	fmt.Fprintf(w, "load through the event store: %s; rebuild of search_documents: %s = %.0f docs/s (%.0f events/s)\n\n",
-		r.LoadTime.Round(time.Millisecond), r.RebuildTime.Round(time.Millisecond), r.DocsPerSecond, float64(r.Events)/r.RebuildTime.Seconds())
+	fmt.Fprintf(w, "reading analyzer (kagome, IPA dictionary): loaded once in %s, heap +%.1f MB\n",
+		r.Analyzer.Duration.Round(time.Millisecond), float64(r.Analyzer.HeapBytes)/1e6)
+	fmt.Fprintf(w, "load through the event store: %s\n", r.LoadTime.Round(time.Millisecond))
+	for i, name := range []string{"without readings", "with readings"} {
+		fmt.Fprintf(w, "rebuild of search_documents %s: %s = %.0f docs/s (%.0f events/s)\n", name,
+			r.Rebuild[i].Round(time.Millisecond), r.DocsPerSecond[i], float64(r.Events)/r.Rebuild[i].Seconds())
+	}
+	fmt.Fprintf(w, "\nreading queries over the generated catalog (%d queries, the title must hold the words read):\n", r.Relevance[1].Queries)
+	for i, name := range []string{"without readings", "with readings"} {
+		x := r.Relevance[i]
+		fmt.Fprintf(w, "  %s: precision@10 %.3f, MRR %.3f, no relevant hit %d, matches per query %.0f\n", name, x.PrecisionAt10, x.MRR, x.NoHits, x.AverageMatches)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "class\tclients\tqps\tp50 ms\tp99 ms\tbaseline qps / p50 / p99\tp50 ratio\tp99 target")
+	fmt.Fprintln(tw, "class\tclients\twithout readings: qps / p50 / p99\twith readings: qps / p50 / p99\tp50 ratio\tbaseline qps / p50 / p99\tp99 target")
+	off := map[[2]any]SearchResult{}
 	for _, x := range r.Results {
+		if !x.Readings {
+			off[[2]any{x.Class, x.Concurrency}] = x
+		}
+	}
+	for _, x := range r.Results {
+		if !x.Readings {
+			continue
+		}
+		b := off[[2]any{x.Class, x.Concurrency}]
 		target := ""
 		if x.Target > 0 && x.Concurrency == 8 {
 			mark := "✔"
@@ -199,8 +322,12 @@ func PrintSearch(w io.Writer, r SearchReport) {
 			}
 			target = fmt.Sprintf("≤ %d ms %s", x.Target.Milliseconds(), mark)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.0f / %.2f / %.2f\t%.1f×\t%s\n", x.Class, x.Concurrency, x.QPS, ms(x.P50), ms(x.P99),
-			x.BaseQPS, ms(x.BaseP50), ms(x.BaseP99), float64(x.P50)/float64(x.BaseP50), target)
+		ratio := 0.0
+		if b.P50 > 0 {
+			ratio = float64(x.P50) / float64(b.P50)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.0f / %.2f / %.2f\t%.0f / %.2f / %.2f\t%.2f×\t%.0f / %.2f / %.2f\t%s\n", x.Class, x.Concurrency,
+			b.QPS, ms(b.P50), ms(b.P99), x.QPS, ms(x.P50), ms(x.P99), ratio, x.BaseQPS, ms(x.BaseP50), ms(x.BaseP99), target)
 	}
 	tw.Flush()
 }
