@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -59,7 +60,7 @@ func (d *Document) AddReadings() {
 		r := reading.Of(p)
 		rs[i] = r.Reading
 		if i == 0 {
-			d.ReadingWords = r.Words
+			d.ReadingWords = slices.Clone(r.Words)
 		}
 	}
 	d.Reading = strings.Join(rs, " | ")

@@ -94,12 +94,45 @@ type Text struct {
 	Words []string
 }
 
+// cache keeps the readings of short texts (category names, query tokens),
+// which recur: at most cacheSize entries, emptied when full.
+var cache = struct {
+	sync.Mutex
+	m map[string]Text
+}{m: map[string]Text{}}
+
+const (
+	cacheSize     = 4096
+	cacheMaxBytes = 36
+)
+
 // Of returns the readings of s. Text without Japanese gives an empty Text.
+// The Words slice may be shared between calls: callers must not modify it.
 // It panics only if the embedded dictionaries are broken (Load fails).
 func Of(s string) Text {
 	if !hasJapanese(s) {
 		return Text{}
 	}
+	if len(s) > cacheMaxBytes {
+		return analyze(s)
+	}
+	cache.Lock()
+	r, ok := cache.m[s]
+	cache.Unlock()
+	if ok {
+		return r
+	}
+	r = analyze(s)
+	cache.Lock()
+	if len(cache.m) >= cacheSize {
+		clear(cache.m)
+	}
+	cache.m[s] = r
+	cache.Unlock()
+	return r
+}
+
+func analyze(s string) Text {
 	if _, err := Load(); err != nil {
 		panic(err)
 	}
