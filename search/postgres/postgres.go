@@ -363,18 +363,28 @@ func (ix *Index) strictSQL(ctx context.Context, t tenant.ID, q search.Query, p t
 func readingMatch(p textPlan, a *args) (match, score []string) {
 	for i, tok := range p.cjk {
 		pat := a.add(likePattern(tok))
-		surface := "d.grams @> " + a.add(textnorm.QueryGrams(tok)) + "::text[] AND (d.match_n LIKE " + pat + " OR d.reading_n LIKE " + pat + ")"
-		inReading := "d.reading_n LIKE " + pat
+		// Readings are kana: only a token without kanji can be inside them.
+		kana := !hasHan(tok)
+		text := "d.match_n LIKE " + pat
+		var inReading []string
+		if kana {
+			text = "(" + text + " OR d.reading_n LIKE " + pat + ")"
+			inReading = append(inReading, "d.reading_n LIKE "+pat)
+		}
+		cond := "d.grams @> " + a.add(textnorm.QueryGrams(tok)) + "::text[] AND " + text
 		words := []string{tok}
 		if r := p.readings[i]; r != "" {
 			rpat := a.add(likePattern(r))
-			surface = "(" + surface + ") OR (d.grams @> " + a.add(textnorm.QueryGrams(r)) + "::text[] AND d.reading_n LIKE " + rpat + ")"
-			inReading += " OR d.reading_n LIKE " + rpat
+			cond = "(" + cond + ") OR (d.grams @> " + a.add(textnorm.QueryGrams(r)) + "::text[] AND d.reading_n LIKE " + rpat + ")"
+			inReading = append(inReading, "d.reading_n LIKE "+rpat)
 			words = append(words, r)
 		}
-		match = append(match, surface)
-		score = append(score, "(d.title_n LIKE "+pat+")::int", "0.5 * ("+inReading+")::int",
-			"2 * (d.words_n && "+a.add(words)+"::text[])::int")
+		match = append(match, cond)
+		score = append(score, "(d.title_n LIKE "+pat+")::int")
+		if len(inReading) > 0 {
+			score = append(score, "0.5 * ("+strings.Join(inReading, " OR ")+")::int")
+		}
+		score = append(score, "2 * (d.words_n && "+a.add(words)+"::text[])::int")
 	}
 	return match, score
 }
