@@ -3,8 +3,11 @@
 // with the last word as a prefix and typo expansion from the dictionary of
 // indexed words (Meilisearch's budgets); Japanese goes through a
 // character-bigram GIN index (the pg_bigm technique) with a LIKE recheck,
-// so 1–2 character queries use the index too; when nothing matches, a
-// trigram (Latin) or bigram-overlap (Japanese) fallback answers. Facets are
+// so 1–2 character queries use the index too. Japanese tokens match the
+// documents' readings as well (まっちゃ finds 抹茶, 手拭い finds 手ぬぐい;
+// search/reading), whole words first. When nothing matches, loanword
+// respellings are tried, then a trigram (Latin) or bigram-overlap
+// (Japanese) fallback answers. Facets are
 // disjunctive and come back with the hits in one statement; a browse
 // without text reads whole-catalog counts the projector keeps.
 //
