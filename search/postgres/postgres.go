@@ -96,7 +96,7 @@ type textPlan struct {
 	latin []string
 	cjk   []string
 	// readings holds, per Japanese token, its folded reading when the
-	// token has kanji and two or more characters ("" otherwise): the
+	// token has kanji and three or more characters ("" otherwise): the
 	// token also matches documents whose readings hold it (手拭い finds
 	// 手ぬぐい). Nil when readings are off.
 	readings []string
@@ -128,12 +128,13 @@ func (ix *Index) parseText(s string) textPlan {
 }
 
 // queryReading returns the folded reading of a Japanese query token with
-// kanji and two or more characters, "" otherwise (or when it reads as it
-// is written). One kanji alone is left to its surface: its reading is a
-// short run of kana found inside many unrelated words (黒 is くろ, as in
-// ねぶくろ).
+// kanji and three or more characters, "" otherwise (or when it reads as it
+// is written). Shorter tokens are left to their surface: a short reading
+// is a run of kana found inside many unrelated words (黒 is くろ, as in
+// ねぶくろ; 時計 is とけい), which costs a second index scan over large
+// posting lists for little: a two-kanji word is rarely spelled otherwise.
 func queryReading(tok string) string {
-	if utf8.RuneCountInString(tok) < 2 || !hasHan(tok) {
+	if utf8.RuneCountInString(tok) < 3 || !hasHan(tok) {
 		return ""
 	}
 	r := strings.ReplaceAll(reading.Of(tok).Reading, " ", "")
