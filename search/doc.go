@@ -7,7 +7,9 @@
 // Two adapters implement Index: search/postgres (the default; no extra
 // server) and search/meili (Meilisearch, fed by a sync projector). Both run
 // the conformance suite in search/searchtest. Text normalisation shared by
-// all of them is in search/textnorm.
+// all of them is in search/textnorm; the readings of Japanese titles and
+// category names (Document.Reading, so that kana finds kanji) come from
+// search/reading.
 //
 // It must not import http, projections, commands or any adapter.
 package search

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/search/reading"
 	"github.com/honten/honten/search/textnorm"
 )
 
@@ -36,6 +38,35 @@ type Document struct {
 	CreatedAt time.Time   `json:"created_at"`
 	// Version is the product stream's version the document reflects.
 	Version int64 `json:"stream_version"`
+	// Reading is the folded reading of the title and the category names
+	// (search/reading), fields separated by " | ": what a query in kana
+	// matches besides the surface text. Empty when readings are off.
+	Reading string `json:"reading"`
+	// ReadingWords are the whole words of the title, surfaces and
+	// readings, folded: a query equal to one of them names the product
+	// rather than part of a longer word or its category.
+	ReadingWords []string `json:"reading_words"`
+}
+
+// AddReadings sets Reading and ReadingWords from the title and category
+// names. It loads the shared analyzer on first use (search/reading).
+func (d *Document) AddReadings() {
+	parts := []string{d.Title}
+	for _, c := range d.Categories {
+		parts = append(parts, c.Name)
+	}
+	rs := make([]string, len(parts))
+	for i, p := range parts {
+		r := reading.Of(p)
+		rs[i] = r.Reading
+		if i == 0 {
+			d.ReadingWords = slices.Clone(r.Words)
+		}
+	}
+	d.Reading = strings.Join(rs, " | ")
+	if d.ReadingWords == nil {
+		d.ReadingWords = []string{}
+	}
 }
 
 // Hit returns the document as a search result.

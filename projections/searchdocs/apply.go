@@ -67,8 +67,8 @@ type state struct {
 }
 
 // applyBatch folds a batch into the state tables and hands the changed
-// documents to w.
-func applyBatch(ctx context.Context, tx pgx.Tx, reg *eventstore.Registry, batch []eventstore.Envelope, w docWriter) error {
+// documents to w, with their readings unless readings is false.
+func applyBatch(ctx context.Context, tx pgx.Tx, reg *eventstore.Registry, batch []eventstore.Envelope, w docWriter, readings bool) error {
 	var evs []decoded
 	for _, env := range batch {
 		switch env.StreamType {
@@ -201,6 +201,9 @@ func applyBatch(ctx context.Context, tx pgx.Tx, reg *eventstore.Registry, batch 
 		doc, active := buildDocument(tenant.ID{UUID: k.T}, p,
 			func(v uuid.UUID) int64 { return s.stock[key{k.T, v}] },
 			s.categories[k.T], s.vendors[key{k.T, p.Vendor}])
+		if active && readings {
+			doc.AddReadings()
+		}
 		changes = append(changes, change{Key: k, Doc: doc, Active: active})
 	}
 	return w.write(ctx, tx, changes)

@@ -16,12 +16,17 @@ import (
 	"github.com/honten/honten/search/textnorm"
 )
 
-// Name is the projector's frozen name; renaming it rebuilds the model.
-const Name = "search_documents.v1"
+// Name is the projector's frozen name; renaming it rebuilds the model
+// (v2: readings, reading_n and words_n).
+const Name = "search_documents.v2"
 
 // Projector builds search_documents (and its dictionary and facet counts).
 type Projector struct {
 	Registry *eventstore.Registry
+	// WithoutReadings builds documents without readings (empty reading_n
+	// and words_n), as before readings existed: for benchmarks that
+	// compare the two.
+	WithoutReadings bool
 }
 
 var _ projections.Projector = Projector{}
@@ -33,15 +38,15 @@ func (Projector) Name() string { return Name }
 func (Projector) Schema() projections.Schema {
 	return projections.Schema{
 		Tables:       []string{"search_documents", "search_hits", "search_words", "search_facet_counts", "search_categories", "search_vendors"},
-		Create:       "rm_search_documents_v1_create",
-		Index:        "rm_search_documents_v1_index",
+		Create:       "rm_search_documents_v2_create",
+		Index:        "rm_search_documents_v2_index",
 		PayloadTypes: payloadTypes(),
 	}
 }
 
 // Apply implements projections.Projector.
 func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Envelope) error {
-	return applyBatch(ctx, tx, p.Registry, batch, rowWriter{})
+	return applyBatch(ctx, tx, p.Registry, batch, rowWriter{}, !p.WithoutReadings)
 }
 
 // rowWriter writes documents as search_documents rows, keeps the word
@@ -131,7 +136,7 @@ JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON d.tenant_id = k.t AND d.id = 
 		r.facets.add(c.Key.T, deltas, +1)
 		moveWords(c.Key.T, r.words, +1)
 		b.Queue(upsertDoc, c.Key.T, c.Key.ID, r.titleN, r.matchN, r.grams, r.tsv, r.facets.vendor, r.facets.cats,
-			r.priceMin, r.priceMax, r.facets.bucket, r.facets.inStock, c.Doc.CreatedAt, c.Doc.Version)
+			r.priceMin, r.priceMax, r.facets.bucket, r.facets.inStock, c.Doc.CreatedAt, c.Doc.Version, r.readingN, r.wordsN)
 		b.Queue(`INSERT INTO search_hits (tenant_id, id, hit) VALUES ($1, $2, $3)
 ON CONFLICT (tenant_id, id) DO UPDATE SET hit = EXCLUDED.hit`, c.Key.T, c.Key.ID, r.hit)
 	}
@@ -187,17 +192,20 @@ WHERE c.tenant_id = k.t AND c.facet = k.f AND c.value = k.v AND c.in_stock = k.s
 
 const upsertDoc = `
 INSERT INTO search_documents (tenant_id, id, title_n, match_n, grams, tsv, vendor_id, category_ids,
-    price_min, price_max, price_bucket, in_stock, created_at, version)
-VALUES ($1, $2, $3, $4, $5, $6::tsvector, $7, $8, $9::numeric, $10::numeric, $11, $12, $13, $14)
+    price_min, price_max, price_bucket, in_stock, created_at, version, reading_n, words_n)
+VALUES ($1, $2, $3, $4, $5, $6::tsvector, $7, $8, $9::numeric, $10::numeric, $11, $12, $13, $14, $15, $16)
 ON CONFLICT (tenant_id, id) DO UPDATE SET title_n = EXCLUDED.title_n, match_n = EXCLUDED.match_n,
     grams = EXCLUDED.grams, tsv = EXCLUDED.tsv, vendor_id = EXCLUDED.vendor_id, category_ids = EXCLUDED.category_ids,
     price_min = EXCLUDED.price_min, price_max = EXCLUDED.price_max, price_bucket = EXCLUDED.price_bucket,
-    in_stock = EXCLUDED.in_stock, created_at = EXCLUDED.created_at, version = EXCLUDED.version`
+    in_stock = EXCLUDED.in_stock, created_at = EXCLUDED.created_at, version = EXCLUDED.version,
+    reading_n = EXCLUDED.reading_n, words_n = EXCLUDED.words_n`
 
 // docRow is a document in the columns of search_documents.
 type docRow struct {
 	hit                []byte
 	titleN, matchN     string
+	readingN           string   // the readings of title and categories (Document.Reading)
+	wordsN             []string // whole words, surfaces and readings (Document.ReadingWords)
 	grams              []string
 	tsv                string
 	words              []string
@@ -213,8 +221,13 @@ func rowOf(d search.Document) (docRow, error) {
 	if err != nil {
 		return docRow{}, fmt.Errorf("search documents: encode %s: %w", d.ID, err)
 	}
-	r := docRow{hit: raw, titleN: d.TitleText(), matchN: d.MatchText()}
-	r.grams = textnorm.DocGrams(r.matchN)
+	r := docRow{hit: raw, titleN: d.TitleText(), matchN: d.MatchText(), readingN: d.Reading, wordsN: d.ReadingWords}
+	if r.wordsN == nil {
+		r.wordsN = []string{}
+	}
+	// The bigram index holds the grams of the text and of its readings: a
+	// query in kana finds the documents whose readings hold it.
+	r.grams = textnorm.DocGrams(r.matchN + " | " + r.readingN)
 	if r.grams == nil {
 		r.grams = []string{}
 	}

@@ -16,8 +16,9 @@ import (
 	"github.com/honten/honten/search"
 )
 
-// SyncName is the Meilisearch sync's frozen name; renaming it reindexes.
-const SyncName = "meili_sync.v1"
+// SyncName is the Meilisearch sync's frozen name; renaming it reindexes
+// (v2: documents carry their readings).
+const SyncName = "meili_sync.v2"
 
 // SyncModel is the sync's read model name (its generations).
 const SyncModel = "meili_sync"
@@ -32,7 +33,7 @@ type SyncTarget interface {
 	Sink(uid string) search.Sink
 }
 
-// Sync is the projector meili_sync.v1: the same fold as Projector, in its
+// Sync is the projector meili_sync.v2: the same fold as Projector, in its
 // own generation's state tables, pushing every changed document to the
 // search server before the batch's checkpoint commits (at least once;
 // upserts and deletes by id are idempotent). Generation N writes index
@@ -96,7 +97,7 @@ func (s Sync) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Envelope)
 			return err
 		}
 	}
-	return applyBatch(ctx, tx, s.Registry, batch, sinkWriter{sink: s.Target.Sink(uid)})
+	return applyBatch(ctx, tx, s.Registry, batch, sinkWriter{sink: s.Target.Sink(uid)}, true)
 }
 
 // sinkWriter pushes documents to a search.Sink.

@@ -79,12 +79,14 @@ func NewClient(c Config) *Client {
 func Settings() *meilisearch.Settings {
 	return &meilisearch.Settings{
 		// Order is rank: the title first, then the folded title (kana
-		// variants), the other matchable fields, SKUs, the description.
-		SearchableAttributes: []string{"title", "title_n", "match_n", "skus", "description"},
+		// variants), the other matchable fields, the readings of title and
+		// categories (a query in kana finds the kanji spelling), SKUs, the
+		// description.
+		SearchableAttributes: []string{"title", "title_n", "match_n", "reading", "skus", "description"},
 		FilterableAttributes: []string{"tenant_id", "category_ids", "vendor_id", "price_min_value", "in_stock"},
 		SortableAttributes:   []string{"price_min_value", "price_max_value", "created_ts"},
 		LocalizedAttributes: []*meilisearch.LocalizedAttributes{
-			{AttributePatterns: []string{"title", "title_n", "match_n", "description"}, Locales: []string{"jpn", "eng"}},
+			{AttributePatterns: []string{"title", "title_n", "match_n", "reading", "description"}, Locales: []string{"jpn", "eng"}},
 		},
 		TypoTolerance: &meilisearch.TypoTolerance{Enabled: true,
 			MinWordSizeForTypos: meilisearch.MinWordSizeForTypos{OneTypo: 5, TwoTypos: 9}},
@@ -197,6 +199,7 @@ type Doc struct {
 	Title          string          `json:"title"`
 	TitleN         string          `json:"title_n"`
 	MatchN         string          `json:"match_n"`
+	Reading        string          `json:"reading"`
 	Description    string          `json:"description"`
 	Vendor         search.Ref      `json:"vendor"`
 	VendorID       string          `json:"vendor_id"`
@@ -222,7 +225,7 @@ type Doc struct {
 // text (never through a float in Go).
 func ToDoc(d search.Document) Doc {
 	out := Doc{ID: d.ID.String(), TenantID: d.Tenant.String(), Handle: d.Handle, Title: d.Title, TitleN: d.TitleText(),
-		MatchN: d.MatchText(), Description: d.Description, Vendor: d.Vendor, VendorID: d.Vendor.ID.String(),
+		MatchN: d.MatchText(), Reading: d.Reading, Description: d.Description, Vendor: d.Vendor, VendorID: d.Vendor.ID.String(),
 		VendorFacet: facetValue(d.Vendor), Categories: d.Categories, CategoryIDs: []string{}, CategoryFacets: []string{},
 		SKUs: d.SKUs, Variants: d.Variants, PriceMin: d.PriceMin, PriceMax: d.PriceMax, PriceMinValue: number(d.PriceMin),
 		PriceMaxValue: number(d.PriceMax), PriceBucket: search.PriceBucket(d.PriceMin.Amount()), Available: d.Available,

@@ -148,10 +148,10 @@ func TestPrepareSendsSettingsAndChecksTasks(t *testing.T) {
 	settings := f.requests("PATCH", "/indexes/honten_products_1/settings")
 	require.Len(t, settings, 1)
 	require.JSONEq(t, `{
-		"searchableAttributes": ["title", "title_n", "match_n", "skus", "description"],
+		"searchableAttributes": ["title", "title_n", "match_n", "reading", "skus", "description"],
 		"filterableAttributes": ["tenant_id", "category_ids", "vendor_id", "price_min_value", "in_stock"],
 		"sortableAttributes": ["price_min_value", "price_max_value", "created_ts"],
-		"localizedAttributes": [{"attributePatterns": ["title", "title_n", "match_n", "description"], "locales": ["jpn", "eng"]}],
+		"localizedAttributes": [{"attributePatterns": ["title", "title_n", "match_n", "reading", "description"], "locales": ["jpn", "eng"]}],
 		"typoTolerance": {"enabled": true, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9},
 		                  "disableOnWords": null, "disableOnAttributes": null, "disableOnNumbers": false},
 		"faceting": {"maxValuesPerFacet": 100, "sortFacetValuesBy": null},
@@ -171,13 +171,15 @@ func TestPrepareSendsSettingsAndChecksTasks(t *testing.T) {
 
 func doc() search.Document {
 	t := tenant.ID{UUID: uuid.MustParse("0193a1b2-0000-7000-8000-0000000000aa")}
-	return search.Document{Tenant: t, ID: uuid.MustParse("0193a1b2-0000-7000-8000-000000000001"), Handle: "headphones",
+	d := search.Document{Tenant: t, ID: uuid.MustParse("0193a1b2-0000-7000-8000-000000000001"), Handle: "headphones",
 		Title: "ﾍｯﾄﾞﾌｫﾝ WH-1000XM5", Vendor: search.Ref{ID: uuid.MustParse("0193a1b2-0000-7000-8000-000000000002"), Name: "ソニー"},
 		Categories:    []search.Ref{{ID: uuid.MustParse("0193a1b2-0000-7000-8000-000000000003"), Name: "オーディオ"}},
 		AllCategories: []search.Ref{{ID: uuid.MustParse("0193a1b2-0000-7000-8000-000000000003"), Name: "オーディオ"}, {ID: uuid.MustParse("0193a1b2-0000-7000-8000-000000000004"), Name: "家電"}},
 		SKUs:          []string{"WH-1000XM5-B"}, Variants: []string{"ブラック"},
 		PriceMin: money.MustNew(decimal.NewFromInt(49500), "JPY"), PriceMax: money.MustNew(decimal.NewFromInt(52000), "JPY"),
 		Available: 3, InStock: true, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Version: 7}
+	d.AddReadings()
+	return d
 }
 
 func TestUpsertAndDeleteSendDocuments(t *testing.T) {
@@ -193,6 +195,7 @@ func TestUpsertAndDeleteSendDocuments(t *testing.T) {
 		"id": "0193a1b2-0000-7000-8000-000000000001", "tenant_id": "0193a1b2-0000-7000-8000-0000000000aa",
 		"handle": "headphones", "title": "ﾍｯﾄﾞﾌｫﾝ WH-1000XM5", "title_n": "へっどほん wh-1000xm5",
 		"match_n": "へっどほん wh-1000xm5 | そに | おおでいお | ぶらっく | wh-1000xm5-b", "description": "",
+		"reading": "へっどほん | おおでいお",
 		"vendor": {"id": "0193a1b2-0000-7000-8000-000000000002", "name": "ソニー"},
 		"vendor_id": "0193a1b2-0000-7000-8000-000000000002", "vendor_facet": "0193a1b2-0000-7000-8000-000000000002|ソニー",
 		"categories": [{"id": "0193a1b2-0000-7000-8000-000000000003", "name": "オーディオ"}],
@@ -282,6 +285,12 @@ func TestSyncProjectorPushesDocuments(t *testing.T) {
 	env.Wait(t, shop.Last)
 	f.mu.Lock()
 	require.Len(t, f.docs["hp_1"], 5)
+	// Every pushed document carries its readings (the five titles are Japanese).
+	for _, raw := range f.docs["hp_1"] {
+		var d meili.Doc
+		require.NoError(t, json.Unmarshal(raw, &d))
+		require.NotEmpty(t, d.Reading, d.Title)
+	}
 	f.mu.Unlock()
 	require.Len(t, f.requests("PATCH", "/indexes/hp_1/settings"), 1, "prepared once")
 

@@ -50,9 +50,9 @@ func TestPlansUseTheIndexes(t *testing.T) {
 		require.NoError(t, err)
 		return strings.Join(lines, "\n")
 	}
-	for _, text := range []string{"時計", "靴", "ヘッドホン", "香水 京都", "headphones", "tea", "stonewrae mug", "%", "a_b%",
+	for _, text := range []string{"時計", "靴", "ヘッドホン", "香水 京都", "まっちゃ", "手拭い", "京都 どら焼き", "うじ", "headphones", "tea", "stonewrae mug", "%", "a_b%",
 		strings.Repeat("ヘッドホン", 200), strings.Repeat("tea ", 250), "' OR 1=1 --"} {
-		p := parseText(text)
+		p := ix.parseText(text)
 		if p.empty() {
 			continue
 		}

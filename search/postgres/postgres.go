@@ -3,8 +3,11 @@
 // with the last word as a prefix and typo expansion from the dictionary of
 // indexed words (Meilisearch's budgets); Japanese goes through a
 // character-bigram GIN index (the pg_bigm technique) with a LIKE recheck,
-// so 1–2 character queries use the index too; when nothing matches, a
-// trigram (Latin) or bigram-overlap (Japanese) fallback answers. Facets are
+// so 1–2 character queries use the index too. Japanese tokens match the
+// documents' readings as well (まっちゃ finds 抹茶, 手拭い finds 手ぬぐい;
+// search/reading), whole words first. When nothing matches, loanword
+// respellings are tried, then a trigram (Latin) or bigram-overlap
+// (Japanese) fallback answers. Facets are
 // disjunctive and come back with the hits in one statement; a browse
 // without text reads whole-catalog counts the projector keeps.
 //
@@ -20,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -30,19 +35,29 @@ import (
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/search"
+	"github.com/honten/honten/search/reading"
 	"github.com/honten/honten/search/textnorm"
 )
 
 // Index is the PostgreSQL search backend.
 type Index struct {
-	pool  *pgxpool.Pool
-	typos *typoCache
+	pool     *pgxpool.Pool
+	typos    *typoCache
+	readings bool
 }
 
 var _ search.Index = (*Index)(nil)
 
 // New returns the backend reading the search_documents views on pool.
-func New(pool *pgxpool.Pool) *Index { return &Index{pool: pool, typos: newTypoCache()} }
+func New(pool *pgxpool.Pool) *Index { return &Index{pool: pool, typos: newTypoCache(), readings: true} }
+
+// WithoutReadings returns a backend that matches surfaces only, as before
+// readings existed: for benchmarks that compare the two.
+func (ix *Index) WithoutReadings() *Index {
+	c := *ix
+	c.readings = false
+	return &c
+}
 
 // ErrUnavailable means the database did not answer.
 var ErrUnavailable = errs.New(errs.KindUnavailable, "search_unavailable", "search is unavailable; retry shortly")
@@ -55,7 +70,7 @@ const maxFacetValues = 100
 func (ix *Index) Search(ctx context.Context, t tenant.ID, q search.Query) (search.Result, error) {
 	start := time.Now()
 	q = q.Normalized()
-	plan := parseText(q.Text)
+	plan := ix.parseText(q.Text)
 	var res search.Result
 	var err error
 	if plan.empty() {
@@ -80,6 +95,14 @@ type textPlan struct {
 	norm  string
 	latin []string
 	cjk   []string
+	// readings holds, per Japanese token, its folded reading when the
+	// token has kanji and three or more characters ("" otherwise): the
+	// token also matches documents whose readings hold it (手拭い finds
+	// 手ぬぐい). Nil when readings are off.
+	readings []string
+	// kana is set when a Japanese token also matches the documents'
+	// readings (readings are on).
+	kana bool
 	// prefix is set when the query ends with a word: the last of latin is
 	// matched as a prefix too (the shopper may still be typing it).
 	prefix bool
@@ -87,18 +110,47 @@ type textPlan struct {
 
 func (p textPlan) empty() bool { return len(p.latin) == 0 && len(p.cjk) == 0 }
 
-func parseText(s string) textPlan {
-	p := textPlan{norm: textnorm.Normalize(s)}
+func (ix *Index) parseText(s string) textPlan {
+	p := textPlan{norm: textnorm.Normalize(s), kana: ix.readings}
 	for _, t := range search.QueryTokens(p.norm) {
 		cjk := textnorm.IsCJK(t)
 		if cjk {
 			p.cjk = append(p.cjk, t)
+			if ix.readings {
+				p.readings = append(p.readings, queryReading(t))
+			}
 		} else {
 			p.latin = append(p.latin, t)
 		}
 		p.prefix = !cjk
 	}
 	return p
+}
+
+// queryReading returns the folded reading of a Japanese query token with
+// kanji and three or more characters, "" otherwise (or when it reads as it
+// is written). Shorter tokens are left to their surface: a short reading
+// is a run of kana found inside many unrelated words (黒 is くろ, as in
+// ねぶくろ; 時計 is とけい), which costs a second index scan over large
+// posting lists for little: a two-kanji word is rarely spelled otherwise.
+func queryReading(tok string) string {
+	if utf8.RuneCountInString(tok) < 3 || !hasHan(tok) {
+		return ""
+	}
+	r := strings.ReplaceAll(reading.Of(tok).Reading, " ", "")
+	if r == tok {
+		return ""
+	}
+	return r
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // args collects positional parameters.
@@ -241,6 +293,23 @@ func (ix *Index) text(ctx context.Context, t tenant.ID, q search.Query, p textPl
 	if err != nil || res.Total > 0 {
 		return res, err
 	}
+	if ix.readings {
+		// Loanwords spelled otherwise than in the titles (ヘッドホーン,
+		// ティーシャツ): the same strict match under each respelling.
+		for _, v := range textnorm.Respellings(q.Text) {
+			vp := ix.parseText(v)
+			if vp.empty() {
+				continue
+			}
+			sql, a, err := ix.strictSQL(ctx, t, q, vp)
+			if err != nil {
+				return search.Result{}, err
+			}
+			if res, err := ix.run(ctx, sql, a); err != nil || res.Total > 0 {
+				return res, err
+			}
+		}
+	}
 	sql, a, ok := fallbackSQL(t, q, p)
 	if !ok {
 		return res, nil
@@ -263,7 +332,7 @@ func (ix *Index) strictSQL(ctx context.Context, t tenant.ID, q search.Query, p t
 		match = append(match, "d.tsv @@ "+tq+"::tsquery")
 		score = append(score, "ts_rank(d.tsv, "+tq+"::tsquery)")
 	}
-	if len(p.cjk) > 0 {
+	if len(p.cjk) > 0 && !p.kana {
 		var grams []string
 		for _, tok := range p.cjk {
 			grams = append(grams, textnorm.QueryGrams(tok)...)
@@ -275,9 +344,53 @@ func (ix *Index) strictSQL(ctx context.Context, t tenant.ID, q search.Query, p t
 			score = append(score, "(d.title_n LIKE "+pat+")::int")
 		}
 	}
+	if len(p.cjk) > 0 && p.kana {
+		m, sc := readingMatch(p, &a)
+		match = append(match, m...)
+		score = append(score, sc...)
+	}
 	score = append(score, "(d.title_n = "+a.add(p.norm)+")::int * 2", "- char_length(d.title_n) / 1000.0")
 	sql, a := facetedSQL(q, a, tenantArg, and(match...), strings.Join(score, " + "))
 	return sql, a, nil
+}
+
+// readingMatch builds the conditions and scores of the Japanese tokens
+// when readings are on. A token matches a document whose text or readings
+// hold it, or whose readings hold the token's own reading. The score puts
+// a whole word (surface or reading: うじ = 宇治) first, then the token in
+// the title as written, then a match in the readings only:
+//
+//	2 × whole word + 1 × in the title + 0.5 × in the readings
+//
+// so ほうじ茶 (うじ inside a word) ranks below 宇治抹茶 for うじ, and a title
+// that spells the query as typed ranks above one that only reads like it.
+func readingMatch(p textPlan, a *args) (match, score []string) {
+	for i, tok := range p.cjk {
+		pat := a.add(likePattern(tok))
+		// Readings are kana: only a token without kanji can be inside them.
+		kana := !hasHan(tok)
+		text := "d.match_n LIKE " + pat
+		var inReading []string
+		if kana {
+			text = "(" + text + " OR d.reading_n LIKE " + pat + ")"
+			inReading = append(inReading, "d.reading_n LIKE "+pat)
+		}
+		cond := "d.grams @> " + a.add(textnorm.QueryGrams(tok)) + "::text[] AND " + text
+		words := []string{tok}
+		if r := p.readings[i]; r != "" {
+			rpat := a.add(likePattern(r))
+			cond = "(" + cond + ") OR (d.grams @> " + a.add(textnorm.QueryGrams(r)) + "::text[] AND d.reading_n LIKE " + rpat + ")"
+			inReading = append(inReading, "d.reading_n LIKE "+rpat)
+			words = append(words, r)
+		}
+		match = append(match, cond)
+		score = append(score, "(d.title_n LIKE "+pat+")::int")
+		if len(inReading) > 0 {
+			score = append(score, "0.5 * ("+strings.Join(inReading, " OR ")+")::int")
+		}
+		score = append(score, "2 * (d.words_n && "+a.add(words)+"::text[])::int")
+	}
+	return match, score
 }
 
 // fallbackSQL builds the looser statement for a query that matched
@@ -586,7 +699,7 @@ func uuidStrings(ids []uuid.UUID) []string {
 // runs first, for benchmarks and diagnosis. It returns "" for a browse.
 func (ix *Index) Explain(ctx context.Context, t tenant.ID, q search.Query) (string, error) {
 	q = q.Normalized()
-	p := parseText(q.Text)
+	p := ix.parseText(q.Text)
 	if p.empty() {
 		return "", nil
 	}

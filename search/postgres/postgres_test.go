@@ -13,7 +13,7 @@ import (
 )
 
 func backend(t *testing.T, pool *pgxpool.Pool, reg *eventstore.Registry) searchtest.Backend {
-	return searchtest.Backend{Index: postgres.New(pool), Projectors: []projections.Projector{searchdocs.Projector{Registry: reg}}}
+	return searchtest.Backend{Index: postgres.New(pool), Projectors: []projections.Projector{searchdocs.Projector{Registry: reg}}, QueryReadings: true}
 }
 
 func TestConformance(t *testing.T) {

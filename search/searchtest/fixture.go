@@ -32,6 +32,7 @@ import (
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/search"
+	"github.com/honten/honten/search/reading"
 )
 
 //go:embed testdata/catalog.tsv
@@ -238,6 +239,11 @@ type Backend struct {
 	Index search.Index
 	// Projectors feed it from the event log.
 	Projectors []projections.Projector
+	// QueryReadings is set when the backend also reads a query written in
+	// kanji (手拭い finds 手ぬぐい) and respells loanwords (ティーシャツ,
+	// ヘッドホーン): the PostgreSQL backend. Every backend matches queries
+	// in kana against the documents' readings.
+	QueryReadings bool
 }
 
 // NewBackendFunc returns the backend for a test on pool (a fresh database).
@@ -255,6 +261,11 @@ type Env struct {
 // Start starts the backend's projectors on pool until the test ends.
 func Start(t *testing.T, pool *pgxpool.Pool, newBackend NewBackendFunc) *Env {
 	t.Helper()
+	// The reading analyzer loads once per process on first use (seconds
+	// under the race detector): load it before the projectors run, so that
+	// waits on their position measure the projection alone.
+	_, err := reading.Load()
+	require.NoError(t, err)
 	reg := Registry()
 	b := newBackend(t, pool, reg)
 	r, err := projections.NewRunner(pool, b.Projectors, projections.Options{MinPoll: time.Millisecond, MaxPoll: 20 * time.Millisecond})

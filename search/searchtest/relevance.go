@@ -38,7 +38,10 @@ type RelevanceSet struct {
 	// Recorded is recall@10 per class (and "overall") when the file was
 	// written: the test fails when a figure drops below it.
 	Recorded map[string]float64 `json:"recorded"`
-	Queries  []RelevanceQuery   `json:"queries"`
+	// RecordedMRR is the MRR per class when the file was written, held
+	// the same way.
+	RecordedMRR map[string]float64 `json:"recorded_mrr,omitempty"`
+	Queries     []RelevanceQuery   `json:"queries"`
 }
 
 // The relevance classes.
@@ -49,10 +52,33 @@ const (
 	ClassVariantJA = "kana-variant/typo-ja"
 	ClassShortJA   = "short-ja"
 	ClassFilters   = "filters"
+	// ClassReading is Japanese typed by its reading (kana for kanji, in
+	// hiragana or katakana) or in another spelling of the same reading.
+	ClassReading = "reading"
 )
 
 // Classes lists the classes in report order.
-var Classes = []string{ClassExact, ClassPrefix, ClassTypoEN, ClassVariantJA, ClassShortJA, ClassFilters}
+var Classes = []string{ClassExact, ClassPrefix, ClassTypoEN, ClassVariantJA, ClassShortJA, ClassFilters, ClassReading}
+
+// originReadings and baseReadings are the demo catalog's origins and
+// kinds as a shopper types them before kana-kanji conversion; alt holds
+// other spellings of a kind with the same reading.
+var (
+	originReadings = map[string]string{"京都": "きょうと", "静岡": "しずおか", "北海道": "ほっかいどう", "奈良": "なら", "金沢": "かなざわ",
+		"沖縄": "おきなわ", "鹿児島": "かごしま", "福岡": "ふくおか", "長野": "ながの", "宇治": "うじ", "有田": "ありた", "益子": "ましこ",
+		"会津": "あいづ", "飛騨": "ひだ", "信州": "しんしゅう", "讃岐": "さぬき"}
+	baseReadings = []struct {
+		base, reading string
+		alt           []string
+	}{
+		{"煎茶", "せんちゃ", nil}, {"ほうじ茶", "ほうじちゃ", []string{"焙じ茶"}}, {"玄米茶", "げんまいちゃ", nil},
+		{"宇治抹茶", "まっちゃ", []string{"マッチャ"}}, {"羊羹", "ようかん", []string{"ヨウカン"}}, {"手焼き煎餅", "せんべい", []string{"手焼きせんべい"}},
+		{"どら焼き", "どらやき", []string{"ドラ焼", "どら焼"}}, {"醤油", "しょうゆ", []string{"ショウユ"}}, {"味噌", "みそ", []string{"ミソ"}},
+		{"湯呑み", "ゆのみ", []string{"湯のみ"}}, {"茶碗", "ちゃわん", nil}, {"万年筆", "まんねんひつ", nil},
+		{"手ぬぐい", "てぬぐい", []string{"手拭い"}}, {"化粧水", "けしょうすい", nil}, {"石鹸", "せっけん", []string{"石けん"}},
+		{"香水", "こうすい", nil}, {"腕時計", "うでどけい", []string{"ウデドケイ"}}, {"置き時計", "おきどけい", nil},
+	}
+)
 
 func relevancePath() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -245,6 +271,37 @@ func GenerateRelevance() []RelevanceQuery {
 		o := []string{"京都", "奈良", "金沢", "益子", "有田"}[i]
 		add(ClassShortJA, o+" "+c, nil, handles(func(p demoProduct) bool { return p.origin == o && slices.Contains(p.options, c) }))
 	}
+	// reading: the kana of origin and kind, or the kind in another spelling.
+	for i, b := range baseReadings {
+		os := combos(b.base)
+		forms := append([]string{b.reading}, b.alt...)
+		n := 0
+		for k := range os {
+			if n == len(forms)+1 {
+				break
+			}
+			o := os[(k+i)%len(os)]
+			if strings.Contains(b.base, o) {
+				continue // 宇治 is in every 宇治抹茶: the origin narrows nothing
+			}
+			var q string
+			switch f := forms[n%len(forms)]; n {
+			case 0:
+				q = originReadings[o] + " " + f // all kana
+			case 1:
+				q = f + " " + o // kind first, origin as written
+			default:
+				q = o + " " + f
+			}
+			if add(ClassReading, q, nil, handles(isBase(b.base, o))) {
+				n++
+			}
+		}
+	}
+	// The socks are titled ソックス under the category 靴下: typed by its reading.
+	for _, o := range []string{"京都", "奈良", "金沢"} {
+		add(ClassReading, originReadings[o]+" くつした", nil, handles(isBase("ソックス", o)))
+	}
 	// filters: text with in-stock, category and price filters.
 	n := 0
 	for _, b := range bases {
@@ -309,9 +366,12 @@ func typo(s string, k int) string {
 	return strings.Join(words, " ")
 }
 
-// RelevanceReport is recall@10 per class.
+// RelevanceReport is recall@10 and MRR per class.
 type RelevanceReport struct {
-	Recall  map[string]float64
+	Recall map[string]float64
+	// MRR is the mean reciprocal rank of a query's first wanted product
+	// among its first 10 hits (0 when none is there).
+	MRR     map[string]float64
 	Queries map[string]int
 	Misses  []string
 }
@@ -319,13 +379,13 @@ type RelevanceReport struct {
 // Table formats the report as a Markdown table.
 func (r RelevanceReport) Table() string {
 	var b strings.Builder
-	b.WriteString("| class | queries | recall@10 |\n|---|---:|---:|\n")
+	b.WriteString("| class | queries | recall@10 | MRR |\n|---|---:|---:|---:|\n")
 	total := 0
 	for _, c := range Classes {
-		fmt.Fprintf(&b, "| %s | %d | %.3f |\n", c, r.Queries[c], r.Recall[c])
+		fmt.Fprintf(&b, "| %s | %d | %.3f | %.3f |\n", c, r.Queries[c], r.Recall[c], r.MRR[c])
 		total += r.Queries[c]
 	}
-	fmt.Fprintf(&b, "| **overall** | %d | **%.3f** |\n", total, r.Recall["overall"])
+	fmt.Fprintf(&b, "| **overall** | %d | **%.3f** | **%.3f** |\n", total, r.Recall["overall"], r.MRR["overall"])
 	return b.String()
 }
 
@@ -343,8 +403,8 @@ func MeasureRelevance(t *testing.T, newBackend NewBackendFunc, set []RelevanceQu
 	for h, id := range shop.Products {
 		byID[id.String()] = h
 	}
-	sum := map[string]float64{}
-	rep := RelevanceReport{Recall: map[string]float64{}, Queries: map[string]int{}}
+	sum, rr := map[string]float64{}, map[string]float64{}
+	rep := RelevanceReport{Recall: map[string]float64{}, MRR: map[string]float64{}, Queries: map[string]int{}}
 	for _, rq := range set {
 		v := url.Values{"q": {rq.Q}, "limit": {"10"}}
 		for k, p := range rq.Params {
@@ -367,6 +427,13 @@ func MeasureRelevance(t *testing.T, newBackend NewBackendFunc, set []RelevanceQu
 				found++
 			}
 		}
+		for i, h := range got {
+			if slices.Contains(rq.Want, h) {
+				rr[rq.Class] += 1 / float64(i+1)
+				rr["overall"] += 1 / float64(i+1)
+				break
+			}
+		}
 		r := float64(found) / float64(len(rq.Want))
 		if found < len(rq.Want) {
 			rep.Misses = append(rep.Misses, fmt.Sprintf("%s %q %v: %d/%d (total %d)", rq.Class, rq.Q, rq.Params, found, len(rq.Want), res.Total))
@@ -378,6 +445,7 @@ func MeasureRelevance(t *testing.T, newBackend NewBackendFunc, set []RelevanceQu
 	}
 	for c, s := range sum {
 		rep.Recall[c] = s / float64(rep.Queries[c])
+		rep.MRR[c] = rr[c] / float64(rep.Queries[c])
 	}
 	return rep
 }

@@ -240,6 +240,11 @@ func Run(t *testing.T, newBackend NewBackendFunc) {
 		require.Equal(t, 2, res.Total)
 	})
 
+	t.Run("reading", func(t *testing.T) {
+		t.Parallel()
+		runReading(t, l)
+	})
+
 	t.Run("changes are searchable within the projection lag", func(t *testing.T) {
 		t.Parallel()
 		l := Load(t, newBackend)

@@ -233,3 +233,54 @@ func vowelOf(r rune) rune {
 	}
 	return 0
 }
+
+// Respellings returns other spellings of a query to try when it matches
+// nothing as typed, most likely first: loanwords whose katakana differ
+// from the merchant's. A long-vowel mark the title does not write is
+// dropped (ヘッドホーン → ヘッドホン), and a Latin letter spelled in katakana
+// before a word becomes the letter (ティーシャツ → Tシャツ, ブイネック →
+// Vネック). The spellings are normalised; none equals Normalize(s).
+func Respellings(s string) []string {
+	n := Normalize(s)
+	var out []string
+	add := func(v string) {
+		if v != n && v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	nfkc := norm.NFKC.String(s)
+	if strings.ContainsRune(nfkc, 'ー') {
+		add(Normalize(strings.ReplaceAll(nfkc, "ー", "")))
+	}
+	letters := n
+	for _, ln := range letterNames {
+		letters = replaceWordStart(letters, ln.kana, ln.letter)
+	}
+	add(letters)
+	return out
+}
+
+// letterNames are Latin letters as katakana spell them (normalised), the
+// ones that begin product words: Tシャツ, Dリング, Vネック, Uネック.
+var letterNames = []struct{ kana, letter string }{
+	{"ていい", "t"}, {"でいい", "d"}, {"ぶい", "v"}, {"ゆう", "u"},
+}
+
+// replaceWordStart replaces prefix at the start of each word of s by with,
+// when at least two kana follow it in the word.
+func replaceWordStart(s, prefix, with string) string {
+	rs := []rune(s)
+	pr := []rune(prefix)
+	var out []rune
+	for i := 0; i < len(rs); i++ {
+		start := i == 0 || !isWordRune(rs[i-1])
+		if start && i+len(pr)+2 <= len(rs) && string(rs[i:i+len(pr)]) == prefix &&
+			isKana(rs[i+len(pr)]) && isKana(rs[i+len(pr)+1]) {
+			out = append(out, []rune(with)...)
+			i += len(pr) - 1
+			continue
+		}
+		out = append(out, rs[i])
+	}
+	return string(out)
+}
