@@ -234,13 +234,18 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 		if len(blocked) > 0 {
 			return Placed{}, blockedLines(ctx, tx, blocked, expired)
 		}
+		rates, err := commissionRates(ctx, tx, c.Tenant, x.Lines(), now)
+		if err != nil {
+			return Placed{}, err
+		}
 		priced := make([]order.Priced, 0, len(lines))
 		orderLines := make([]order.Line, 0, len(lines))
 		for _, l := range x.Lines() {
+			rate := rates[l.Vendor]
 			priced = append(priced, order.Priced{UnitPrice: l.UnitPrice, Quantity: l.Quantity, TaxRate: l.TaxRate})
 			orderLines = append(orderLines, order.Line{ID: l.ID, Variant: l.Variant, Product: l.Product, Vendor: l.Vendor, SKU: l.SKU,
 				Title: l.Title, Quantity: l.Quantity, UnitPrice: l.UnitPrice, TaxRate: l.TaxRate, FulfillmentType: l.FulfillmentType,
-				Reservation: l.Reservation.UUID})
+				Reservation: l.Reservation.UUID, CommissionRate: &rate})
 		}
 		cur := x.Currency()
 		subtotal, err := order.ComputeTotals(cur, priced, money.Money{}, money.Money{}, set.Tax.PricesIncludeTax, set.Tax.Rounding)

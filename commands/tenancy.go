@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -252,7 +253,9 @@ type UpdateVendor struct {
 	IfVersion      *int64
 	Name           *string
 	CommissionRate *decimal.Decimal
-	Status         *string
+	// EffectiveFrom dates CommissionRate (nil: from now).
+	EffectiveFrom *time.Time
+	Status        *string
 }
 
 // UpdateVendor applies c. It returns ErrNotFound, Invalid errors,
@@ -268,7 +271,7 @@ func (s *Service) UpdateVendor(ctx context.Context, c UpdateVendor) (Result, err
 	}
 	now := s.Now()
 	vd, res, err := vendors.Update(ctx, s.store, c.Tenant, c.Vendor.UUID, c.IfVersion, c.By.metadata(c.Tenant), func(v *vendor.Vendor) error {
-		return v.Update(c.Name, c.CommissionRate, st, now)
+		return v.Update(c.Name, c.CommissionRate, c.EffectiveFrom, st, now)
 	})
 	if err != nil {
 		return Result{}, err

@@ -33,6 +33,7 @@ func (s *Server) tenancyRoutes() []adminRoute {
 		{"POST", "/vendors", permVendorsWrite, s.createVendor},
 		{"GET", "/vendors/{id}", permVendorsRead, s.getVendor},
 		{"PATCH", "/vendors/{id}", permVendorsWrite, s.patchVendor},
+		{"GET", "/vendors/{id}/commission-rates", permVendorsRead, s.vendorCommissionRates},
 		{"GET", "/stores", permStoresRead, s.listStores},
 		{"POST", "/stores", permStoresWrite, s.createStore},
 		{"GET", "/stores/{id}", permStoresRead, s.getStore},
@@ -258,6 +259,7 @@ func mergePatch(target, patch any) any {
 type vendorRequest struct {
 	Name           *string          `json:"name"`
 	CommissionRate *decimal.Decimal `json:"commission_rate"`
+	EffectiveFrom  *time.Time       `json:"effective_from"`
 	Status         *string          `json:"status"`
 }
 
@@ -314,7 +316,7 @@ func (s *Server) patchVendor(w http.ResponseWriter, r *http.Request) {
 	c := callerFrom(r.Context())
 	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
 		return s.Commands.UpdateVendor(ctx, commands.UpdateVendor{Tenant: c.Acting, By: c.by(r), Vendor: id, IfVersion: ifv,
-			Name: in.Name, CommissionRate: in.CommissionRate, Status: in.Status})
+			Name: in.Name, CommissionRate: in.CommissionRate, EffectiveFrom: in.EffectiveFrom, Status: in.Status})
 	}, func(ctx context.Context) (view, error) {
 		v, err := tenancy.GetVendor(ctx, s.Pool, c.Acting, id.UUID)
 		return view{body: v, version: v.Version}, err

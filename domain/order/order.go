@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"github.com/honten/honten/domain/aggregate"
 	"github.com/honten/honten/domain/catalog"
@@ -42,6 +43,11 @@ type Line struct {
 	FulfillmentType catalog.FulfillmentType `json:"fulfillment_type"`
 	// Reservation is the inventory hold the line was allocated from (zero for digital goods).
 	Reservation uuid.UUID `json:"reservation_id"`
+	// CommissionRate is the vendor's commission rate in force when the
+	// order was placed, frozen on the line. Orders placed before rates were
+	// frozen have none: readers take the vendor's rate at the order's
+	// placing from the vendor's history (see FrozenRate).
+	CommissionRate *decimal.Decimal `json:"commission_rate,omitempty"`
 }
 
 // Customer is who ordered. It is personal data: never log it.

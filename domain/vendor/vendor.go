@@ -56,13 +56,31 @@ type Created struct {
 	At             time.Time       `json:"at"`
 }
 
-// Updated changes a vendor's name, commission rate or status.
+// Updated changes a vendor's name, commission rate or status. A commission
+// rate applies from EffectiveFrom; events without it (or without a rate
+// change) apply from At, as they did before rates had dates.
 type Updated struct {
 	Name           string          `json:"name"`
 	CommissionRate decimal.Decimal `json:"commission_rate"`
+	EffectiveFrom  *time.Time      `json:"effective_from,omitempty"`
 	Status         Status          `json:"status"`
 	At             time.Time       `json:"at"`
 }
+
+// Rate is one step of a vendor's commission history: Rate applies to orders
+// placed from EffectiveFrom until the next step.
+type Rate struct {
+	Rate          decimal.Decimal `json:"commission_rate"`
+	EffectiveFrom time.Time       `json:"effective_from"`
+	SetAt         time.Time       `json:"set_at"`
+}
+
+// ErrEffectiveInPast means a commission rate was dated before the change:
+// orders already placed have frozen their rate, so history is not rewritten.
+var ErrEffectiveInPast = errs.Field("effective_from", "must not be in the past: placed orders keep the rate they froze")
+
+// ErrEffectiveWithoutRate means effective_from came without a commission_rate.
+var ErrEffectiveWithoutRate = errs.Field("effective_from", "needs a commission_rate")
 
 // EventName implements aggregate.Event.
 func (Created) EventName() string { return "vendor.created.v1" }
@@ -84,6 +102,7 @@ type Vendor struct {
 	tenant     tenant.ID
 	name       string
 	commission decimal.Decimal
+	rates      []Rate // by EffectiveFrom, ascending
 	status     Status
 	implicit   bool
 }
@@ -122,19 +141,31 @@ func FromHistory(history []aggregate.Event) *Vendor {
 	return x
 }
 
-// Update changes the given fields (nil leaves one as it is). The implicit
-// vendor keeps a zero commission and stays active: it returns
+// Update changes the given fields (nil leaves one as it is). A commission
+// rate applies from effectiveFrom (nil: from now), which must not be before
+// now; a later-dated step already scheduled from that date on is replaced.
+// The implicit vendor keeps a zero commission and stays active: it returns
 // ErrImplicitVendor for such a change.
-func (x *Vendor) Update(name *string, commission *decimal.Decimal, status *Status, now time.Time) error {
+func (x *Vendor) Update(name *string, commission *decimal.Decimal, effectiveFrom *time.Time, status *Status, now time.Time) error {
 	n, c, s := x.name, x.commission, x.status
 	var v errs.Collector
 	if name != nil {
 		v.Merge("", tenant.ValidateName("name", *name))
 		n = *name
 	}
+	var eff *time.Time
 	if commission != nil {
 		v.Merge("", ValidateCommission(*commission))
 		c = *commission
+		if effectiveFrom != nil {
+			if effectiveFrom.Before(now) {
+				v.Merge("", ErrEffectiveInPast)
+			}
+			e := effectiveFrom.UTC()
+			eff = &e
+		}
+	} else if effectiveFrom != nil {
+		v.Merge("", ErrEffectiveWithoutRate)
 	}
 	if status != nil {
 		s = *status
@@ -145,10 +176,10 @@ func (x *Vendor) Update(name *string, commission *decimal.Decimal, status *Statu
 	if x.implicit && (!c.IsZero() || s != Active) {
 		return ErrImplicitVendor
 	}
-	if n == x.name && c.Equal(x.commission) && s == x.status {
+	if n == x.name && c.Equal(x.commission) && s == x.status && eff == nil {
 		return nil
 	}
-	x.record(Updated{Name: n, CommissionRate: c, Status: s, At: now.UTC()})
+	x.record(Updated{Name: n, CommissionRate: c, EffectiveFrom: eff, Status: s, At: now.UTC()})
 	return nil
 }
 
@@ -158,9 +189,49 @@ func (x *Vendor) apply(e aggregate.Event) {
 	switch e := e.(type) {
 	case Created:
 		x.id, x.tenant, x.name, x.commission, x.status, x.implicit = e.ID, e.Tenant, e.Name, e.CommissionRate, e.Status, e.Implicit
+		x.rates = []Rate{{Rate: e.CommissionRate, EffectiveFrom: e.At, SetAt: e.At}}
 	case Updated:
+		if e.EffectiveFrom != nil || !e.CommissionRate.Equal(x.commission) {
+			from := e.At
+			if e.EffectiveFrom != nil {
+				from = *e.EffectiveFrom
+			}
+			x.rates = addRate(x.rates, Rate{Rate: e.CommissionRate, EffectiveFrom: from, SetAt: e.At})
+		}
 		x.name, x.commission, x.status = e.Name, e.CommissionRate, e.Status
 	}
+}
+
+// addRate appends r, dropping the steps it supersedes (those dated at or
+// after it): the latest decision holds from its date on.
+func addRate(rates []Rate, r Rate) []Rate {
+	out := rates[:0:0]
+	for _, x := range rates {
+		if x.EffectiveFrom.Before(r.EffectiveFrom) {
+			out = append(out, x)
+		}
+	}
+	return append(out, r)
+}
+
+// Rates returns the commission history, oldest step first.
+func (x *Vendor) Rates() []Rate { return append([]Rate(nil), x.rates...) }
+
+// RateAt returns the commission rate in force at t: the last step dated at
+// or before t (the first step for an earlier t, which only an order placed
+// while the vendor was being created can ask for).
+func (x *Vendor) RateAt(t time.Time) decimal.Decimal {
+	if len(x.rates) == 0 {
+		return x.commission
+	}
+	r := x.rates[0].Rate
+	for _, s := range x.rates {
+		if s.EffectiveFrom.After(t) {
+			break
+		}
+		r = s.Rate
+	}
+	return r
 }
 
 // ID returns the vendor's id.
@@ -169,7 +240,8 @@ func (x *Vendor) ID() ID { return x.id }
 // Name returns the vendor's name.
 func (x *Vendor) Name() string { return x.name }
 
-// CommissionRate returns the fraction of sales the platform keeps.
+// CommissionRate returns the latest commission rate set (which may apply
+// from a later date; see RateAt).
 func (x *Vendor) CommissionRate() decimal.Decimal { return x.commission }
 
 // Status returns active or suspended.
