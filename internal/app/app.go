@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/honten/honten/search/reading"
 	"log/slog"
 	"net"
 	"net/http"
@@ -376,6 +377,16 @@ func (m *Main) Run(ctx context.Context) error {
 				m.Log.Error("resume imports", "err", err)
 			}
 		}()
+	}
+	// The Japanese reading analyzer (search documents, search queries)
+	// loads once per process; loading it now keeps its second or so out of
+	// the first request and out of a standby's takeover.
+	if m.Config.Roles.API || m.Config.Roles.Projectors {
+		st, err := reading.Load()
+		if err != nil {
+			return err
+		}
+		m.Log.Debug("reading analyzer loaded", "took", st.Duration, "heap_bytes", st.HeapBytes)
 	}
 	// Readiness waits for the read models to apply what is in the log now
 	// (start-up's migrations and demo load, or a backlog from the last run).

@@ -51,7 +51,11 @@ type Request struct {
 	Key          string // Idempotency-Key
 	Token        string // admin bearer token
 	CartToken    string
-	Header       map[string]string
+	// From is the shopper's address the request stands for, sent as
+	// X-Forwarded-For: the processes trust the loopback as their proxy,
+	// so per-client limits see many shoppers, as behind a load balancer.
+	From   string
+	Header map[string]string
 }
 
 // Answer is the final response to a call.
@@ -149,6 +153,9 @@ func (c *Client) once(ctx context.Context, r Request, raw []byte) (Answer, error
 	}
 	if r.CartToken != "" {
 		req.Header.Set("X-Cart-Token", r.CartToken)
+	}
+	if r.From != "" {
+		req.Header.Set("X-Forwarded-For", r.From)
 	}
 	for k, v := range r.Header {
 		req.Header.Set(k, v)

@@ -160,7 +160,8 @@ var buyer = map[string]any{"email": "chaos@example.jp", "name": "混沌 太郎",
 // first answer would).
 func (l *Load) buy(ctx context.Context, rng *rand.Rand) {
 	const store = "/api/v1/store"
-	a, err := l.Client.Do(ctx, Request{Method: "POST", Path: store + "/carts", Key: "cart-" + uuid.NewString()})
+	from := fmt.Sprintf("10.%d.%d.%d", rng.IntN(256), rng.IntN(256), 1+rng.IntN(254))
+	a, err := l.Client.Do(ctx, Request{From: from, Method: "POST", Path: store + "/carts", Key: "cart-" + uuid.NewString()})
 	if err != nil || a.Status != http.StatusCreated {
 		l.unexpected(ctx, "create cart", a, err)
 		return
@@ -179,7 +180,7 @@ func (l *Load) buy(ctx context.Context, rng *rand.Rand) {
 	last := a.Header.Get("X-Event-Position")
 	for range 1 + rng.IntN(3) {
 		body := map[string]any{"sku": l.Shop.SKUs[rng.IntN(len(l.Shop.SKUs))], "quantity": 1 + rng.IntN(3)}
-		a, err := l.Client.Do(ctx, Request{Method: "POST", Path: cartPath + "/items?wait=3000", Key: "add-" + uuid.NewString(), CartToken: c.Token, Body: body})
+		a, err := l.Client.Do(ctx, Request{From: from, Method: "POST", Path: cartPath + "/items?wait=3000", Key: "add-" + uuid.NewString(), CartToken: c.Token, Body: body})
 		if err != nil || (a.Status != http.StatusOK && a.Status != http.StatusAccepted) {
 			l.unexpected(ctx, "add to cart", a, err)
 			return
@@ -193,7 +194,7 @@ func (l *Load) buy(ctx context.Context, rng *rand.Rand) {
 	var cur cartJSON
 	deadline := time.Now().Add(time.Minute)
 	for {
-		a, err := l.Client.Do(ctx, Request{Method: "GET", Path: cartPath, CartToken: c.Token, Header: map[string]string{"X-Min-Position": last}})
+		a, err := l.Client.Do(ctx, Request{From: from, Method: "GET", Path: cartPath, CartToken: c.Token, Header: map[string]string{"X-Min-Position": last}})
 		if err != nil || a.Status != http.StatusOK {
 			l.unexpected(ctx, "get cart", a, err)
 			return
@@ -227,7 +228,7 @@ func (l *Load) buy(ctx context.Context, rng *rand.Rand) {
 			l.Stats.Reserved.Add(1)
 		default:
 			l.Stats.Rejected.Add(1)
-			a, err := l.Client.Do(ctx, Request{Method: "DELETE", Path: cartPath + "/items/" + ln.ID.String(), CartToken: c.Token})
+			a, err := l.Client.Do(ctx, Request{From: from, Method: "DELETE", Path: cartPath + "/items/" + ln.ID.String(), CartToken: c.Token})
 			// A DELETE sent again after a crash finds the line gone: done.
 			gone := err == nil && a.Status == http.StatusNotFound && a.Attempts > 1
 			if !gone && (err != nil || a.Status >= 300) {
@@ -249,7 +250,7 @@ func (l *Load) buy(ctx context.Context, rng *rand.Rand) {
 		sends = 2
 	}
 	for i := range sends {
-		a, err := l.Client.Do(ctx, Request{Method: "POST", Path: cartPath + "/checkout", Key: key, CartToken: c.Token, Body: body})
+		a, err := l.Client.Do(ctx, Request{From: from, Method: "POST", Path: cartPath + "/checkout", Key: key, CartToken: c.Token, Body: body})
 		if err == nil && a.Status == http.StatusConflict && !Stuck(a) {
 			l.Stats.CheckoutsRefused.Add(1) // a hold expired
 			return

@@ -47,7 +47,7 @@ func TestRolesStandbyTakesOverWithinFiveSeconds(t *testing.T) {
 	require.NoError(t, err)
 	log := slog.New(slog.DiscardHandler)
 	proc := func(name, roles, addr string) *chaos.Process {
-		p := &chaos.Process{Name: name, Binary: bin, Roles: roles, Addr: addr, DatabaseURL: url, LogPath: filepath.Join(dir, name+".log"), Log: log}
+		p := &chaos.Process{Name: name, Binary: bin, Roles: roles, Addr: addr, DatabaseURL: url, LogPath: filepath.Join(dir, name+".log"), LogLevel: "info", Log: log}
 		t.Cleanup(func() { p.Stop(15 * time.Second) })
 		return p
 	}
@@ -62,6 +62,7 @@ func TestRolesStandbyTakesOverWithinFiveSeconds(t *testing.T) {
 	require.NoError(t, api.WaitReady(wctx))
 	require.NoError(t, chaos.Settle(wctx, m.Pool, m.Runner, m.Handlers(), shop))
 	require.NoError(t, workers[1].Start())
+	require.NoError(t, workers[1].WaitRunning(wctx))
 
 	load := &chaos.Load{Client: chaos.NewClient("http://"+addr, shop.Code), Shop: shop, Log: log}
 	lctx, stopLoad := context.WithCancel(ctx)
@@ -72,7 +73,11 @@ func TestRolesStandbyTakesOverWithinFiveSeconds(t *testing.T) {
 	active := 0
 	var takeovers []time.Duration
 	for round := range 3 {
-		// Let the load run a moment, with the standby idle.
+		// Let the load run a moment, with the standby idle (past its start-up:
+		// a process still starting is no standby yet).
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		require.NoError(t, workers[1-active].WaitRunning(sctx))
+		cancel()
 		before := load.Client.Acks.Load()
 		waitFor(t, 60*time.Second, func() bool { return load.Client.Acks.Load() >= before+20 })
 		head, err := eventstore.Head(ctx, m.Pool)

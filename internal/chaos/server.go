@@ -1,6 +1,8 @@
 package chaos
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -52,11 +54,14 @@ type Process struct {
 	DatabaseURL string
 	// LogPath receives the process's stderr and stdout (appended).
 	LogPath string
-	Log     *slog.Logger
+	// LogLevel is the process's LOG_LEVEL; "" means warn.
+	LogLevel string
+	Log      *slog.Logger
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd
 	done     chan struct{}
+	logFrom  int64 // where the current start's output begins in LogPath
 	starts   int
 	kills    int
 	crashes  int
@@ -85,10 +90,13 @@ func (p *Process) startLocked() error {
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = append(env, "DATABASE_URL="+p.DatabaseURL, "LOG_LEVEL=warn", "LOG_FORMAT=text", "CONSISTENCY_WAIT=5s")
+	cmd.Env = append(env, "DATABASE_URL="+p.DatabaseURL, "LOG_LEVEL="+cmp.Or(p.LogLevel, "warn"), "LOG_FORMAT=text", "CONSISTENCY_WAIT=5s", "TRUSTED_PROXIES=127.0.0.1/32,::1/128")
 	f, err := os.OpenFile(p.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
+	}
+	if st, err := f.Stat(); err == nil {
+		p.logFrom = st.Size()
 	}
 	fmt.Fprintf(f, "--- %s start %d at %s\n", p.Name, p.starts+1, time.Now().UTC().Format(time.RFC3339Nano))
 	cmd.Stdout, cmd.Stderr = f, f
@@ -166,6 +174,27 @@ func (p *Process) Counts() (starts, kills, crashes int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.starts, p.kills, p.crashes
+}
+
+// WaitRunning waits until the current start of the process has logged
+// that it runs its roles (past start-up: analyzer loaded, read models
+// ensured), or ctx ends. It needs LogLevel "info" or lower.
+func (p *Process) WaitRunning(ctx context.Context) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		p.mu.Lock()
+		from := p.logFrom
+		p.mu.Unlock()
+		if b, err := os.ReadFile(p.LogPath); err == nil && int64(len(b)) >= from && bytes.Contains(b[from:], []byte("honten running")) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("chaos: %s not running: %w", p.Name, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 // WaitReady waits until GET /readyz answers 200 (API processes), or ctx
