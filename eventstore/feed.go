@@ -193,14 +193,14 @@ ORDER BY e.tx_id DESC, e.global_position DESC LIMIT 1`
 	return p, nil
 }
 
-// Lag counts the events after p that a feed reader could see now, up to
-// max, and the age of the oldest of them (0 when none).
+// Lag counts the events committed after p, up to max, and the age of the
+// oldest of them (0 when none); like LagAge, it counts those a feed cannot
+// read yet behind an older running transaction.
 func Lag(ctx context.Context, q Querier, p Position, max int) (int, time.Duration, error) {
 	const query = `
 SELECT count(*), coalesce(extract(epoch FROM now() - min(recorded_at)), 0)
 FROM (SELECT e.recorded_at FROM events e
       WHERE (e.tx_id, e.global_position) > ($1::text::xid8, $2::bigint)
-        AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
       ORDER BY e.tx_id, e.global_position
       LIMIT $3) t`
 	var n int
@@ -215,13 +215,15 @@ FROM (SELECT e.recorded_at FROM events e
 }
 
 // LagAge returns how long the oldest committed event after p has waited
-// (zero when none): one index seek, however far behind p is.
+// (zero when none): one index seek, however far behind p is. An event
+// committed behind a still-running older transaction counts too: a feed
+// cannot read it yet, but it is waiting all the same (and a long
+// transaction anywhere in the cluster must not hide the lag).
 func LagAge(ctx context.Context, q Querier, p Position) (time.Duration, error) {
 	const query = `
 SELECT coalesce(extract(epoch FROM now() - (
   SELECT e.recorded_at FROM events e
   WHERE (e.tx_id, e.global_position) > ($1::text::xid8, $2::bigint)
-    AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
   ORDER BY e.tx_id, e.global_position
   LIMIT 1)), 0)`
 	var secs float64

@@ -373,3 +373,65 @@ func TestOrderEndpointsBadInput(t *testing.T) {
 	d := o.do(t, "GET", "/api/v1/admin/orders/"+id, nil, http.StatusOK)
 	require.Len(t, d["payments"].([]any)[0].(map[string]any)["receipts"], 1)
 }
+
+// A transfer that arrives after its order was cancelled is a refund due;
+// staff may instead reinstate the order when the stock is still there.
+func TestLatePaidOrderIsReinstatedWhenStockAllows(t *testing.T) {
+	t.Parallel()
+	o := newOrderEnv(t)
+	late := o.place(t, order.PaymentBankTransfer, 4)  // 4 × 1,500 + 800 shipping = 6,800
+	short := o.place(t, order.PaymentBankTransfer, 1) // 2,300
+	path := func(p placed, what string) string { return "/api/v1/admin/orders/" + p.Order.String() + what }
+	o.do(t, "POST", path(late, "/cancel"), map[string]any{"reason": "no transfer in time"}, http.StatusOK)
+	o.do(t, "POST", path(short, "/cancel"), nil, http.StatusOK)
+
+	// Not yet paid: nothing to reinstate with.
+	resp := o.env.Do(t, req{Method: "POST", Path: path(late, "/reinstate"), Token: o.shop.Token})
+	require.Equal(t, http.StatusConflict, resp.Status, string(resp.Body))
+	require.Equal(t, "order_not_reinstatable", resp.Map(t)["code"])
+	// The late transfers: 200 yen more than due, and less than due.
+	o.do(t, "POST", path(late, "/payments/confirm"), map[string]any{"amount": yen("7000")}, http.StatusOK)
+	o.do(t, "POST", path(short, "/payments/confirm"), map[string]any{"amount": yen("2000")}, http.StatusOK)
+	resp = o.env.Do(t, req{Method: "POST", Path: path(short, "/reinstate"), Token: o.shop.Token})
+	require.Equal(t, http.StatusConflict, resp.Status, string(resp.Body))
+	require.Equal(t, "order_not_reinstatable", resp.Map(t)["code"], "2,000 yen does not cover 2,300")
+
+	// Meanwhile two buyers took all 10 units: the reinstatement is refused
+	// and writes nothing.
+	a := o.place(t, order.PaymentBankTransfer, 5)
+	o.place(t, order.PaymentBankTransfer, 5)
+	o.env.Settle(t)
+	require.Equal(t, float64(0), o.available(t))
+	before := o.countEvents(t)
+	resp = o.env.Do(t, req{Method: "POST", Path: path(late, "/reinstate"), Token: o.shop.Token})
+	require.Equal(t, http.StatusConflict, resp.Status, string(resp.Body))
+	require.Equal(t, "insufficient_stock", resp.Map(t)["code"])
+	require.Equal(t, before, o.countEvents(t), "nothing written")
+	d := o.do(t, "GET", path(late, ""), nil, http.StatusOK)
+	require.Equal(t, "cancelled", d["status"])
+	require.Equal(t, map[string]any{"amount": "7000", "currency": "JPY"}, d["payments"].([]any)[0].(map[string]any)["refund_due"])
+
+	// One of them cancels: the stock is back, and the order ships after all.
+	o.do(t, "POST", path(a, "/cancel"), nil, http.StatusOK)
+	d = o.do(t, "POST", path(late, "/reinstate"), map[string]any{"reason": "paid late; the buyer wants the tea"}, http.StatusOK)
+	require.Equal(t, "pending_shipment", d["status"])
+	pay := d["payments"].([]any)[0].(map[string]any)
+	require.Equal(t, "paid", pay["status"])
+	require.Equal(t, map[string]any{"amount": "200", "currency": "JPY"}, pay["refund_due"], "only the excess is still due back")
+	require.Len(t, d["shipments"], 1, "its shipment is created with it")
+	h := d["status_history"].([]any)
+	require.Equal(t, []any{"cancelled", "pending_payment", "pending_shipment"}, []any{
+		h[len(h)-3].(map[string]any)["to"], h[len(h)-2].(map[string]any)["to"], h[len(h)-1].(map[string]any)["to"]})
+	require.Equal(t, "paid late; the buyer wants the tea", h[len(h)-2].(map[string]any)["reason"])
+	o.env.Settle(t)
+	require.Equal(t, float64(1), o.available(t), "5 units back from the cancelled order, 4 allocated again")
+
+	// Once only; and it ships like any paid order, its stock leaving on hand.
+	resp = o.env.Do(t, req{Method: "POST", Path: path(late, "/reinstate"), Token: o.shop.Token})
+	require.Equal(t, http.StatusConflict, resp.Status, string(resp.Body))
+	require.Equal(t, "order_not_cancelled", resp.Map(t)["code"])
+	o.do(t, "POST", "/api/v1/admin/shipments/"+shipmentID(t, d)+"/ship", map[string]any{"carrier": "yamato", "tracking_no": "1234-5678-9012"}, http.StatusOK)
+	o.env.Settle(t)
+	require.Equal(t, float64(6), o.onHand(t), "the 4 units left")
+	require.Equal(t, float64(1), o.available(t))
+}

@@ -24,6 +24,7 @@ func (s *Server) orderRoutes() []adminRoute {
 		{"GET", "/orders/{id}", permOrdersRead, s.getOrder},
 		{"POST", "/orders/{id}/payments/confirm", permPaymentsWrite, s.confirmPayment},
 		{"POST", "/orders/{id}/cancel", permOrdersWrite, s.cancelOrder},
+		{"POST", "/orders/{id}/reinstate", permOrdersWrite, s.reinstateOrder},
 		{"POST", "/shipments/{id}/ship", permShipmentsWrite, s.shipShipment},
 		{"POST", "/shipments/{id}/deliver", permShipmentsWrite, s.deliverShipment},
 		{"POST", "/shipments/{id}/cod-collected", permShipmentsWrite, s.collectCOD},
@@ -189,6 +190,29 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) {
 	cmd := commands.CancelOrder{Tenant: c.Acting, By: c.by(r), Order: id, Reason: in.Reason}
 	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
 		return s.Commands.CancelOrder(ctx, cmd)
+	}, func(ctx context.Context) (view, error) { return s.orderView(ctx, id) })
+}
+
+// reinstateOrder is POST /orders/{id}/reinstate: a cancelled bank-transfer
+// order whose money arrived late ships after all. 200 with the order; 409
+// order_not_cancelled, order_not_reinstatable (the money does not cover
+// it), insufficient_stock (nothing written: the transfer stays a refund
+// due).
+func (s *Server) reinstateOrder(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", order.ParseID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in cancelRequest
+	if err := decodeOptionalJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c := callerFrom(r.Context())
+	cmd := commands.ReinstateOrder{Tenant: c.Acting, By: c.by(r), Order: id, Reason: in.Reason}
+	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
+		return s.Commands.ReinstateOrder(ctx, cmd)
 	}, func(ctx context.Context) (view, error) { return s.orderView(ctx, id) })
 }
 

@@ -389,13 +389,25 @@ func (r *Runner) lead(ctx context.Context, p Projector, g generation, fn func(*p
 	return fn(conn)
 }
 
+// graceful returns a context that outlives ctx by grace: work started
+// under it finishes however long it takes while ctx is live (a slow batch
+// on a loaded machine is not cut short), and within grace once ctx ends.
+func graceful(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(grace, cancel)
+		context.AfterFunc(gctx, func() { t.Stop() })
+	})
+	return gctx, func() { stop(); cancel() }
+}
+
 // batch applies up to limit events after g's checkpoint in one transaction
 // and returns how many it applied. The checkpoint update is guarded by the
 // old checkpoint, so two writers of one generation can never both commit.
 func (r *Runner) batch(ctx context.Context, conn *pgxpool.Conn, p Projector, g generation, limit int) (int, error) {
 	// Once started, a batch finishes even if ctx ends (graceful shutdown),
 	// within the grace period.
-	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Grace)
+	bctx, cancel := graceful(ctx, r.opts.Grace)
 	defer cancel()
 
 	tx, err := conn.Begin(bctx)

@@ -50,6 +50,8 @@ var (
 	ErrUnknownHold     = errs.NotFoundf("reservation")
 	ErrInvalidQuantity = errs.Field("quantity", "must be at least 1")
 	ErrNoOrder         = errs.Field("order_id", "is required")
+	// ErrInsufficientStock refuses a reallocation no location can cover.
+	ErrInsufficientStock = errs.Conflict("insufficient_stock", "not enough stock available to allocate the order's lines again")
 )
 
 // Adjusted records a stock adjustment at a location (a count, a delivery,
@@ -130,6 +132,18 @@ type AllocationReleased struct {
 	At          time.Time     `json:"at"`
 }
 
+// Reallocated allocates stock to an order again, without a cart's hold
+// first: a cancelled order reinstated by staff (its money arrived late).
+type Reallocated struct {
+	Reservation ReservationID `json:"reservation_id"`
+	Order       uuid.UUID     `json:"order_id"`
+	Location    uuid.UUID     `json:"location_id"`
+	Quantity    int64         `json:"quantity"`
+	Reason      string        `json:"reason"`
+	Available   int64         `json:"available"`
+	At          time.Time     `json:"at"`
+}
+
 // Fulfilled ships an allocation: the units leave the location.
 type Fulfilled struct {
 	Reservation ReservationID `json:"reservation_id"`
@@ -166,10 +180,13 @@ func (Committed) EventName() string { return "inventory.reservation.committed.v1
 func (AllocationReleased) EventName() string { return "inventory.allocation.released.v1" }
 
 // EventName implements aggregate.Event.
+func (Reallocated) EventName() string { return "inventory.allocation.reallocated.v1" }
+
+// EventName implements aggregate.Event.
 func (Fulfilled) EventName() string { return "inventory.allocation.fulfilled.v1" }
 
 // Events lists the inventory events for the registry.
-var Events = []aggregate.Event{Adjusted{}, Requested{}, Reserved{}, Rejected{}, Released{}, Expired{}, Committed{}, AllocationReleased{}, Fulfilled{}}
+var Events = []aggregate.Event{Adjusted{}, Requested{}, Reserved{}, Rejected{}, Released{}, Expired{}, Committed{}, AllocationReleased{}, Reallocated{}, Fulfilled{}}
 
 // Hold is stock set aside at a location: a cart's hold (with an expiry) or,
 // once committed, an order's allocation.
@@ -229,6 +246,8 @@ func AvailableAfter(e aggregate.Event) (int64, bool) {
 	case Committed:
 		return e.Available, true
 	case AllocationReleased:
+		return e.Available, true
+	case Reallocated:
 		return e.Available, true
 	case Fulfilled:
 		return e.Available, true
@@ -429,6 +448,31 @@ func (it *Item) ReleaseAllocation(r ReservationID, order uuid.UUID, reason strin
 	}
 }
 
+// Reallocate allocates quantity to order at the first of candidates
+// (locations in preference order) with enough available, under the
+// reservation r (a fresh id the caller derives). Reallocating r to the same
+// order again records nothing. It returns ErrNoOrder without an order,
+// ErrInvalidQuantity below 1, and ErrInsufficientStock when no candidate
+// has enough.
+func (it *Item) Reallocate(r ReservationID, order uuid.UUID, quantity int64, candidates []uuid.UUID, reason string, now time.Time) error {
+	if order == uuid.Nil {
+		return ErrNoOrder
+	}
+	if quantity < 1 {
+		return ErrInvalidQuantity
+	}
+	if h, ok := it.holds[r]; ok && h.Order == order {
+		return nil
+	}
+	for _, loc := range candidates {
+		if it.Available(loc) >= quantity {
+			it.record(Reallocated{Reservation: r, Order: order, Location: loc, Quantity: quantity, Reason: reason, At: now.UTC()})
+			return nil
+		}
+	}
+	return ErrInsufficientStock
+}
+
 // Fulfil ships an order's allocation: its units leave on hand. It records
 // nothing unless r is allocated to order (a cart's hold cannot ship).
 func (it *Item) Fulfil(r ReservationID, order uuid.UUID, now time.Time) {
@@ -466,6 +510,9 @@ func (it *Item) record(e aggregate.Event) {
 	case AllocationReleased:
 		x.Available = avail
 		e = x
+	case Reallocated:
+		x.Available = avail
+		e = x
 	case Fulfilled:
 		x.Available = avail
 		e = x
@@ -497,6 +544,11 @@ func (it *Item) apply(e aggregate.Event) {
 		}
 	case AllocationReleased:
 		it.drop(e.Reservation)
+	case Reallocated:
+		it.decided[e.Reservation] = true
+		it.drop(e.Reservation)
+		it.holds[e.Reservation] = Hold{Reservation: e.Reservation, Order: e.Order, Location: e.Location, Quantity: e.Quantity}
+		it.reserved[e.Location] += e.Quantity
 	case Fulfilled:
 		it.drop(e.Reservation)
 		it.onHand[e.Location] = e.OnHand

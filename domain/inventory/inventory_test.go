@@ -368,6 +368,9 @@ func TestEveryEventCarriesTotalAvailable(t *testing.T) {
 	step(func() { it.Reserve(r5, []uuid.UUID{locA}, ttl, t0) })
 	step(func() { require.NoError(t, it.Commit(r5.Reservation, order, t0)) })
 	step(func() { it.ReleaseAllocation(r5.Reservation, order, "cancelled", t0) })
+	step(func() {
+		require.NoError(t, it.Reallocate(inventory.NewReservationID(), order, 2, []uuid.UUID{locA}, "reinstated", t0))
+	})
 
 	names := map[string]bool{}
 	require.Len(t, it.Pending(), len(want))
@@ -381,7 +384,7 @@ func TestEveryEventCarriesTotalAvailable(t *testing.T) {
 		}
 		require.True(t, names[e.EventName()], "%s covered", e.EventName())
 	}
-	require.Equal(t, int64(11), it.TotalAvailable())
+	require.Equal(t, int64(9), it.TotalAvailable())
 }
 
 func TestFromHistoryReproducesState(t *testing.T) {
@@ -478,4 +481,33 @@ func requireSameState(t *testing.T, want, got *inventory.Item) {
 	}
 	require.True(t, want.NextExpiry().Equal(got.NextExpiry()))
 	require.Equal(t, want.Version(), got.LoadedVersion()+int64(len(got.Pending())))
+}
+
+func TestReallocate(t *testing.T) {
+	t.Parallel()
+	hist := stock(t, map[uuid.UUID]int64{locA: 2, locB: 5})
+	it := inventory.FromHistory(hist)
+	order := uuid.New()
+	r := inventory.NewReservationID()
+	require.ErrorIs(t, it.Reallocate(r, uuid.Nil, 1, []uuid.UUID{locA}, "x", t0), inventory.ErrNoOrder)
+	require.ErrorIs(t, it.Reallocate(r, order, 0, []uuid.UUID{locA}, "x", t0), inventory.ErrInvalidQuantity)
+	require.ErrorIs(t, it.Reallocate(r, order, 6, []uuid.UUID{locA, locB}, "x", t0), inventory.ErrInsufficientStock, "no location holds 6")
+	require.Empty(t, it.Pending())
+	require.NoError(t, it.Reallocate(r, order, 3, []uuid.UUID{locA, locB}, "reinstated", t0), "locA has only 2: locB")
+	require.NoError(t, it.Reallocate(r, order, 3, []uuid.UUID{locA, locB}, "reinstated", t0), "a repeat records nothing")
+	require.Len(t, it.Pending(), 1)
+	e := it.Pending()[0].(inventory.Reallocated)
+	require.Equal(t, locB, e.Location)
+	require.Equal(t, int64(4), available(t, e))
+	// An allocation like a committed hold: it ships or is released.
+	_, it = saved(hist, it)
+	require.Equal(t, int64(2), it.Available(locB))
+	h, ok := it.Hold(r)
+	require.True(t, ok)
+	require.Equal(t, order, h.Order)
+	require.True(t, h.ExpiresAt.IsZero(), "no expiry")
+	it.ExpireDue(t0.Add(24 * time.Hour))
+	require.Empty(t, it.Pending())
+	it.Fulfil(r, order, t0)
+	require.Equal(t, int64(2), it.OnHand(locB))
 }

@@ -1,6 +1,8 @@
 package order
 
 import (
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -92,14 +94,28 @@ type StatusChanged struct {
 	At     time.Time `json:"at"`
 }
 
+// Reinstated revives a cancelled order whose money arrived after the
+// cancellation: staff chose to ship it rather than refund it. Its lines'
+// stock was allocated again under new reservations (the old ones were
+// released). A StatusChanged from cancelled follows it.
+type Reinstated struct {
+	// Reservations maps each physical line's id to its new reservation.
+	Reservations map[uuid.UUID]uuid.UUID `json:"reservations"`
+	Reason       string                  `json:"reason"`
+	At           time.Time               `json:"at"`
+}
+
 // EventName implements aggregate.Event.
 func (Placed) EventName() string { return "order.placed.v1" }
+
+// EventName implements aggregate.Event.
+func (Reinstated) EventName() string { return "order.reinstated.v1" }
 
 // EventName implements aggregate.Event.
 func (StatusChanged) EventName() string { return "order.status_changed.v1" }
 
 // Events lists the order events for the registry.
-var Events = []aggregate.Event{Placed{}, StatusChanged{}}
+var Events = []aggregate.Event{Placed{}, StatusChanged{}, Reinstated{}}
 
 // Errors.
 var (
@@ -109,6 +125,7 @@ var (
 	ErrNotReady       = errs.Conflict("order_not_ready_to_ship", "the order is not ready to ship: it awaits payment")
 	ErrNotShipped     = errs.Conflict("order_not_shipped", "the order has not shipped yet")
 	ErrCancelled      = errs.Conflict("order_cancelled", "the order was cancelled")
+	ErrNotCancelled   = errs.Conflict("order_not_cancelled", "only a cancelled order can be reinstated")
 )
 
 // Order is a placed order.
@@ -228,6 +245,28 @@ func (o *Order) Cancel(reason string, now time.Time) error {
 	return nil
 }
 
+// Reinstate revives a cancelled bank-transfer order: its physical lines
+// take the new reservations (line id → reservation, one for each) and the
+// order waits for its payment again, which the caller settles at once. It
+// returns ErrNotCancelled unless the order is cancelled, and
+// ErrNotPayable for a COD order.
+func (o *Order) Reinstate(reservations map[uuid.UUID]uuid.UUID, reason string, now time.Time) error {
+	if o.status != StatusCancelled {
+		return ErrNotCancelled
+	}
+	if o.method != PaymentBankTransfer {
+		return ErrNotPayable
+	}
+	for _, l := range o.lines {
+		if _, ok := reservations[l.ID]; ok != (l.FulfillmentType != catalog.FulfillmentDigital && l.Reservation != uuid.Nil) {
+			return fmt.Errorf("order: reinstate: line %s: a new reservation for each physical line, no other", l.ID)
+		}
+	}
+	o.record(Reinstated{Reservations: reservations, Reason: reason, At: now.UTC()})
+	o.record(StatusChanged{From: StatusCancelled, To: StatusPendingPayment, Reason: reason, At: now.UTC()})
+	return nil
+}
+
 func (o *Order) record(e aggregate.Event) { o.apply(e); o.Record(e) }
 
 func (o *Order) apply(e aggregate.Event) {
@@ -237,6 +276,14 @@ func (o *Order) apply(e aggregate.Event) {
 			e.ID, e.Number, e.PaymentMethod, e.Payment, e.Lines, e.Totals, e.Status, e.At, e.AccessToken
 	case StatusChanged:
 		o.status = e.To
+	case Reinstated:
+		lines := slices.Clone(o.lines)
+		for i, l := range lines {
+			if r, ok := e.Reservations[l.ID]; ok {
+				lines[i].Reservation = r
+			}
+		}
+		o.lines = lines
 	}
 }
 

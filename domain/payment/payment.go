@@ -90,6 +90,14 @@ type RefundDue struct {
 	At     time.Time   `json:"at"`
 }
 
+// Reinstated takes Amount (the amount due) out of the refund due of a
+// cancelled payment whose money arrived late: staff reinstated its order.
+type Reinstated struct {
+	Amount money.Money `json:"amount"`
+	Reason string      `json:"reason"`
+	At     time.Time   `json:"at"`
+}
+
 // Cancelled records that the payment will not be made (the order was cancelled).
 type Cancelled struct {
 	Reason string    `json:"reason"`
@@ -114,8 +122,11 @@ func (RefundDue) EventName() string { return "payment.refund_due.v1" }
 // EventName implements aggregate.Event.
 func (Cancelled) EventName() string { return "payment.cancelled.v1" }
 
+// EventName implements aggregate.Event.
+func (Reinstated) EventName() string { return "payment.reinstated.v1" }
+
 // Events lists the payment events for the registry.
-var Events = []aggregate.Event{Created{}, Received{}, CODCollected{}, Settled{}, RefundDue{}, Cancelled{}}
+var Events = []aggregate.Event{Created{}, Received{}, CODCollected{}, Settled{}, RefundDue{}, Cancelled{}, Reinstated{}}
 
 // Errors.
 var (
@@ -129,6 +140,9 @@ var (
 	// ErrAlreadyCollected means the shipment's collection was recorded
 	// before with another amount.
 	ErrAlreadyCollected = errs.Conflict("cod_already_collected", "the collection of this shipment was already recorded with another amount")
+	// ErrNotReinstatable refuses to reinstate a payment that is not a
+	// cancelled bank transfer whose money received covers what is due.
+	ErrNotReinstatable = errs.Conflict("order_not_reinstatable", "only a cancelled bank-transfer order whose money arrived (in full) can be reinstated")
 )
 
 // Payment is an order's payment.
@@ -270,10 +284,33 @@ func (p *Payment) settle(now time.Time) error {
 		return err
 	}
 	p.record(Settled{Received: p.received, At: now.UTC()})
-	if over, err := p.received.Sub(p.due); err == nil && over.IsPositive() {
-		p.record(RefundDue{Amount: over, At: now.UTC()})
+	// The overpayment not owed back yet (a reinstated payment already owes
+	// back what it received beyond the amount due).
+	if over, err := p.received.Sub(p.due); err == nil {
+		if extra, err := over.Sub(p.refund); err == nil && extra.IsPositive() {
+			p.record(RefundDue{Amount: extra, At: now.UTC()})
+		}
 	}
 	return nil
+}
+
+// Reinstate revives a cancelled bank-transfer payment whose money arrived
+// after the cancellation (all of it a refund due): the amount due leaves
+// the refund due and the payment settles; what was received beyond it
+// stays due back. It returns ErrNotBankTransfer and ErrNotReinstatable (not
+// cancelled, or the refund due does not cover the amount due).
+func (p *Payment) Reinstate(reason string, now time.Time) error {
+	if p.method != order.PaymentBankTransfer {
+		return ErrNotBankTransfer
+	}
+	if p.status != StatusCancelled {
+		return ErrNotReinstatable
+	}
+	if c, err := p.refund.Cmp(p.due); err != nil || c < 0 {
+		return ErrNotReinstatable
+	}
+	p.record(Reinstated{Amount: p.due, Reason: reason, At: now.UTC()})
+	return p.settle(now)
 }
 
 // Cancel cancels an unpaid payment (its order was cancelled). A paid payment
@@ -325,6 +362,9 @@ func (p *Payment) apply(e aggregate.Event) {
 		p.refund, _ = p.refund.Add(e.Amount)
 	case Cancelled:
 		p.status = StatusCancelled
+	case Reinstated:
+		p.refund, _ = p.refund.Sub(e.Amount)
+		p.status = StatusPartiallyPaid
 	}
 }
 

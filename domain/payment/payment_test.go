@@ -167,3 +167,37 @@ func TestCancel(t *testing.T) {
 		require.ErrorIs(t, p.CollectCOD(uuid.New(), yen(7006), now), payment.ErrCancelled)
 	})
 }
+
+func TestReinstate(t *testing.T) {
+	t.Parallel()
+	t.Run("a late transfer covering the amount due settles it; the excess stays due back", func(t *testing.T) {
+		t.Parallel()
+		d := now.AddDate(0, 0, 7)
+		created := payment.Create(payment.Created{ID: payment.NewID(), Order: uuid.New(), Method: order.PaymentBankTransfer,
+			Amount: yen(7006), ReferenceCode: "1234567", DueAt: &d}, now).Pending()
+		p := payment.FromHistory(created)
+		p.Cancel("payment_overdue", now)
+		require.ErrorIs(t, p.Reinstate("paid late", now), payment.ErrNotReinstatable, "nothing received yet")
+		require.NoError(t, p.Receive(yen(5000), now, "101", false, "x", now))
+		require.ErrorIs(t, p.Reinstate("paid late", now), payment.ErrNotReinstatable, "5,000 does not cover 7,006")
+		require.NoError(t, p.Receive(yen(3000), now, "102", false, "x", now))
+		requireMoney(t, 8000, p.RefundDue())
+		before := len(p.Pending())
+		require.NoError(t, p.Reinstate("paid late", now))
+		require.Equal(t, payment.StatusPaid, p.Status())
+		require.True(t, p.IsSettled())
+		requireMoney(t, 994, p.RefundDue())
+		require.Equal(t, []string{"payment.reinstated.v1", "payment.settled.v1"}, names(p.Pending()[before:]))
+		// Replayed from its events, it is the same.
+		again := payment.FromHistory(append(created, p.Pending()...))
+		require.Equal(t, payment.StatusPaid, again.Status())
+		requireMoney(t, 994, again.RefundDue())
+		require.ErrorIs(t, p.Reinstate("again", now), payment.ErrNotReinstatable, "only a cancelled payment")
+	})
+	t.Run("not for COD", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentCOD, 7006)
+		p.Cancel("buyer asked", now)
+		require.ErrorIs(t, p.Reinstate("x", now), payment.ErrNotBankTransfer)
+	})
+}

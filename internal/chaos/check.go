@@ -160,10 +160,10 @@ WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = $1 AND e.stream_id 
 	zero("no oversell: sold ≤ stock", "variants that sold more than their stock", `
 WITH held AS (
   SELECT stream_id AS variant, payload->>'reservation_id' AS rid, (payload->>'quantity')::bigint AS qty
-  FROM events WHERE tenant_id = $1 AND event_type = 'inventory.reservation.reserved.v1'),
+  FROM events WHERE tenant_id = $1 AND event_type IN ('inventory.reservation.reserved.v1', 'inventory.allocation.reallocated.v1')),
 committed AS (
   SELECT DISTINCT payload->>'reservation_id' AS rid FROM events
-  WHERE tenant_id = $1 AND event_type = 'inventory.reservation.committed.v1'),
+  WHERE tenant_id = $1 AND event_type IN ('inventory.reservation.committed.v1', 'inventory.allocation.reallocated.v1')),
 released AS (
   SELECT DISTINCT payload->>'reservation_id' AS rid FROM events
   WHERE tenant_id = $1 AND event_type = 'inventory.allocation.released.v1'),

@@ -77,6 +77,9 @@ WHERE tenant_id = $1 AND payment_id = $2 AND version < $5`
 	paymentRefundDue = `
 UPDATE order_view_payments SET refund_due = refund_due + $3, updated_at = $4, version = $5
 WHERE tenant_id = $1 AND payment_id = $2 AND version < $5`
+	paymentReinstated = `
+UPDATE order_view_payments SET refund_due = refund_due - $3, status = 'partially_paid', updated_at = $4, version = $5
+WHERE tenant_id = $1 AND payment_id = $2 AND version < $5`
 	insertShipment = `
 INSERT INTO order_view_shipments (tenant_id, shipment_id, order_id, vendor_id, status, lines, currency, cod_amount, created_at, updated_at, version)
 VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $8, $9)
@@ -190,6 +193,8 @@ func queue(b *pgx.Batch, env eventstore.Envelope, ev eventstore.Event) error {
 		b.Queue(paymentStatus, t, id, string(payment.StatusCancelled), e.At.UTC(), v)
 	case payment.RefundDue:
 		b.Queue(paymentRefundDue, t, id, e.Amount.Amount(), e.At.UTC(), v)
+	case payment.Reinstated:
+		b.Queue(paymentReinstated, t, id, e.Amount.Amount(), e.At.UTC(), v)
 	case shipment.Created:
 		lines, err := json.Marshal(e.Lines)
 		if err != nil {

@@ -170,6 +170,8 @@ func reservationOf(ev eventstore.Event) (uuid.UUID, bool) {
 		return e.Reservation.UUID, true
 	case inventory.AllocationReleased:
 		return e.Reservation.UUID, true
+	case inventory.Reallocated:
+		return e.Reservation.UUID, true
 	case inventory.Fulfilled:
 		return e.Reservation.UUID, true
 	}
@@ -241,6 +243,13 @@ func (f *fold) applyInventory(vk key, v int64, ev eventstore.Event) {
 	case inventory.Reserved:
 		rk := key{vk.tenant, e.Reservation.UUID}
 		f.drop(rk, v, e.At) // a hold is never counted twice (its stored row is deleted, then inserted anew)
+		f.holds[rk] = &hold{variant: vk.id, location: e.Location, quantity: e.Quantity}
+		l := f.level(vk, e.Location)
+		l.reserved += e.Quantity
+		l.touch(v, e.At)
+	case inventory.Reallocated:
+		rk := key{vk.tenant, e.Reservation.UUID}
+		f.drop(rk, v, e.At)
 		f.holds[rk] = &hold{variant: vk.id, location: e.Location, quantity: e.Quantity}
 		l := f.level(vk, e.Location)
 		l.reserved += e.Quantity
