@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -168,7 +169,7 @@ func (w *Worker) lead(ctx context.Context) error {
 // Router builds the watermill router with every handler and the middleware
 // chain: correlation id, poison queue, retry with backoff, panic recovery.
 func (w *Worker) Router() (*message.Router, error) {
-	wlog := watermill.NewSlogLoggerWithLevelMapping(w.log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	wlog := quietOnShutdown{watermill.NewSlogLoggerWithLevelMapping(w.log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})}
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, wlog)
 	if err != nil {
 		return nil, err
@@ -203,6 +204,26 @@ func (w *Worker) Router() (*message.Router, error) {
 		}
 	}
 	return router, nil
+}
+
+// quietOnShutdown logs at debug level the errors watermill reports when its
+// context ends (a poll's transaction cut short by a shutdown or by a lost
+// lock): they are the shutdown working, not a failure an operator should
+// see. Every other error stays an error.
+type quietOnShutdown struct{ watermill.LoggerAdapter }
+
+// Error implements watermill.LoggerAdapter.
+func (l quietOnShutdown) Error(msg string, err error, fields watermill.LogFields) {
+	if err != nil && (errors.Is(err, context.Canceled) || strings.Contains(err.Error(), context.Canceled.Error())) {
+		l.LoggerAdapter.Debug(msg, fields.Add(watermill.LogFields{"err": err.Error()}))
+		return
+	}
+	l.LoggerAdapter.Error(msg, err, fields)
+}
+
+// With implements watermill.LoggerAdapter.
+func (l quietOnShutdown) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	return quietOnShutdown{l.LoggerAdapter.With(fields)}
 }
 
 // poisoned counts the messages that failed every retry (they go to the
