@@ -282,7 +282,7 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 		number := fmt.Sprintf("%s-%06d", set.OrderNumberPrefix, n)
 		md := c.By.metadata(c.Tenant)
 		o := order.Place(order.Placed{ID: orderID, Number: number, Cart: c.Cart.UUID, Customer: customer, ShipTo: addr,
-			PaymentMethod: method, Payment: paymentID.UUID, Lines: orderLines, Totals: totals, Note: c.Note, AccessToken: tokenHash}, now)
+			PaymentMethod: method, Payment: paymentID.UUID, Lines: orderLines, Totals: totals, Rounding: set.Tax.Rounding, Note: c.Note, AccessToken: tokenHash}, now)
 		if _, err := orders.Save(ctx, tx, c.Tenant, orderID.UUID, o, nil, md); err != nil {
 			return Placed{}, err
 		}

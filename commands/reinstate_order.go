@@ -104,14 +104,18 @@ func (s *Service) ReinstateOrder(ctx context.Context, c ReinstateOrder) (Result,
 		locations := map[uuid.UUID][]uuid.UUID{}
 		return struct{}{}, changeItems(ctx, tx, c.Tenant, lines, func(r realloc) catalog.VariantID { return variantID(r.line.Variant) }, md,
 			func(it *inventory.Item, r realloc) error {
-				locs, ok := locations[r.line.Product]
+				locs, ok := locations[r.line.Variant]
 				if !ok {
-					p, err := products.Load(ctx, tx, c.Tenant, r.line.Product)
+					pid, err := VariantProduct(ctx, tx, c.Tenant, variantID(r.line.Variant))
+					if err != nil {
+						return fmt.Errorf("product of line %s: %w", r.line.ID, err)
+					}
+					p, err := products.Load(ctx, tx, c.Tenant, pid.UUID)
 					if err != nil {
 						return fmt.Errorf("product of line %s: %w", r.line.ID, err)
 					}
 					locs = p.Locations()
-					locations[r.line.Product] = locs
+					locations[r.line.Variant] = locs
 				}
 				if err := it.Reallocate(r.reservation, o.ID().UUID, r.line.Quantity, locs, reason, now); err != nil {
 					return fmt.Errorf("line %s (%s): %w", r.line.ID, r.line.SKU, err)

@@ -36,6 +36,7 @@ const (
 	permPromotionsWrite perm = "promotions:write" //
 	permPayoutsRead     perm = "payouts:read"     // vendor role: own ledger only
 	permPayoutsWrite    perm = "payouts:write"    //
+	permLedgerRead      perm = "ledger:read"      // the whole ledger (trial balance): not vendors
 	permAuditRead       perm = "audit:read"       // history and the event feed
 	permImports         perm = "imports"          // CSV imports and exports
 	permOperations      perm = "operations"       // the shop's own read-model lag
@@ -69,6 +70,7 @@ var rolePerms = map[perm][]staff.Role{
 	permPromotionsWrite: {staff.Owner, staff.Admin, staff.Operator},
 	permPayoutsRead:     {staff.Owner, staff.Admin, staff.Finance, staff.Vendor},
 	permPayoutsWrite:    {staff.Owner, staff.Admin, staff.Finance},
+	permLedgerRead:      {staff.Owner, staff.Admin, staff.Finance},
 	permAuditRead:       {staff.Owner, staff.Admin, staff.Finance, staff.Viewer},
 	permImports:         {staff.Owner, staff.Admin, staff.Operator},
 	permOperations:      {staff.Owner, staff.Admin},

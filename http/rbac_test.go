@@ -37,6 +37,10 @@ type rbacFixture struct {
 	// not among ids, which lists must never show to another shop).
 	poison   string
 	sequence atomic.Int64
+	// reinstatable are cancelled orders paid late, one for each role that
+	// may reinstate an order (reinstated counts those taken).
+	reinstatable []string
+	reinstated   atomic.Int64
 }
 
 func newRBACFixture(t *testing.T) *rbacFixture {
@@ -96,6 +100,14 @@ func (f *rbacFixture) placeOrders(t *testing.T) {
 	f.ids["order"], f.ids["order_token"] = bank.Order.String(), bank.Token
 	f.ids["cancellable"] = place(order.PaymentCOD).Order.String()
 	by := commands.By{Actor: "test"}
+	for range 3 {
+		p := place(order.PaymentBankTransfer)
+		_, err := m.Commands.CancelOrder(ctx, commands.CancelOrder{Tenant: f.shop.Tenant, By: by, Order: p.Order})
+		require.NoError(t, err)
+		_, err = m.Commands.ConfirmPayment(ctx, commands.ConfirmPayment{Tenant: f.shop.Tenant, By: by, Order: p.Order, Amount: p.Total})
+		require.NoError(t, err)
+		f.reinstatable = append(f.reinstatable, p.Order.String())
+	}
 	for i, name := range []string{"ship", "deliver", "cod"} {
 		p := place(order.PaymentCOD)
 		_, err := m.Commands.CreateShipments(ctx, commands.CreateShipments{Tenant: f.shop.Tenant, By: by, Order: p.Order})
@@ -129,6 +141,8 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 		switch {
 		case strings.Contains(p, "/imports/{id}"):
 			return strings.Replace(p, "{id}", f.ids["import"], 1)
+		case strings.Contains(p, "/payouts/{vendor_id}"):
+			return strings.Replace(p, "{vendor_id}", f.ids["vendor"], 1)
 		case strings.Contains(p, "/vendors/{id}"):
 			return strings.Replace(p, "{id}", f.ids["vendor"], 1)
 		case strings.Contains(p, "/stores/{id}"):
@@ -143,6 +157,9 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 			return strings.Replace(p, "{id}", f.ids["category"], 1)
 		case strings.Contains(p, "/poison/{id}"):
 			return strings.Replace(p, "{id}", f.poison, 1)
+		case strings.Contains(p, "/orders/{id}/reinstate"):
+			i := int(f.reinstated.Add(1)-1) % len(f.reinstatable)
+			return strings.Replace(p, "{id}", f.reinstatable[i], 1)
 		case strings.Contains(p, "/orders/{id}/cancel"):
 			return strings.Replace(p, "{id}", f.ids["cancellable"], 1)
 		case strings.Contains(p, "/orders/{id}"):
@@ -176,6 +193,7 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 		"DELETE /api/v1/admin/products/{id}":              nil,
 		"POST /api/v1/admin/orders/{id}/payments/confirm": map[string]any{"amount": yen("1"), "reference": fmt.Sprintf("rbac-%d", n)},
 		"POST /api/v1/admin/orders/{id}/cancel":           map[string]any{"reason": "rbac"},
+		"POST /api/v1/admin/orders/{id}/reinstate":        map[string]any{"reason": "rbac"},
 		"POST /api/v1/admin/shipments/{id}/ship":          map[string]any{"carrier": "yamato", "tracking_no": "RBAC-1"},
 		"POST /api/v1/admin/shipments/{id}/deliver":       nil,
 		"POST /api/v1/admin/shipments/{id}/cod-collected": map[string]any{"amount": yen(f.ids["cod_total"])},

@@ -204,6 +204,7 @@ func (s *Server) adminRoutes() []adminRoute {
 		s.projectionRoutes(),
 		s.inventoryRoutes(),
 		s.orderRoutes(),
+		s.ledgerRoutes(),
 		s.poisonRoutes(),
 	} {
 		out = append(out, area...)

@@ -79,7 +79,11 @@ type Placed struct {
 	Payment       uuid.UUID     `json:"payment_id"`
 	Lines         []Line        `json:"lines"`
 	Totals        Totals        `json:"totals"`
-	Note          string        `json:"note,omitempty"`
+	// Rounding is the shop's tax rounding when the order was placed, frozen
+	// for the amounts computed later from it (the commission and its tax).
+	// Orders placed before it was frozen have none: floor, the default.
+	Rounding money.Rounding `json:"rounding,omitempty"`
+	Note     string         `json:"note,omitempty"`
 	// AccessToken is the SHA-256 of the buyer's order token (hex), never the token.
 	AccessToken string    `json:"access_token_hash"`
 	Status      Status    `json:"status"`

@@ -191,15 +191,22 @@ func (x *Vendor) apply(e aggregate.Event) {
 		x.id, x.tenant, x.name, x.commission, x.status, x.implicit = e.ID, e.Tenant, e.Name, e.CommissionRate, e.Status, e.Implicit
 		x.rates = []Rate{{Rate: e.CommissionRate, EffectiveFrom: e.At, SetAt: e.At}}
 	case Updated:
-		if e.EffectiveFrom != nil || !e.CommissionRate.Equal(x.commission) {
-			from := e.At
-			if e.EffectiveFrom != nil {
-				from = *e.EffectiveFrom
-			}
-			x.rates = addRate(x.rates, Rate{Rate: e.CommissionRate, EffectiveFrom: from, SetAt: e.At})
-		}
+		x.rates = NextRates(x.rates, x.commission, e)
 		x.name, x.commission, x.status = e.Name, e.CommissionRate, e.Status
 	}
+}
+
+// NextRates returns the rate history after e, given the history and the
+// latest rate set before it: a read model keeps a vendor's rates with it.
+func NextRates(rates []Rate, latest decimal.Decimal, e Updated) []Rate {
+	if e.EffectiveFrom == nil && e.CommissionRate.Equal(latest) {
+		return rates
+	}
+	from := e.At
+	if e.EffectiveFrom != nil {
+		from = *e.EffectiveFrom
+	}
+	return addRate(rates, Rate{Rate: e.CommissionRate, EffectiveFrom: from, SetAt: e.At})
 }
 
 // addRate appends r, dropping the steps it supersedes (those dated at or
@@ -224,8 +231,14 @@ func (x *Vendor) RateAt(t time.Time) decimal.Decimal {
 	if len(x.rates) == 0 {
 		return x.commission
 	}
-	r := x.rates[0].Rate
-	for _, s := range x.rates {
+	return RateIn(x.rates, t)
+}
+
+// RateIn returns the rate of history rates (oldest step first, not empty)
+// in force at t, as Vendor.RateAt.
+func RateIn(rates []Rate, t time.Time) decimal.Decimal {
+	r := rates[0].Rate
+	for _, s := range rates {
 		if s.EffectiveFrom.After(t) {
 			break
 		}

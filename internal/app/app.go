@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/honten/honten/projections/ledger"
 	"github.com/honten/honten/search/reading"
 	"log/slog"
 	"net"
@@ -115,6 +116,7 @@ func Projectors(reg *eventstore.Registry) []projections.Projector {
 		cartviews.Projector{Registry: reg},
 		stocklevels.Projector{Registry: reg},
 		orderviews.Projector{Registry: reg},
+		ledger.Projector{Registry: reg},
 		searchdocs.Projector{Registry: reg},
 	}
 }

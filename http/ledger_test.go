@@ -1,0 +1,153 @@
+package http_test
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/honten/honten/internal/apitest"
+)
+
+// A mall order of two vendors, paid by bank transfer in two parts and with
+// 200 yen too much: the ledger holds the deposits until the payment
+// settles, then owes each vendor its goods less the commission at its
+// frozen rate and the 10 % tax on it; the trial balance sums to zero at
+// every moment, and vendor staff see their own vendor only.
+func TestLedgerOfAMallOrder(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	env := apitest.NewWith(t, apitest.Options{Now: clock})
+	mall := env.Shop(t, "ledgermall", "mall", false)
+	do := func(token, method, path string, body any, want int) map[string]any {
+		t.Helper()
+		resp := env.Do(t, req{Method: method, Path: path, Token: token, Body: body})
+		require.Equal(t, want, resp.Status, "%s %s: %s", method, path, resp.Body)
+		if len(resp.Body) == 0 {
+			return nil
+		}
+		return resp.Map(t)
+	}
+	admin := func(method, path string, body any, want int) map[string]any {
+		t.Helper()
+		return do(mall.Token, method, path, body, want)
+	}
+	admin("PATCH", "/api/v1/admin/settings", map[string]any{"bank_account": map[string]any{"bank_name": "みずほ銀行", "bank_code": "0001",
+		"branch_name": "本店", "branch_code": "100", "account_type": "ordinary", "account_number": "1234567", "account_holder": "ﾚｼﾞｬｰﾓｰﾙ"}}, http.StatusOK)
+	vendor := func(name, rate, sku, price, taxRate string) string {
+		t.Helper()
+		id := admin("POST", "/api/v1/admin/vendors", map[string]any{"name": name, "commission_rate": rate}, http.StatusCreated)["id"].(string)
+		p := admin("POST", "/api/v1/admin/products", map[string]any{"title": name + " tea", "status": "active", "vendor_id": id,
+			"variants": []map[string]any{{"sku": sku, "price": yen(price), "tax_rate": taxRate}}}, http.StatusCreated)
+		variant := p["variants"].([]any)[0].(map[string]any)["id"].(string)
+		admin("POST", "/api/v1/admin/inventory/adjustments", map[string]any{"variant_id": variant, "set": 10, "reason": "delivery"}, http.StatusCreated)
+		return id
+	}
+	uji := vendor("Uji", "0.1", "UJI-1", "3000", "8")
+	kago := vendor("Kagoshima", "0.05", "KAGO-1", "2000", "10")
+	// The rate changes after the order is placed: the ledger keeps the frozen one.
+	b := newBuyer(t, env, "ledgermall")
+	require.Equal(t, http.StatusOK, b.add(t, "UJI-1", 1).Status)
+	require.Equal(t, http.StatusOK, b.add(t, "KAGO-1", 2).Status)
+	resp := b.do(t, "POST", "/checkout", withMethod("bank_transfer"), "Idempotency-Key", uuid.NewString())
+	require.Equal(t, http.StatusCreated, resp.Status, string(resp.Body))
+	placed := resp.Map(t)
+	orderID := placed["order_id"].(string)
+	require.Equal(t, "7800", placed["totals"].(map[string]any)["total"].(map[string]any)["amount"], "3,000 + 2 × 2,000 + ¥800 shipping")
+	admin("PATCH", "/api/v1/admin/vendors/"+uji, map[string]any{"commission_rate": "0.2"}, http.StatusOK)
+
+	balances := func(at string) map[string]string {
+		t.Helper()
+		path := "/api/v1/admin/ledger/trial-balance"
+		if at != "" {
+			path += "?at=" + at
+		}
+		env.Settle(t)
+		tb := admin("GET", path, nil, http.StatusOK)
+		out := map[string]string{}
+		for _, a := range tb["accounts"].([]any) {
+			a := a.(map[string]any)
+			key := a["account"].(string)
+			if v, ok := a["vendor_id"].(string); ok {
+				key += "@" + map[string]string{uji: "uji", kago: "kago"}[v]
+			}
+			out[key] = a["balance"].(map[string]any)["amount"].(string)
+		}
+		for _, s := range tb["totals"].([]any) {
+			s := s.(map[string]any)
+			require.Equal(t, s["debit"], s["credit"], "debits equal credits")
+		}
+		return out
+	}
+	require.Empty(t, balances(""), "nothing received, nothing posted")
+
+	pay := func(amount string) {
+		t.Helper()
+		advance(time.Hour)
+		admin("POST", "/api/v1/admin/orders/"+orderID+"/payments/confirm", map[string]any{"amount": yen(amount)}, http.StatusOK)
+	}
+	pay("5000")
+	require.Equal(t, map[string]string{"cash:bank_transfer": "5000", "clearing:deposits": "-5000"}, balances(""),
+		"a partial transfer is a deposit")
+	partly := clock().Format(time.RFC3339)
+	pay("3000")
+	want := map[string]string{
+		"cash:bank_transfer": "8000", "clearing:deposits": "0", "refunds:due": "-200",
+		"vendor:held@uji": "-2670", "income:commission@uji": "-300", "tax:commission@uji": "-30",
+		"vendor:held@kago": "-3780", "income:commission@kago": "-200", "tax:commission@kago": "-20",
+		"income:shipping": "-800",
+	}
+	require.Equal(t, want, balances(""))
+	require.Equal(t, map[string]string{"cash:bank_transfer": "5000", "clearing:deposits": "-5000"}, balances(partly), "as it stood after the first transfer")
+
+	byVendor := func(token string) map[string]map[string]any {
+		t.Helper()
+		out := map[string]map[string]any{}
+		for _, it := range do(token, "GET", "/api/v1/admin/payouts", nil, http.StatusOK)["items"].([]any) {
+			it := it.(map[string]any)
+			row := map[string]any{}
+			for _, k := range []string{"receivable", "commission", "held", "payable", "paid"} {
+				row[k] = it[k].(map[string]any)["amount"]
+			}
+			out[it["vendor_id"].(string)] = row
+		}
+		return out
+	}
+	require.Equal(t, map[string]map[string]any{
+		uji:  {"receivable": "3000", "commission": "330", "held": "2670", "payable": "0", "paid": "0"},
+		kago: {"receivable": "4000", "commission": "220", "held": "3780", "payable": "0", "paid": "0"},
+	}, byVendor(mall.Token))
+
+	entries := admin("GET", "/api/v1/admin/payouts/"+uji+"/entries", nil, http.StatusOK)["items"].([]any)
+	require.Len(t, entries, 3, "held, commission, commission tax")
+	for _, e := range entries {
+		e := e.(map[string]any)
+		require.Equal(t, orderID, e["order_id"])
+		require.NotEmpty(t, e["event_id"])
+		require.NotEmpty(t, e["position"])
+	}
+	page := admin("GET", "/api/v1/admin/payouts/"+uji+"/entries?limit=2", nil, http.StatusOK)
+	require.Len(t, page["items"], 2)
+	rest := admin("GET", "/api/v1/admin/payouts/"+uji+"/entries?limit=2&cursor="+page["next_cursor"].(string), nil, http.StatusOK)
+	require.Len(t, rest["items"], 1)
+	require.Nil(t, rest["next_cursor"])
+
+	// Kagoshima's staff: their own balance and lines, nothing else.
+	admin("POST", "/api/v1/admin/staff", map[string]any{"email": "kago@ledgermall.example.jp", "name": "Kago", "role": "vendor",
+		"vendor_id": kago, "password": "password for kago"}, http.StatusCreated)
+	staff := env.SignIn(t, "ledgermall", "kago@ledgermall.example.jp", "password for kago")
+	mine := byVendor(staff)
+	require.Len(t, mine, 1)
+	require.Contains(t, mine, kago)
+	do(staff, "GET", "/api/v1/admin/payouts/"+uji+"/entries", nil, http.StatusNotFound)
+	require.Len(t, do(staff, "GET", "/api/v1/admin/payouts/"+kago+"/entries", nil, http.StatusOK)["items"], 3)
+	do(staff, "GET", "/api/v1/admin/ledger/trial-balance", nil, http.StatusForbidden)
+	admin("GET", "/api/v1/admin/payouts/"+uuid.NewString()+"/entries", nil, http.StatusNotFound)
+	admin("GET", "/api/v1/admin/ledger/trial-balance?at=yesterday", nil, http.StatusUnprocessableEntity)
+}

@@ -1,0 +1,68 @@
+-- Read model ledger (projector ledger.v1): the double-entry payout ledger,
+-- folded from order, payment and vendor events (domain/ledger holds the
+-- posting rules). Entries are immutable; every event's lines balance.
+-- Balances per (vendor, account) are kept in the same transaction as the
+-- entries that move them. Platform lines carry the nil vendor
+-- (00000000-…) unless they concern one (a commission).
+--   ledger_orders:  what recognising an order needs (lines, totals,
+--                   rounding), and whether it is recognised;
+--   ledger_vendors: each vendor's commission rate history (for lines
+--                   placed before rates were frozen on the order).
+CREATE FUNCTION rm_ledger_v1_create(s text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format($f$
+        CREATE TABLE %1$I.ledger_orders (
+            tenant_id  uuid        NOT NULL,
+            order_id   uuid        NOT NULL,
+            payment_id uuid        NOT NULL,
+            currency   char(3)     NOT NULL,
+            sale       jsonb       NOT NULL,
+            placed_at  timestamptz NOT NULL,
+            recognised boolean     NOT NULL DEFAULT false,
+            PRIMARY KEY (tenant_id, order_id)
+        );
+        CREATE TABLE %1$I.ledger_vendors (
+            tenant_id  uuid    NOT NULL,
+            vendor_id  uuid    NOT NULL,
+            commission numeric NOT NULL,
+            rates      jsonb   NOT NULL,
+            PRIMARY KEY (tenant_id, vendor_id)
+        );
+        CREATE TABLE %1$I.ledger_entries (
+            tenant_id uuid        NOT NULL,
+            entry_id  uuid        NOT NULL,
+            event_id  uuid        NOT NULL,
+            seq       int         NOT NULL,
+            tx_id     xid8        NOT NULL,
+            position  bigint      NOT NULL,
+            order_id  uuid,
+            vendor_id uuid        NOT NULL,
+            account   text        NOT NULL,
+            currency  char(3)     NOT NULL,
+            debit     numeric     NOT NULL,
+            credit    numeric     NOT NULL,
+            at        timestamptz NOT NULL,
+            PRIMARY KEY (tenant_id, event_id, seq)
+        );
+        CREATE TABLE %1$I.ledger_balances (
+            tenant_id uuid    NOT NULL,
+            vendor_id uuid    NOT NULL,
+            account   text    NOT NULL,
+            currency  char(3) NOT NULL,
+            debit     numeric NOT NULL DEFAULT 0,
+            credit    numeric NOT NULL DEFAULT 0,
+            PRIMARY KEY (tenant_id, vendor_id, account, currency)
+        )$f$, s);
+END
+$$;
+
+CREATE FUNCTION rm_ledger_v1_index(s text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_orders_payment_ix ON %I.ledger_orders (tenant_id, payment_id)', s);
+    -- A vendor's entries in log order (pages, statements).
+    EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_entries_vendor_ix ON %I.ledger_entries (tenant_id, vendor_id, tx_id, position, seq)', s);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_entries_order_ix ON %I.ledger_entries (tenant_id, order_id) WHERE order_id IS NOT NULL', s);
+END
+$$;

@@ -1,0 +1,231 @@
+// Package ledger is the payout ledger read model: double-entry lines
+// folded from the order, payment and vendor events through the posting
+// rules of domain/ledger, with balances per vendor and account kept in the
+// same transaction. Each line names the event (id and position) and the
+// order it comes from, so any balance traces back to the log. It must not
+// import http or commands.
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"github.com/honten/honten/domain/ledger"
+	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/payment"
+	"github.com/honten/honten/domain/vendor"
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/projections"
+)
+
+// Name is the projector's frozen name; renaming it rebuilds the model.
+const Name = "ledger.v1"
+
+// Projector builds the ledger.
+type Projector struct {
+	Registry *eventstore.Registry
+}
+
+var _ projections.Projector = Projector{}
+
+// Name implements projections.Projector.
+func (Projector) Name() string { return Name }
+
+// Schema implements projections.Projector.
+func (Projector) Schema() projections.Schema {
+	return projections.Schema{
+		Tables:       []string{"ledger_orders", "ledger_vendors", "ledger_entries", "ledger_balances"},
+		Create:       "rm_ledger_v1_create",
+		Index:        "rm_ledger_v1_index",
+		PayloadTypes: payloadTypes,
+	}
+}
+
+// payloadTypes are the events the ledger reads; others of the same streams
+// arrive without payload and are skipped.
+var payloadTypes = projections.EventNames([]eventstore.Event{order.Placed{}}, payment.Events, vendor.Events)
+
+// sale is an order as ledger_orders keeps it.
+type sale struct {
+	Lines    []order.Line   `json:"lines"`
+	Totals   order.Totals   `json:"totals"`
+	Rounding money.Rounding `json:"rounding,omitempty"`
+}
+
+// Apply implements projections.Projector. Events are applied one by one, in
+// order: a settlement reads the order and the vendors' rates as the earlier
+// events of the batch left them.
+func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Envelope) error {
+	for _, env := range batch {
+		switch env.StreamType {
+		case order.StreamType, payment.StreamType, vendor.StreamType:
+		default:
+			continue
+		}
+		if !slices.Contains(payloadTypes, env.Type) || !p.Registry.Known(env.Type) {
+			continue
+		}
+		ev, err := p.Registry.Decode(env)
+		if err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		if err := apply(ctx, tx, env, ev); err != nil {
+			return fmt.Errorf("ledger: %s at %s: %w", env.Type, env.Position, err)
+		}
+	}
+	return nil
+}
+
+func apply(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, ev eventstore.Event) error {
+	t := env.Tenant.UUID
+	switch e := ev.(type) {
+	case order.Placed:
+		b, err := json.Marshal(sale{Lines: e.Lines, Totals: e.Totals, Rounding: e.Rounding})
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO ledger_orders (tenant_id, order_id, payment_id, currency, sale, placed_at)
+VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, t, env.StreamID, e.Payment, string(e.Totals.Total.Currency()), b, e.At.UTC())
+		return err
+	case vendor.Created:
+		rates, err := json.Marshal([]vendor.Rate{{Rate: e.CommissionRate, EffectiveFrom: e.At, SetAt: e.At}})
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO ledger_vendors (tenant_id, vendor_id, commission, rates) VALUES ($1, $2, $3, $4)
+ON CONFLICT DO NOTHING`, t, env.StreamID, e.CommissionRate, rates)
+		return err
+	case vendor.Updated:
+		var latest decimal.Decimal
+		var raw []byte
+		err := tx.QueryRow(ctx, `SELECT commission, rates FROM ledger_vendors WHERE tenant_id = $1 AND vendor_id = $2`, t, env.StreamID).Scan(&latest, &raw)
+		if err != nil {
+			return err
+		}
+		var rates []vendor.Rate
+		if err := json.Unmarshal(raw, &rates); err != nil {
+			return err
+		}
+		b, err := json.Marshal(vendor.NextRates(rates, latest, e))
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE ledger_vendors SET commission = $3, rates = $4 WHERE tenant_id = $1 AND vendor_id = $2`,
+			t, env.StreamID, e.CommissionRate, b)
+		return err
+	case payment.Received:
+		return post(ctx, tx, env, e.At, ledger.Received(ledger.CashBankTransfer, e.Amount))
+	case payment.CODCollected:
+		return post(ctx, tx, env, e.At, ledger.Received(ledger.CashCOD, e.Amount))
+	case payment.RefundDue:
+		return post(ctx, tx, env, e.At, ledger.RefundDue(e.Amount))
+	case payment.Reinstated:
+		return post(ctx, tx, env, e.At, ledger.Reinstated(e.Amount))
+	case payment.Settled:
+		return recognise(ctx, tx, env, e.At)
+	}
+	return nil
+}
+
+// recognise posts the sale of the settled payment's order, once.
+func recognise(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Time) error {
+	t := env.Tenant.UUID
+	var raw []byte
+	var placed time.Time
+	var done bool
+	err := tx.QueryRow(ctx, `SELECT sale, placed_at, recognised FROM ledger_orders WHERE tenant_id = $1 AND payment_id = $2`,
+		t, env.StreamID).Scan(&raw, &placed, &done)
+	if err != nil {
+		return fmt.Errorf("order of payment %s: %w", env.StreamID, err)
+	}
+	if done {
+		return nil
+	}
+	var s sale
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return err
+	}
+	rates := map[uuid.UUID][]vendor.Rate{}
+	for _, l := range s.Lines {
+		if _, ok := rates[l.Vendor]; ok || l.CommissionRate != nil {
+			continue
+		}
+		var rb []byte
+		err := tx.QueryRow(ctx, `SELECT rates FROM ledger_vendors WHERE tenant_id = $1 AND vendor_id = $2`, t, l.Vendor).Scan(&rb)
+		if errors.Is(err, pgx.ErrNoRows) {
+			rates[l.Vendor] = nil
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		var rs []vendor.Rate
+		if err := json.Unmarshal(rb, &rs); err != nil {
+			return err
+		}
+		rates[l.Vendor] = rs
+	}
+	lines, err := ledger.Recognised(ledger.Sale{Lines: s.Lines, Totals: s.Totals, Rounding: s.Rounding,
+		RateOf: func(l order.Line) decimal.Decimal {
+			if rs := rates[l.Vendor]; len(rs) > 0 {
+				return vendor.RateIn(rs, placed)
+			}
+			return decimal.Zero
+		}})
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE ledger_orders SET recognised = true WHERE tenant_id = $1 AND payment_id = $2`, t, env.StreamID); err != nil {
+		return err
+	}
+	return post(ctx, tx, env, at, lines)
+}
+
+// postLine inserts one line and, when it is new, adds it to its balance:
+// a line applied twice moves nothing twice.
+const postLine = `
+WITH e AS (
+  INSERT INTO ledger_entries (tenant_id, entry_id, event_id, seq, tx_id, position, order_id, vendor_id, account, currency, debit, credit, at)
+  SELECT $1, $2, $3, $4, $5::text::xid8, $6, (SELECT order_id FROM ledger_orders WHERE tenant_id = $1 AND payment_id = $7),
+         $8, $9, $10, $11, $12, $13
+  ON CONFLICT DO NOTHING
+  RETURNING tenant_id, vendor_id, account, currency, debit, credit)
+INSERT INTO ledger_balances (tenant_id, vendor_id, account, currency, debit, credit)
+SELECT tenant_id, vendor_id, account, currency, debit, credit FROM e
+ON CONFLICT (tenant_id, vendor_id, account, currency)
+DO UPDATE SET debit = ledger_balances.debit + excluded.debit, credit = ledger_balances.credit + excluded.credit`
+
+// post writes a payment event's entry, dated at (the event's business
+// time): its lines and the balances they move. An entry that does not balance is refused (the batch fails loudly
+// rather than the ledger drifting).
+func post(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Time, lines []ledger.Line) error {
+	if err := ledger.Balanced(lines); err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	t := env.Tenant.UUID
+	for i, l := range lines {
+		if l.Debit.IsZero() && l.Credit.IsZero() {
+			continue
+		}
+		id := EntryID(env.EventID, i)
+		b.Queue(postLine, t, id, env.EventID, i, env.Position.TxText(), env.Position.Pos, env.StreamID,
+			l.Vendor, string(l.Account), string(l.Debit.Currency()), l.Debit.Amount(), l.Credit.Amount(), at.UTC())
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// EntryID is the id of the i-th line an event posted.
+func EntryID(event uuid.UUID, i int) uuid.UUID {
+	return uuid.NewSHA1(event, []byte("ledger:"+strconv.Itoa(i)))
+}
