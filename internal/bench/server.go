@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -17,6 +18,9 @@ func startServer(ctx context.Context, env *Env, cfg app.Config) (*app.Main, func
 	cfg.DatabaseURL = env.URL
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.LogLevel = slog.LevelWarn
+	// The load generators stand for many shoppers behind a proxy on the
+	// loopback (X-Forwarded-For): per-client limits apply per shopper.
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	if cfg.DBMaxConns < 100 {
 		cfg.DBMaxConns = 100
 	}

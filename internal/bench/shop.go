@@ -52,6 +52,10 @@ func (c *client) do(ctx context.Context, method, path, token string, body any, o
 		return 0, err
 	}
 	req.Header.Set("X-Tenant", c.shop)
+	// The virtual buyers are many shoppers behind one proxy (the server
+	// trusts the loopback, startServer): each request comes from its own
+	// address, so per-client limits see shoppers, not one client.
+	req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", rand.IntN(256), rand.IntN(256), 1+rand.IntN(254)))
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
