@@ -78,6 +78,10 @@ type Sweeper struct {
 	// not after now (the order_views read model's index on status and due
 	// date answers it).
 	FindFunc func(ctx context.Context, now time.Time, limit int) ([]Overdue, error)
+	// ReleasableFunc lists up to limit delivered shipments whose return
+	// window ended by now and whose funds are not released (the ledger read
+	// model answers it); nil skips the release of funds.
+	ReleasableFunc func(ctx context.Context, now time.Time, limit int) ([]Releasable, error)
 	// Every is the pause between sweeps; 0 means a minute.
 	Every time.Duration
 	Log   *slog.Logger
@@ -139,6 +143,11 @@ func (w *Sweeper) Run(ctx context.Context) {
 			log.Error("payment deadline sweep failed", "err", err)
 		} else if n > 0 {
 			log.Info("cancelled orders unpaid at their due date", "count", n)
+		}
+		if n, err := w.ReleaseDue(ctx); err != nil && ctx.Err() == nil {
+			log.Error("funds release sweep failed", "err", err)
+		} else if n > 0 {
+			log.Info("released vendor funds past their return window", "count", n)
 		}
 		select {
 		case <-ctx.Done():

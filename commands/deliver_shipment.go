@@ -34,7 +34,11 @@ func (s *Service) DeliverShipment(ctx context.Context, c DeliverShipment) (Resul
 		if err != nil {
 			return struct{}{}, err
 		}
-		if err := sh.Deliver(s.Now()); err != nil {
+		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		if err != nil {
+			return struct{}{}, err
+		}
+		if err := sh.Deliver(s.Now(), t.Settings().PayoutHold()); err != nil {
 			return struct{}{}, err
 		}
 		return struct{}{}, st.save(ctx, tx, c.Tenant, c.By.metadata(c.Tenant))

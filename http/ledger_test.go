@@ -149,5 +149,39 @@ func TestLedgerOfAMallOrder(t *testing.T) {
 	require.Len(t, do(staff, "GET", "/api/v1/admin/payouts/"+kago+"/entries", nil, http.StatusOK)["items"], 3)
 	do(staff, "GET", "/api/v1/admin/ledger/trial-balance", nil, http.StatusForbidden)
 	admin("GET", "/api/v1/admin/payouts/"+uuid.NewString()+"/entries", nil, http.StatusNotFound)
+
+	// Uji's parcel is delivered; eight days later (the default return
+	// window) its money becomes payable, and only its.
+	ord := admin("GET", "/api/v1/admin/orders/"+orderID, nil, http.StatusOK)
+	var ujiShipment string
+	for _, sh := range ord["shipments"].([]any) {
+		if sh := sh.(map[string]any); sh["vendor_id"] == uji {
+			ujiShipment = sh["id"].(string)
+		}
+	}
+	require.NotEmpty(t, ujiShipment)
+	admin("POST", "/api/v1/admin/shipments/"+ujiShipment+"/ship", map[string]any{"carrier": "yamato", "tracking_no": "L-1"}, http.StatusOK)
+	admin("POST", "/api/v1/admin/shipments/"+ujiShipment+"/deliver", nil, http.StatusOK)
+	env.Settle(t)
+	ctx := t.Context()
+	advance(8*24*time.Hour - time.Minute)
+	n, err := env.Main.Sweeper.ReleaseDue(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "the return window has not ended")
+	advance(time.Minute)
+	n, err = env.Main.Sweeper.ReleaseDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	env.Settle(t)
+	n, err = env.Main.Sweeper.ReleaseDue(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "released once")
+	mall.Token = env.SignIn(t, "ledgermall", mall.Owner, mall.Password) // the session expired with the clock
+	require.Equal(t, map[string]map[string]any{
+		uji:  {"receivable": "3000", "commission": "330", "held": "0", "payable": "2670", "paid": "0"},
+		kago: {"receivable": "4000", "commission": "220", "held": "3780", "payable": "0", "paid": "0"},
+	}, byVendor(mall.Token))
+	want["vendor:held@uji"], want["vendor:payable@uji"] = "0", "-2670"
+	require.Equal(t, want, balances(""))
 	admin("GET", "/api/v1/admin/ledger/trial-balance?at=yesterday", nil, http.StatusUnprocessableEntity)
 }

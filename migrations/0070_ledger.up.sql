@@ -6,6 +6,9 @@
 -- (00000000-…) unless they concern one (a commission).
 --   ledger_orders:  what recognising an order needs (lines, totals,
 --                   rounding), and whether it is recognised;
+--   ledger_shipments: each vendor's parcel of an order, when its return
+--                   window ends and whether its funds were released
+--                   (the release sweep reads it);
 --   ledger_vendors: each vendor's commission rate history (for lines
 --                   placed before rates were frozen on the order).
 CREATE FUNCTION rm_ledger_v1_create(s text) RETURNS void
@@ -20,7 +23,18 @@ BEGIN
             sale       jsonb       NOT NULL,
             placed_at  timestamptz NOT NULL,
             recognised boolean     NOT NULL DEFAULT false,
+            -- vendor id → what the recognised sale owes it (net), as text
+            nets       jsonb       NOT NULL DEFAULT '{}',
             PRIMARY KEY (tenant_id, order_id)
+        );
+        CREATE TABLE %1$I.ledger_shipments (
+            tenant_id   uuid        NOT NULL,
+            shipment_id uuid        NOT NULL,
+            order_id    uuid        NOT NULL,
+            vendor_id   uuid        NOT NULL,
+            hold_until  timestamptz,
+            released    boolean     NOT NULL DEFAULT false,
+            PRIMARY KEY (tenant_id, shipment_id)
         );
         CREATE TABLE %1$I.ledger_vendors (
             tenant_id  uuid    NOT NULL,
@@ -61,6 +75,9 @@ CREATE FUNCTION rm_ledger_v1_index(s text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_orders_payment_ix ON %I.ledger_orders (tenant_id, payment_id)', s);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_shipments_order_ix ON %I.ledger_shipments (tenant_id, order_id)', s);
+    -- The release sweep: held funds by the end of their return window.
+    EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_shipments_due_ix ON %I.ledger_shipments (hold_until, shipment_id) WHERE NOT released AND hold_until IS NOT NULL', s);
     -- A vendor's entries in log order (pages, statements).
     EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_entries_vendor_ix ON %I.ledger_entries (tenant_id, vendor_id, tx_id, position, seq)', s);
     EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_entries_order_ix ON %I.ledger_entries (tenant_id, order_id) WHERE order_id IS NOT NULL', s);

@@ -120,6 +120,12 @@ func Reinstated(amount money.Money) []Line {
 	return []Line{Debit(RefundsDue, uuid.Nil, amount), Credit(Deposits, uuid.Nil, amount)}
 }
 
+// Released posts a vendor's money for an order becoming payable (the
+// return window after its delivery has passed).
+func Released(vendor uuid.UUID, net money.Money) []Line {
+	return []Line{Debit(VendorHeld, vendor, net), Credit(VendorPayable, vendor, net)}
+}
+
 // Sale is what the ledger needs of an order to recognise it.
 type Sale struct {
 	Lines    []order.Line

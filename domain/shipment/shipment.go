@@ -99,6 +99,21 @@ type Shipped struct {
 
 // Delivered records that the buyer received the parcel.
 type Delivered struct {
+	// HoldUntil is when the return window in force at the delivery ends
+	// and the vendor's money becomes payable. Deliveries recorded before
+	// it was frozen have none: LegacyHold after the delivery.
+	HoldUntil *time.Time `json:"hold_until,omitempty"`
+	At        time.Time  `json:"at"`
+}
+
+// LegacyHold is the return window of deliveries recorded without one (the
+// default of the shops' settings).
+const LegacyHold = 8 * 24 * time.Hour
+
+// FundsReleased records that the return window after the delivery has
+// passed: the vendor's part of the order becomes payable. A worker appends
+// it (time is an event), so a replay of the ledger gives the same answer.
+type FundsReleased struct {
 	At time.Time `json:"at"`
 }
 
@@ -120,8 +135,11 @@ func (Delivered) EventName() string { return "shipment.delivered.v1" }
 // EventName implements aggregate.Event.
 func (Cancelled) EventName() string { return "shipment.cancelled.v1" }
 
+// EventName implements aggregate.Event.
+func (FundsReleased) EventName() string { return "shipment.funds_released.v1" }
+
 // Events lists the shipment events for the registry.
-var Events = []aggregate.Event{Created{}, Shipped{}, Delivered{}, Cancelled{}}
+var Events = []aggregate.Event{Created{}, Shipped{}, Delivered{}, Cancelled{}, FundsReleased{}}
 
 // MaxFieldLen bounds the carrier name and the tracking number, in characters.
 const MaxFieldLen = 64
@@ -144,6 +162,9 @@ type Shipment struct {
 	status     Status
 	carrier    string
 	trackingNo string
+	delivered  time.Time
+	holdUntil  time.Time
+	released   bool
 }
 
 // Create records a new shipment.
@@ -202,9 +223,10 @@ func (s *Shipment) Ship(carrier, trackingNo string, now time.Time) error {
 	return nil
 }
 
-// Deliver records the delivery; a repeat records nothing. It returns
+// Deliver records the delivery, with the vendor's money held for hold (the
+// shop's return window) from now; a repeat records nothing. It returns
 // ErrNotShipped before the parcel shipped and ErrCancelled.
-func (s *Shipment) Deliver(now time.Time) error {
+func (s *Shipment) Deliver(now time.Time, hold time.Duration) error {
 	switch s.status {
 	case StatusPending:
 		return ErrNotShipped
@@ -213,8 +235,21 @@ func (s *Shipment) Deliver(now time.Time) error {
 	case StatusDelivered:
 		return nil
 	}
-	s.record(Delivered{At: now.UTC()})
+	until := now.Add(hold).UTC()
+	s.record(Delivered{HoldUntil: &until, At: now.UTC()})
 	return nil
+}
+
+// ReleaseFunds records that the vendor's money for this parcel is payable,
+// once the return window frozen at the delivery has passed. It reports
+// whether it recorded the release: not before the delivery and the window,
+// and only once.
+func (s *Shipment) ReleaseFunds(now time.Time) bool {
+	if s.status != StatusDelivered || s.released || now.Before(s.holdUntil) {
+		return false
+	}
+	s.record(FundsReleased{At: now.UTC()})
+	return true
 }
 
 // Cancel cancels a parcel that has not shipped; a repeat records nothing.
@@ -239,7 +274,12 @@ func (s *Shipment) apply(e aggregate.Event) {
 	case Shipped:
 		s.status, s.carrier, s.trackingNo = StatusShipped, e.Carrier, e.TrackingNo
 	case Delivered:
-		s.status = StatusDelivered
+		s.status, s.delivered, s.holdUntil = StatusDelivered, e.At, e.At.Add(LegacyHold)
+		if e.HoldUntil != nil {
+			s.holdUntil = *e.HoldUntil
+		}
+	case FundsReleased:
+		s.released = true
 	case Cancelled:
 		s.status = StatusCancelled
 	}
@@ -262,6 +302,16 @@ func (s *Shipment) CODAmount() money.Money { return s.cod }
 
 // Status returns the status.
 func (s *Shipment) Status() Status { return s.status }
+
+// DeliveredAt returns when the parcel was delivered (zero before).
+func (s *Shipment) DeliveredAt() time.Time { return s.delivered }
+
+// HoldUntil returns when the vendor's money for the delivered parcel
+// becomes payable (zero before the delivery).
+func (s *Shipment) HoldUntil() time.Time { return s.holdUntil }
+
+// FundsReleased reports whether the vendor's money for the parcel is payable.
+func (s *Shipment) FundsReleased() bool { return s.released }
 
 // Carrier returns the carrier, once shipped.
 func (s *Shipment) Carrier() string { return s.carrier }

@@ -52,6 +52,9 @@ type Settings struct {
 	// order still waits before it is cancelled unpaid (a transfer sent on the
 	// due date is often credited the next banking day).
 	PaymentGraceHours int `json:"payment_grace_hours"`
+	// PayoutHoldDays is the return window: how long after a parcel's
+	// delivery the vendor's money for it stays held before it is payable.
+	PayoutHoldDays int `json:"payout_hold_days"`
 }
 
 // Defaults of the settings added after the first release; settings
@@ -60,6 +63,9 @@ const (
 	DefaultMaxLineQuantity    = 99
 	DefaultMaxHotLineQuantity = 10
 	DefaultPaymentGraceHours  = 72
+	// DefaultPayoutHoldDays is eight days, the statutory return period of
+	// mail order in Japan when a shop states no return terms.
+	DefaultPayoutHoldDays = 8
 )
 
 // UnmarshalJSON decodes settings, giving fields that were added after
@@ -67,7 +73,7 @@ const (
 func (s *Settings) UnmarshalJSON(b []byte) error {
 	type plain Settings
 	p := plain{MaxLineQuantity: DefaultMaxLineQuantity, MaxHotLineQuantity: DefaultMaxHotLineQuantity,
-		PaymentGraceHours: DefaultPaymentGraceHours, SKUQuantityCaps: map[string]int{}}
+		PaymentGraceHours: DefaultPaymentGraceHours, PayoutHoldDays: DefaultPayoutHoldDays, SKUQuantityCaps: map[string]int{}}
 	if err := json.Unmarshal(b, &p); err != nil {
 		return err
 	}
@@ -91,6 +97,11 @@ func (s Settings) QuantityCap(sku string, hot bool) int64 {
 		return int64(s.MaxLineQuantity)
 	}
 	return DefaultMaxLineQuantity
+}
+
+// PayoutHold is PayoutHoldDays as a duration.
+func (s Settings) PayoutHold() time.Duration {
+	return time.Duration(s.PayoutHoldDays) * 24 * time.Hour
 }
 
 // PaymentGrace is PaymentGraceHours as a duration.
@@ -141,6 +152,7 @@ func DefaultSettings(c money.Currency) Settings {
 		MaxHotLineQuantity:    DefaultMaxHotLineQuantity,
 		SKUQuantityCaps:       map[string]int{},
 		PaymentGraceHours:     DefaultPaymentGraceHours,
+		PayoutHoldDays:        DefaultPayoutHoldDays,
 	}
 	if c == money.JPY {
 		s.ShippingFee, s.FreeShippingOver = yen(800), yen(10000)
@@ -209,6 +221,7 @@ func (s Settings) Validate(c money.Currency) error {
 		v.Check(n >= 1 && n <= 999, "sku_quantity_caps."+sku, "must be between 1 and 999")
 	}
 	v.Check(s.PaymentGraceHours >= 0 && s.PaymentGraceHours <= 24*30, "payment_grace_hours", "must be between 0 and 720")
+	v.Check(s.PayoutHoldDays >= 0 && s.PayoutHoldDays <= 365, "payout_hold_days", "must be between 0 and 365")
 	v.Check(len(s.Hosts) <= 20, "hosts", "at most 20 hosts")
 	seen := map[string]bool{}
 	for i, h := range s.Hosts {

@@ -157,9 +157,10 @@ func (m *Main) purgeIdempotencyKeys(ctx context.Context) {
 	}
 }
 
-// NewSweeper returns the payment-deadline sweeper of the workers role: it
-// cancels bank-transfer orders unpaid at their due date, found through the
-// order_views read model, at the Commands clock (Main.Now).
+// NewSweeper returns the time sweeper of the workers role: at the Commands
+// clock (Main.Now) it cancels bank-transfer orders unpaid at their due date
+// (found through order_views) and releases vendors' funds past their
+// return window (found through the ledger).
 func (m *Main) NewSweeper() *commands.Sweeper {
 	return &commands.Sweeper{Commands: m.Commands, Log: m.Log, Every: m.Config.SweepEvery,
 		FindFunc: func(ctx context.Context, now time.Time, limit int) ([]commands.Overdue, error) {
@@ -167,6 +168,14 @@ func (m *Main) NewSweeper() *commands.Sweeper {
 			out := make([]commands.Overdue, len(due))
 			for i, d := range due {
 				out[i] = commands.Overdue{Tenant: d.Tenant, Order: order.ID{UUID: d.Order}}
+			}
+			return out, err
+		},
+		ReleasableFunc: func(ctx context.Context, now time.Time, limit int) ([]commands.Releasable, error) {
+			due, err := ledger.ReleasableShipments(ctx, m.Pool, now, limit)
+			out := make([]commands.Releasable, len(due))
+			for i, d := range due {
+				out[i] = commands.Releasable{Tenant: d.Tenant, Shipment: shipment.ID{UUID: d.Shipment}}
 			}
 			return out, err
 		}}

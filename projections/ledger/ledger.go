@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,6 +24,7 @@ import (
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/payment"
+	"github.com/honten/honten/domain/shipment"
 	"github.com/honten/honten/domain/vendor"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/projections"
@@ -44,7 +46,7 @@ func (Projector) Name() string { return Name }
 // Schema implements projections.Projector.
 func (Projector) Schema() projections.Schema {
 	return projections.Schema{
-		Tables:       []string{"ledger_orders", "ledger_vendors", "ledger_entries", "ledger_balances"},
+		Tables:       []string{"ledger_orders", "ledger_shipments", "ledger_vendors", "ledger_entries", "ledger_balances"},
 		Create:       "rm_ledger_v1_create",
 		Index:        "rm_ledger_v1_index",
 		PayloadTypes: payloadTypes,
@@ -53,7 +55,8 @@ func (Projector) Schema() projections.Schema {
 
 // payloadTypes are the events the ledger reads; others of the same streams
 // arrive without payload and are skipped.
-var payloadTypes = projections.EventNames([]eventstore.Event{order.Placed{}}, payment.Events, vendor.Events)
+var payloadTypes = projections.EventNames([]eventstore.Event{order.Placed{}}, payment.Events, vendor.Events,
+	[]eventstore.Event{shipment.Created{}, shipment.Delivered{}, shipment.FundsReleased{}})
 
 // sale is an order as ledger_orders keeps it.
 type sale struct {
@@ -68,7 +71,7 @@ type sale struct {
 func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Envelope) error {
 	for _, env := range batch {
 		switch env.StreamType {
-		case order.StreamType, payment.StreamType, vendor.StreamType:
+		case order.StreamType, payment.StreamType, vendor.StreamType, shipment.StreamType:
 		default:
 			continue
 		}
@@ -124,17 +127,68 @@ ON CONFLICT DO NOTHING`, t, env.StreamID, e.CommissionRate, rates)
 			t, env.StreamID, e.CommissionRate, b)
 		return err
 	case payment.Received:
-		return post(ctx, tx, env, e.At, ledger.Received(ledger.CashBankTransfer, e.Amount))
+		return postForPayment(ctx, tx, env, e.At, ledger.Received(ledger.CashBankTransfer, e.Amount))
 	case payment.CODCollected:
-		return post(ctx, tx, env, e.At, ledger.Received(ledger.CashCOD, e.Amount))
+		return postForPayment(ctx, tx, env, e.At, ledger.Received(ledger.CashCOD, e.Amount))
 	case payment.RefundDue:
-		return post(ctx, tx, env, e.At, ledger.RefundDue(e.Amount))
+		return postForPayment(ctx, tx, env, e.At, ledger.RefundDue(e.Amount))
 	case payment.Reinstated:
-		return post(ctx, tx, env, e.At, ledger.Reinstated(e.Amount))
+		return postForPayment(ctx, tx, env, e.At, ledger.Reinstated(e.Amount))
 	case payment.Settled:
 		return recognise(ctx, tx, env, e.At)
+	case shipment.Created:
+		_, err := tx.Exec(ctx, `INSERT INTO ledger_shipments (tenant_id, shipment_id, order_id, vendor_id) VALUES ($1, $2, $3, $4)
+ON CONFLICT DO NOTHING`, t, env.StreamID, e.Order, e.Vendor)
+		return err
+	case shipment.Delivered:
+		until := e.At.Add(shipment.LegacyHold)
+		if e.HoldUntil != nil {
+			until = *e.HoldUntil
+		}
+		_, err := tx.Exec(ctx, `UPDATE ledger_shipments SET hold_until = $3 WHERE tenant_id = $1 AND shipment_id = $2`, t, env.StreamID, until.UTC())
+		return err
+	case shipment.FundsReleased:
+		return release(ctx, tx, env, e.At)
 	}
 	return nil
+}
+
+// postForPayment posts a payment event's lines against its order.
+func postForPayment(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Time, lines []ledger.Line) error {
+	var orderID uuid.UUID
+	err := tx.QueryRow(ctx, `SELECT order_id FROM ledger_orders WHERE tenant_id = $1 AND payment_id = $2`, env.Tenant.UUID, env.StreamID).Scan(&orderID)
+	if err != nil {
+		return fmt.Errorf("order of payment %s: %w", env.StreamID, err)
+	}
+	return post(ctx, tx, env, at, orderID, lines)
+}
+
+// release makes the vendor's net of the shipment's order payable; before
+// the order is recognised it only marks the shipment, and the recognition
+// posts the vendor's net as payable at once.
+func release(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Time) error {
+	t := env.Tenant.UUID
+	var orderID, vendorID uuid.UUID
+	var nets map[string]string
+	var recognised bool
+	err := tx.QueryRow(ctx, `UPDATE ledger_shipments s SET released = true FROM ledger_orders o
+WHERE s.tenant_id = $1 AND s.shipment_id = $2 AND o.tenant_id = s.tenant_id AND o.order_id = s.order_id
+RETURNING s.order_id, s.vendor_id, o.nets, o.recognised`, t, env.StreamID).Scan(&orderID, &vendorID, &nets, &recognised)
+	if err != nil {
+		return fmt.Errorf("shipment %s: %w", env.StreamID, err)
+	}
+	if !recognised {
+		return nil
+	}
+	var currency string
+	if err := tx.QueryRow(ctx, `SELECT currency FROM ledger_orders WHERE tenant_id = $1 AND order_id = $2`, t, orderID).Scan(&currency); err != nil {
+		return err
+	}
+	net, err := money.Parse(nets[vendorID.String()], money.Currency(strings.TrimSpace(currency)))
+	if err != nil {
+		return fmt.Errorf("net of vendor %s: %w", vendorID, err)
+	}
+	return post(ctx, tx, env, at, orderID, ledger.Released(vendorID, net))
 }
 
 // recognise posts the sale of the settled payment's order, once.
@@ -143,8 +197,9 @@ func recognise(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.
 	var raw []byte
 	var placed time.Time
 	var done bool
-	err := tx.QueryRow(ctx, `SELECT sale, placed_at, recognised FROM ledger_orders WHERE tenant_id = $1 AND payment_id = $2`,
-		t, env.StreamID).Scan(&raw, &placed, &done)
+	var orderID uuid.UUID
+	err := tx.QueryRow(ctx, `SELECT order_id, sale, placed_at, recognised FROM ledger_orders WHERE tenant_id = $1 AND payment_id = $2`,
+		t, env.StreamID).Scan(&orderID, &raw, &placed, &done)
 	if err != nil {
 		return fmt.Errorf("order of payment %s: %w", env.StreamID, err)
 	}
@@ -175,20 +230,42 @@ func recognise(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.
 		}
 		rates[l.Vendor] = rs
 	}
-	lines, err := ledger.Recognised(ledger.Sale{Lines: s.Lines, Totals: s.Totals, Rounding: s.Rounding,
+	sl := ledger.Sale{Lines: s.Lines, Totals: s.Totals, Rounding: s.Rounding,
 		RateOf: func(l order.Line) decimal.Decimal {
 			if rs := rates[l.Vendor]; len(rs) > 0 {
 				return vendor.RateIn(rs, placed)
 			}
 			return decimal.Zero
-		}})
+		}}
+	lines, err := ledger.Recognised(sl)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE ledger_orders SET recognised = true WHERE tenant_id = $1 AND payment_id = $2`, t, env.StreamID); err != nil {
+	parts, err := sl.Parts()
+	if err != nil {
 		return err
 	}
-	return post(ctx, tx, env, at, lines)
+	// Parcels whose return window already ended (COD collected late): their
+	// vendors' money is payable at once.
+	var released []uuid.UUID
+	rows, err := tx.Query(ctx, `SELECT vendor_id FROM ledger_shipments WHERE tenant_id = $1 AND order_id = $2 AND released`, t, orderID)
+	if err != nil {
+		return err
+	}
+	if released, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
+		return err
+	}
+	nets := map[string]string{}
+	for _, p := range parts {
+		nets[p.Vendor.String()] = p.Net.AmountString()
+		if slices.Contains(released, p.Vendor) {
+			lines = append(lines, ledger.Released(p.Vendor, p.Net)...)
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE ledger_orders SET recognised = true, nets = $3 WHERE tenant_id = $1 AND order_id = $2`, t, orderID, nets); err != nil {
+		return err
+	}
+	return post(ctx, tx, env, at, orderID, lines)
 }
 
 // postLine inserts one line and, when it is new, adds it to its balance:
@@ -196,8 +273,7 @@ func recognise(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.
 const postLine = `
 WITH e AS (
   INSERT INTO ledger_entries (tenant_id, entry_id, event_id, seq, tx_id, position, order_id, vendor_id, account, currency, debit, credit, at)
-  SELECT $1, $2, $3, $4, $5::text::xid8, $6, (SELECT order_id FROM ledger_orders WHERE tenant_id = $1 AND payment_id = $7),
-         $8, $9, $10, $11, $12, $13
+  SELECT $1, $2, $3, $4, $5::text::xid8, $6, $7, $8, $9, $10, $11, $12, $13
   ON CONFLICT DO NOTHING
   RETURNING tenant_id, vendor_id, account, currency, debit, credit)
 INSERT INTO ledger_balances (tenant_id, vendor_id, account, currency, debit, credit)
@@ -205,10 +281,10 @@ SELECT tenant_id, vendor_id, account, currency, debit, credit FROM e
 ON CONFLICT (tenant_id, vendor_id, account, currency)
 DO UPDATE SET debit = ledger_balances.debit + excluded.debit, credit = ledger_balances.credit + excluded.credit`
 
-// post writes a payment event's entry, dated at (the event's business
+// post writes an event's entry for an order, dated at (the event's business
 // time): its lines and the balances they move. An entry that does not balance is refused (the batch fails loudly
 // rather than the ledger drifting).
-func post(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Time, lines []ledger.Line) error {
+func post(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Time, orderID uuid.UUID, lines []ledger.Line) error {
 	if err := ledger.Balanced(lines); err != nil {
 		return err
 	}
@@ -219,7 +295,7 @@ func post(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Time,
 			continue
 		}
 		id := EntryID(env.EventID, i)
-		b.Queue(postLine, t, id, env.EventID, i, env.Position.TxText(), env.Position.Pos, env.StreamID,
+		b.Queue(postLine, t, id, env.EventID, i, env.Position.TxText(), env.Position.Pos, orderID,
 			l.Vendor, string(l.Account), string(l.Debit.Currency()), l.Debit.Amount(), l.Credit.Amount(), at.UTC())
 	}
 	return tx.SendBatch(ctx, b).Close()

@@ -260,3 +260,33 @@ LIMIT $7`
 	}
 	return out, nil
 }
+
+// Releasable is a delivered shipment whose return window has ended with its
+// vendor's funds still held.
+type Releasable struct {
+	Tenant   tenant.ID
+	Shipment uuid.UUID
+}
+
+// ReleasableShipments lists up to limit shipments, of every tenant, whose
+// return window ended by now and whose funds are held, oldest first (the
+// release sweep; an index on the window's end answers it).
+func ReleasableShipments(ctx context.Context, q eventstore.Querier, now time.Time, limit int) ([]Releasable, error) {
+	const query = `SELECT tenant_id, shipment_id FROM ledger_shipments
+WHERE NOT released AND hold_until IS NOT NULL AND hold_until <= $1
+ORDER BY hold_until, shipment_id
+LIMIT $2`
+	rows, err := q.Query(ctx, query, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("releasable shipments: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Releasable, error) {
+		var x Releasable
+		err := r.Scan(&x.Tenant, &x.Shipment)
+		return x, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("releasable shipments: %w", err)
+	}
+	return out, nil
+}
