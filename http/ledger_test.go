@@ -1,6 +1,8 @@
 package http_test
 
 import (
+	"bytes"
+	"encoding/csv"
 	"net/http"
 	"sync"
 	"testing"
@@ -176,7 +178,9 @@ func TestLedgerOfAMallOrder(t *testing.T) {
 	n, err = env.Main.Sweeper.ReleaseDue(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n, "released once")
-	mall.Token = env.SignIn(t, "ledgermall", mall.Owner, mall.Password) // the session expired with the clock
+	// The sessions expired with the clock.
+	mall.Token = env.SignIn(t, "ledgermall", mall.Owner, mall.Password)
+	staff = env.SignIn(t, "ledgermall", "kago@ledgermall.example.jp", "password for kago")
 	require.Equal(t, map[string]map[string]any{
 		uji:  {"receivable": "3000", "commission": "330", "held": "0", "payable": "2670", "paid": "0"},
 		kago: {"receivable": "4000", "commission": "220", "held": "3780", "payable": "0", "paid": "0"},
@@ -184,4 +188,85 @@ func TestLedgerOfAMallOrder(t *testing.T) {
 	want["vendor:held@uji"], want["vendor:payable@uji"] = "0", "-2670"
 	require.Equal(t, want, balances(""))
 	admin("GET", "/api/v1/admin/ledger/trial-balance?at=yesterday", nil, http.StatusUnprocessableEntity)
+
+	// Uji's statement: sale owed (held), then payable, nothing paid yet.
+	st := admin("GET", "/api/v1/admin/payouts/"+uji+"/statement", nil, http.StatusOK)
+	owed := func(m any) []any {
+		m2 := m.(map[string]any)
+		return []any{m2["held"].(map[string]any)["amount"], m2["payable"].(map[string]any)["amount"], m2["owed"].(map[string]any)["amount"]}
+	}
+	require.Equal(t, []any{"0", "0", "0"}, owed(st["opening"]))
+	require.Equal(t, []any{"0", "2670", "2670"}, owed(st["closing"]))
+	var amounts []any
+	for _, e := range st["entries"].([]any) {
+		amounts = append(amounts, e.(map[string]any)["account"].(string)+" "+e.(map[string]any)["amount"].(map[string]any)["amount"].(string))
+	}
+	require.Equal(t, []any{"vendor:held 2670", "vendor:held -2670", "vendor:payable 2670"}, amounts)
+	released := clock().Add(-time.Second).Format(time.RFC3339)
+	st = admin("GET", "/api/v1/admin/payouts/"+uji+"/statement?to="+released, nil, http.StatusOK)
+	require.Equal(t, []any{"2670", "0", "2670"}, owed(st["closing"]), "before the release, dated when it happened, all was held")
+	require.Len(t, st["entries"], 1)
+	st = admin("GET", "/api/v1/admin/payouts/"+uji+"/statement?from="+released, nil, http.StatusOK)
+	require.Equal(t, []any{"2670", "0", "2670"}, owed(st["opening"]))
+	require.Len(t, st["entries"], 2)
+	admin("GET", "/api/v1/admin/payouts/"+uji+"/statement?from=2026-03-09&to=2026-03-01", nil, http.StatusUnprocessableEntity)
+	do(staff, "GET", "/api/v1/admin/payouts/"+uji+"/statement", nil, http.StatusNotFound)
+	require.Equal(t, http.StatusOK, env.Do(t, req{Method: "GET", Path: "/api/v1/admin/payouts/" + kago + "/statement.csv", Token: staff}).Status)
+
+	// A payout run pays only vendors with a payout account.
+	periodEnd := clock().Format(time.RFC3339)
+	admin("POST", "/api/v1/admin/payout-runs", map[string]any{"period_end": periodEnd, "min_amount": yen("1000")}, http.StatusConflict)
+	admin("PUT", "/api/v1/admin/payouts/"+uji+"/account", map[string]any{"bank_name": "京都銀行", "bank_code": "015",
+		"branch_name": "宇治支店", "branch_code": "301", "account_type": "ordinary", "account_number": "7654321", "account_holder": "ｶ)ｳｼﾞｾｲﾁﾔ"}, http.StatusUnprocessableEntity)
+	account := map[string]any{"bank_name": "京都銀行", "bank_code": "0158", "branch_name": "宇治支店", "branch_code": "301",
+		"account_type": "ordinary", "account_number": "7654321", "account_holder": "ｶ)ｳｼﾞｾｲﾁﾔ"}
+	require.Equal(t, account, admin("PUT", "/api/v1/admin/payouts/"+uji+"/account", account, http.StatusOK))
+	do(staff, "PUT", "/api/v1/admin/payouts/"+kago+"/account", account, http.StatusForbidden)
+	admin("POST", "/api/v1/admin/payout-runs", map[string]any{"period_end": clock().Add(time.Hour).Format(time.RFC3339)}, http.StatusUnprocessableEntity)
+	run := admin("POST", "/api/v1/admin/payout-runs", map[string]any{"period_end": periodEnd, "min_amount": yen("1000")}, http.StatusCreated)
+	require.Equal(t, "2670", run["total"].(map[string]any)["amount"])
+	require.Len(t, run["items"], 1)
+	item := run["items"].([]any)[0].(map[string]any)
+	require.Equal(t, uji, item["vendor_id"])
+	require.Equal(t, false, item["paid"])
+	require.Empty(t, run["skipped"])
+	runID := run["id"].(string)
+	admin("POST", "/api/v1/admin/payout-runs", map[string]any{"period_end": periodEnd, "min_amount": yen("1000")}, http.StatusConflict)
+	do(staff, "GET", "/api/v1/admin/payout-runs", nil, http.StatusForbidden)
+	require.Len(t, admin("GET", "/api/v1/admin/payout-runs", nil, http.StatusOK)["items"], 1)
+
+	// Recording the run's payout moves Uji's payable to paid, once.
+	paidAt := clock().Format(time.RFC3339)
+	admin("POST", "/api/v1/admin/payouts/"+uji, map[string]any{"amount": yen("2000"), "paid_at": paidAt, "reference": "FB-1", "run_id": runID}, http.StatusUnprocessableEntity)
+	key := uuid.NewString()
+	body := map[string]any{"amount": yen("2670"), "paid_at": paidAt, "reference": "FB-1", "run_id": runID}
+	first := env.Do(t, req{Method: "POST", Path: "/api/v1/admin/payouts/" + uji, Token: mall.Token, Body: body, Header: map[string]string{"Idempotency-Key": key}})
+	require.Equal(t, http.StatusCreated, first.Status, string(first.Body))
+	again := env.Do(t, req{Method: "POST", Path: "/api/v1/admin/payouts/" + uji, Token: mall.Token, Body: body, Header: map[string]string{"Idempotency-Key": key}})
+	require.Equal(t, http.StatusCreated, again.Status)
+	require.JSONEq(t, string(first.Body), string(again.Body), "a retry replays the payout, it does not pay twice")
+	bal := first.Map(t)["balance"].(map[string]any)
+	require.Equal(t, "0", bal["payable"].(map[string]any)["amount"])
+	require.Equal(t, "2670", bal["paid"].(map[string]any)["amount"])
+	admin("POST", "/api/v1/admin/payouts/"+uji, map[string]any{"amount": yen("1"), "paid_at": paidAt, "reference": "FB-1"}, http.StatusConflict)
+	admin("POST", "/api/v1/admin/payouts/"+uji, map[string]any{"amount": yen("1"), "paid_at": paidAt, "reference": "FB-2"}, http.StatusConflict)
+	admin("POST", "/api/v1/admin/payouts/"+kago, map[string]any{"amount": yen("1"), "paid_at": paidAt, "reference": "FB-3"}, http.StatusConflict)
+	admin("POST", "/api/v1/admin/payouts/"+uji, map[string]any{"amount": yen("1"), "paid_at": clock().Add(time.Hour).Format(time.RFC3339), "reference": "FB-4"}, http.StatusUnprocessableEntity)
+	require.Equal(t, true, admin("GET", "/api/v1/admin/payout-runs/"+runID, nil, http.StatusOK)["items"].([]any)[0].(map[string]any)["paid"])
+	require.Equal(t, map[string]map[string]any{
+		uji:  {"receivable": "3000", "commission": "330", "held": "0", "payable": "0", "paid": "2670"},
+		kago: {"receivable": "4000", "commission": "220", "held": "3780", "payable": "0", "paid": "0"},
+	}, byVendor(mall.Token))
+	want["vendor:payable@uji"], want["cash:paid_out@uji"] = "0", "-2670"
+	require.Equal(t, want, balances(""))
+
+	csvResp := env.Do(t, req{Method: "GET", Path: "/api/v1/admin/payouts/" + uji + "/statement.csv", Token: mall.Token})
+	require.Equal(t, http.StatusOK, csvResp.Status)
+	require.Equal(t, "text/csv; charset=utf-8", csvResp.Header.Get("Content-Type"))
+	rows, err := csv.NewReader(bytes.NewReader(csvResp.Body)).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 1+1+4+1, "header, opening, four lines, closing")
+	require.Equal(t, []string{"opening", "0"}, []string{rows[1][1], rows[1][10]})
+	require.Equal(t, []string{"vendor:payable", "2670", "0", "0"}, []string{rows[5][2], rows[5][6], rows[5][7], rows[5][10]}, "the payout")
+	require.Equal(t, []string{"closing", "0", "0", "0"}, []string{rows[6][1], rows[6][8], rows[6][9], rows[6][10]})
 }

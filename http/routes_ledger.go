@@ -18,6 +18,14 @@ func (s *Server) ledgerRoutes() []adminRoute {
 		{"GET", "/ledger/trial-balance", permLedgerRead, s.trialBalance},
 		{"GET", "/payouts", permPayoutsRead, s.listVendorBalances},
 		{"GET", "/payouts/{vendor_id}/entries", permPayoutsRead, s.listLedgerEntries},
+		{"GET", "/payouts/{vendor_id}/statement", permPayoutsRead, s.vendorStatement},
+		{"GET", "/payouts/{vendor_id}/statement.csv", permPayoutsRead, s.vendorStatement},
+		{"GET", "/payouts/{vendor_id}/account", permPayoutsRead, s.getPayoutAccount},
+		{"PUT", "/payouts/{vendor_id}/account", permPayoutsWrite, s.setPayoutAccount},
+		{"POST", "/payouts/{vendor_id}", permPayoutsWrite, s.recordPayout},
+		{"GET", "/payout-runs", permLedgerRead, s.listPayoutRuns},
+		{"POST", "/payout-runs", permPayoutsWrite, s.createPayoutRun},
+		{"GET", "/payout-runs/{id}", permLedgerRead, s.getPayoutRun},
 	}
 }
 
@@ -51,22 +59,34 @@ func (s *Server) listVendorBalances(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// scopedVendor reads the path's vendor_id and checks the caller may see it:
+// vendor staff only their own, anyone only a vendor of the shop (404
+// otherwise).
+func (s *Server) scopedVendor(r *http.Request) (uuid.UUID, error) {
+	v, err := pathID(r, "vendor_id", uuid.Parse)
+	if err != nil {
+		return v, err
+	}
+	c := callerFrom(r.Context())
+	if vs := c.vendorScope(); vs != nil && *vs != v {
+		return v, errs.New(errs.KindNotFound, "not_found", "no such vendor")
+	}
+	if _, err := tenancy.GetVendor(r.Context(), s.Pool, c.Acting, v); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
 // listLedgerEntries is GET /payouts/{vendor_id}/entries: the vendor's
 // ledger lines in log order. Another vendor (for vendor staff) or a vendor
 // of another shop is a 404.
 func (s *Server) listLedgerEntries(w http.ResponseWriter, r *http.Request) {
-	v, err := pathID(r, "vendor_id", uuid.Parse)
+	v, err := s.scopedVendor(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[ledger.Entry], error) {
-		if vs := c.vendorScope(); vs != nil && *vs != v {
-			return projections.List[ledger.Entry]{}, errs.New(errs.KindNotFound, "not_found", "no such vendor")
-		}
-		if _, err := tenancy.GetVendor(ctx, s.Pool, c.Acting, v); err != nil {
-			return projections.List[ledger.Entry]{}, err
-		}
 		return ledger.ListEntries(ctx, s.Pool, c.Acting, v, p)
 	})
 }

@@ -9,8 +9,11 @@
 --   ledger_shipments: each vendor's parcel of an order, when its return
 --                   window ends and whether its funds were released
 --                   (the release sweep reads it);
---   ledger_vendors: each vendor's commission rate history (for lines
---                   placed before rates were frozen on the order).
+--   ledger_vendors: each vendor's name, commission rate history (for
+--                   lines placed before rates were frozen on the order)
+--                   and payout account;
+--   ledger_payouts: every payout recorded, and the run it paid;
+--   ledger_runs:    payout runs with their transfers, as made.
 CREATE FUNCTION rm_ledger_v1_create(s text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -39,9 +42,35 @@ BEGIN
         CREATE TABLE %1$I.ledger_vendors (
             tenant_id  uuid    NOT NULL,
             vendor_id  uuid    NOT NULL,
+            name       text    NOT NULL,
             commission numeric NOT NULL,
             rates      jsonb   NOT NULL,
+            payout_account jsonb,
             PRIMARY KEY (tenant_id, vendor_id)
+        );
+        CREATE TABLE %1$I.ledger_payouts (
+            tenant_id uuid        NOT NULL,
+            payout_id uuid        NOT NULL,
+            vendor_id uuid        NOT NULL,
+            run_id    uuid,
+            currency  char(3)     NOT NULL,
+            amount    numeric     NOT NULL,
+            paid_at   timestamptz NOT NULL,
+            reference text        NOT NULL,
+            event_id  uuid        NOT NULL,
+            PRIMARY KEY (tenant_id, payout_id)
+        );
+        CREATE TABLE %1$I.ledger_runs (
+            tenant_id  uuid        NOT NULL,
+            run_id     uuid        NOT NULL,
+            period_end timestamptz NOT NULL,
+            currency   char(3)     NOT NULL,
+            min_amount numeric     NOT NULL,
+            total      numeric     NOT NULL,
+            items      jsonb       NOT NULL,
+            skipped    jsonb       NOT NULL,
+            created_at timestamptz NOT NULL,
+            PRIMARY KEY (tenant_id, run_id)
         );
         CREATE TABLE %1$I.ledger_entries (
             tenant_id uuid        NOT NULL,
@@ -80,6 +109,10 @@ BEGIN
     EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_shipments_due_ix ON %I.ledger_shipments (hold_until, shipment_id) WHERE NOT released AND hold_until IS NOT NULL', s);
     -- A vendor's entries in log order (pages, statements).
     EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_entries_vendor_ix ON %I.ledger_entries (tenant_id, vendor_id, tx_id, position, seq)', s);
+    -- Statements: a vendor's entries by date.
+    EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_entries_vendor_at_ix ON %I.ledger_entries (tenant_id, vendor_id, at, tx_id, position, seq)', s);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_payouts_run_ix ON %I.ledger_payouts (tenant_id, run_id, vendor_id) WHERE run_id IS NOT NULL', s);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_runs_created_ix ON %I.ledger_runs (tenant_id, created_at DESC, run_id DESC)', s);
     EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_entries_order_ix ON %I.ledger_entries (tenant_id, order_id) WHERE order_id IS NOT NULL', s);
 END
 $$;

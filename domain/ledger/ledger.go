@@ -126,6 +126,12 @@ func Released(vendor uuid.UUID, net money.Money) []Line {
 	return []Line{Debit(VendorHeld, vendor, net), Credit(VendorPayable, vendor, net)}
 }
 
+// Payout posts a payout: the vendor's payable leaves the platform's
+// account.
+func Payout(vendor uuid.UUID, amount money.Money) []Line {
+	return []Line{Debit(VendorPayable, vendor, amount), Credit(PaidOut, vendor, amount)}
+}
+
 // Sale is what the ledger needs of an order to recognise it.
 type Sale struct {
 	Lines    []order.Line

@@ -134,6 +134,23 @@ type BankAccount struct {
 	AccountHolder string `json:"account_holder"`
 }
 
+// Validate checks an account; field names carry prefix.
+func (b BankAccount) Validate(prefix string) error {
+	var v errs.Collector
+	b.check(&v, prefix)
+	return v.Err()
+}
+
+func (b BankAccount) check(v *errs.Collector, prefix string) {
+	v.Check(b.BankName != "" && utf8.RuneCountInString(b.BankName) <= 60, prefix+"bank_name", "is required (≤ 60 characters)")
+	v.Check(len(b.BankCode) == 4 && digitsRe.MatchString(b.BankCode), prefix+"bank_code", "must be 4 digits")
+	v.Check(b.BranchName != "" && utf8.RuneCountInString(b.BranchName) <= 60, prefix+"branch_name", "is required (≤ 60 characters)")
+	v.Check(len(b.BranchCode) == 3 && digitsRe.MatchString(b.BranchCode), prefix+"branch_code", "must be 3 digits")
+	v.Check(accountTyp[b.AccountType], prefix+"account_type", "must be one of: ordinary, current, savings")
+	v.Check(len(b.AccountNumber) == 7 && digitsRe.MatchString(b.AccountNumber), prefix+"account_number", "must be 7 digits")
+	v.Check(b.AccountHolder != "" && utf8.RuneCountInString(b.AccountHolder) <= 48, prefix+"account_holder", "is required (≤ 48 characters)")
+}
+
 // DefaultSettings are a new tenant's settings in currency c: a 7-day
 // transfer deadline, ¥800 shipping free from ¥10,000, the common COD fee
 // tiers (¥330 up to ¥10,000 … ¥1,100 up to ¥300,000), 15-minute holds,
@@ -176,14 +193,7 @@ var (
 func (s Settings) Validate(c money.Currency) error {
 	var v errs.Collector
 	if s.BankAccount != nil {
-		b := s.BankAccount
-		v.Check(b.BankName != "" && utf8.RuneCountInString(b.BankName) <= 60, "bank_account.bank_name", "is required (≤ 60 characters)")
-		v.Check(len(b.BankCode) == 4 && digitsRe.MatchString(b.BankCode), "bank_account.bank_code", "must be 4 digits")
-		v.Check(b.BranchName != "" && utf8.RuneCountInString(b.BranchName) <= 60, "bank_account.branch_name", "is required (≤ 60 characters)")
-		v.Check(len(b.BranchCode) == 3 && digitsRe.MatchString(b.BranchCode), "bank_account.branch_code", "must be 3 digits")
-		v.Check(accountTyp[b.AccountType], "bank_account.account_type", "must be one of: ordinary, current, savings")
-		v.Check(len(b.AccountNumber) == 7 && digitsRe.MatchString(b.AccountNumber), "bank_account.account_number", "must be 7 digits")
-		v.Check(b.AccountHolder != "" && utf8.RuneCountInString(b.AccountHolder) <= 48, "bank_account.account_holder", "is required (≤ 48 characters)")
+		s.BankAccount.check(&v, "bank_account.")
 	}
 	v.Check(s.TransferDeadlineDays >= 1 && s.TransferDeadlineDays <= 60, "transfer_deadline_days", "must be between 1 and 60")
 	checkMoney := func(field string, m money.Money) {

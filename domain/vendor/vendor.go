@@ -67,6 +67,12 @@ type Updated struct {
 	At             time.Time       `json:"at"`
 }
 
+// PayoutAccountSet is the bank account a vendor's payouts go to.
+type PayoutAccountSet struct {
+	Account tenant.BankAccount `json:"account"`
+	At      time.Time          `json:"at"`
+}
+
 // Rate is one step of a vendor's commission history: Rate applies to orders
 // placed from EffectiveFrom until the next step.
 type Rate struct {
@@ -88,8 +94,11 @@ func (Created) EventName() string { return "vendor.created.v1" }
 // EventName implements aggregate.Event.
 func (Updated) EventName() string { return "vendor.updated.v1" }
 
+// EventName implements aggregate.Event.
+func (PayoutAccountSet) EventName() string { return "vendor.payout_account_set.v1" }
+
 // Events lists the vendor events for the registry.
-var Events = []aggregate.Event{Created{}, Updated{}}
+var Events = []aggregate.Event{Created{}, Updated{}, PayoutAccountSet{}}
 
 // ErrImplicitVendor means an operation does not apply to a single-brand
 // shop's own vendor (its commission is always zero, it cannot be suspended).
@@ -105,6 +114,7 @@ type Vendor struct {
 	rates      []Rate // by EffectiveFrom, ascending
 	status     Status
 	implicit   bool
+	account    *tenant.BankAccount
 }
 
 var one = decimal.NewFromInt(1)
@@ -183,6 +193,22 @@ func (x *Vendor) Update(name *string, commission *decimal.Decimal, effectiveFrom
 	return nil
 }
 
+// SetPayoutAccount sets the account the vendor's payouts go to; setting
+// the same account again records nothing.
+func (x *Vendor) SetPayoutAccount(a tenant.BankAccount, now time.Time) error {
+	if err := a.Validate(""); err != nil {
+		return err
+	}
+	if x.account != nil && *x.account == a {
+		return nil
+	}
+	x.record(PayoutAccountSet{Account: a, At: now.UTC()})
+	return nil
+}
+
+// PayoutAccount returns the account the vendor's payouts go to, or nil.
+func (x *Vendor) PayoutAccount() *tenant.BankAccount { return x.account }
+
 func (x *Vendor) record(e aggregate.Event) { x.apply(e); x.Record(e) }
 
 func (x *Vendor) apply(e aggregate.Event) {
@@ -193,6 +219,9 @@ func (x *Vendor) apply(e aggregate.Event) {
 	case Updated:
 		x.rates = NextRates(x.rates, x.commission, e)
 		x.name, x.commission, x.status = e.Name, e.CommissionRate, e.Status
+	case PayoutAccountSet:
+		a := e.Account
+		x.account = &a
 	}
 }
 

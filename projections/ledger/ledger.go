@@ -24,6 +24,7 @@ import (
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/payment"
+	"github.com/honten/honten/domain/payout"
 	"github.com/honten/honten/domain/shipment"
 	"github.com/honten/honten/domain/vendor"
 	"github.com/honten/honten/eventstore"
@@ -46,7 +47,7 @@ func (Projector) Name() string { return Name }
 // Schema implements projections.Projector.
 func (Projector) Schema() projections.Schema {
 	return projections.Schema{
-		Tables:       []string{"ledger_orders", "ledger_shipments", "ledger_vendors", "ledger_entries", "ledger_balances"},
+		Tables:       []string{"ledger_orders", "ledger_shipments", "ledger_vendors", "ledger_entries", "ledger_balances", "ledger_payouts", "ledger_runs"},
 		Create:       "rm_ledger_v1_create",
 		Index:        "rm_ledger_v1_index",
 		PayloadTypes: payloadTypes,
@@ -56,7 +57,7 @@ func (Projector) Schema() projections.Schema {
 // payloadTypes are the events the ledger reads; others of the same streams
 // arrive without payload and are skipped.
 var payloadTypes = projections.EventNames([]eventstore.Event{order.Placed{}}, payment.Events, vendor.Events,
-	[]eventstore.Event{shipment.Created{}, shipment.Delivered{}, shipment.FundsReleased{}})
+	[]eventstore.Event{shipment.Created{}, shipment.Delivered{}, shipment.FundsReleased{}}, payout.Events)
 
 // sale is an order as ledger_orders keeps it.
 type sale struct {
@@ -71,7 +72,7 @@ type sale struct {
 func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Envelope) error {
 	for _, env := range batch {
 		switch env.StreamType {
-		case order.StreamType, payment.StreamType, vendor.StreamType, shipment.StreamType:
+		case order.StreamType, payment.StreamType, vendor.StreamType, shipment.StreamType, payout.StreamType, payout.RunStreamType:
 		default:
 			continue
 		}
@@ -105,8 +106,23 @@ VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, t, env.StreamID, e.Paym
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO ledger_vendors (tenant_id, vendor_id, commission, rates) VALUES ($1, $2, $3, $4)
-ON CONFLICT DO NOTHING`, t, env.StreamID, e.CommissionRate, rates)
+		_, err = tx.Exec(ctx, `INSERT INTO ledger_vendors (tenant_id, vendor_id, name, commission, rates) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT DO NOTHING`, t, env.StreamID, e.Name, e.CommissionRate, rates)
+		return err
+	case vendor.PayoutAccountSet:
+		_, err := tx.Exec(ctx, `UPDATE ledger_vendors SET payout_account = $3 WHERE tenant_id = $1 AND vendor_id = $2`, t, env.StreamID, e.Account)
+		return err
+	case payout.Recorded:
+		_, err := tx.Exec(ctx, `INSERT INTO ledger_payouts (tenant_id, payout_id, vendor_id, run_id, currency, amount, paid_at, reference, event_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`, t, e.ID.UUID, e.Vendor, e.Run, string(e.Amount.Currency()), e.Amount.Amount(), e.PaidAt.UTC(), e.Reference, env.EventID)
+		if err != nil {
+			return err
+		}
+		return post(ctx, tx, env, e.PaidAt, uuid.Nil, ledger.Payout(e.Vendor, e.Amount))
+	case payout.RunCreated:
+		_, err := tx.Exec(ctx, `INSERT INTO ledger_runs (tenant_id, run_id, period_end, currency, min_amount, total, items, skipped, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`, t, e.ID.UUID, e.PeriodEnd.UTC(), string(e.Total.Currency()), e.MinAmount.Amount(),
+			e.Total.Amount(), e.Items, e.Skipped, e.At.UTC())
 		return err
 	case vendor.Updated:
 		var latest decimal.Decimal
@@ -123,8 +139,8 @@ ON CONFLICT DO NOTHING`, t, env.StreamID, e.CommissionRate, rates)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE ledger_vendors SET commission = $3, rates = $4 WHERE tenant_id = $1 AND vendor_id = $2`,
-			t, env.StreamID, e.CommissionRate, b)
+		_, err = tx.Exec(ctx, `UPDATE ledger_vendors SET name = $5, commission = $3, rates = $4 WHERE tenant_id = $1 AND vendor_id = $2`,
+			t, env.StreamID, e.CommissionRate, b, e.Name)
 		return err
 	case payment.Received:
 		return postForPayment(ctx, tx, env, e.At, ledger.Received(ledger.CashBankTransfer, e.Amount))
@@ -281,7 +297,7 @@ SELECT tenant_id, vendor_id, account, currency, debit, credit FROM e
 ON CONFLICT (tenant_id, vendor_id, account, currency)
 DO UPDATE SET debit = ledger_balances.debit + excluded.debit, credit = ledger_balances.credit + excluded.credit`
 
-// post writes an event's entry for an order, dated at (the event's business
+// post writes an event's entry for an order (uuid.Nil: none), dated at (the event's business
 // time): its lines and the balances they move. An entry that does not balance is refused (the batch fails loudly
 // rather than the ledger drifting).
 func post(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Time, orderID uuid.UUID, lines []ledger.Line) error {
@@ -290,12 +306,16 @@ func post(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Time,
 	}
 	b := &pgx.Batch{}
 	t := env.Tenant.UUID
+	var ord *uuid.UUID
+	if orderID != uuid.Nil {
+		ord = &orderID
+	}
 	for i, l := range lines {
 		if l.Debit.IsZero() && l.Credit.IsZero() {
 			continue
 		}
 		id := EntryID(env.EventID, i)
-		b.Queue(postLine, t, id, env.EventID, i, env.Position.TxText(), env.Position.Pos, orderID,
+		b.Queue(postLine, t, id, env.EventID, i, env.Position.TxText(), env.Position.Pos, ord,
 			l.Vendor, string(l.Account), string(l.Debit.Currency()), l.Debit.Amount(), l.Credit.Amount(), at.UTC())
 	}
 	return tx.SendBatch(ctx, b).Close()

@@ -90,6 +90,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (tenant_id, id) DO NOTHI
 	case vendor.Updated:
 		b.Queue(`UPDATE vendors SET name = $3, commission_rate = $4, status = $5, version = $6, updated_at = $7
 WHERE tenant_id = $1 AND id = $2 AND version < $6`, t, id, e.Name, e.CommissionRate, e.Status, v, at)
+	case vendor.PayoutAccountSet:
+		// The account is the ledger's (finance data); the view keeps the version.
+		b.Queue(`UPDATE vendors SET version = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND version < $3`, t, id, v, at)
 	case store.Created:
 		b.Queue(`INSERT INTO stores (tenant_id, id, code, name, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)
 ON CONFLICT (tenant_id, id) DO NOTHING`, t, id, e.Code, e.Name, v, at)
