@@ -128,4 +128,3 @@ func (s *Service) CreatePayoutRun(ctx context.Context, c CreatePayoutRun) (payou
 	}
 	return id, Result{Result: res, ID: id.UUID, Version: 1}, nil
 }
-
