@@ -120,7 +120,7 @@ var maxTransferTotal = decimal.RequireFromString("999999999999")
 // ErrNotNumber, ErrTooLong or ErrCharset. A write failure is returned wrapped.
 func WriteTransfer(w io.Writer, h TransferHeader, items []Transfer, opts TransferOptions) error {
 	recs := make([][]byte, 0, len(items)+3)
-	hb := &builder{fail: func(field string, err error) error { return &ItemError{Item: -1, Field: field, Err: err}}}
+	hb := &builder{fail: func(field string, err error) error { return &ItemError{Item: -1, Field: field, Err: err} }}
 	hb.raw("1210")
 	hb.digits("client code", 10, h.ClientCode)
 	hb.text("client name", 40, h.ClientName, true)
