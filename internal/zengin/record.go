@@ -113,7 +113,7 @@ func (f *fields) take(w int) string {
 func (f *fields) digits(field string, w int) string {
 	s := f.take(w)
 	if !isDigits(s) {
-		f.fail(field, fmt.Errorf("%w %q", ErrNotNumber, strings.TrimRight(s, " ")))
+		f.fail(field, fmt.Errorf("%w %q", ErrNotNumber, strings.TrimSpace(s)))
 	}
 	return s
 }

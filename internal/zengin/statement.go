@@ -370,6 +370,9 @@ func (p *stmtParser) data(f *fields) {
 		l.Description = f.text(20)
 		l.EDI = f.text(20)
 	}
+	if f.err == nil && l.Amount.IsZero() {
+		f.fail("amount", fmt.Errorf("%w: 0", ErrInvalid))
+	}
 	if f.err == nil && l.ChequeAmount.GreaterThan(l.Amount) {
 		f.fail("cheque amount", fmt.Errorf("%w: %s is more than the amount %s", ErrInvalid, l.ChequeAmount, l.Amount))
 	}
