@@ -128,7 +128,6 @@ func ReadCSV(r io.Reader, m CSVMap) (Statement, error) {
 	}
 	cr := csv.NewReader(strings.NewReader(text))
 	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
 	st := Statement{Kind: CSV, Accounts: []Account{{}}}
 	var cols map[string]int
 	seen := map[string]int{}
