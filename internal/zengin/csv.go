@@ -137,14 +137,15 @@ func ReadCSV(r io.Reader, m CSVMap) (Statement, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
 			}
 			return Statement{}, &RecordError{Record: line, Field: "csv", Err: fmt.Errorf("%w: %v", ErrLayout, err)}
 		}
+		line, _ := cr.FieldPos(0)
 		row++
 		if row <= m.SkipRows {
 			continue
