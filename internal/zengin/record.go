@@ -79,13 +79,52 @@ func splitRecords(data []byte, n int) ([][]byte, error) {
 	return recs, nil
 }
 
+// jisTable maps every byte a Zengin record may hold to its character, as
+// golang.org/x/text's Shift_JIS (cp932) decoder reads it, and back. It is
+// built once so that records are decoded without a decoder per field.
+var jisTable = func() (t struct {
+	dec [256]rune
+	enc map[rune]byte
+}) {
+	t.enc = make(map[rune]byte, 190)
+	dec := japanese.ShiftJIS.NewDecoder()
+	for b := 0; b < 256; b++ {
+		if !jisByte(byte(b)) {
+			continue
+		}
+		s, err := dec.Bytes([]byte{byte(b)})
+		r, n := utf8.DecodeRune(s)
+		if err != nil || n != len(s) || r == utf8.RuneError {
+			panic(fmt.Sprintf("zengin: cp932 byte 0x%02X does not decode to one character", b))
+		}
+		t.dec[b] = r
+		t.enc[r] = byte(b)
+	}
+	return t
+}()
+
 // decodeJIS decodes single-byte cp932 (already checked by splitRecords).
 func decodeJIS(b []byte) string {
-	s, err := japanese.ShiftJIS.NewDecoder().Bytes(b)
-	if err != nil {
-		return string(b) // unreachable: every byte was checked
+	var s strings.Builder
+	s.Grow(len(b) * 3)
+	for _, c := range b {
+		s.WriteRune(jisTable.dec[c])
 	}
-	return string(s)
+	return s.String()
+}
+
+// encodeJIS encodes s as single-byte cp932; ok is false when a character
+// has no single-byte form.
+func encodeJIS(s string) (enc []byte, ok bool) {
+	enc = make([]byte, 0, len(s))
+	for _, r := range s {
+		c, found := jisTable.enc[r]
+		if !found {
+			return nil, false
+		}
+		enc = append(enc, c)
+	}
+	return enc, true
 }
 
 // fields reads fixed-width fields of one record in order.
@@ -265,9 +304,9 @@ func (w *builder) text(field string, width int, v string, required bool) {
 			w.setErr(field, err)
 		}
 	}
-	enc, err := japanese.ShiftJIS.NewEncoder().String(v)
-	if w.err != nil || err != nil || len(enc) != n {
-		enc = ""
+	enc, ok := encodeJIS(v)
+	if w.err != nil || !ok {
+		enc = nil
 	}
 	w.b = append(w.b, enc...)
 	w.spaces(width - len(enc))

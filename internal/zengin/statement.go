@@ -206,6 +206,7 @@ func ReadStatementAt(r io.Reader, now time.Time) (Statement, error) {
 		return Statement{}, err
 	}
 	p := &stmtParser{now: now}
+	p.st.Lines = make([]Line, 0, max(len(recs)-3, 0))
 	if err := p.parse(recs); err != nil {
 		return Statement{}, err
 	}
