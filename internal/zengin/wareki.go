@@ -27,9 +27,12 @@ var eras = []era{
 
 // ParseWareki reads a Zengin date, YYMMDD in the Japanese era, which the
 // file does not name. It tries the newest era first and takes the first era
-// in which the date exists (令和01-04-30 does not exist, so "010430" is
-// 平成31-04-30) and is not after now's day in JST. "000000" is the zero
-// time. The result is midnight JST. Errors wrap ErrNotNumber or ErrDate.
+// in which the day exists and is not after now's day in JST: 令和01-04-30
+// does not exist (that day, 2019-04-30, is 平成31-04-30, "310430"), so
+// "010430" is 平成01-04-30, 1989; "310501" is neither 令和31 (future) nor
+// 平成31 (ended) and reads as 昭和31-05-01. "000000" is the zero time. The
+// result is midnight JST. Errors wrap ErrNotNumber, or ErrDate when no era
+// has the day.
 func ParseWareki(s string, now time.Time) (time.Time, error) {
 	if len(s) != 6 || !isDigits(s) {
 		return time.Time{}, fmt.Errorf("%w %q", ErrNotNumber, s)
