@@ -31,9 +31,8 @@ func encodeSJIS(t testing.TB, recs []string, sep string) []byte {
 	return out
 }
 
-// TestReadTransferNoticeSample reads the invented 振込入金通知 of
-// docs' research notes (bank 9999 does not exist) and writes it back byte
-// for byte.
+// TestReadTransferNoticeSample reads an invented 振込入金通知 (bank 9999 does
+// not exist; no real people or accounts) and writes it back byte for byte.
 func TestReadTransferNoticeSample(t *testing.T) {
 	t.Parallel()
 	raw, err := os.ReadFile("testdata/transfer_notice.dat")
