@@ -45,9 +45,10 @@ var smallHalf = map[rune]rune{
 // ｱ..ﾝ does not include ｰ. '・' becomes '.', '、' ',' and '。' '.', 「」 the
 // half-width ｢｣ and ¥ the JIS X 0201 yen sign (0x5C, '\' in Unicode).
 // Characters with no bank equivalent (kanji, emoji) are kept as they are so
-// that ValidName can name them. Fold is idempotent.
+// that ValidName can name them; invalid UTF-8 becomes U+FFFD. Fold is
+// idempotent.
 func Fold(s string) string {
-	s = norm.NFD.String(s)
+	s = norm.NFD.String(strings.ToValidUTF8(s, "\uFFFD"))
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
