@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/internal/apitest"
+	"github.com/honten/honten/internal/zengin"
 )
 
 // A mall order of two vendors, paid by bank transfer in two parts and with
@@ -233,6 +234,25 @@ func TestLedgerOfAMallOrder(t *testing.T) {
 	runID := run["id"].(string)
 	admin("POST", "/api/v1/admin/payout-runs", map[string]any{"period_end": periodEnd, "min_amount": yen("1000")}, http.StatusConflict)
 	do(staff, "GET", "/api/v1/admin/payout-runs", nil, http.StatusForbidden)
+
+	// The run's transfer file, from the mall's account.
+	file := "/api/v1/admin/payout-runs/" + runID + "/zengin?date=2026-03-10"
+	admin("GET", file, nil, http.StatusConflict)
+	admin("PATCH", "/api/v1/admin/settings", map[string]any{"transfer_client_code": "12345678901"}, http.StatusUnprocessableEntity)
+	admin("PATCH", "/api/v1/admin/settings", map[string]any{"transfer_client_code": "1234567890"}, http.StatusOK)
+	zf := env.Do(t, req{Method: "GET", Path: file, Token: mall.Token})
+	require.Equal(t, http.StatusOK, zf.Status, string(zf.Body))
+	require.Len(t, zf.Body, 4*122, "header, one transfer, trailer, end: 120 bytes and CRLF each")
+	tf, err := zengin.ReadTransfer(bytes.NewReader(zf.Body))
+	require.NoError(t, err)
+	require.Equal(t, "1234567890", tf.Header.ClientCode)
+	require.Equal(t, "ﾚｼﾞﾔ-ﾓ-ﾙ", tf.Header.ClientName)
+	require.Equal(t, zengin.MonthDay{Month: time.March, Day: 10}, tf.Header.Date)
+	require.Len(t, tf.Items, 1)
+	require.Equal(t, "0158", tf.Items[0].BankCode)
+	require.Equal(t, "7654321", tf.Items[0].AccountNumber)
+	require.Equal(t, "ｶ)ｳｼﾞｾｲﾁﾔ", tf.Items[0].Name)
+	require.Equal(t, "2670", tf.Items[0].Amount.String())
 	require.Len(t, admin("GET", "/api/v1/admin/payout-runs", nil, http.StatusOK)["items"], 1)
 
 	// Recording the run's payout moves Uji's payable to paid, once.

@@ -26,6 +26,7 @@ func (s *Server) ledgerRoutes() []adminRoute {
 		{"GET", "/payout-runs", permLedgerRead, s.listPayoutRuns},
 		{"POST", "/payout-runs", permPayoutsWrite, s.createPayoutRun},
 		{"GET", "/payout-runs/{id}", permLedgerRead, s.getPayoutRun},
+		{"GET", "/payout-runs/{id}/zengin", permLedgerRead, s.payoutRunZengin},
 	}
 }
 

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"github.com/honten/honten/domain/payout"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/domain/vendor"
+	"github.com/honten/honten/internal/zengin"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/ledger"
 	"github.com/honten/honten/projections/tenancy"
@@ -61,6 +63,13 @@ func (s *Server) setPayoutAccount(w http.ResponseWriter, r *http.Request) {
 	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
+	}
+	if in.AccountHolder != "" {
+		holder := zengin.Fold(in.AccountHolder)
+		if err := zengin.ValidName(holder); err != nil || len(holder) > 30 {
+			writeError(w, r, errs.Field("account_holder", "must be the holder's name in kana as the bank has it (≤ 30 half-width characters)"))
+			return
+		}
 	}
 	c := callerFrom(r.Context())
 	cmd := commands.SetPayoutAccount{Tenant: c.Acting, By: c.by(r), Vendor: vendor.ID{UUID: v}, Account: in}
@@ -352,3 +361,84 @@ func (s *Server) statementCSV(w http.ResponseWriter, r *http.Request, c *caller,
 
 // ledgerModel names the ledger read model for the consistency wait.
 var ledgerModel = []string{projections.Model(ledger.Name)}
+
+// errNoClientCode: the shop has not set the 委託者コード its bank assigned.
+var errNoClientCode = errs.Conflict("transfer_client_code_missing",
+	"set transfer_client_code (the 委託者コード from your bank) and the shop's bank_account in the settings first")
+
+// zenginAccountType maps an account type to its 預金種目 code.
+func zenginAccountType(t string) zengin.AccountType {
+	switch t {
+	case "current":
+		return zengin.Current
+	case "savings":
+		return zengin.Savings
+	}
+	return zengin.Ordinary
+}
+
+// zenginName folds a name for a Zengin file, or returns "" when it has no
+// bank kana form (an optional bank or branch name written in kanji).
+func zenginName(s string, max int) string {
+	f := zengin.Fold(s)
+	if zengin.ValidName(f) != nil || len(f) > max {
+		return ""
+	}
+	return f
+}
+
+// payoutRunZengin is GET /payout-runs/{id}/zengin[?date=YYYY-MM-DD]: the
+// run's 総合振込 transfer file (cp932, 120-byte records with CRLF) from the
+// shop's bank account, for the transfer date (default: the next day, JST).
+func (s *Server) payoutRunZengin(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", payout.ParseRunID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	c := callerFrom(ctx)
+	date := s.Commands.Now().In(zengin.JST).AddDate(0, 0, 1)
+	if v := r.URL.Query().Get("date"); v != "" {
+		d, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			writeError(w, r, errs.Field("date", "must be a date (YYYY-MM-DD)"))
+			return
+		}
+		date = d
+	}
+	run, err := ledger.GetRun(ctx, s.Pool, c.Acting, id.UUID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	tv, err := tenancy.GetTenant(ctx, s.Pool, c.Acting)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	src := tv.Settings.BankAccount
+	if src == nil || tv.Settings.TransferClientCode == "" {
+		writeError(w, r, errNoClientCode)
+		return
+	}
+	h := zengin.TransferHeader{ClientCode: tv.Settings.TransferClientCode, ClientName: zengin.Fold(src.AccountHolder),
+		Date: zengin.MonthDay{Month: date.Month(), Day: date.Day()}, BankCode: src.BankCode, BankName: zenginName(src.BankName, 15),
+		BranchCode: src.BranchCode, BranchName: zenginName(src.BranchName, 15), AccountType: zenginAccountType(src.AccountType), AccountNumber: src.AccountNumber}
+	items := make([]zengin.Transfer, len(run.Items))
+	for i, it := range run.Items {
+		a := it.Account
+		items[i] = zengin.Transfer{BankCode: a.BankCode, BankName: zenginName(a.BankName, 15), BranchCode: a.BranchCode,
+			BranchName: zenginName(a.BranchName, 15), AccountType: zenginAccountType(a.AccountType), AccountNumber: a.AccountNumber,
+			Name: zengin.Fold(a.AccountHolder), Amount: it.Amount.Amount()}
+	}
+	var buf bytes.Buffer
+	if err := zengin.WriteTransfer(&buf, h, items, zengin.TransferOptions{}); err != nil {
+		writeError(w, r, errs.Conflict("transfer_file_invalid", "the transfer file cannot be written: "+err.Error()))
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=Shift_JIS")
+	w.Header().Set("Content-Disposition", `attachment; filename="payout-run-`+id.String()+`.txt"`)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+}

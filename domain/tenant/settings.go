@@ -55,6 +55,9 @@ type Settings struct {
 	// PayoutHoldDays is the return window: how long after a parcel's
 	// delivery the vendor's money for it stays held before it is payable.
 	PayoutHoldDays int `json:"payout_hold_days"`
+	// TransferClientCode is the 委託者コード the shop's bank assigned for
+	// 総合振込 transfer files (payout runs, refunds); empty until set.
+	TransferClientCode string `json:"transfer_client_code"`
 }
 
 // Defaults of the settings added after the first release; settings
@@ -232,6 +235,8 @@ func (s Settings) Validate(c money.Currency) error {
 	}
 	v.Check(s.PaymentGraceHours >= 0 && s.PaymentGraceHours <= 24*30, "payment_grace_hours", "must be between 0 and 720")
 	v.Check(s.PayoutHoldDays >= 0 && s.PayoutHoldDays <= 365, "payout_hold_days", "must be between 0 and 365")
+	v.Check(s.TransferClientCode == "" || len(s.TransferClientCode) <= 10 && digitsRe.MatchString(s.TransferClientCode),
+		"transfer_client_code", "must be up to 10 digits (the 委託者コード from the bank)")
 	v.Check(len(s.Hosts) <= 20, "hosts", "at most 20 hosts")
 	seen := map[string]bool{}
 	for i, h := range s.Hosts {
