@@ -290,3 +290,83 @@ func TestLedgerOfAMallOrder(t *testing.T) {
 	require.Equal(t, []string{"vendor:payable", "2670", "0", "0"}, []string{rows[5][2], rows[5][6], rows[5][7], rows[5][10]}, "the payout")
 	require.Equal(t, []string{"closing", "0", "0", "0"}, []string{rows[6][1], rows[6][8], rows[6][9], rows[6][10]})
 }
+
+// Vendor staff of a mall never see another vendor's money or orders: its
+// orders, products, ledger lines, statements, payout account, balances and
+// runs are 404, filtered out or forbidden, whichever route they try.
+func TestVendorStaffSeeOnlyTheirOwnMoney(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	mall := env.Shop(t, "moneywall", "mall", false)
+	admin := func(method, path string, body any, want int) map[string]any {
+		t.Helper()
+		resp := env.Do(t, req{Method: method, Path: path, Token: mall.Token, Body: body})
+		require.Equal(t, want, resp.Status, "%s %s: %s", method, path, resp.Body)
+		return resp.Map(t)
+	}
+	admin("PATCH", "/api/v1/admin/settings", map[string]any{"bank_account": map[string]any{"bank_name": "みずほ銀行", "bank_code": "0001",
+		"branch_name": "本店", "branch_code": "100", "account_type": "ordinary", "account_number": "1234567", "account_holder": "ﾏﾈｰ"}}, http.StatusOK)
+	ids := map[string]string{}
+	for _, v := range []string{"a", "b"} {
+		ids[v] = admin("POST", "/api/v1/admin/vendors", map[string]any{"name": "Vendor " + v, "commission_rate": "0.1"}, http.StatusCreated)["id"].(string)
+		p := admin("POST", "/api/v1/admin/products", map[string]any{"title": "Tea " + v, "status": "active", "vendor_id": ids[v],
+			"variants": []map[string]any{{"sku": "TEA-" + v, "price": yen("1000"), "tax_rate": "8"}}}, http.StatusCreated)
+		ids["product-"+v] = p["id"].(string)
+		ids["variant-"+v] = p["variants"].([]any)[0].(map[string]any)["id"].(string)
+		admin("POST", "/api/v1/admin/inventory/adjustments", map[string]any{"variant_id": ids["variant-"+v], "set": 10, "reason": "delivery"}, http.StatusCreated)
+	}
+	order := func(skus ...string) string {
+		b := newBuyer(t, env, "moneywall")
+		for _, s := range skus {
+			require.Equal(t, http.StatusOK, b.add(t, s, 1).Status)
+		}
+		resp := b.do(t, "POST", "/checkout", withMethod("bank_transfer"), "Idempotency-Key", uuid.NewString())
+		require.Equal(t, http.StatusCreated, resp.Status, string(resp.Body))
+		id := resp.Map(t)["order_id"].(string)
+		admin("POST", "/api/v1/admin/orders/"+id+"/payments/confirm", map[string]any{"amount": resp.Map(t)["totals"].(map[string]any)["total"]}, http.StatusOK)
+		return id
+	}
+	onlyB, both := order("TEA-b"), order("TEA-a", "TEA-b")
+	env.Settle(t)
+	admin("POST", "/api/v1/admin/staff", map[string]any{"email": "a@moneywall.example.jp", "name": "A", "role": "vendor",
+		"vendor_id": ids["a"], "password": "password for vendor a"}, http.StatusCreated)
+	staff := env.SignIn(t, "moneywall", "a@moneywall.example.jp", "password for vendor a")
+	call := func(method, path string, body any) apitest.Response {
+		t.Helper()
+		return env.Do(t, req{Method: method, Path: path, Token: staff, Body: body})
+	}
+	b := ids["b"]
+	for _, c := range []struct {
+		method, path string
+		body         any
+		want         int
+	}{
+		{"GET", "/api/v1/admin/orders/" + onlyB, nil, http.StatusNotFound},
+		{"GET", "/api/v1/admin/products/" + ids["product-b"], nil, http.StatusNotFound},
+		{"GET", "/api/v1/admin/payouts/" + b + "/entries", nil, http.StatusNotFound},
+		{"GET", "/api/v1/admin/payouts/" + b + "/statement", nil, http.StatusNotFound},
+		{"GET", "/api/v1/admin/payouts/" + b + "/statement.csv", nil, http.StatusNotFound},
+		{"GET", "/api/v1/admin/payouts/" + b + "/account", nil, http.StatusNotFound},
+		{"PUT", "/api/v1/admin/payouts/" + b + "/account", map[string]any{}, http.StatusForbidden},
+		{"POST", "/api/v1/admin/payouts/" + b, map[string]any{"amount": yen("1"), "paid_at": "2026-01-01T00:00:00Z", "reference": "x"}, http.StatusForbidden},
+		{"GET", "/api/v1/admin/payout-runs", nil, http.StatusForbidden},
+		{"POST", "/api/v1/admin/payout-runs", map[string]any{"period_end": "2026-01-01T00:00:00Z"}, http.StatusForbidden},
+		{"GET", "/api/v1/admin/ledger/trial-balance", nil, http.StatusForbidden},
+	} {
+		require.Equal(t, c.want, call(c.method, c.path, c.body).Status, "%s %s", c.method, c.path)
+	}
+	balances := call("GET", "/api/v1/admin/payouts", nil).Map(t)["items"].([]any)
+	require.Len(t, balances, 1)
+	require.Equal(t, ids["a"], balances[0].(map[string]any)["vendor_id"])
+	for _, e := range call("GET", "/api/v1/admin/payouts/"+ids["a"]+"/entries", nil).Map(t)["items"].([]any) {
+		require.Equal(t, both, e.(map[string]any)["order_id"], "only the order with vendor A's goods")
+	}
+	listed := call("GET", "/api/v1/admin/orders", nil).Map(t)["items"].([]any)
+	require.Len(t, listed, 1)
+	require.Equal(t, both, listed[0].(map[string]any)["id"])
+	shared := call("GET", "/api/v1/admin/orders/"+both, nil)
+	require.Equal(t, http.StatusOK, shared.Status)
+	for _, l := range shared.Map(t)["lines"].([]any) {
+		require.Equal(t, ids["a"], l.(map[string]any)["vendor_id"], "vendor B's lines are not shown")
+	}
+}
