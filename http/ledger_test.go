@@ -164,6 +164,8 @@ func TestLedgerOfAMallOrder(t *testing.T) {
 	}
 	require.NotEmpty(t, ujiShipment)
 	admin("POST", "/api/v1/admin/shipments/"+ujiShipment+"/ship", map[string]any{"carrier": "yamato", "tracking_no": "L-1"}, http.StatusOK)
+	env.Settle(t)
+	require.Equal(t, "partially_shipped", admin("GET", "/api/v1/admin/orders/"+orderID, nil, http.StatusOK)["status"], "Kagoshima's parcel has not left")
 	admin("POST", "/api/v1/admin/shipments/"+ujiShipment+"/deliver", nil, http.StatusOK)
 	env.Settle(t)
 	ctx := t.Context()
