@@ -65,15 +65,16 @@ func (c CancelOrder) partial() bool { return c.Vendor != nil || c.Lines != nil |
 // when nothing of it is left) and changes the amount due to the new total
 // (payment.AmountChanged: an excess received becomes a refund due; a COD
 // shipment not yet shipped collects the new total). Cancelling every unit
-// left cancels the whole order as above.
+// left cancels the whole order as above; a part of a cancelled order
+// appends nothing.
 //
 // It returns eventstore.ErrNotFound for an unknown order (or another
 // tenant's, or one without a line of the VendorScope) and for a line of
 // another vendor than the VendorScope, an Invalid error for a bad reason,
 // vendor or lines, order.ErrAlreadyShipped once a shipment of a cancelled
 // line has left (409 order_already_shipped), order.ErrFinished for a
-// completed order, and for a partial cancellation order.ErrCancelled and
-// order.ErrLineCancelled.
+// completed order, and for a partial cancellation order.ErrLineCancelled
+// (nothing of the part or line is left).
 func (s *Service) CancelOrder(ctx context.Context, c CancelOrder) (Result, error) {
 	var v errs.Collector
 	reason := checkNote(&v, "reason", c.Reason, MaxOrderNoteLen)
@@ -163,6 +164,9 @@ func cancelPart(ctx context.Context, tx *eventstore.Tx, c CancelOrder, reason st
 			return fmt.Errorf("vendor %s: %w", vendor, eventstore.ErrNotFound)
 		}
 		vendor = c.VendorScope
+	}
+	if o.Status() == order.StatusCancelled {
+		return nil // nothing is left to cancel
 	}
 	cs, err := linesToCancel(o, c.Lines, vendor, c.VendorScope != nil)
 	if err != nil {
