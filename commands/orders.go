@@ -44,7 +44,8 @@ func lockOrder(ctx context.Context, tx *eventstore.Tx, id uuid.UUID) error {
 type orderState struct {
 	order   *order.Order
 	payment *payment.Payment
-	// shipments are the shipments created so far, in the order of o.Vendors().
+	// shipments are the shipments created so far, in the order of
+	// o.PlacedVendors() (a vendor's part cancelled keeps its cancelled one).
 	shipments []*shipment.Shipment
 }
 
@@ -68,7 +69,7 @@ func loadOrder(ctx context.Context, tx *eventstore.Tx, t tenant.ID, id uuid.UUID
 			return nil, fmt.Errorf("payment of order %s: %w", id, err)
 		}
 	}
-	for _, v := range o.Vendors() {
+	for _, v := range o.PlacedVendors() {
 		sid := shipment.IDFor(id, v)
 		s, err := shipments.Load(ctx, tx, t, sid.UUID)
 		if errors.Is(err, eventstore.ErrNotFound) {
@@ -110,14 +111,29 @@ func (st *orderState) anyShipped() bool {
 	return slices.ContainsFunc(st.shipments, (*shipment.Shipment).HasShipped)
 }
 
-// allShipped reports whether every vendor's shipment exists and has left.
-func (st *orderState) allShipped() bool {
-	return len(st.shipments) == len(st.order.Vendors()) && !slices.ContainsFunc(st.shipments, func(s *shipment.Shipment) bool { return !s.HasShipped() })
+// live returns the shipments not cancelled.
+func (st *orderState) live() []*shipment.Shipment {
+	var out []*shipment.Shipment
+	for _, s := range st.shipments {
+		if s.Status() != shipment.StatusCancelled {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
-// allDelivered reports whether every vendor's shipment exists and was delivered.
+// allShipped reports whether the shipment of every vendor with lines left
+// exists and has left.
+func (st *orderState) allShipped() bool {
+	live := st.live()
+	return len(live) == len(st.order.Vendors()) && !slices.ContainsFunc(live, func(s *shipment.Shipment) bool { return !s.HasShipped() })
+}
+
+// allDelivered reports whether the shipment of every vendor with lines
+// left exists and was delivered.
 func (st *orderState) allDelivered() bool {
-	return len(st.shipments) == len(st.order.Vendors()) && !slices.ContainsFunc(st.shipments, func(s *shipment.Shipment) bool { return s.Status() != shipment.StatusDelivered })
+	live := st.live()
+	return len(live) == len(st.order.Vendors()) && !slices.ContainsFunc(live, func(s *shipment.Shipment) bool { return s.Status() != shipment.StatusDelivered })
 }
 
 // save appends what the command recorded on the order, its payment and its
@@ -146,16 +162,20 @@ type allocation struct {
 	reservation inventory.ReservationID
 }
 
+// compareAllocations orders allocations by variant, then reservation: the
+// order every command locks inventory items in.
+func compareAllocations(a, b allocation) int {
+	if c := ids.Compare(a.variant.UUID, b.variant.UUID); c != 0 {
+		return c
+	}
+	return ids.Compare(a.reservation.UUID, b.reservation.UUID)
+}
+
 // changeAllocations runs fn on each allocation's inventory item, in the
 // order of variant and reservation (changeItems).
 func changeAllocations(ctx context.Context, tx *eventstore.Tx, t tenant.ID, allocs []allocation, md eventstore.Metadata,
 	fn func(it *inventory.Item, r inventory.ReservationID)) error {
-	slices.SortFunc(allocs, func(a, b allocation) int {
-		if c := ids.Compare(a.variant.UUID, b.variant.UUID); c != 0 {
-			return c
-		}
-		return ids.Compare(a.reservation.UUID, b.reservation.UUID)
-	})
+	slices.SortFunc(allocs, compareAllocations)
 	return changeItems(ctx, tx, t, allocs, func(a allocation) catalog.VariantID { return a.variant }, md,
 		func(it *inventory.Item, a allocation) error {
 			fn(it, a.reservation)

@@ -29,7 +29,8 @@ const (
 	permInventoryRead   perm = "inventory:read"   // vendor role: own products only
 	permInventoryWrite  perm = "inventory:write"  // vendor role: own products only
 	permOrdersRead      perm = "orders:read"      // vendor role: own lines and shipments only
-	permOrdersWrite     perm = "orders:write"     // cancel
+	permOrdersWrite     perm = "orders:write"     // reinstate
+	permOrdersCancel    perm = "orders:cancel"    // vendor role: own vendor's lines only
 	permPaymentsWrite   perm = "payments:write"   // record receipts, reconcile
 	permShipmentsWrite  perm = "shipments:write"  // vendor role: own shipments only
 	permPromotionsRead  perm = "promotions:read"  //
@@ -64,6 +65,7 @@ var rolePerms = map[perm][]staff.Role{
 	permInventoryWrite:  {staff.Owner, staff.Admin, staff.Operator, staff.Vendor},
 	permOrdersRead:      allStaff,
 	permOrdersWrite:     {staff.Owner, staff.Admin, staff.Operator},
+	permOrdersCancel:    {staff.Owner, staff.Admin, staff.Operator, staff.Vendor},
 	permPaymentsWrite:   {staff.Owner, staff.Admin, staff.Finance},
 	permShipmentsWrite:  {staff.Owner, staff.Admin, staff.Operator, staff.Vendor},
 	permPromotionsRead:  {staff.Owner, staff.Admin, staff.Operator, staff.Finance, staff.Viewer},

@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -23,7 +24,7 @@ func (s *Server) orderRoutes() []adminRoute {
 		{"GET", "/orders", permOrdersRead, s.listOrders},
 		{"GET", "/orders/{id}", permOrdersRead, s.getOrder},
 		{"POST", "/orders/{id}/payments/confirm", permPaymentsWrite, s.confirmPayment},
-		{"POST", "/orders/{id}/cancel", permOrdersWrite, s.cancelOrder},
+		{"POST", "/orders/{id}/cancel", permOrdersCancel, s.cancelOrder},
 		{"POST", "/orders/{id}/reinstate", permOrdersWrite, s.reinstateOrder},
 		{"POST", "/shipments/{id}/ship", permShipmentsWrite, s.shipShipment},
 		{"POST", "/shipments/{id}/deliver", permShipmentsWrite, s.deliverShipment},
@@ -168,13 +169,44 @@ func (s *Server) confirmPayment(w http.ResponseWriter, r *http.Request) {
 	}, func(ctx context.Context) (view, error) { return s.orderView(ctx, id) })
 }
 
-// cancelRequest is the body of POST /orders/{id}/cancel.
+// cancelRequest is the body of POST /orders/{id}/cancel: the whole order,
+// one vendor's part (vendor_id) or some units of some lines (lines).
 type cancelRequest struct {
-	Reason string `json:"reason"`
+	Reason   string              `json:"reason"`
+	VendorID *uuid.UUID          `json:"vendor_id"`
+	Lines    []cancelLineRequest `json:"lines"`
+}
+
+// cancelLineRequest names an order line (its id in the order's lines) and
+// the units to cancel; without quantity, every unit left.
+type cancelLineRequest struct {
+	LineID   uuid.UUID `json:"line_id"`
+	Quantity *int64    `json:"quantity"`
+}
+
+// toCommand converts the request into the command.
+func (in cancelRequest) toCommand(c *caller, r *http.Request, id order.ID) (commands.CancelOrder, error) {
+	cmd := commands.CancelOrder{Tenant: c.Acting, By: c.by(r), VendorScope: c.vendorScope(), Order: id, Vendor: in.VendorID, Reason: in.Reason}
+	if in.Lines == nil {
+		return cmd, nil
+	}
+	var v errs.Collector
+	cmd.Lines = make([]commands.CancelLine, 0, len(in.Lines))
+	for i, l := range in.Lines {
+		q := int64(0)
+		if l.Quantity != nil {
+			q = *l.Quantity
+			v.Check(q >= 1, fmt.Sprintf("lines[%d].quantity", i), "must be at least 1")
+		}
+		cmd.Lines = append(cmd.Lines, commands.CancelLine{Line: l.LineID, Quantity: q})
+	}
+	return cmd, v.Err()
 }
 
 // cancelOrder is POST /orders/{id}/cancel: 200 with the order. A shipped
-// order is a 409 order_already_shipped.
+// order (or, for a part, a shipped line) is a 409 order_already_shipped.
+// Vendor staff cancel their own vendor's lines only: without vendor_id and
+// lines, their vendor's part.
 func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id", order.ParseID)
 	if err != nil {
@@ -187,10 +219,19 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerFrom(r.Context())
-	cmd := commands.CancelOrder{Tenant: c.Acting, By: c.by(r), Order: id, Reason: in.Reason}
+	cmd, err := in.toCommand(c, r, id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	s.execute(w, r, http.StatusOK, func(ctx context.Context) (commands.Result, error) {
 		return s.Commands.CancelOrder(ctx, cmd)
 	}, func(ctx context.Context) (view, error) { return s.orderView(ctx, id) })
+}
+
+// reinstateRequest is the body of POST /orders/{id}/reinstate.
+type reinstateRequest struct {
+	Reason string `json:"reason"`
 }
 
 // reinstateOrder is POST /orders/{id}/reinstate: a cancelled bank-transfer
@@ -204,7 +245,7 @@ func (s *Server) reinstateOrder(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	var in cancelRequest
+	var in reinstateRequest
 	if err := decodeOptionalJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return

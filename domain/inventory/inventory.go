@@ -132,6 +132,19 @@ type AllocationReleased struct {
 	At          time.Time     `json:"at"`
 }
 
+// AllocationReduced gives back part of an order's allocation (some units of
+// its line were cancelled): Quantity units are available again, Remaining
+// stay allocated.
+type AllocationReduced struct {
+	Reservation ReservationID `json:"reservation_id"`
+	Order       uuid.UUID     `json:"order_id"`
+	Quantity    int64         `json:"quantity"`
+	Remaining   int64         `json:"remaining"`
+	Reason      string        `json:"reason"`
+	Available   int64         `json:"available"`
+	At          time.Time     `json:"at"`
+}
+
 // Reallocated allocates stock to an order again, without a cart's hold
 // first: a cancelled order reinstated by staff (its money arrived late).
 type Reallocated struct {
@@ -180,13 +193,16 @@ func (Committed) EventName() string { return "inventory.reservation.committed.v1
 func (AllocationReleased) EventName() string { return "inventory.allocation.released.v1" }
 
 // EventName implements aggregate.Event.
+func (AllocationReduced) EventName() string { return "inventory.allocation.reduced.v1" }
+
+// EventName implements aggregate.Event.
 func (Reallocated) EventName() string { return "inventory.allocation.reallocated.v1" }
 
 // EventName implements aggregate.Event.
 func (Fulfilled) EventName() string { return "inventory.allocation.fulfilled.v1" }
 
 // Events lists the inventory events for the registry.
-var Events = []aggregate.Event{Adjusted{}, Requested{}, Reserved{}, Rejected{}, Released{}, Expired{}, Committed{}, AllocationReleased{}, Reallocated{}, Fulfilled{}}
+var Events = []aggregate.Event{Adjusted{}, Requested{}, Reserved{}, Rejected{}, Released{}, Expired{}, Committed{}, AllocationReleased{}, Reallocated{}, Fulfilled{}, AllocationReduced{}}
 
 // Hold is stock set aside at a location: a cart's hold (with an expiry) or,
 // once committed, an order's allocation.
@@ -246,6 +262,8 @@ func AvailableAfter(e aggregate.Event) (int64, bool) {
 	case Committed:
 		return e.Available, true
 	case AllocationReleased:
+		return e.Available, true
+	case AllocationReduced:
 		return e.Available, true
 	case Reallocated:
 		return e.Available, true
@@ -448,6 +466,26 @@ func (it *Item) ReleaseAllocation(r ReservationID, order uuid.UUID, reason strin
 	}
 }
 
+// ReduceAllocation gives quantity units of an order's allocation back
+// (some units of its line were cancelled); giving back all of them
+// releases it (AllocationReleased). It records nothing unless r is
+// allocated to order, and returns ErrInvalidQuantity below 1.
+func (it *Item) ReduceAllocation(r ReservationID, order uuid.UUID, quantity int64, reason string, now time.Time) error {
+	if quantity < 1 {
+		return ErrInvalidQuantity
+	}
+	h, ok := it.holds[r]
+	if !ok || order == uuid.Nil || h.Order != order {
+		return nil
+	}
+	if quantity >= h.Quantity {
+		it.record(AllocationReleased{Reservation: r, Order: order, Reason: reason, At: now.UTC()})
+		return nil
+	}
+	it.record(AllocationReduced{Reservation: r, Order: order, Quantity: quantity, Remaining: h.Quantity - quantity, Reason: reason, At: now.UTC()})
+	return nil
+}
+
 // Reallocate allocates quantity to order at the first of candidates
 // (locations in preference order) with enough available, under the
 // reservation r (a fresh id the caller derives). Reallocating r to the same
@@ -510,6 +548,9 @@ func (it *Item) record(e aggregate.Event) {
 	case AllocationReleased:
 		x.Available = avail
 		e = x
+	case AllocationReduced:
+		x.Available = avail
+		e = x
 	case Reallocated:
 		x.Available = avail
 		e = x
@@ -544,6 +585,12 @@ func (it *Item) apply(e aggregate.Event) {
 		}
 	case AllocationReleased:
 		it.drop(e.Reservation)
+	case AllocationReduced:
+		if h, ok := it.holds[e.Reservation]; ok && e.Remaining < h.Quantity {
+			it.reserved[h.Location] -= h.Quantity - e.Remaining
+			h.Quantity = e.Remaining
+			it.holds[e.Reservation] = h
+		}
 	case Reallocated:
 		it.decided[e.Reservation] = true
 		it.drop(e.Reservation)

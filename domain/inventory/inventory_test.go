@@ -320,6 +320,39 @@ func TestHoldLifecycle(t *testing.T) {
 		require.Equal(t, int64(10), b.it.Available(locA))
 	})
 
+	t.Run("reduce an allocation", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		require.NoError(t, b.it.ReduceAllocation(b.req.Reservation, order, 1, "not allocated yet", t0))
+		require.Empty(t, b.it.Pending(), "a hold is not an allocation")
+		require.NoError(t, b.it.Commit(b.req.Reservation, order, t0))
+		require.ErrorIs(t, b.it.ReduceAllocation(b.req.Reservation, order, 0, "x", t0), inventory.ErrInvalidQuantity)
+		require.NoError(t, b.it.ReduceAllocation(b.req.Reservation, uuid.New(), 1, "another order", t0))
+		require.Len(t, b.it.Pending(), 1)
+		require.NoError(t, b.it.ReduceAllocation(b.req.Reservation, order, 3, "3 units cancelled", t0))
+		require.Equal(t, inventory.AllocationReduced{Reservation: b.req.Reservation, Order: order, Quantity: 3, Remaining: 1,
+			Reason: "3 units cancelled", Available: 9, At: t0.UTC()}, b.it.Pending()[1])
+		require.Equal(t, int64(1), b.it.Reserved(locA))
+		h, _ := b.it.Hold(b.req.Reservation)
+		require.Equal(t, int64(1), h.Quantity)
+		require.NoError(t, b.it.ReduceAllocation(b.req.Reservation, order, 1, "the last unit", t0))
+		require.Equal(t, inventory.AllocationReleased{Reservation: b.req.Reservation, Order: order, Reason: "the last unit", Available: 10, At: t0.UTC()}, b.it.Pending()[2])
+		require.Equal(t, int64(10), b.it.Available(locA))
+	})
+
+	t.Run("a reduced allocation ships what is left", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		require.NoError(t, b.it.Commit(b.req.Reservation, order, t0))
+		require.NoError(t, b.it.ReduceAllocation(b.req.Reservation, order, 1, "1 unit cancelled", t0))
+		b.it.Fulfil(b.req.Reservation, order, t0)
+		f, ok := b.it.Pending()[2].(inventory.Fulfilled)
+		require.True(t, ok)
+		require.Equal(t, int64(3), f.Quantity)
+		require.Equal(t, int64(7), b.it.OnHand(locA))
+		require.Equal(t, int64(7), b.it.Available(locA))
+	})
+
 	t.Run("fulfil ships an allocation", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
@@ -371,6 +404,10 @@ func TestEveryEventCarriesTotalAvailable(t *testing.T) {
 	step(func() {
 		require.NoError(t, it.Reallocate(inventory.NewReservationID(), order, 2, []uuid.UUID{locA}, "reinstated", t0))
 	})
+	r6 := request(3)
+	step(func() { it.Reserve(r6, []uuid.UUID{locA}, ttl, t0) })
+	step(func() { require.NoError(t, it.Commit(r6.Reservation, order, t0)) })
+	step(func() { require.NoError(t, it.ReduceAllocation(r6.Reservation, order, 2, "2 units cancelled", t0)) })
 
 	names := map[string]bool{}
 	require.Len(t, it.Pending(), len(want))
@@ -384,7 +421,7 @@ func TestEveryEventCarriesTotalAvailable(t *testing.T) {
 		}
 		require.True(t, names[e.EventName()], "%s covered", e.EventName())
 	}
-	require.Equal(t, int64(9), it.TotalAvailable())
+	require.Equal(t, int64(8), it.TotalAvailable())
 }
 
 func TestFromHistoryReproducesState(t *testing.T) {
@@ -397,6 +434,7 @@ func TestFromHistoryReproducesState(t *testing.T) {
 	it.Reserve(r2, []uuid.UUID{locB}, ttl, t0.Add(time.Minute))
 	it.Reserve(r3, []uuid.UUID{locA}, ttl, t0)
 	require.NoError(t, it.Commit(r1.Reservation, order, t0))
+	require.NoError(t, it.ReduceAllocation(r1.Reservation, order, 1, "1 unit cancelled", t0))
 
 	// Through JSON, as the store keeps them.
 	var hist []aggregate.Event
@@ -454,6 +492,10 @@ func decodeAs(t *testing.T, proto aggregate.Event, b []byte) aggregate.Event {
 		return e
 	case inventory.Fulfilled:
 		var e inventory.Fulfilled
+		require.NoError(t, json.Unmarshal(b, &e))
+		return e
+	case inventory.AllocationReduced:
+		var e inventory.AllocationReduced
 		require.NoError(t, json.Unmarshal(b, &e))
 		return e
 	}

@@ -119,7 +119,7 @@ func (Reinstated) EventName() string { return "order.reinstated.v1" }
 func (StatusChanged) EventName() string { return "order.status_changed.v1" }
 
 // Events lists the order events for the registry.
-var Events = []aggregate.Event{Placed{}, StatusChanged{}, Reinstated{}}
+var Events = []aggregate.Event{Placed{}, StatusChanged{}, Reinstated{}, LinesCancelled{}}
 
 // Errors.
 var (
@@ -139,11 +139,15 @@ type Order struct {
 	number  string
 	method  PaymentMethod
 	payment uuid.UUID
-	lines   []Line
-	totals  Totals
-	status  Status
-	placed  time.Time
-	token   string
+	// lines are the lines with units left, each with the units left.
+	lines []Line
+	// placedLines are the lines as placed.
+	placedLines []Line
+	totals      Totals
+	rounding    money.Rounding
+	status      Status
+	placed      time.Time
+	token       string
 }
 
 // Place records a new order; status is pending_payment for a bank transfer
@@ -278,6 +282,9 @@ func (o *Order) apply(e aggregate.Event) {
 	case Placed:
 		o.id, o.number, o.method, o.payment, o.lines, o.totals, o.status, o.placed, o.token =
 			e.ID, e.Number, e.PaymentMethod, e.Payment, e.Lines, e.Totals, e.Status, e.At, e.AccessToken
+		o.placedLines, o.rounding = e.Lines, e.Rounding
+	case LinesCancelled:
+		o.applyLinesCancelled(e)
 	case StatusChanged:
 		o.status = e.To
 	case Reinstated:
@@ -306,10 +313,11 @@ func (o *Order) PaymentMethod() PaymentMethod { return o.method }
 // Payment returns the order's payment id.
 func (o *Order) Payment() uuid.UUID { return o.payment }
 
-// Lines returns the lines.
+// Lines returns the lines with units left, each with the units left
+// (PlacedLines returns them as placed).
 func (o *Order) Lines() []Line { return o.lines }
 
-// Totals returns the amounts.
+// Totals returns the amounts, recomputed after a partial cancellation.
 func (o *Order) Totals() Totals { return o.totals }
 
 // PlacedAt returns when the order was placed.
@@ -342,9 +350,9 @@ func (o *Order) LinesOf(vendor uuid.UUID) []Line {
 	return out
 }
 
-// HasVendor reports whether any line of the order is vendor's.
+// HasVendor reports whether any line of the order, as placed, is vendor's.
 func (o *Order) HasVendor(vendor uuid.UUID) bool {
-	for _, l := range o.lines {
+	for _, l := range o.placedLines {
 		if l.Vendor == vendor {
 			return true
 		}
@@ -352,7 +360,8 @@ func (o *Order) HasVendor(vendor uuid.UUID) bool {
 	return false
 }
 
-// Vendors returns the vendors of the physical lines, in first-line order.
+// Vendors returns the vendors of the physical lines with units left, in
+// first-line order.
 func (o *Order) Vendors() []uuid.UUID {
 	var out []uuid.UUID
 	seen := map[uuid.UUID]bool{}

@@ -98,6 +98,17 @@ type Reinstated struct {
 	At     time.Time   `json:"at"`
 }
 
+// AmountChanged records a new amount due: some lines of the order were
+// cancelled and its total shrank. What was received beyond To becomes a
+// refund due (a RefundDue follows), and a receipt covering To settles the
+// payment (a Settled follows).
+type AmountChanged struct {
+	From   money.Money `json:"from"`
+	To     money.Money `json:"to"`
+	Reason string      `json:"reason"`
+	At     time.Time   `json:"at"`
+}
+
 // Cancelled records that the payment will not be made (the order was cancelled).
 type Cancelled struct {
 	Reason string    `json:"reason"`
@@ -125,8 +136,11 @@ func (Cancelled) EventName() string { return "payment.cancelled.v1" }
 // EventName implements aggregate.Event.
 func (Reinstated) EventName() string { return "payment.reinstated.v1" }
 
+// EventName implements aggregate.Event.
+func (AmountChanged) EventName() string { return "payment.amount_changed.v1" }
+
 // Events lists the payment events for the registry.
-var Events = []aggregate.Event{Created{}, Received{}, CODCollected{}, Settled{}, RefundDue{}, Cancelled{}, Reinstated{}}
+var Events = []aggregate.Event{Created{}, Received{}, CODCollected{}, Settled{}, RefundDue{}, Cancelled{}, Reinstated{}, AmountChanged{}}
 
 // Errors.
 var (
@@ -333,6 +347,25 @@ func (p *Payment) Cancel(reason string, now time.Time) {
 	}
 }
 
+// ChangeAmount makes to the amount due (its order's new total after a
+// partial cancellation). What was received beyond it becomes a refund due;
+// an unpaid payment whose receipts now cover it settles. The same amount
+// records nothing. It returns ErrCancelled for a cancelled payment and
+// ErrAmount for a negative amount or one in another currency.
+func (p *Payment) ChangeAmount(to money.Money, reason string, now time.Time) error {
+	if to.Currency() != p.due.Currency() || to.IsNegative() {
+		return ErrAmount
+	}
+	if p.status == StatusCancelled {
+		return ErrCancelled
+	}
+	if to.Equal(p.due) {
+		return nil
+	}
+	p.record(AmountChanged{From: p.due, To: to, Reason: reason, At: now.UTC()})
+	return p.settle(now)
+}
+
 func (p *Payment) record(e aggregate.Event) { p.apply(e); p.Record(e) }
 
 func (p *Payment) apply(e aggregate.Event) {
@@ -362,6 +395,8 @@ func (p *Payment) apply(e aggregate.Event) {
 		p.refund, _ = p.refund.Add(e.Amount)
 	case Cancelled:
 		p.status = StatusCancelled
+	case AmountChanged:
+		p.due = e.To
 	case Reinstated:
 		p.refund, _ = p.refund.Sub(e.Amount)
 		p.status = StatusPartiallyPaid

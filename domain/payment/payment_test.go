@@ -201,3 +201,56 @@ func TestReinstate(t *testing.T) {
 		require.ErrorIs(t, p.Reinstate("x", now), payment.ErrNotBankTransfer)
 	})
 }
+
+func TestChangeAmount(t *testing.T) {
+	t.Parallel()
+	t.Run("unpaid: the new amount settles", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentBankTransfer, 7006)
+		require.NoError(t, p.ChangeAmount(yen(5005), "lines cancelled", now))
+		requireMoney(t, 5005, p.Due())
+		require.Equal(t, payment.StatusPending, p.Status())
+		require.NoError(t, p.Receive(yen(5005), now, "201", false, "staff:1", now))
+		require.True(t, p.IsSettled())
+		requireMoney(t, 0, p.RefundDue())
+		require.Equal(t, []string{"payment.amount_changed.v1", "payment.received.v1", "payment.settled.v1"}, names(p.Pending()))
+	})
+	t.Run("partly paid: receipts covering the new amount settle it, the excess is due back", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentBankTransfer, 7006)
+		require.NoError(t, p.Receive(yen(6000), now, "202", false, "staff:1", now))
+		require.NoError(t, p.ChangeAmount(yen(5005), "lines cancelled", now))
+		require.True(t, p.IsSettled())
+		requireMoney(t, 995, p.RefundDue())
+		require.Equal(t, []string{"payment.received.v1", "payment.amount_changed.v1", "payment.settled.v1", "payment.refund_due.v1"}, names(p.Pending()))
+	})
+	t.Run("paid: the difference is due back, once per change", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentBankTransfer, 7006)
+		require.NoError(t, p.Receive(yen(7106), now, "203", false, "staff:1", now))
+		requireMoney(t, 100, p.RefundDue())
+		require.NoError(t, p.ChangeAmount(yen(5005), "a vendor's part cancelled", now))
+		requireMoney(t, 2101, p.RefundDue())
+		require.NoError(t, p.ChangeAmount(yen(5005), "the same amount", now))
+		require.NoError(t, p.ChangeAmount(yen(4000), "another line", now))
+		requireMoney(t, 3106, p.RefundDue())
+		require.Equal(t, []string{"payment.received.v1", "payment.settled.v1", "payment.refund_due.v1", "payment.amount_changed.v1",
+			"payment.refund_due.v1", "payment.amount_changed.v1", "payment.refund_due.v1"}, names(p.Pending()))
+	})
+	t.Run("COD: collecting the new amount settles", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentCOD, 7006)
+		require.NoError(t, p.ChangeAmount(yen(3000), "lines cancelled", now))
+		require.NoError(t, p.CollectCOD(uuid.New(), yen(3000), now))
+		require.True(t, p.IsSettled())
+		requireMoney(t, 0, p.RefundDue())
+	})
+	t.Run("refusals", func(t *testing.T) {
+		t.Parallel()
+		p := newPayment(order.PaymentBankTransfer, 7006)
+		require.ErrorIs(t, p.ChangeAmount(yen(-1), "x", now), payment.ErrAmount)
+		require.ErrorIs(t, p.ChangeAmount(money.MustNew(decimal.NewFromInt(1), money.Currency("USD")), "x", now), payment.ErrAmount)
+		p.Cancel("order cancelled", now)
+		require.ErrorIs(t, p.ChangeAmount(yen(100), "x", now), payment.ErrCancelled)
+	})
+}

@@ -117,6 +117,24 @@ type FundsReleased struct {
 	At time.Time `json:"at"`
 }
 
+// LinesCancelled records units taken out of the parcel before it shipped:
+// some lines of its order were cancelled. Each Line holds the units taken
+// out; a line with none left leaves the parcel.
+type LinesCancelled struct {
+	Lines  []Line    `json:"lines"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// CODAmountChanged records a new amount for the carrier to collect on
+// delivery: the order's total changed before the parcel shipped.
+type CODAmountChanged struct {
+	From   money.Money `json:"from"`
+	To     money.Money `json:"to"`
+	Reason string      `json:"reason"`
+	At     time.Time   `json:"at"`
+}
+
 // Cancelled records that the parcel will not ship (its order was cancelled).
 type Cancelled struct {
 	Reason string    `json:"reason"`
@@ -138,8 +156,14 @@ func (Cancelled) EventName() string { return "shipment.cancelled.v1" }
 // EventName implements aggregate.Event.
 func (FundsReleased) EventName() string { return "shipment.funds_released.v1" }
 
+// EventName implements aggregate.Event.
+func (LinesCancelled) EventName() string { return "shipment.lines_cancelled.v1" }
+
+// EventName implements aggregate.Event.
+func (CODAmountChanged) EventName() string { return "shipment.cod_amount_changed.v1" }
+
 // Events lists the shipment events for the registry.
-var Events = []aggregate.Event{Created{}, Shipped{}, Delivered{}, Cancelled{}, FundsReleased{}}
+var Events = []aggregate.Event{Created{}, Shipped{}, Delivered{}, Cancelled{}, FundsReleased{}, LinesCancelled{}, CODAmountChanged{}}
 
 // MaxFieldLen bounds the carrier name and the tracking number, in characters.
 const MaxFieldLen = 64
@@ -265,6 +289,38 @@ func (s *Shipment) Cancel(reason string, now time.Time) error {
 	return nil
 }
 
+// CancelLines takes units out of a parcel that has not shipped: each of
+// lines names an order line (OrderLine) and the units taken out
+// (Quantity). It returns ErrCancelled and ErrAlreadyShipped.
+func (s *Shipment) CancelLines(lines []Line, reason string, now time.Time) error {
+	switch s.status {
+	case StatusCancelled:
+		return ErrCancelled
+	case StatusShipped, StatusDelivered:
+		return ErrAlreadyShipped
+	}
+	if len(lines) > 0 {
+		s.record(LinesCancelled{Lines: lines, Reason: reason, At: now.UTC()})
+	}
+	return nil
+}
+
+// ChangeCOD sets what the carrier collects on delivery, before the parcel
+// ships; the same amount records nothing. It returns ErrCancelled and
+// ErrAlreadyShipped.
+func (s *Shipment) ChangeCOD(to money.Money, reason string, now time.Time) error {
+	switch s.status {
+	case StatusCancelled:
+		return ErrCancelled
+	case StatusShipped, StatusDelivered:
+		return ErrAlreadyShipped
+	}
+	if !to.Equal(s.cod) {
+		s.record(CODAmountChanged{From: s.cod, To: to, Reason: reason, At: now.UTC()})
+	}
+	return nil
+}
+
 func (s *Shipment) record(e aggregate.Event) { s.apply(e); s.Record(e) }
 
 func (s *Shipment) apply(e aggregate.Event) {
@@ -280,6 +336,21 @@ func (s *Shipment) apply(e aggregate.Event) {
 		}
 	case FundsReleased:
 		s.released = true
+	case LinesCancelled:
+		out := map[uuid.UUID]int64{}
+		for _, l := range e.Lines {
+			out[l.OrderLine] += l.Quantity
+		}
+		lines := make([]Line, 0, len(s.lines))
+		for _, l := range s.lines {
+			l.Quantity -= out[l.OrderLine]
+			if l.Quantity > 0 {
+				lines = append(lines, l)
+			}
+		}
+		s.lines = lines
+	case CODAmountChanged:
+		s.cod = e.To
 	case Cancelled:
 		s.status = StatusCancelled
 	}

@@ -80,3 +80,33 @@ func TestCancelBeforeShipping(t *testing.T) {
 	require.ErrorIs(t, s.Deliver(now, 8*24*time.Hour), shipment.ErrCancelled)
 	require.Equal(t, shipment.StatusCancelled, s.Status())
 }
+
+func TestCancelLinesAndCOD(t *testing.T) {
+	t.Parallel()
+	created := shipment.Create(shipment.Created{ID: shipment.IDFor(uuid.New(), uuid.New()), Lines: []shipment.Line{
+		{OrderLine: uuid.New(), Variant: uuid.New(), Quantity: 2, Reservation: uuid.New()}},
+		CODAmount: money.MustNew(decimal.NewFromInt(7006), money.JPY)}, now).Pending()
+	s := shipment.FromHistory(created)
+	l := s.Lines()[0]
+	out := l
+	out.Quantity = 1
+	require.NoError(t, s.CancelLines([]shipment.Line{out}, "a unit cancelled", now))
+	require.Equal(t, int64(1), s.Lines()[0].Quantity)
+	yen := func(n int64) money.Money { return money.MustNew(decimal.NewFromInt(n), money.JPY) }
+	require.NoError(t, s.ChangeCOD(yen(4000), "total changed", now))
+	require.NoError(t, s.ChangeCOD(yen(4000), "the same", now))
+	require.True(t, s.CODAmount().Equal(yen(4000)))
+	require.Equal(t, []string{"shipment.lines_cancelled.v1", "shipment.cod_amount_changed.v1"},
+		[]string{s.Pending()[0].EventName(), s.Pending()[1].EventName()})
+	require.Len(t, s.Pending(), 2)
+
+	again := shipment.FromHistory(append(created, s.Pending()...))
+	require.Equal(t, s.Lines(), again.Lines())
+	require.True(t, again.CODAmount().Equal(yen(4000)))
+
+	require.NoError(t, s.CancelLines([]shipment.Line{out}, "the last unit", now))
+	require.Empty(t, s.Lines())
+	require.NoError(t, s.Ship("Yamato", "1234", now))
+	require.ErrorIs(t, s.CancelLines([]shipment.Line{out}, "x", now), shipment.ErrAlreadyShipped)
+	require.ErrorIs(t, s.ChangeCOD(yen(1), "x", now), shipment.ErrAlreadyShipped)
+}

@@ -167,8 +167,12 @@ committed AS (
 released AS (
   SELECT DISTINCT payload->>'reservation_id' AS rid FROM events
   WHERE tenant_id = $1 AND event_type = 'inventory.allocation.released.v1'),
+reduced AS (
+  SELECT payload->>'reservation_id' AS rid, sum((payload->>'quantity')::bigint) AS qty FROM events
+  WHERE tenant_id = $1 AND event_type = 'inventory.allocation.reduced.v1' GROUP BY 1),
 sold AS (
-  SELECT h.variant, sum(h.qty) AS units FROM held h JOIN committed c USING (rid) LEFT JOIN released r USING (rid)
+  SELECT h.variant, sum(h.qty - coalesce(d.qty, 0)) AS units FROM held h JOIN committed c USING (rid) LEFT JOIN released r USING (rid)
+  LEFT JOIN reduced d USING (rid)
   WHERE r.rid IS NULL GROUP BY h.variant),
 stock AS (
   SELECT stream_id AS variant, sum((payload->>'delta')::bigint) AS units FROM events

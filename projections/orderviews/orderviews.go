@@ -58,6 +58,17 @@ ON CONFLICT (tenant_id, order_id) DO NOTHING`
 	updateOrderStatus = `
 UPDATE order_views SET status = $3, updated_at = $4, version = $5
 WHERE tenant_id = $1 AND order_id = $2 AND version < $5`
+	// orderLinesCancelled sets each cancelled line's quantity to the units
+	// left and adds the units cancelled to its cancelled_quantity.
+	orderLinesCancelled = `
+UPDATE order_views o SET lines = (
+    SELECT jsonb_agg(CASE WHEN c.line_id IS NULL THEN x.l
+        ELSE x.l || jsonb_build_object('quantity', c.remaining,
+            'cancelled_quantity', coalesce((x.l->>'cancelled_quantity')::bigint, 0) + c.quantity) END ORDER BY x.n)
+    FROM jsonb_array_elements(o.lines) WITH ORDINALITY AS x(l, n)
+    LEFT JOIN jsonb_to_recordset($3::jsonb) AS c(line_id uuid, quantity bigint, remaining bigint) ON c.line_id = (x.l->>'id')::uuid),
+    totals = $4, total = $5, updated_at = $6, version = $7
+WHERE tenant_id = $1 AND order_id = $2 AND version < $7`
 	insertHistory = `
 INSERT INTO order_view_history (tenant_id, order_id, version, from_status, to_status, reason, actor, at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -77,6 +88,9 @@ WHERE tenant_id = $1 AND payment_id = $2 AND version < $5`
 	paymentRefundDue = `
 UPDATE order_view_payments SET refund_due = refund_due + $3, updated_at = $4, version = $5
 WHERE tenant_id = $1 AND payment_id = $2 AND version < $5`
+	paymentAmount = `
+UPDATE order_view_payments SET amount = $3, updated_at = $4, version = $5
+WHERE tenant_id = $1 AND payment_id = $2 AND version < $5`
 	paymentReinstated = `
 UPDATE order_view_payments SET refund_due = refund_due - $3, status = 'partially_paid', updated_at = $4, version = $5
 WHERE tenant_id = $1 AND payment_id = $2 AND version < $5`
@@ -90,6 +104,20 @@ WHERE tenant_id = $1 AND shipment_id = $2 AND version < $6`
 	shipmentDelivered = `
 UPDATE order_view_shipments SET status = 'delivered', delivered_at = $3, updated_at = $3, version = $4
 WHERE tenant_id = $1 AND shipment_id = $2 AND version < $4`
+	// shipmentLinesCancelled takes the units out of each line and drops the
+	// lines with none left.
+	shipmentLinesCancelled = `
+UPDATE order_view_shipments s SET lines = coalesce((
+    SELECT jsonb_agg(x.l || jsonb_build_object('quantity', (x.l->>'quantity')::bigint - coalesce(c.quantity, 0)) ORDER BY x.n)
+    FROM jsonb_array_elements(s.lines) WITH ORDINALITY AS x(l, n)
+    LEFT JOIN (SELECT line_id, sum(quantity) AS quantity FROM jsonb_to_recordset($3::jsonb) AS r(line_id uuid, quantity bigint) GROUP BY line_id) c
+        ON c.line_id = (x.l->>'line_id')::uuid
+    WHERE (x.l->>'quantity')::bigint - coalesce(c.quantity, 0) > 0), '[]'),
+    updated_at = $4, version = $5
+WHERE tenant_id = $1 AND shipment_id = $2 AND version < $5`
+	shipmentCOD = `
+UPDATE order_view_shipments SET cod_amount = $3, updated_at = $4, version = $5
+WHERE tenant_id = $1 AND shipment_id = $2 AND version < $5`
 	shipmentCancelled = `
 UPDATE order_view_shipments SET status = 'cancelled', cancelled_at = $3, updated_at = $3, version = $4
 WHERE tenant_id = $1 AND shipment_id = $2 AND version < $4`
@@ -164,6 +192,17 @@ func queue(b *pgx.Batch, env eventstore.Envelope, ev eventstore.Event) error {
 	case order.StatusChanged:
 		b.Queue(updateOrderStatus, t, id, string(e.To), e.At.UTC(), v)
 		b.Queue(insertHistory, t, id, v, string(e.From), string(e.To), e.Reason, env.Actor, e.At.UTC())
+	case order.LinesCancelled:
+		lines, err := json.Marshal(e.Lines)
+		if err != nil {
+			return err
+		}
+		totals, err := json.Marshal(e.Totals)
+		if err != nil {
+			return err
+		}
+		b.Queue(orderLinesCancelled, t, id, lines, totals, e.Totals.Total.Amount(), e.At.UTC(), v)
+		b.Queue(insertHistory, t, id, v, string(e.Status), string(e.Status), "lines cancelled: "+e.Reason, env.Actor, e.At.UTC())
 	case payment.Created:
 		var account []byte
 		if e.Account != nil {
@@ -193,6 +232,8 @@ func queue(b *pgx.Batch, env eventstore.Envelope, ev eventstore.Event) error {
 		b.Queue(paymentStatus, t, id, string(payment.StatusCancelled), e.At.UTC(), v)
 	case payment.RefundDue:
 		b.Queue(paymentRefundDue, t, id, e.Amount.Amount(), e.At.UTC(), v)
+	case payment.AmountChanged:
+		b.Queue(paymentAmount, t, id, e.To.Amount(), e.At.UTC(), v)
 	case payment.Reinstated:
 		b.Queue(paymentReinstated, t, id, e.Amount.Amount(), e.At.UTC(), v)
 	case shipment.Created:
@@ -206,6 +247,14 @@ func queue(b *pgx.Batch, env eventstore.Envelope, ev eventstore.Event) error {
 		b.Queue(shipmentShipped, t, id, e.Carrier, e.TrackingNo, e.At.UTC(), v)
 	case shipment.Delivered:
 		b.Queue(shipmentDelivered, t, id, e.At.UTC(), v)
+	case shipment.LinesCancelled:
+		lines, err := json.Marshal(e.Lines)
+		if err != nil {
+			return err
+		}
+		b.Queue(shipmentLinesCancelled, t, id, lines, e.At.UTC(), v)
+	case shipment.CODAmountChanged:
+		b.Queue(shipmentCOD, t, id, e.To.Amount(), e.At.UTC(), v)
 	case shipment.Cancelled:
 		b.Queue(shipmentCancelled, t, id, e.At.UTC(), v)
 	}

@@ -52,7 +52,9 @@ type Detail struct {
 	Customer        Customer      `json:"customer"`
 	ShippingAddress order.Address `json:"shipping_address"`
 	Note            string        `json:"note"`
-	Lines           []order.Line  `json:"lines"`
+	// Lines are the lines as placed, each with the units left (Quantity)
+	// and the units cancelled.
+	Lines []Line `json:"lines"`
 	// Totals is nil for vendor staff, who see their own lines only.
 	Totals    *order.Totals `json:"totals"`
 	Payments  []Payment     `json:"payments"`
@@ -64,6 +66,13 @@ type Detail struct {
 	Version int64 `json:"version"`
 
 	accessTokenHash string
+}
+
+// Line is an order line with the units left on it (Quantity, zero once
+// every unit is cancelled) and the units cancelled.
+type Line struct {
+	order.Line
+	CancelledQuantity int64 `json:"cancelled_quantity"`
 }
 
 // Payment is an order's payment.
@@ -204,7 +213,7 @@ func Get(ctx context.Context, q eventstore.Querier, t tenant.ID, id uuid.UUID, s
 		return Detail{}, err
 	}
 	if scope != nil {
-		var mine []order.Line
+		var mine []Line
 		for _, l := range d.Lines {
 			if l.Vendor == *scope {
 				mine = append(mine, l)
@@ -461,6 +470,9 @@ func ForBuyer(ctx context.Context, q eventstore.Querier, t tenant.ID, id uuid.UU
 	out := BuyerOrder{ID: d.ID, Number: d.Number, Status: d.Status, PaymentMethod: d.PaymentMethod, Totals: *d.Totals,
 		CreatedAt: d.CreatedAt, Lines: []BuyerLine{}, Shipments: []BuyerShipment{}}
 	for _, l := range d.Lines {
+		if l.Quantity == 0 {
+			continue // cancelled
+		}
 		out.Lines = append(out.Lines, BuyerLine{SKU: l.SKU, Title: l.Title, Quantity: l.Quantity, UnitPrice: l.UnitPrice, TaxRate: string(l.TaxRate)})
 	}
 	pays, err := paymentsOf(ctx, q, t, id)

@@ -170,6 +170,8 @@ func reservationOf(ev eventstore.Event) (uuid.UUID, bool) {
 		return e.Reservation.UUID, true
 	case inventory.AllocationReleased:
 		return e.Reservation.UUID, true
+	case inventory.AllocationReduced:
+		return e.Reservation.UUID, true
 	case inventory.Reallocated:
 		return e.Reservation.UUID, true
 	case inventory.Fulfilled:
@@ -260,6 +262,8 @@ func (f *fold) applyInventory(vk key, v int64, ev eventstore.Event) {
 		f.drop(key{vk.tenant, e.Reservation.UUID}, v, e.At)
 	case inventory.AllocationReleased:
 		f.drop(key{vk.tenant, e.Reservation.UUID}, v, e.At)
+	case inventory.AllocationReduced:
+		f.reduce(key{vk.tenant, e.Reservation.UUID}, e.Remaining, v, e.At)
 	case inventory.Fulfilled:
 		f.drop(key{vk.tenant, e.Reservation.UUID}, v, e.At)
 		l := f.level(vk, e.Location)
@@ -283,6 +287,23 @@ func (f *fold) drop(rk key, v int64, at time.Time) {
 	l := f.level(key{rk.tenant, h.variant}, h.location)
 	l.reserved -= h.quantity
 	l.touch(v, at)
+}
+
+// reduce gives back part of a hold's units: remaining stay held. A stored
+// hold's row is written anew (deleted, then inserted with its quantity).
+func (f *fold) reduce(rk key, remaining int64, v int64, at time.Time) {
+	h := f.holds[rk]
+	if h == nil || remaining >= h.quantity {
+		return
+	}
+	l := f.level(key{rk.tenant, h.variant}, h.location)
+	l.reserved -= h.quantity - remaining
+	l.touch(v, at)
+	h.quantity = remaining
+	if h.stored {
+		f.dropped[rk] = true
+		h.stored = false
+	}
 }
 
 func (l *level) touch(v int64, at time.Time) {

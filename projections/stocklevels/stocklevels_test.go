@@ -183,7 +183,7 @@ func TestStockLevelsFollowCommandsAndReservations(t *testing.T) {
 	req := func(q int64) inventory.Requested {
 		return inventory.Requested{Reservation: inventory.NewReservationID(), Variant: vs[0].UUID, Cart: uuid.New(), Line: uuid.New(), Quantity: q}
 	}
-	shipped, released, expired, rejected, cancelled, live := req(3), req(2), req(4), req(100), req(1), req(2)
+	shipped, released, expired, rejected, cancelled, live, reduced := req(3), req(2), req(4), req(100), req(1), req(2), req(3)
 	both := []uuid.UUID{loc1.UUID, loc2.UUID}
 	b.item(t, shop.Tenant, vs[0], func(it *inventory.Item) {
 		it.Reserve(shipped, both, time.Hour, now)
@@ -200,13 +200,16 @@ func TestStockLevelsFollowCommandsAndReservations(t *testing.T) {
 		it.Fulfil(shipped.Reservation, order, now)
 		it.Reserve(cancelled, both, time.Hour, now)
 		it.Reserve(live, []uuid.UUID{loc2.UUID}, time.Hour, now)
+		it.Reserve(reduced, []uuid.UUID{loc1.UUID}, time.Hour, now)
 		it.Release(inventory.NewReservationID(), "never decided", now)
 	})
 	b.item(t, shop.Tenant, vs[0], func(it *inventory.Item) {
 		require.NoError(t, it.Commit(cancelled.Reservation, order, now))
+		require.NoError(t, it.Commit(reduced.Reservation, order, now))
 	})
 	b.item(t, shop.Tenant, vs[0], func(it *inventory.Item) {
 		it.ReleaseAllocation(cancelled.Reservation, order, "order cancelled", now)
+		require.NoError(t, it.ReduceAllocation(reduced.Reservation, order, 2, "2 units cancelled", now))
 	})
 	// A SKU change reaches the rows.
 	newSKU := "TEA-1-GREEN"
@@ -223,14 +226,17 @@ func TestStockLevelsFollowCommandsAndReservations(t *testing.T) {
 	l1, err := stocklevels.Get(ctx, b.pool, shop.Tenant, vs[0].UUID, loc1.UUID)
 	require.NoError(t, err)
 	require.Equal(t, stocklevels.Level{VariantID: vs[0].UUID, SKU: newSKU, ProductID: &pid.UUID, VendorID: &shop.Vendor.UUID,
-		LocationID: loc1.UUID, OnHand: 6, Reserved: 0, Available: 6, Version: l1.Version, UpdatedAt: now}, l1,
-		"10 - 1 delivered, 3 shipped; the expired and cancelled holds came back")
+		LocationID: loc1.UUID, OnHand: 6, Reserved: 1, Available: 5, Version: l1.Version, UpdatedAt: now}, l1,
+		"10 - 1 delivered, 3 shipped; the expired and cancelled holds came back, 1 of the reduced allocation is left")
 	l2, err := stocklevels.Get(ctx, b.pool, shop.Tenant, vs[0].UUID, loc2.UUID)
 	require.NoError(t, err)
 	require.Equal(t, []int64{6, 2, 4}, []int64{l2.OnHand, l2.Reserved, l2.Available}, "5 + 1 on hand, the live hold of 2")
 	var holds int
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM stock_levels_holds`).Scan(&holds))
-	require.Equal(t, 1, holds, "only the live hold is kept")
+	require.Equal(t, 2, holds, "only the live hold and what is left of the reduced allocation are kept")
+	var left int64
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT quantity FROM stock_levels_holds WHERE reservation_id = $1`, reduced.Reservation.UUID).Scan(&left))
+	require.Equal(t, int64(1), left)
 
 	// Replaying twice gives the rows the live tail built.
 	live1 := projtest.Dump(t, b.pool, tables...)
