@@ -126,6 +126,53 @@ func Released(vendor uuid.UUID, net money.Money) []Line {
 	return []Line{Debit(VendorHeld, vendor, net), Credit(VendorPayable, vendor, net)}
 }
 
+// Reversed returns lines with debits and credits swapped: the entry that
+// undoes them.
+func Reversed(lines []Line) []Line {
+	out := make([]Line, len(lines))
+	for i, l := range lines {
+		out[i] = Line{Account: l.Account, Vendor: l.Vendor, Debit: l.Credit, Credit: l.Debit}
+	}
+	return out
+}
+
+// Net sums lines per account and vendor into one line each (a debit or a
+// credit), dropping those that cancel out, in order of first appearance.
+func Net(lines []Line) ([]Line, error) {
+	type key struct {
+		a Account
+		v uuid.UUID
+	}
+	sums := map[key]money.Money{}
+	var order []key
+	for _, l := range lines {
+		k := key{l.Account, l.Vendor}
+		cur, ok := sums[k]
+		if !ok {
+			cur = money.Zero(l.Debit.Currency())
+			order = append(order, k)
+		}
+		var err error
+		if cur, err = cur.Add(l.Debit); err != nil {
+			return nil, err
+		}
+		if cur, err = cur.Sub(l.Credit); err != nil {
+			return nil, err
+		}
+		sums[k] = cur
+	}
+	var out []Line
+	for _, k := range order {
+		switch m := sums[k]; {
+		case m.IsPositive():
+			out = append(out, Debit(k.a, k.v, m))
+		case m.IsNegative():
+			out = append(out, Credit(k.a, k.v, m.Neg()))
+		}
+	}
+	return out, nil
+}
+
 // Payout posts a payout: the vendor's payable leaves the platform's
 // account.
 func Payout(vendor uuid.UUID, amount money.Money) []Line {

@@ -56,7 +56,7 @@ func (Projector) Schema() projections.Schema {
 
 // payloadTypes are the events the ledger reads; others of the same streams
 // arrive without payload and are skipped.
-var payloadTypes = projections.EventNames([]eventstore.Event{order.Placed{}}, payment.Events, vendor.Events,
+var payloadTypes = projections.EventNames([]eventstore.Event{order.Placed{}, order.StatusChanged{}, order.LinesCancelled{}}, payment.Events, vendor.Events,
 	[]eventstore.Event{shipment.Created{}, shipment.Delivered{}, shipment.FundsReleased{}}, payout.Events)
 
 // sale is an order as ledger_orders keeps it.
@@ -152,6 +152,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`, t, e.ID.UUI
 		return postForPayment(ctx, tx, env, e.At, ledger.Reinstated(e.Amount))
 	case payment.Settled:
 		return recognise(ctx, tx, env, e.At)
+	case order.StatusChanged:
+		if e.To == order.StatusCancelled {
+			return unrecognise(ctx, tx, env, e.At)
+		}
+		return nil
+	case order.LinesCancelled:
+		return cancelLines(ctx, tx, env, e)
 	case shipment.Created:
 		_, err := tx.Exec(ctx, `INSERT INTO ledger_shipments (tenant_id, shipment_id, order_id, vendor_id) VALUES ($1, $2, $3, $4)
 ON CONFLICT DO NOTHING`, t, env.StreamID, e.Order, e.Vendor)
@@ -207,24 +214,27 @@ RETURNING s.order_id, s.vendor_id, o.nets, o.recognised`, t, env.StreamID).Scan(
 	return post(ctx, tx, env, at, orderID, ledger.Released(vendorID, net))
 }
 
-// recognise posts the sale of the settled payment's order, once.
-func recognise(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Time) error {
+// saleOf reads what recognising an order needs: the order (found by its
+// payment, or by its id when env is an order event), whether it is
+// recognised, and the sale with each line's rate.
+func saleOf(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) (uuid.UUID, bool, ledger.Sale, error) {
 	t := env.Tenant.UUID
 	var raw []byte
 	var placed time.Time
 	var done bool
 	var orderID uuid.UUID
-	err := tx.QueryRow(ctx, `SELECT order_id, sale, placed_at, recognised FROM ledger_orders WHERE tenant_id = $1 AND payment_id = $2`,
+	key := "payment_id"
+	if env.StreamType == order.StreamType {
+		key = "order_id"
+	}
+	err := tx.QueryRow(ctx, `SELECT order_id, sale, placed_at, recognised FROM ledger_orders WHERE tenant_id = $1 AND `+key+` = $2`,
 		t, env.StreamID).Scan(&orderID, &raw, &placed, &done)
 	if err != nil {
-		return fmt.Errorf("order of payment %s: %w", env.StreamID, err)
-	}
-	if done {
-		return nil
+		return orderID, false, ledger.Sale{}, fmt.Errorf("order of %s %s: %w", env.StreamType, env.StreamID, err)
 	}
 	var s sale
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return err
+		return orderID, false, ledger.Sale{}, err
 	}
 	rates := map[uuid.UUID][]vendor.Rate{}
 	for _, l := range s.Lines {
@@ -238,21 +248,30 @@ func recognise(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.
 			continue
 		}
 		if err != nil {
-			return err
+			return orderID, false, ledger.Sale{}, err
 		}
 		var rs []vendor.Rate
 		if err := json.Unmarshal(rb, &rs); err != nil {
-			return err
+			return orderID, false, ledger.Sale{}, err
 		}
 		rates[l.Vendor] = rs
 	}
-	sl := ledger.Sale{Lines: s.Lines, Totals: s.Totals, Rounding: s.Rounding,
+	return orderID, done, ledger.Sale{Lines: s.Lines, Totals: s.Totals, Rounding: s.Rounding,
 		RateOf: func(l order.Line) decimal.Decimal {
 			if rs := rates[l.Vendor]; len(rs) > 0 {
 				return vendor.RateIn(rs, placed)
 			}
 			return decimal.Zero
-		}}
+		}}, nil
+}
+
+// recognise posts the sale of the settled payment's order, once.
+func recognise(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Time) error {
+	t := env.Tenant.UUID
+	orderID, done, sl, err := saleOf(ctx, tx, env)
+	if err != nil || done {
+		return err
+	}
 	lines, err := ledger.Recognised(sl)
 	if err != nil {
 		return err
@@ -282,6 +301,89 @@ func recognise(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.
 		return err
 	}
 	return post(ctx, tx, env, at, orderID, lines)
+}
+
+// unrecognise reverses the recognised sale of a cancelled order (nothing
+// had shipped, so every vendor's part is still held): the
+// vendors, the commission, its tax, shipping and the fee give back what
+// recognition gave them, to deposits, from where the refund due takes it.
+func unrecognise(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Time) error {
+	orderID, done, sl, err := saleOf(ctx, tx, env)
+	if err != nil || !done {
+		return err
+	}
+	lines, err := ledger.Recognised(sl)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE ledger_orders SET recognised = false, nets = '{}' WHERE tenant_id = $1 AND order_id = $2`,
+		env.Tenant.UUID, orderID); err != nil {
+		return err
+	}
+	return post(ctx, tx, env, at, orderID, ledger.Reversed(lines))
+}
+
+// cancelLines takes the cancelled units off the order's sale and, when the
+// sale was recognised, posts the difference: what the cancelled lines had
+// given the vendors, the commission and its tax goes back to deposits,
+// from where the refund due takes it. The difference is the recognition of
+// the new sale less that of the old, netted per account and vendor, so
+// every rounding is the one the remaining lines get.
+func cancelLines(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, e order.LinesCancelled) error {
+	t := env.Tenant.UUID
+	orderID, done, before, err := saleOf(ctx, tx, env)
+	if err != nil {
+		return err
+	}
+	left := map[uuid.UUID]int64{}
+	for _, c := range e.Lines {
+		left[c.Line] = c.Remaining
+	}
+	after := before
+	after.Lines = nil
+	for _, l := range before.Lines {
+		if q, ok := left[l.ID]; ok {
+			l.Quantity = q
+		}
+		if l.Quantity > 0 {
+			after.Lines = append(after.Lines, l)
+		}
+	}
+	after.Totals = e.Totals
+	b, err := json.Marshal(sale{Lines: after.Lines, Totals: after.Totals, Rounding: after.Rounding})
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE ledger_orders SET sale = $3 WHERE tenant_id = $1 AND order_id = $2`, t, orderID, b); err != nil {
+		return err
+	}
+	if !done {
+		return nil
+	}
+	old, err := ledger.Recognised(before)
+	if err != nil {
+		return err
+	}
+	now, err := ledger.Recognised(after)
+	if err != nil {
+		return err
+	}
+	parts, err := after.Parts()
+	if err != nil {
+		return err
+	}
+	nets := map[string]string{}
+	for _, p := range parts {
+		nets[p.Vendor.String()] = p.Net.AmountString()
+	}
+	if _, err := tx.Exec(ctx, `UPDATE ledger_orders SET nets = $3 WHERE tenant_id = $1 AND order_id = $2`, t, orderID, nets); err != nil {
+		return err
+	}
+	diff, err := ledger.Net(append(ledger.Reversed(old), now...))
+	if err != nil {
+		return err
+	}
+	return post(ctx, tx, env, e.At, orderID, diff)
 }
 
 // postLine inserts one line and, when it is new, adds it to its balance:
