@@ -279,6 +279,15 @@ func TestLedgerMatchesAnIndependentComputation(t *testing.T) {
 	}
 	env.Settle(t)
 
+	// Refunds due: every other one paid back.
+	for i, it := range admin("GET", "/api/v1/admin/refunds?status=due", nil, http.StatusOK)["items"].([]any) {
+		if it := it.(map[string]any); i%2 == 0 {
+			admin("POST", "/api/v1/admin/orders/"+it["order_id"].(string)+"/refunds", map[string]any{"amount": it["outstanding"],
+				"paid_at": clock().Format(time.RFC3339), "reference": fmt.Sprintf("RF-%d", i)}, http.StatusCreated)
+		}
+	}
+	env.Settle(t)
+
 	tb := admin("GET", "/api/v1/admin/ledger/trial-balance", nil, http.StatusOK)
 	for _, s := range tb["totals"].([]any) {
 		s := s.(map[string]any)
@@ -309,7 +318,7 @@ func TestLedgerMatchesAnIndependentComputation(t *testing.T) {
 			[]string{g.held.String(), g.payable.String(), g.paid.String()}, "vendor %s: held, payable, paid", v)
 	}
 
-	tables := []string{"ledger_orders", "ledger_shipments", "ledger_vendors", "ledger_entries", "ledger_balances", "ledger_payouts", "ledger_runs"}
+	tables := []string{"ledger_orders", "ledger_shipments", "ledger_vendors", "ledger_entries", "ledger_balances", "ledger_payouts", "ledger_runs", "ledger_refunds"}
 	live := projtest.Dump(t, env.Main.Pool, tables...)
 	require.NoError(t, env.Main.Runner.Rebuild(ctx, "ledger", nil))
 	require.Equal(t, live, projtest.Dump(t, env.Main.Pool, tables...), "a rebuild of the ledger equals the live one row for row")

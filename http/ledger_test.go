@@ -372,3 +372,95 @@ func TestVendorStaffSeeOnlyTheirOwnMoney(t *testing.T) {
 		require.Equal(t, ids["a"], l.(map[string]any)["vendor_id"], "vendor B's lines are not shown")
 	}
 }
+
+// Money owed back is paid back: an over-paid order's extra and a paid
+// order cancelled are refunds due; with the account the buyer gave they
+// go into a transfer file, and recording them paid moves the ledger from
+// refunds due to refunded, never more than is outstanding.
+func TestRefundsOwedBackArePaidBack(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	shop := env.Shop(t, "refundshop", "single_brand", false)
+	admin := func(method, path string, body any, want int) map[string]any {
+		t.Helper()
+		resp := env.Do(t, req{Method: method, Path: path, Token: shop.Token, Body: body})
+		require.Equal(t, want, resp.Status, "%s %s: %s", method, path, resp.Body)
+		if len(resp.Body) == 0 || resp.Body[0] != '{' {
+			return nil
+		}
+		return resp.Map(t)
+	}
+	admin("PATCH", "/api/v1/admin/settings", map[string]any{"bank_account": map[string]any{"bank_name": "みずほ銀行", "bank_code": "0001",
+		"branch_name": "本店", "branch_code": "100", "account_type": "ordinary", "account_number": "1234567", "account_holder": "ﾍﾝｷﾝ"}}, http.StatusOK)
+	p := admin("POST", "/api/v1/admin/products", map[string]any{"title": "Tea", "status": "active",
+		"variants": []map[string]any{{"sku": "TEA", "price": yen("2000"), "tax_rate": "8"}}}, http.StatusCreated)
+	admin("POST", "/api/v1/admin/inventory/adjustments", map[string]any{"variant_id": p["variants"].([]any)[0].(map[string]any)["id"], "set": 10, "reason": "delivery"}, http.StatusCreated)
+	place := func() (string, string) {
+		b := newBuyer(t, env, "refundshop")
+		require.Equal(t, http.StatusOK, b.add(t, "TEA", 1).Status)
+		resp := b.do(t, "POST", "/checkout", withMethod("bank_transfer"), "Idempotency-Key", uuid.NewString())
+		require.Equal(t, http.StatusCreated, resp.Status, string(resp.Body))
+		m := resp.Map(t)
+		return m["order_id"].(string), m["totals"].(map[string]any)["total"].(map[string]any)["amount"].(string)
+	}
+	over, total := place()
+	require.Equal(t, "2800", total)
+	cancelled, _ := place()
+	admin("POST", "/api/v1/admin/orders/"+over+"/payments/confirm", map[string]any{"amount": yen("3300")}, http.StatusOK)
+	admin("POST", "/api/v1/admin/orders/"+cancelled+"/payments/confirm", map[string]any{"amount": yen("2800")}, http.StatusOK)
+	env.Settle(t)
+	admin("POST", "/api/v1/admin/orders/"+cancelled+"/cancel", map[string]any{"reason": "out of stock after all"}, http.StatusOK)
+	env.Settle(t)
+
+	outstanding := func(status string) map[string]string {
+		out := map[string]string{}
+		for _, it := range admin("GET", "/api/v1/admin/refunds?status="+status, nil, http.StatusOK)["items"].([]any) {
+			it := it.(map[string]any)
+			out[it["order_id"].(string)] = it["outstanding"].(map[string]any)["amount"].(string)
+		}
+		return out
+	}
+	require.Equal(t, map[string]string{over: "500", cancelled: "2800"}, outstanding("due"))
+	require.Empty(t, outstanding("paid"))
+	admin("GET", "/api/v1/admin/refunds?status=maybe", nil, http.StatusUnprocessableEntity)
+
+	file := "/api/v1/admin/refunds.zengin?ids=" + over + "," + cancelled
+	admin("PATCH", "/api/v1/admin/settings", map[string]any{"transfer_client_code": "42"}, http.StatusOK)
+	admin("GET", file, nil, http.StatusConflict)
+	admin("PUT", "/api/v1/admin/orders/"+over+"/refund-account", map[string]any{"bank_name": "ゆうちょ銀行", "bank_code": "9900",
+		"branch_name": "〇一八", "branch_code": "018", "account_type": "ordinary", "account_number": "1234567", "account_holder": "やまだ たろう"}, http.StatusOK)
+	admin("PUT", "/api/v1/admin/orders/"+cancelled+"/refund-account", map[string]any{"bank_name": "三井住友銀行", "bank_code": "0009",
+		"branch_name": "渋谷支店", "branch_code": "234", "account_type": "savings", "account_number": "7654321", "account_holder": "山田花子"}, http.StatusUnprocessableEntity)
+	admin("PUT", "/api/v1/admin/orders/"+cancelled+"/refund-account", map[string]any{"bank_name": "三井住友銀行", "bank_code": "0009",
+		"branch_name": "渋谷支店", "branch_code": "234", "account_type": "savings", "account_number": "7654321", "account_holder": "ヤマダ ハナコ"}, http.StatusOK)
+	zf := env.Do(t, req{Method: "GET", Path: file, Token: shop.Token})
+	require.Equal(t, http.StatusOK, zf.Status, string(zf.Body))
+	tf, err := zengin.ReadTransfer(bytes.NewReader(zf.Body))
+	require.NoError(t, err)
+	require.Len(t, tf.Items, 2)
+	require.Equal(t, "ﾔﾏﾀﾞ ﾀﾛｳ", tf.Items[0].Name)
+	require.Equal(t, "500", tf.Items[0].Amount.String())
+	require.Equal(t, zengin.Savings, tf.Items[1].AccountType)
+	require.Equal(t, "3300", tf.Total.String())
+
+	paidAt := time.Now().UTC().Format(time.RFC3339)
+	admin("POST", "/api/v1/admin/orders/"+over+"/refunds", map[string]any{"amount": yen("501"), "paid_at": paidAt, "reference": "RF-1"}, http.StatusConflict)
+	rf := admin("POST", "/api/v1/admin/orders/"+over+"/refunds", map[string]any{"amount": yen("500"), "paid_at": paidAt, "reference": "RF-1"}, http.StatusCreated)
+	require.Equal(t, "paid", rf["status"])
+	admin("POST", "/api/v1/admin/orders/"+cancelled+"/refunds", map[string]any{"amount": yen("800"), "paid_at": paidAt, "reference": "RF-2"}, http.StatusCreated)
+	admin("POST", "/api/v1/admin/orders/"+cancelled+"/refunds", map[string]any{"amount": yen("1"), "paid_at": paidAt, "reference": "RF-2"}, http.StatusConflict)
+	admin("GET", file, nil, http.StatusConflict)
+	require.Equal(t, map[string]string{cancelled: "2000"}, outstanding("due"))
+	require.Equal(t, map[string]string{over: "0"}, outstanding("paid"))
+
+	tb := admin("GET", "/api/v1/admin/ledger/trial-balance", nil, http.StatusOK)
+	got := map[string]string{}
+	for _, a := range tb["accounts"].([]any) {
+		a := a.(map[string]any)
+		got[a["account"].(string)] = a["balance"].(map[string]any)["amount"].(string)
+	}
+	require.Equal(t, "-2000", got["refunds:due"], "owed back still")
+	require.Equal(t, "-1300", got["cash:refunded"])
+	require.Equal(t, "0", got["clearing:deposits"], "the cancelled sale went back to deposits, then to refunds due")
+	require.Equal(t, "6100", got["cash:bank_transfer"])
+}

@@ -27,6 +27,10 @@ func (s *Server) ledgerRoutes() []adminRoute {
 		{"POST", "/payout-runs", permPayoutsWrite, s.createPayoutRun},
 		{"GET", "/payout-runs/{id}", permLedgerRead, s.getPayoutRun},
 		{"GET", "/payout-runs/{id}/zengin", permLedgerRead, s.payoutRunZengin},
+		{"GET", "/refunds", permLedgerRead, s.listRefunds},
+		{"GET", "/refunds.zengin", permPaymentsWrite, s.refundsZengin},
+		{"POST", "/orders/{id}/refunds", permPaymentsWrite, s.payRefund},
+		{"PUT", "/orders/{id}/refund-account", permPaymentsWrite, s.setRefundAccount},
 	}
 }
 

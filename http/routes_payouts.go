@@ -1,7 +1,6 @@
 package http
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -64,12 +63,9 @@ func (s *Server) setPayoutAccount(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if in.AccountHolder != "" {
-		holder := zengin.Fold(in.AccountHolder)
-		if err := zengin.ValidName(holder); err != nil || len(holder) > 30 {
-			writeError(w, r, errs.Field("account_holder", "must be the holder's name in kana as the bank has it (≤ 30 half-width characters)"))
-			return
-		}
+	if err := checkKanaHolder(in.AccountHolder); err != nil {
+		writeError(w, r, err)
+		return
 	}
 	c := callerFrom(r.Context())
 	cmd := commands.SetPayoutAccount{Tenant: c.Acting, By: c.by(r), Vendor: vendor.ID{UUID: v}, Account: in}
@@ -398,47 +394,24 @@ func (s *Server) payoutRunZengin(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	c := callerFrom(ctx)
-	date := s.Commands.Now().In(zengin.JST).AddDate(0, 0, 1)
-	if v := r.URL.Query().Get("date"); v != "" {
-		d, err := time.Parse(time.DateOnly, v)
-		if err != nil {
-			writeError(w, r, errs.Field("date", "must be a date (YYYY-MM-DD)"))
-			return
-		}
-		date = d
+	date, err := transferDate(r, s.Commands.Now())
+	if err != nil {
+		writeError(w, r, err)
+		return
 	}
 	run, err := ledger.GetRun(ctx, s.Pool, c.Acting, id.UUID)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	tv, err := tenancy.GetTenant(ctx, s.Pool, c.Acting)
+	h, err := s.transferHeader(ctx, c, date)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	src := tv.Settings.BankAccount
-	if src == nil || tv.Settings.TransferClientCode == "" {
-		writeError(w, r, errNoClientCode)
-		return
-	}
-	h := zengin.TransferHeader{ClientCode: tv.Settings.TransferClientCode, ClientName: zengin.Fold(src.AccountHolder),
-		Date: zengin.MonthDay{Month: date.Month(), Day: date.Day()}, BankCode: src.BankCode, BankName: zenginName(src.BankName, 15),
-		BranchCode: src.BranchCode, BranchName: zenginName(src.BranchName, 15), AccountType: zenginAccountType(src.AccountType), AccountNumber: src.AccountNumber}
 	items := make([]zengin.Transfer, len(run.Items))
 	for i, it := range run.Items {
-		a := it.Account
-		items[i] = zengin.Transfer{BankCode: a.BankCode, BankName: zenginName(a.BankName, 15), BranchCode: a.BranchCode,
-			BranchName: zenginName(a.BranchName, 15), AccountType: zenginAccountType(a.AccountType), AccountNumber: a.AccountNumber,
-			Name: zengin.Fold(a.AccountHolder), Amount: it.Amount.Amount()}
+		items[i] = zenginTransfer(it.Account, it.Amount)
 	}
-	var buf bytes.Buffer
-	if err := zengin.WriteTransfer(&buf, h, items, zengin.TransferOptions{}); err != nil {
-		writeError(w, r, errs.Conflict("transfer_file_invalid", "the transfer file cannot be written: "+err.Error()))
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=Shift_JIS")
-	w.Header().Set("Content-Disposition", `attachment; filename="payout-run-`+id.String()+`.txt"`)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	writeTransferFile(w, r, h, items, "payout-run-"+id.String()+".txt")
 }

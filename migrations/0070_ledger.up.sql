@@ -13,7 +13,9 @@
 --                   lines placed before rates were frozen on the order)
 --                   and payout account;
 --   ledger_payouts: every payout recorded, and the run it paid;
---   ledger_runs:    payout runs with their transfers, as made.
+--   ledger_runs:    payout runs with their transfers, as made;
+--   ledger_refunds: per payment, the refund due, what was paid back, and
+--                   the account the buyer gave.
 CREATE FUNCTION rm_ledger_v1_create(s text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -59,6 +61,20 @@ BEGIN
             reference text        NOT NULL,
             event_id  uuid        NOT NULL,
             PRIMARY KEY (tenant_id, payout_id)
+        );
+        CREATE TABLE %1$I.ledger_refunds (
+            tenant_id  uuid        NOT NULL,
+            payment_id uuid        NOT NULL,
+            order_id   uuid        NOT NULL,
+            currency   char(3)     NOT NULL,
+            due        numeric     NOT NULL DEFAULT 0,
+            paid       numeric     NOT NULL DEFAULT 0,
+            account    jsonb,
+            updated_at timestamptz NOT NULL,
+            -- the last event applied (an event applied again moves nothing)
+            tx_id      xid8        NOT NULL,
+            position   bigint      NOT NULL,
+            PRIMARY KEY (tenant_id, payment_id)
         );
         CREATE TABLE %1$I.ledger_runs (
             tenant_id  uuid        NOT NULL,
@@ -112,6 +128,7 @@ BEGIN
     -- Statements: a vendor's entries by date.
     EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_entries_vendor_at_ix ON %I.ledger_entries (tenant_id, vendor_id, at, tx_id, position, seq)', s);
     EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_payouts_run_ix ON %I.ledger_payouts (tenant_id, run_id, vendor_id) WHERE run_id IS NOT NULL', s);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_refunds_order_ix ON %I.ledger_refunds (tenant_id, order_id)', s);
     EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_runs_created_ix ON %I.ledger_runs (tenant_id, created_at DESC, run_id DESC)', s);
     EXECUTE format('CREATE INDEX IF NOT EXISTS ledger_entries_order_ix ON %I.ledger_entries (tenant_id, order_id) WHERE order_id IS NOT NULL', s);
 END

@@ -55,11 +55,14 @@ const (
 	// PaidOut is the money paid out to a vendor (a payout credits it,
 	// debiting the vendor's payable).
 	PaidOut Account = "cash:paid_out"
+	// Refunded is the money paid back to buyers (a refund paid credits it,
+	// debiting the refunds due).
+	Refunded Account = "cash:refunded"
 )
 
 // Accounts lists every account, in chart order.
 var Accounts = []Account{CashBankTransfer, CashCOD, Deposits, RefundsDue, CommissionIncome, CommissionTax,
-	ShippingIncome, CODFeeIncome, VendorHeld, VendorPayable, PaidOut}
+	ShippingIncome, CODFeeIncome, VendorHeld, VendorPayable, PaidOut, Refunded}
 
 // Line is one line of an entry: a debit or a credit (never both) to an
 // account, for a vendor or none (uuid.Nil).
@@ -124,6 +127,11 @@ func Reinstated(amount money.Money) []Line {
 // return window after its delivery has passed).
 func Released(vendor uuid.UUID, net money.Money) []Line {
 	return []Line{Debit(VendorHeld, vendor, net), Credit(VendorPayable, vendor, net)}
+}
+
+// RefundPaid posts money owed back paid to the buyer.
+func RefundPaid(amount money.Money) []Line {
+	return []Line{Debit(RefundsDue, uuid.Nil, amount), Credit(Refunded, uuid.Nil, amount)}
 }
 
 // Reversed returns lines with debits and credits swapped: the entry that

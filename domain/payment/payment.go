@@ -7,7 +7,9 @@
 package payment
 
 import (
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -90,6 +92,21 @@ type RefundDue struct {
 	At     time.Time   `json:"at"`
 }
 
+// RefundPaid records money owed back paid to the buyer (a transfer to the
+// account they gave).
+type RefundPaid struct {
+	Amount    money.Money `json:"amount"`
+	PaidAt    time.Time   `json:"paid_at"`
+	Reference string      `json:"reference"`
+	At        time.Time   `json:"at"`
+}
+
+// RefundAccountSet records the account the buyer asked to be refunded to.
+type RefundAccountSet struct {
+	Account tenant.BankAccount `json:"account"`
+	At      time.Time          `json:"at"`
+}
+
 // Reinstated takes Amount (the amount due) out of the refund due of a
 // cancelled payment whose money arrived late: staff reinstated its order.
 type Reinstated struct {
@@ -137,10 +154,17 @@ func (Cancelled) EventName() string { return "payment.cancelled.v1" }
 func (Reinstated) EventName() string { return "payment.reinstated.v1" }
 
 // EventName implements aggregate.Event.
+func (RefundPaid) EventName() string { return "payment.refund_paid.v1" }
+
+// EventName implements aggregate.Event.
+func (RefundAccountSet) EventName() string { return "payment.refund_account_set.v1" }
+
+// EventName implements aggregate.Event.
 func (AmountChanged) EventName() string { return "payment.amount_changed.v1" }
 
 // Events lists the payment events for the registry.
-var Events = []aggregate.Event{Created{}, Received{}, CODCollected{}, Settled{}, RefundDue{}, Cancelled{}, Reinstated{}, AmountChanged{}}
+var Events = []aggregate.Event{Created{}, Received{}, CODCollected{}, Settled{}, RefundDue{}, Cancelled{}, Reinstated{}, AmountChanged{},
+	RefundPaid{}, RefundAccountSet{}}
 
 // Errors.
 var (
@@ -156,6 +180,10 @@ var (
 	ErrAlreadyCollected = errs.Conflict("cod_already_collected", "the collection of this shipment was already recorded with another amount")
 	// ErrNotReinstatable refuses to reinstate a payment that is not a
 	// cancelled bank transfer whose money received covers what is due.
+	// ErrRefundExceedsDue: more would be refunded than is owed back.
+	ErrRefundExceedsDue = errs.Conflict("refund_exceeds_due", "the amount is more than the refund still due on this order")
+	// ErrRefundReference: the reference was used by another refund of the payment.
+	ErrRefundReference = errs.Conflict("refund_reference_used", "a refund with this reference is already recorded for this order")
 	ErrNotReinstatable = errs.Conflict("order_not_reinstatable", "only a cancelled bank-transfer order whose money arrived (in full) can be reinstated")
 )
 
@@ -176,6 +204,11 @@ type Payment struct {
 	unreferenced []Received
 	// collected are the shipments whose COD collection is recorded.
 	collected map[uuid.UUID]money.Money
+	// refundPaid is what was paid back of the refund due, refundRefs the
+	// references of those transfers, refundAccount where the buyer wants it.
+	refundPaid    money.Money
+	refundRefs    map[string]bool
+	refundAccount *tenant.BankAccount
 }
 
 // Create records a new payment of amount for an order.
@@ -320,7 +353,7 @@ func (p *Payment) Reinstate(reason string, now time.Time) error {
 	if p.status != StatusCancelled {
 		return ErrNotReinstatable
 	}
-	if c, err := p.refund.Cmp(p.due); err != nil || c < 0 {
+	if c, err := p.RefundOutstanding().Cmp(p.due); err != nil || c < 0 {
 		return ErrNotReinstatable
 	}
 	p.record(Reinstated{Amount: p.due, Reason: reason, At: now.UTC()})
@@ -366,14 +399,62 @@ func (p *Payment) ChangeAmount(to money.Money, reason string, now time.Time) err
 	return p.settle(now)
 }
 
+// PayRefund records amount of the refund due paid back on paidAt with the
+// bank's reference. It returns ErrAmount, an Invalid error for a missing
+// reference or a future date, ErrRefundExceedsDue and ErrRefundReference.
+func (p *Payment) PayRefund(amount money.Money, paidAt time.Time, reference string, now time.Time) error {
+	if amount.Currency() != p.due.Currency() || !amount.IsPositive() {
+		return ErrAmount
+	}
+	reference = strings.TrimSpace(reference)
+	var v errs.Collector
+	v.Check(reference != "" && utf8.RuneCountInString(reference) <= 64, "reference", "is required: the bank's reference of the transfer (≤ 64 characters)")
+	v.Check(!paidAt.IsZero() && !paidAt.After(now), "paid_at", "is required and must not be in the future")
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if p.refundRefs[reference] {
+		return ErrRefundReference
+	}
+	if c, err := amount.Cmp(p.RefundOutstanding()); err != nil || c > 0 {
+		return ErrRefundExceedsDue
+	}
+	p.record(RefundPaid{Amount: amount, PaidAt: paidAt.UTC(), Reference: reference, At: now.UTC()})
+	return nil
+}
+
+// SetRefundAccount records the account the buyer is to be refunded to.
+func (p *Payment) SetRefundAccount(a tenant.BankAccount, now time.Time) error {
+	if err := a.Validate(""); err != nil {
+		return err
+	}
+	if p.refundAccount != nil && *p.refundAccount == a {
+		return nil
+	}
+	p.record(RefundAccountSet{Account: a, At: now.UTC()})
+	return nil
+}
+
+// RefundOutstanding returns the refund due not paid back yet.
+func (p *Payment) RefundOutstanding() money.Money {
+	out, err := p.refund.Sub(p.refundPaid)
+	if err != nil {
+		return p.refund
+	}
+	return out
+}
+
+// RefundAccount returns the account the buyer is to be refunded to, or nil.
+func (p *Payment) RefundAccount() *tenant.BankAccount { return p.refundAccount }
+
 func (p *Payment) record(e aggregate.Event) { p.apply(e); p.Record(e) }
 
 func (p *Payment) apply(e aggregate.Event) {
 	switch e := e.(type) {
 	case Created:
 		p.id, p.order, p.method, p.due, p.dueAt = e.ID, e.Order, e.Method, e.Amount, e.DueAt
-		p.received, p.refund, p.status = money.Zero(e.Amount.Currency()), money.Zero(e.Amount.Currency()), StatusPending
-		p.receipts, p.collected = map[string]money.Money{}, map[uuid.UUID]money.Money{}
+		p.received, p.refund, p.refundPaid, p.status = money.Zero(e.Amount.Currency()), money.Zero(e.Amount.Currency()), money.Zero(e.Amount.Currency()), StatusPending
+		p.receipts, p.collected, p.refundRefs = map[string]money.Money{}, map[uuid.UUID]money.Money{}, map[string]bool{}
 	case Received:
 		p.receipts[e.Reference] = e.Amount
 		if e.Reference == "" {
@@ -400,6 +481,12 @@ func (p *Payment) apply(e aggregate.Event) {
 	case Reinstated:
 		p.refund, _ = p.refund.Sub(e.Amount)
 		p.status = StatusPartiallyPaid
+	case RefundPaid:
+		p.refundPaid, _ = p.refundPaid.Add(e.Amount)
+		p.refundRefs[e.Reference] = true
+	case RefundAccountSet:
+		a := e.Account
+		p.refundAccount = &a
 	}
 }
 

@@ -47,7 +47,7 @@ func (Projector) Name() string { return Name }
 // Schema implements projections.Projector.
 func (Projector) Schema() projections.Schema {
 	return projections.Schema{
-		Tables:       []string{"ledger_orders", "ledger_shipments", "ledger_vendors", "ledger_entries", "ledger_balances", "ledger_payouts", "ledger_runs"},
+		Tables:       []string{"ledger_orders", "ledger_shipments", "ledger_vendors", "ledger_entries", "ledger_balances", "ledger_payouts", "ledger_runs", "ledger_refunds"},
 		Create:       "rm_ledger_v1_create",
 		Index:        "rm_ledger_v1_index",
 		PayloadTypes: payloadTypes,
@@ -147,9 +147,28 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`, t, e.ID.UUI
 	case payment.CODCollected:
 		return postForPayment(ctx, tx, env, e.At, ledger.Received(ledger.CashCOD, e.Amount))
 	case payment.RefundDue:
+		if err := refund(ctx, tx, env, e.At, e.Amount.Amount(), decimal.Zero); err != nil {
+			return err
+		}
 		return postForPayment(ctx, tx, env, e.At, ledger.RefundDue(e.Amount))
 	case payment.Reinstated:
+		if err := refund(ctx, tx, env, e.At, e.Amount.Amount().Neg(), decimal.Zero); err != nil {
+			return err
+		}
 		return postForPayment(ctx, tx, env, e.At, ledger.Reinstated(e.Amount))
+	case payment.RefundPaid:
+		if err := refund(ctx, tx, env, e.At, decimal.Zero, e.Amount.Amount()); err != nil {
+			return err
+		}
+		return postForPayment(ctx, tx, env, e.PaidAt, ledger.RefundPaid(e.Amount))
+	case payment.RefundAccountSet:
+		_, err := tx.Exec(ctx, `INSERT INTO ledger_refunds (tenant_id, payment_id, order_id, currency, account, updated_at, tx_id, position)
+SELECT $1, $2, order_id, currency, $3, $4, $5::text::xid8, $6 FROM ledger_orders WHERE tenant_id = $1 AND payment_id = $2
+ON CONFLICT (tenant_id, payment_id) DO UPDATE SET account = excluded.account, updated_at = excluded.updated_at,
+  tx_id = excluded.tx_id, position = excluded.position
+WHERE (ledger_refunds.tx_id, ledger_refunds.position) < (excluded.tx_id, excluded.position)`,
+			t, env.StreamID, e.Account, e.At.UTC(), env.Position.TxText(), env.Position.Pos)
+		return err
 	case payment.Settled:
 		return recognise(ctx, tx, env, e.At)
 	case order.StatusChanged:
@@ -174,6 +193,17 @@ ON CONFLICT DO NOTHING`, t, env.StreamID, e.Order, e.Vendor)
 		return release(ctx, tx, env, e.At)
 	}
 	return nil
+}
+
+// refund adds to the refund due and paid of a payment's order.
+func refund(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Time, due, paid decimal.Decimal) error {
+	_, err := tx.Exec(ctx, `INSERT INTO ledger_refunds (tenant_id, payment_id, order_id, currency, due, paid, updated_at, tx_id, position)
+SELECT $1, $2, order_id, currency, $3, $4, $5, $6::text::xid8, $7 FROM ledger_orders WHERE tenant_id = $1 AND payment_id = $2
+ON CONFLICT (tenant_id, payment_id) DO UPDATE SET due = ledger_refunds.due + excluded.due, paid = ledger_refunds.paid + excluded.paid,
+  updated_at = excluded.updated_at, tx_id = excluded.tx_id, position = excluded.position
+WHERE (ledger_refunds.tx_id, ledger_refunds.position) < (excluded.tx_id, excluded.position)`,
+		env.Tenant.UUID, env.StreamID, due, paid, at.UTC(), env.Position.TxText(), env.Position.Pos)
+	return err
 }
 
 // postForPayment posts a payment event's lines against its order.
