@@ -94,24 +94,42 @@ const sweepBatch = 100
 // returns how many it cancelled.
 func (w *Sweeper) CancelOverdue(ctx context.Context) (int, error) {
 	now := w.Commands.Now()
-	seen := map[uuid.UUID]bool{}
-	n := 0
-	for {
-		due, err := w.FindFunc(ctx, now, sweepBatch)
-		if err != nil {
-			return n, fmt.Errorf("find overdue orders: %w", err)
-		}
-		progress := false
-		for _, d := range due {
-			if seen[d.Order.UUID] {
-				continue
-			}
-			seen[d.Order.UUID] = true
-			progress = true
+	n, err := sweep(ctx, func(ctx context.Context) ([]Overdue, error) { return w.FindFunc(ctx, now, sweepBatch) },
+		func(d Overdue) uuid.UUID { return d.Order.UUID },
+		func(ctx context.Context, d Overdue) (Result, error) {
 			by := System("payment_deadline")
 			// One command id per order: two sweepers cancelling it append once.
 			by.CommandID = uuid.NewSHA1(d.Order.UUID, []byte(ReasonPaymentOverdue))
-			res, err := w.Commands.CancelOverdueOrder(ctx, CancelOverdueOrder{Tenant: d.Tenant, By: by, Order: d.Order})
+			return w.Commands.CancelOverdueOrder(ctx, CancelOverdueOrder{Tenant: d.Tenant, By: by, Order: d.Order})
+		})
+	if err != nil {
+		return n, fmt.Errorf("cancel overdue orders: %w", err)
+	}
+	return n, nil
+}
+
+// sweep runs act on everything find returns, batch after batch, until a
+// batch brings nothing new or is not full, and returns how many acts
+// appended something. An entity is acted on once per sweep (a read model
+// behind the log may list it again); a duplicate command or a vanished
+// entity is no error.
+func sweep[T any](ctx context.Context, find func(context.Context) ([]T, error), key func(T) uuid.UUID,
+	act func(context.Context, T) (Result, error)) (int, error) {
+	seen := map[uuid.UUID]bool{}
+	n := 0
+	for {
+		due, err := find(ctx)
+		if err != nil {
+			return n, fmt.Errorf("find: %w", err)
+		}
+		progress := false
+		for _, d := range due {
+			if seen[key(d)] {
+				continue
+			}
+			seen[key(d)] = true
+			progress = true
+			res, err := act(ctx, d)
 			switch {
 			case errors.Is(err, eventstore.ErrDuplicate), errors.Is(err, eventstore.ErrNotFound):
 			case err != nil:

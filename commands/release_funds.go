@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -58,33 +57,15 @@ func (w *Sweeper) ReleaseDue(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	now := w.Commands.Now()
-	seen := map[uuid.UUID]bool{}
-	n := 0
-	for {
-		due, err := w.ReleasableFunc(ctx, now, sweepBatch)
-		if err != nil {
-			return n, fmt.Errorf("find releasable funds: %w", err)
-		}
-		progress := false
-		for _, d := range due {
-			if seen[d.Shipment.UUID] {
-				continue
-			}
-			seen[d.Shipment.UUID] = true
-			progress = true
+	n, err := sweep(ctx, func(ctx context.Context) ([]Releasable, error) { return w.ReleasableFunc(ctx, now, sweepBatch) },
+		func(d Releasable) uuid.UUID { return d.Shipment.UUID },
+		func(ctx context.Context, d Releasable) (Result, error) {
 			by := System("funds_release")
 			by.CommandID = uuid.NewSHA1(d.Shipment.UUID, []byte("funds_release"))
-			res, err := w.Commands.ReleaseFunds(ctx, ReleaseFunds{Tenant: d.Tenant, By: by, Shipment: d.Shipment})
-			switch {
-			case errors.Is(err, eventstore.ErrDuplicate), errors.Is(err, eventstore.ErrNotFound):
-			case err != nil:
-				return n, err
-			case res.Version > 0:
-				n++
-			}
-		}
-		if !progress || len(due) < sweepBatch {
-			return n, nil
-		}
+			return w.Commands.ReleaseFunds(ctx, ReleaseFunds{Tenant: d.Tenant, By: by, Shipment: d.Shipment})
+		})
+	if err != nil {
+		return n, fmt.Errorf("release funds: %w", err)
 	}
+	return n, nil
 }
