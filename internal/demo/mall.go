@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -204,11 +205,9 @@ func LoadMall(ctx context.Context, cmds *commands.Service, runner *projections.R
 	t := created.Tenant
 	out := LoadedMall{Tenant: t, Code: MallCode}
 	owner := Login{Email: MallOwnerEmail, Password: commands.NewPassword(), Role: "owner"}
-	if _, _, err := past.InviteStaff(ctx, commands.InviteStaff{Tenant: t, By: by("mall:owner"), ByRole: "owner",
-		Email: owner.Email, Name: "中村 由美", Role: "owner", Password: owner.Password}); err != nil {
-		return out, fmt.Errorf("demo mall owner: %w", err)
-	}
 	out.Staff = append(out.Staff, owner)
+	invites := []commands.InviteStaff{{Tenant: t, By: by("mall:owner"), ByRole: "owner",
+		Email: owner.Email, Name: "中村 由美", Role: "owner", Password: owner.Password}}
 	if _, err := past.UpdateSettings(ctx, commands.UpdateSettings{Tenant: t, By: by("mall:settings"), Change: func(s tenant.Settings) (tenant.Settings, error) {
 		s.BankAccount = &tenant.BankAccount{BankName: "みずほ銀行", BankCode: "0001", BranchName: "本店", BranchCode: "100",
 			AccountType: "ordinary", AccountNumber: "7777777", AccountHolder: "ｶ)ﾎﾝﾃﾝﾓ-ﾙ"}
@@ -231,11 +230,9 @@ func LoadMall(ctx context.Context, cmds *commands.Service, runner *projections.R
 			return out, fmt.Errorf("demo vendor %s account: %w", mv.key, err)
 		}
 		login := Login{Email: mv.staffEmail, Password: commands.NewPassword(), Role: "vendor", Vendor: mv.name}
-		if _, _, err := past.InviteStaff(ctx, commands.InviteStaff{Tenant: t, By: name("staff"), ByRole: "owner",
-			Email: login.Email, Name: mv.staffName, Role: "vendor", Vendor: &vid, Password: login.Password}); err != nil {
-			return out, fmt.Errorf("demo vendor %s staff: %w", mv.key, err)
-		}
 		out.Staff = append(out.Staff, login)
+		invites = append(invites, commands.InviteStaff{Tenant: t, By: name("staff"), ByRole: "owner",
+			Email: login.Email, Name: mv.staffName, Role: "vendor", Vendor: &vid, Password: login.Password})
 		for i, p := range mv.products {
 			cmd := commands.CreateProduct{Tenant: t, By: name(fmt.Sprintf("product:%d", i)), Vendor: &vid.UUID, Title: p.title, Handle: p.handle,
 				Status: "active", Variants: []commands.VariantInput{{SKU: p.sku, Price: yen(p.price), TaxRate: p.taxRate}}}
@@ -251,6 +248,13 @@ func LoadMall(ctx context.Context, cmds *commands.Service, runner *projections.R
 		}
 		out.Vendors++
 	}
+	// The staff accounts, at the opening, while the orders are placed:
+	// hashing their passwords is most of what they cost.
+	opened := at
+	staffDone := make(chan error, 1)
+	go func() {
+		staffDone <- inviteAll(ctx, commands.New(cmds.Store(), func() time.Time { return opened }), invites)
+	}()
 	// A commission change decided the day after opening, dated ahead.
 	ago(20 * day)
 	for _, mv := range mallVendors {
@@ -265,25 +269,13 @@ func LoadMall(ctx context.Context, cmds *commands.Service, runner *projections.R
 	}
 
 	var delivered []shipment.ID
-	w := past.NewReservationWorker(commands.ReservationOptions{})
-	for i, d := range mallOrders {
-		name := func(step string) commands.By { return by(fmt.Sprintf("mall:order:%d:%s", i, step)) }
-		ago(d.placed)
-		p, err := checkoutCart(ctx, past, w, t, name, d.items, commands.Checkout{
-			Email: fmt.Sprintf("buyer%d@mall.demo.honten.example", i+1), Name: mallBuyers[i%len(mallBuyers)], Phone: "080-2345-6789",
-			Address:       order.Address{PostalCode: "6110021", Prefecture: "京都府", City: "宇治市", Line1: "宇治妙楽1"},
-			PaymentMethod: string(d.method)})
-		if err != nil {
-			return out, err
-		}
-		sh, err := advanceMallOrder(ctx, past, ago, t, p, d, vendors, name)
-		if err != nil {
-			return out, fmt.Errorf("demo mall order %s: %w", p.Number, err)
-		}
-		delivered = append(delivered, sh...)
-		out.Orders++
+	out.Orders, delivered, err = placeMallOrders(ctx, past, ago, t, vendors)
+	if serr := <-staffDone; err == nil {
+		err = serr
 	}
-
+	if err != nil {
+		return out, err
+	}
 	// Now: release what the return window no longer holds, as the sweeper
 	// does, then pay from the ledger.
 	for _, sid := range delivered {
@@ -323,6 +315,46 @@ func LoadMall(ctx context.Context, cmds *commands.Service, runner *projections.R
 		log.Info("demo mall loaded", "shop", MallCode, "vendors", out.Vendors, "products", out.Products, "orders", out.Orders)
 	}
 	return out, nil
+}
+
+// inviteAll creates the staff accounts of invites at once.
+func inviteAll(ctx context.Context, cmds *commands.Service, invites []commands.InviteStaff) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(invites))
+	for i, c := range invites {
+		wg.Go(func() {
+			if _, _, err := cmds.InviteStaff(ctx, c); err != nil {
+				errs[i] = fmt.Errorf("demo mall staff %s: %w", c.Email, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// placeMallOrders places the demo mall's orders, each at its moment (ago
+// sets the clock of cmds), takes them through their stories and returns
+// how many it placed and the shipments it delivered.
+func placeMallOrders(ctx context.Context, cmds *commands.Service, ago func(time.Duration), t tenant.ID, vendors map[string]vendor.ID) (int, []shipment.ID, error) {
+	var delivered []shipment.ID
+	w := cmds.NewReservationWorker(commands.ReservationOptions{})
+	for i, d := range mallOrders {
+		name := func(step string) commands.By { return by(fmt.Sprintf("mall:order:%d:%s", i, step)) }
+		ago(d.placed)
+		p, err := checkoutCart(ctx, cmds, w, t, name, d.items, commands.Checkout{
+			Email: fmt.Sprintf("buyer%d@mall.demo.honten.example", i+1), Name: mallBuyers[i%len(mallBuyers)], Phone: "080-2345-6789",
+			Address:       order.Address{PostalCode: "6110021", Prefecture: "京都府", City: "宇治市", Line1: "宇治妙楽1"},
+			PaymentMethod: string(d.method)})
+		if err != nil {
+			return i, delivered, err
+		}
+		sh, err := advanceMallOrder(ctx, cmds, ago, t, p, d, vendors, name)
+		if err != nil {
+			return i, delivered, fmt.Errorf("demo mall order %s: %w", p.Number, err)
+		}
+		delivered = append(delivered, sh...)
+	}
+	return len(mallOrders), delivered, nil
 }
 
 // advanceMallOrder takes a mall order through its story with the
