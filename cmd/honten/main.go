@@ -32,7 +32,7 @@ const usage = `honten — event-sourced commerce backend
 Usage:
   honten serve [--roles=api,projectors,workers] [--addr=:8080] [--no-migrate] [--demo]
   honten migrate
-  honten demo                     load the demo store (prints the owner's password once)
+  honten demo                     load the demo store and the demo mall (prints the staff's passwords once)
   honten tenant create --code=C --name=N [--type=single_brand|mall]
   honten staff create --tenant=C --email=E --name=N [--role=owner] [--platform-admin]
   honten import products FILE --tenant=C   CSV import with a progress bar
