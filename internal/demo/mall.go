@@ -107,29 +107,31 @@ type mallOrder struct {
 	cancelled time.Duration
 }
 
-var all = []string{"uji", "sakura", "mashiko"}
+// allVendors ships every vendor's parcel of an order.
+var allVendors = []string{"uji", "sakura", "mashiko"}
 
 var mallOrders = []mallOrder{
 	// Delivered long ago: past the 8-day return window, the vendors' money is payable.
 	{placed: 19 * day, method: order.PaymentBankTransfer, items: []item{{"UJI-MATCHA-30", 1}, {"SAKURA-MONAKA-10", 1}, {"MASHIKO-MUG", 1}},
-		pay: payFull, paid: 18 * day, ship: all, shipped: 17 * day, delivered: 15 * day},
+		pay: payFull, paid: 18 * day, ship: allVendors, shipped: 17 * day, delivered: 15 * day},
 	{placed: 17 * day, method: order.PaymentCOD, items: []item{{"UJI-GYOKURO-100", 2}, {"SAKURA-KURI-6", 1}},
-		ship: all, shipped: 16 * day, delivered: 14 * day},
+		ship: allVendors, shipped: 16 * day, delivered: 14 * day},
 	// Placed after 宇治 山本園's commission rose to 12 %: its lines froze the new rate.
 	{placed: 12 * day, method: order.PaymentBankTransfer, items: []item{{"UJI-MATCHA-30", 2}, {"MASHIKO-BOWL", 2}},
-		pay: payFull, paid: 11 * day, ship: all, shipped: 10 * day, delivered: 9 * day},
+		pay: payFull, paid: 11 * day, ship: allVendors, shipped: 10 * day, delivered: 9 * day},
 	// Delivered three days ago: held until the return window ends.
 	{placed: 6 * day, method: order.PaymentBankTransfer, items: []item{{"SAKURA-KURI-6", 2}, {"MASHIKO-VASE", 1}},
-		pay: payFull, paid: 6*day - 3*time.Hour, ship: all, shipped: 5 * day, delivered: 3 * day},
+		pay: payFull, paid: 6*day - 3*time.Hour, ship: allVendors, shipped: 5 * day, delivered: 3 * day},
 	// Cash on delivery, on its way.
 	{placed: 5 * day, method: order.PaymentCOD, items: []item{{"MASHIKO-MUG", 2}, {"UJI-HOJICHA-20", 3}},
-		ship: all, shipped: 4 * day},
+		ship: allVendors, shipped: 4 * day},
 	// One vendor has shipped: partially shipped.
 	{placed: 4 * day, method: order.PaymentBankTransfer, items: []item{{"UJI-GYOKURO-100", 1}, {"SAKURA-MONAKA-10", 2}},
 		pay: payFull, paid: 3 * day, ship: []string{"uji"}, shipped: 2 * day},
 	// Paid 1,000 yen too much: paid, with a refund due.
 	{placed: 3 * day, method: order.PaymentBankTransfer, items: []item{{"UJI-MATCHA-30", 1}, {"SAKURA-HIGASHI", 1}},
 		pay: payOver, paid: 2 * day},
+	// Cancelled by the buyer before paying.
 	{placed: 2 * day, method: order.PaymentBankTransfer, items: []item{{"MASHIKO-BOWL", 1}, {"SAKURA-KURI-6", 1}},
 		cancelled: 2*day - 2*time.Hour},
 	// Half paid: still waiting for the rest.
