@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -419,6 +420,71 @@ WHERE state = 'live' AND (cardinality($1::text[]) = 0 OR model = ANY($1))
 		case <-ch:
 		case <-time.After(delay):
 			delay = min(delay*2, maxDelay)
+		}
+	}
+}
+
+// CatchUp returns once model's live generation has applied the log as it
+// stands when CatchUp is called. Where no runner leads the model (a loader
+// working before Run starts, such as the demo's), it applies the events
+// itself, in this goroutine, under the model's leader lock; where a runner
+// leads it, it waits for that runner. It returns ErrUnknownModel, or
+// ErrNotCaughtUp when ctx ends first.
+func (r *Runner) CatchUp(ctx context.Context, model string) error {
+	p, ok := r.byModel[model]
+	if !ok {
+		return ErrUnknownModel
+	}
+	head, err := eventstore.Head(ctx, r.pool)
+	if err != nil {
+		return fmt.Errorf("catch up %s: %w", model, err)
+	}
+	if err := r.ensure(ctx, p); err != nil {
+		return fmt.Errorf("catch up %s: %w", model, err)
+	}
+	for {
+		g, err := liveGeneration(ctx, r.pool, model)
+		if err != nil {
+			return fmt.Errorf("catch up %s: %w", model, err)
+		}
+		if g.Version != p.Name() {
+			// The code's projector differs from the live generation's: as
+			// a live tail would, rebuild (the rebuild replays up to now).
+			if err := r.Rebuild(ctx, model, nil); err != nil && !errors.Is(err, ErrRebuildRunning) {
+				return fmt.Errorf("catch up %s: %w", model, err)
+			}
+			return r.WaitFor(ctx, head, model)
+		}
+		err = r.lead(ctx, p, g, func(conn *pgxpool.Conn) error {
+			for {
+				n, err := r.batch(ctx, conn, p, g, r.opts.BatchSize)
+				if err != nil || n == 0 {
+					return err
+				}
+			}
+		})
+		switch {
+		case errors.Is(err, errNotLeader):
+			return r.WaitFor(ctx, head, model)
+		case errors.Is(err, errRetired):
+			continue
+		case err != nil:
+			return fmt.Errorf("catch up %s: %w", model, err)
+		}
+		// The feed stops below the oldest open transaction: if one held
+		// it back, read again shortly.
+		const q = `SELECT count(*) FROM projections
+WHERE state = 'live' AND model = $1 AND (tx_id, position) < ($2::text::xid8, $3::bigint)`
+		var behind int
+		if err := r.pool.QueryRow(ctx, q, model, head.TxText(), head.Pos).Scan(&behind); err != nil {
+			return fmt.Errorf("catch up %s: %w", model, err)
+		}
+		if behind == 0 {
+			return nil
+		}
+		sleep(ctx, r.opts.MinPoll)
+		if ctx.Err() != nil {
+			return ErrNotCaughtUp
 		}
 	}
 }

@@ -498,3 +498,36 @@ func TestLivenessReportsLagAgeWithoutCounting(t *testing.T) {
 	require.Equal(t, 5, full[0].LagEvents)
 	require.GreaterOrEqual(t, full[0].LagSeconds, sts[0].LagSeconds)
 }
+
+// CatchUp applies the log up to its head where no runner runs (a loader
+// before the process serves), each event once; where a runner leads the
+// model, it waits for it, and nothing is applied twice either way.
+func TestCatchUpAppliesTheLogWithoutRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := b.runner(t, tally{reg: b.reg})
+	stream := uuid.New()
+	for n := 1; n <= 5; n++ {
+		_, err := b.appendOne(ctx, stream, n)
+		require.NoError(t, err)
+	}
+	tallied := func() (events, sum, twice int) {
+		t.Helper()
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT events, sum FROM tally WHERE stream_id = $1`, stream).Scan(&events, &sum))
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM tally_seen WHERE times > 1`).Scan(&twice))
+		return events, sum, twice
+	}
+	require.NoError(t, r.CatchUp(ctx, "tally"))
+	events, sum, twice := tallied()
+	require.Equal(t, []int{5, 15, 0}, []int{events, sum, twice})
+	require.NoError(t, r.CatchUp(ctx, "tally"), "caught up: nothing to apply")
+	require.ErrorIs(t, r.CatchUp(ctx, "nonesuch"), projections.ErrUnknownModel)
+
+	projtest.Start(t, r)
+	_, err := b.appendOne(ctx, stream, 6)
+	require.NoError(t, err)
+	require.NoError(t, r.CatchUp(ctx, "tally"))
+	events, sum, twice = tallied()
+	require.Equal(t, []int{6, 21, 0}, []int{events, sum, twice})
+}

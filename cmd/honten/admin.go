@@ -40,29 +40,53 @@ func tenantByCode(ctx context.Context, m *app.Main, code string) (tenant.ID, err
 	return tenant.ID{UUID: owner}, nil
 }
 
-// runDemo is `honten demo`: load the demo store and print the owner's
-// credentials once.
+// runDemo is `honten demo`: load the demo store and the demo mall and
+// print their staff's credentials once.
 func runDemo(ctx context.Context, cfg app.Config, args []string) error {
 	m, err := open(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	return loadDemo(ctx, m)
+	return loadDemo(ctx, m, false)
 }
 
-func loadDemo(ctx context.Context, m *app.Main) error {
+// loadDemo loads the demo store, then the demo mall, each unless it is
+// there (quiet: say nothing about those that are).
+func loadDemo(ctx context.Context, m *app.Main, quiet bool) error {
 	bar := progress.New("demo catalog", "products", m.Log)
 	d, err := demo.Load(ctx, m.Commands, m.Log, bar)
-	if errors.Is(err, demo.ErrAlreadyLoaded) {
-		fmt.Fprintln(os.Stderr, "The demo shop is already loaded (shop code "+demo.ShopCode+").")
-		return nil
+	switch {
+	case errors.Is(err, demo.ErrAlreadyLoaded):
+		if !quiet {
+			fmt.Fprintln(os.Stderr, "The demo shop is already loaded (shop code "+demo.ShopCode+").")
+		}
+	case err != nil:
+		return err
+	default:
+		fmt.Fprintf(os.Stderr, "\nDemo shop %q loaded with %d products.\n  Owner sign-in (shown once): %s / %s\n  Storefront: send X-Tenant: %s\n",
+			d.Code, d.Products, d.OwnerEmail, d.OwnerPassword, d.Code)
 	}
-	if err != nil {
+	mall, err := demo.LoadMall(ctx, m.Commands, m.Runner, m.Log)
+	switch {
+	case errors.Is(err, demo.ErrAlreadyLoaded):
+		if !quiet {
+			fmt.Fprintln(os.Stderr, "The demo mall is already loaded (shop code "+demo.MallCode+").")
+		}
+		return nil
+	case err != nil:
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "\nDemo shop %q loaded with %d products.\n  Owner sign-in (shown once): %s / %s\n  Storefront: send X-Tenant: %s (or nothing: it is the only shop)\n\n",
-		d.Code, d.Products, d.OwnerEmail, d.OwnerPassword, d.Code)
+	fmt.Fprintf(os.Stderr, "\nDemo mall %q loaded: %d vendors, %d products, %d orders, a payout run.\n  Sign-ins (shown once):\n",
+		mall.Code, mall.Vendors, mall.Products, mall.Orders)
+	for _, s := range mall.Staff {
+		who := s.Role
+		if s.Vendor != "" {
+			who += ", " + s.Vendor
+		}
+		fmt.Fprintf(os.Stderr, "    %-34s %s  (%s)\n", s.Email, s.Password, who)
+	}
+	fmt.Fprintf(os.Stderr, "  Storefront: send X-Tenant: %s\n\n", mall.Code)
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"syscall"
 
 	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/demo"
 	"github.com/honten/honten/internal/devdb"
 	"github.com/honten/honten/internal/progress"
 )
@@ -31,7 +32,7 @@ const usage = `honten — event-sourced commerce backend
 Usage:
   honten serve [--roles=api,projectors,workers] [--addr=:8080] [--no-migrate] [--demo]
   honten migrate
-  honten demo                     load the demo store (prints the owner's password once)
+  honten demo                     load the demo store and the demo mall (prints the staff's passwords once)
   honten tenant create --code=C --name=N [--type=single_brand|mall]
   honten staff create --tenant=C --email=E --name=N [--role=owner] [--platform-admin]
   honten import products FILE --tenant=C   CSV import with a progress bar
@@ -101,7 +102,7 @@ func serve(ctx context.Context, cfg app.Config, args []string) error {
 	roles := fs.String("roles", cfg.Roles.String(), "comma list of roles: api, projectors, workers")
 	addr := fs.String("addr", cfg.HTTPAddr, "HTTP listen address")
 	noMigrate := fs.Bool("no-migrate", !cfg.Migrate, "do not apply migrations at start-up")
-	withDemo := fs.Bool("demo", false, "load the demo store when the database has no shop yet")
+	withDemo := fs.Bool("demo", false, "load the demo store and the demo mall when the database has no other shop")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -116,12 +117,14 @@ func serve(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	if *withDemo {
-		empty, err := m.Empty(ctx)
+		// Only where the demo shops are all there is: a database with a
+		// shop of its own is never given demo data.
+		only, err := m.OnlyShops(ctx, demo.ShopCode, demo.MallCode)
 		if err != nil {
 			return err
 		}
-		if empty {
-			if err := loadDemo(ctx, m); err != nil {
+		if only {
+			if err := loadDemo(ctx, m, true); err != nil {
 				return err
 			}
 		}

@@ -518,9 +518,11 @@ func (m *Main) Close() {
 	}
 }
 
-// Empty reports whether the database holds no shop yet.
-func (m *Main) Empty(ctx context.Context) (bool, error) {
+// OnlyShops reports whether every shop in the database has one of codes
+// (true when it holds no shop).
+func (m *Main) OnlyShops(ctx context.Context, codes ...string) (bool, error) {
 	var n int
-	err := m.Pool.QueryRow(ctx, `SELECT count(*) FROM unique_claims WHERE scope = $1 AND kind = $2`, eventstore.PlatformScope, commands.ClaimTenantCode).Scan(&n)
+	err := m.Pool.QueryRow(ctx, `SELECT count(*) FROM unique_claims WHERE scope = $1 AND kind = $2 AND NOT (value = ANY($3))`,
+		eventstore.PlatformScope, commands.ClaimTenantCode, codes).Scan(&n)
 	return n == 0, err
 }

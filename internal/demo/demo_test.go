@@ -13,6 +13,8 @@ import (
 	"github.com/honten/honten/internal/demo"
 	"github.com/honten/honten/internal/pgtest"
 	"github.com/honten/honten/projections"
+	"github.com/honten/honten/projections/ledger"
+	"github.com/honten/honten/projections/orderviews"
 )
 
 func TestCatalogIsDeterministicAndLarge(t *testing.T) {
@@ -140,4 +142,84 @@ func TestFirstCreateAfterReadyIsCreated(t *testing.T) {
 		"variants": []map[string]any{{"sku": "OPEN-TOTE-1", "title": "Natural", "price": map[string]string{"amount": "2200", "currency": "JPY"}}},
 	}})
 	require.Equal(t, 201, resp.Status, string(resp.Body))
+}
+
+// The demo mall loads as on `make run` (before any process serves the
+// database): its trial balance sums to zero, each vendor has ledger lines,
+// one payout run exists with one payout recorded, and its orders are in
+// every state. Loading again adds nothing.
+func TestMallDemoLoadsALedgerWithAPayoutRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg, err := app.ConfigFromEnv()
+	require.NoError(t, err)
+	cfg.DatabaseURL = pgtest.NewURL(t)
+	m := app.New(cfg)
+	t.Cleanup(m.Close)
+	require.NoError(t, m.Open(ctx))
+	loaded, err := demo.LoadMall(ctx, m.Commands, m.Runner, nil)
+	require.NoError(t, err)
+	require.Equal(t, 3, loaded.Vendors)
+	require.Equal(t, 9, loaded.Products)
+	require.Len(t, loaded.Staff, 4, "the owner and one vendor staff per vendor")
+	_, err = demo.LoadMall(ctx, m.Commands, m.Runner, nil)
+	require.ErrorIs(t, err, demo.ErrAlreadyLoaded)
+	require.NoError(t, m.Runner.CatchUp(ctx, projections.Model(ledger.Name)))
+	require.NoError(t, m.Runner.CatchUp(ctx, projections.Model(orderviews.Name)))
+
+	tb, err := ledger.GetTrialBalance(ctx, m.Pool, loaded.Tenant, nil)
+	require.NoError(t, err)
+	require.Len(t, tb.Totals, 1)
+	require.True(t, tb.Totals[0].Debit.Equal(tb.Totals[0].Credit), "debits %s, credits %s", tb.Totals[0].Debit, tb.Totals[0].Credit)
+	accounts := map[string]string{}
+	for _, a := range tb.Accounts {
+		if a.Vendor == nil {
+			accounts[a.Account] = a.Balance.AmountString()
+		}
+	}
+	require.Equal(t, "-1000", accounts["refunds:due"], "the overpaid transfer")
+
+	balances, err := ledger.ListVendorBalances(ctx, m.Pool, loaded.Tenant, nil, projections.Page{Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, balances.Items, 3)
+	paid := 0
+	for _, b := range balances.Items {
+		require.True(t, b.Receivable.IsPositive())
+		require.True(t, b.Commission.IsPositive())
+		require.True(t, b.Payable.IsPositive() || b.Paid.IsPositive(), "released funds")
+		if b.Paid.IsPositive() {
+			paid++
+		}
+		entries, err := ledger.ListEntries(ctx, m.Pool, loaded.Tenant, b.Vendor, projections.Page{Limit: 5})
+		require.NoError(t, err)
+		require.NotEmpty(t, entries.Items)
+	}
+	require.Equal(t, 1, paid, "one payout recorded")
+
+	runs, err := ledger.ListRuns(ctx, m.Pool, loaded.Tenant, projections.Page{Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, runs.Items, 1)
+	require.Equal(t, loaded.Run.UUID, runs.Items[0].ID)
+	require.Len(t, runs.Items[0].Items, 3, "every vendor has released funds and a payout account")
+	recorded := 0
+	for _, it := range runs.Items[0].Items {
+		if it.Paid {
+			recorded++
+		}
+	}
+	require.Equal(t, 1, recorded)
+
+	want := map[string]int{"pending_payment": 2, "pending_shipment": 2, "partially_shipped": 1, "shipped": 1, "completed": 4, "cancelled": 1}
+	got := map[string]int{}
+	payments := map[string]int{}
+	orders, err := orderviews.List(ctx, m.Pool, loaded.Tenant, orderviews.Filter{}, projections.Page{Limit: 50})
+	require.NoError(t, err)
+	for _, o := range orders.Items {
+		got[o.Status]++
+		if o.PaymentStatus != nil {
+			payments[o.PaymentMethod+":"+*o.PaymentStatus]++
+		}
+	}
+	require.Equal(t, want, got)
+	require.Equal(t, 1, payments["bank_transfer:partially_paid"])
 }

@@ -45,7 +45,8 @@ type Loaded struct {
 	Orders int
 }
 
-// ErrAlreadyLoaded means the demo shop exists.
+// ErrAlreadyLoaded means the demo shop (Load) or the demo mall (LoadMall)
+// exists.
 var ErrAlreadyLoaded = errors.New("demo: the demo shop is already loaded")
 
 // Load creates the demo shop: tenant, owner, a second location, bank

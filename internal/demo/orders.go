@@ -43,50 +43,78 @@ func placeOrders(ctx context.Context, cmds *commands.Service, t tenant.ID, sku s
 	w := cmds.NewReservationWorker(commands.ReservationOptions{})
 	for i, d := range demoOrders {
 		name := func(step string) commands.By { return by(fmt.Sprintf("order:%d:%s", i, step)) }
-		created, _, err := cmds.CreateCart(ctx, commands.CreateCart{Tenant: t, By: name("cart")})
+		placed, err := checkoutCart(ctx, cmds, w, t, name, []item{{sku, d.qty}}, commands.Checkout{
+			Email: fmt.Sprintf("buyer%d@demo.honten.example", i+1), Name: buyers[i%len(buyers)], Phone: "090-1234-5678",
+			Address:       order.Address{PostalCode: "6008216", Prefecture: "京都府", City: "京都市下京区", Line1: "東塩小路町1"},
+			PaymentMethod: string(d.method)})
 		if err != nil {
-			return i, fmt.Errorf("demo cart: %w", err)
-		}
-		if _, _, err := cmds.AddToCart(ctx, commands.AddToCart{Tenant: t, By: name("add"), Cart: created.Cart, Token: created.Token, SKU: sku, Quantity: d.qty}); err != nil {
-			return i, fmt.Errorf("demo cart line: %w", err)
-		}
-		var placed commands.Placed
-		// Decide the reservation here (a running worker may beat us to it:
-		// then the checkout waits for its decision).
-		for attempt := 0; ; attempt++ {
-			for _, lane := range []string{commands.LaneNormal, commands.LaneHot} {
-				for {
-					n, err := w.Process(ctx, lane)
-					if err != nil {
-						return i, fmt.Errorf("demo reservation: %w", err)
-					}
-					if n == 0 {
-						break
-					}
-				}
-			}
-			placed, _, err = cmds.Checkout(ctx, commands.Checkout{Tenant: t, By: name("checkout"), Cart: cart.ID{UUID: created.Cart.UUID}, Token: created.Token,
-				Email: fmt.Sprintf("buyer%d@demo.honten.example", i+1), Name: buyers[i%len(buyers)], Phone: "090-1234-5678",
-				Address:       order.Address{PostalCode: "6008216", Prefecture: "京都府", City: "京都市下京区", Line1: "東塩小路町1"},
-				PaymentMethod: string(d.method)})
-			if errors.Is(err, commands.ErrLinesNotReserved) && attempt < 100 {
-				select {
-				case <-ctx.Done():
-					return i, ctx.Err()
-				case <-time.After(20 * time.Millisecond):
-				}
-				continue
-			}
-			if err != nil {
-				return i, fmt.Errorf("demo checkout: %w", err)
-			}
-			break
+			return i, err
 		}
 		if err := advanceDemoOrder(ctx, cmds, t, placed, d, name); err != nil {
 			return i, fmt.Errorf("demo order %s: %w", placed.Number, err)
 		}
 	}
 	return len(demoOrders), nil
+}
+
+// item is a cart line to add: a SKU and its quantity.
+type item struct {
+	sku string
+	qty int64
+}
+
+// reservationWait bounds how long a checkout waits for its lines'
+// reservations when a worker of a running process decides them.
+const reservationWait = time.Minute
+
+// checkoutCart fills a cart with items through the storefront's commands,
+// decides their reservations with w (a running worker may beat it to it:
+// then the checkout waits for that decision) and checks the cart out as co
+// (its Tenant, By, Cart and Token are filled in here). Command ids derive
+// from name: the first line is name("add"), the k-th name("add:k").
+func checkoutCart(ctx context.Context, cmds *commands.Service, w *commands.ReservationWorker, t tenant.ID, name func(string) commands.By,
+	items []item, co commands.Checkout) (commands.Placed, error) {
+	created, _, err := cmds.CreateCart(ctx, commands.CreateCart{Tenant: t, By: name("cart")})
+	if err != nil {
+		return commands.Placed{}, fmt.Errorf("demo cart: %w", err)
+	}
+	for k, it := range items {
+		step := "add"
+		if k > 0 {
+			step = fmt.Sprintf("add:%d", k)
+		}
+		if _, _, err := cmds.AddToCart(ctx, commands.AddToCart{Tenant: t, By: name(step), Cart: created.Cart, Token: created.Token, SKU: it.sku, Quantity: it.qty}); err != nil {
+			return commands.Placed{}, fmt.Errorf("demo cart line %s: %w", it.sku, err)
+		}
+	}
+	co.Tenant, co.By, co.Cart, co.Token = t, name("checkout"), cart.ID{UUID: created.Cart.UUID}, created.Token
+	deadline := time.Now().Add(reservationWait)
+	for {
+		for _, lane := range []string{commands.LaneNormal, commands.LaneHot} {
+			for {
+				n, err := w.Process(ctx, lane)
+				if err != nil {
+					return commands.Placed{}, fmt.Errorf("demo reservation: %w", err)
+				}
+				if n == 0 {
+					break
+				}
+			}
+		}
+		placed, _, err := cmds.Checkout(ctx, co)
+		if errors.Is(err, commands.ErrLinesNotReserved) && time.Now().Before(deadline) {
+			select {
+			case <-ctx.Done():
+				return commands.Placed{}, ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+			continue
+		}
+		if err != nil {
+			return commands.Placed{}, fmt.Errorf("demo checkout: %w", err)
+		}
+		return placed, nil
+	}
 }
 
 var buyers = []string{"山田 太郎", "鈴木 花子", "佐藤 次郎", "田中 美咲", "高橋 健"}
