@@ -21,7 +21,7 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
 unit:
-	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 ## fuzz: run every committed fuzz target for FUZZTIME each.
 fuzz:

@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/shipment"
 	"github.com/honten/honten/domain/staff"
@@ -74,7 +76,61 @@ func newRBACFixture(t *testing.T) *rbacFixture {
 	}
 	f.ids["staff"] = do("POST", "/api/v1/admin/staff", map[string]any{"email": "target@rbac.example.jp", "name": "target", "role": "viewer"})["id"].(string)
 	f.placeOrders(t)
+	f.money(t)
 	return f
+}
+
+// rbacAccount is a bank account for the payout and refund routes.
+var rbacAccount = map[string]any{"bank_name": "京都銀行", "bank_code": "0158", "branch_name": "本店", "branch_code": "101",
+	"account_type": "ordinary", "account_number": "7654321", "account_holder": "ｶ)ﾃｽﾄ"}
+
+// money gives the payout and refund routes something to act on: transfer
+// file settings, vendor A's payout account, an order of vendor A paid,
+// delivered and released at once (a return window of 0 days), a payout
+// run, and an over-paid order owing 1,000 yen back to a known account.
+func (f *rbacFixture) money(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	do := func(method, path string, body any) map[string]any {
+		resp := f.env.Do(t, req{Method: method, Path: path, Token: f.shop.Token, Body: body})
+		require.Less(t, resp.Status, 300, "%s %s: %s", method, path, resp.Body)
+		return resp.Map(t)
+	}
+	do("PATCH", "/api/v1/admin/settings", map[string]any{"payout_hold_days": 0, "transfer_client_code": "1234567890",
+		"bank_account": map[string]any{"bank_name": "みずほ銀行", "bank_code": "0001", "branch_name": "本店", "branch_code": "100",
+			"account_type": "ordinary", "account_number": "1234567", "account_holder": "ﾓｰﾙ"}})
+	do("PUT", "/api/v1/admin/payouts/"+f.ids["vendor"]+"/account", rbacAccount)
+	m := f.env.Main
+	variant, err := catalog.ParseVariantID(f.ids["variant"])
+	require.NoError(t, err)
+	vendor := uuid.MustParse(f.ids["vendor"])
+	by := commands.By{Actor: "test"}
+	place := func(extra int64) ordertest.Placed {
+		p, err := ordertest.Place(ctx, m.Commands, ordertest.Order{Tenant: f.shop.Tenant, Method: order.PaymentBankTransfer,
+			Lines: []ordertest.Line{{Variant: variant, Vendor: vendor, SKU: "RBAC-A-1"}}})
+		require.NoError(t, err)
+		amount, err := p.Total.Add(money.MustNew(decimal.NewFromInt(extra), p.Total.Currency()))
+		require.NoError(t, err)
+		_, err = m.Commands.ConfirmPayment(ctx, commands.ConfirmPayment{Tenant: f.shop.Tenant, By: by, Order: p.Order, Amount: amount})
+		require.NoError(t, err)
+		return p
+	}
+	sold := place(0)
+	f.env.Settle(t) // the paid order's shipment exists
+	sid := shipment.IDFor(sold.Order.UUID, vendor)
+	_, err = m.Commands.ShipShipment(ctx, commands.ShipShipment{Tenant: f.shop.Tenant, By: by, Shipment: sid, Carrier: "yamato", TrackingNo: "T-MONEY"})
+	require.NoError(t, err)
+	_, err = m.Commands.DeliverShipment(ctx, commands.DeliverShipment{Tenant: f.shop.Tenant, By: by, Shipment: sid})
+	require.NoError(t, err)
+	f.env.Settle(t)
+	n, err := m.Sweeper.ReleaseDue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	f.env.Settle(t)
+	f.ids["run"] = do("POST", "/api/v1/admin/payout-runs", map[string]any{"period_end": time.Now().UTC().Format(time.RFC3339Nano), "min_amount": yen("0")})["id"].(string)
+	f.ids["refund_order"] = place(1000).Order.String()
+	f.env.Settle(t)
+	do("PUT", "/api/v1/admin/orders/"+f.ids["refund_order"]+"/refund-account", rbacAccount)
 }
 
 // placeOrders gives the order and shipment routes something to act on, all
@@ -157,6 +213,12 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 			return strings.Replace(p, "{id}", f.ids["category"], 1)
 		case strings.Contains(p, "/poison/{id}"):
 			return strings.Replace(p, "{id}", f.poison, 1)
+		case strings.Contains(p, "/payout-runs/{id}"):
+			return strings.Replace(p, "{id}", f.ids["run"], 1)
+		case strings.HasSuffix(p, "/refunds.zengin"):
+			return p + "?ids=" + f.ids["refund_order"]
+		case strings.Contains(p, "/orders/{id}/refund"):
+			return strings.Replace(p, "{id}", f.ids["refund_order"], 1)
 		case strings.Contains(p, "/orders/{id}/reinstate"):
 			i := int(f.reinstated.Add(1)-1) % len(f.reinstatable)
 			return strings.Replace(p, "{id}", f.reinstatable[i], 1)
@@ -199,6 +261,13 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 		"POST /api/v1/admin/shipments/{id}/cod-collected": map[string]any{"amount": yen(f.ids["cod_total"])},
 		"DELETE /api/v1/admin/session":                    nil,
 		"POST /api/v1/admin/poison/{id}/retry":            nil,
+		"PUT /api/v1/admin/payouts/{vendor_id}/account":   rbacAccount,
+		"POST /api/v1/admin/payouts/{vendor_id}": map[string]any{"amount": yen("1"), "paid_at": time.Now().UTC().Add(-time.Minute).Format(time.RFC3339),
+			"reference": fmt.Sprintf("rbac-%d", n)},
+		"POST /api/v1/admin/payout-runs":               map[string]any{"period_end": time.Now().UTC().Format(time.RFC3339), "min_amount": yen("0")},
+		"PUT /api/v1/admin/orders/{id}/refund-account": rbacAccount,
+		"POST /api/v1/admin/orders/{id}/refunds": map[string]any{"amount": yen("1"), "paid_at": time.Now().UTC().Add(-time.Minute).Format(time.RFC3339),
+			"reference": fmt.Sprintf("rbac-%d", n)},
 	}
 	body, known := bodies[route]
 	if route == "POST /api/v1/admin/imports/products" {
@@ -245,6 +314,9 @@ func TestRouteRoleMatrix(t *testing.T) {
 			switch {
 			case role == "anonymous":
 				require.Equal(t, http.StatusUnauthorized, resp.Status, "%s as %s: %s", route, role, resp.Body)
+			case slices.Contains(allowed, role) && route == "POST /api/v1/admin/payout-runs" && resp.Status == http.StatusConflict:
+				// The fixture's run took what was payable: allowed, and nothing left to pay.
+				require.Equal(t, "nothing_to_pay", resp.Map(t)["code"], "%s as %s", route, role)
 			case slices.Contains(allowed, role):
 				require.True(t, resp.Status >= 200 && resp.Status < 300, "%s as %s: %d %s", route, role, resp.Status, resp.Body)
 			default:
