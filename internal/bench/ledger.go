@@ -1,0 +1,827 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/catalog"
+	domledger "github.com/honten/honten/domain/ledger"
+	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/payment"
+	"github.com/honten/honten/domain/payout"
+	"github.com/honten/honten/domain/shipment"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/progress"
+	"github.com/honten/honten/projections"
+	"github.com/honten/honten/projections/ledger"
+)
+
+// LedgerOptions tune the payout ledger benchmark.
+type LedgerOptions struct {
+	Vendors  int           // vendors of the mall; default 2,000
+	Entries  int           // ledger entries at least; default 1,000,000
+	BigLines int           // statement lines of the big vendor at least; default 100,000
+	Duration time.Duration // per phase; default 10s
+	Clients  []int         // closed-loop clients per phase; default 1 and 8
+}
+
+// ledgerMall is the benchmark mall's code.
+const ledgerMall = "bench-mall"
+
+// Ledger measures the payout ledger of a large mall: o.Vendors vendors
+// created through the commands, then at least o.Entries ledger entries'
+// worth of order, payment, shipment and payout events appended through the
+// event store and the ledger rebuilt from them by replay (one "big" vendor
+// has o.BigLines statement lines). It then measures, over loopback HTTP as
+// the mall's owner, GET /payouts (first page, a cursor page) and a
+// vendor's entries (first page, a page from the middle) at each client
+// count beside the handlers' own SQL run bare through pgx in the same run;
+// and the big vendor's statement (CSV and JSON), whole and a tenth of it,
+// with the process's heap while it streams.
+func Ledger(ctx context.Context, env *Env, cfg app.Config, o LedgerOptions) ([]Row, error) {
+	if o.Vendors <= 1 {
+		o.Vendors = 2000
+	}
+	if o.Entries <= 0 {
+		o.Entries = 1_000_000
+	}
+	if o.BigLines <= 0 {
+		o.BigLines = 100_000
+	}
+	if o.Duration <= 0 {
+		o.Duration = 10 * time.Second
+	}
+	if len(o.Clients) == 0 {
+		o.Clients = []int{1, 8}
+	}
+	var rows []Row
+
+	// 1. The mall, its owner and its vendors, through the commands.
+	m, stop, err := startServer(ctx, env, cfg)
+	if err != nil {
+		return nil, err
+	}
+	mall, vendors, rates, err := ledgerMallSetup(ctx, env, m, o.Vendors)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	if err := m.Runner.WaitFor(ctx, mustHead(ctx, m.Pool)); err != nil {
+		stop()
+		return nil, err
+	}
+	stop()
+
+	// 2. The history, through the event store, with no process running.
+	store := eventstore.New(env.Pool, app.Registry())
+	start := time.Now()
+	gen, err := generateLedger(ctx, env, store, mall, vendors, rates, o)
+	if err != nil {
+		return nil, err
+	}
+	took := time.Since(start)
+	rows = append(rows, Row{Name: "load: events appended through the event store", Value: float64(gen.events) / took.Seconds(), Unit: "events/s",
+		Note: fmt.Sprintf("%d events in %.1f s: %d orders, %d payouts, %d vendors", gen.events, took.Seconds(), gen.orders, gen.payouts, len(vendors))})
+
+	// The synthesized orders are decided history: the policies and the
+	// reservation lanes are moved past them, and so are the read models
+	// other than the ledger (they are not measured here).
+	head, err := eventstore.Head(ctx, env.Pool)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range []string{
+		`UPDATE worker_checkpoints SET tx_id = $1::text::xid8, position = $2`,
+		`UPDATE watermill_offsets_events SET last_processed_transaction_id = $1::text::xid8, offset_acked = $2`,
+		`UPDATE projections SET tx_id = $1::text::xid8, position = $2 WHERE state = 'live' AND model <> '` + projections.Model(ledger.Name) + `'`,
+	} {
+		if _, err := env.Pool.Exec(ctx, q, head.TxText(), head.Pos); err != nil {
+			return nil, err
+		}
+	}
+
+	// 3. The ledger rebuilt by replay.
+	var total int64
+	if err := env.Pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&total); err != nil {
+		return nil, err
+	}
+	rcfg := cfg
+	rcfg.DatabaseURL = env.URL
+	rcfg.LogLevel = slog.LevelWarn
+	rb := app.New(rcfg)
+	if err := rb.Open(ctx); err != nil {
+		return nil, err
+	}
+	env.Log.Info("bench: rebuilding the ledger", "events", total)
+	start = time.Now()
+	err = rb.Runner.Rebuild(ctx, projections.Model(ledger.Name), progress.New("rebuild ledger", "events", env.Log))
+	rb.Close()
+	if err != nil {
+		return nil, err
+	}
+	took = time.Since(start)
+	var entries, bigEntries, bigLines int64
+	if err := env.Pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE vendor_id = $2),
+  count(*) FILTER (WHERE vendor_id = $2 AND account IN ('vendor:held', 'vendor:payable'))
+FROM ledger_entries WHERE tenant_id = $1`, mall, gen.big).Scan(&entries, &bigEntries, &bigLines); err != nil {
+		return nil, err
+	}
+	if entries != gen.entries {
+		return nil, fmt.Errorf("bench ledger: the ledger holds %d entries, the generator posted %d", entries, gen.entries)
+	}
+	rows = append(rows,
+		Row{Name: "rebuild of the ledger by replay", Value: float64(total) / took.Seconds(), Unit: "events/s",
+			Note: fmt.Sprintf("%d events in %.1f s (index build, analyse and swap included)", total, took.Seconds())},
+		Row{Name: "  ledger entries written", Value: float64(entries) / took.Seconds(), Unit: "entries/s",
+			Note: fmt.Sprintf("%d entries; the big vendor %d (%d statement lines)", entries, bigEntries, bigLines)})
+	var schema string
+	if err := env.Pool.QueryRow(ctx, `SELECT schema_name FROM projections WHERE model = $1 AND state = 'live'`, projections.Model(ledger.Name)).Scan(&schema); err != nil {
+		return nil, err
+	}
+	// At rest, autovacuum has visited the tables; the rebuild has only
+	// analysed them.
+	for _, t := range []string{"ledger_entries", "ledger_balances"} {
+		if _, err := env.Pool.Exec(ctx, `VACUUM (ANALYZE) `+pgx.Identifier{schema, t}.Sanitize()); err != nil {
+			return nil, err
+		}
+	}
+
+	// 4. Reads over HTTP beside their bare SQL.
+	m, stop, err = startServer(ctx, env, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	base := "http://" + m.Addr() + "/api/v1/admin"
+	hc := &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
+	token, err := signIn(ctx, hc, base, ledgerMall, ledgerOwner, ledgerPassword)
+	if err != nil {
+		return nil, err
+	}
+	reads, err := ledgerReads(ctx, env, hc, base, token, mall, gen)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range o.Clients {
+		for _, r := range reads {
+			env.Log.Info("bench: bare select", "phase", r.name, "clients", c)
+			sqlLat, sqlRate, err := measure(ctx, c, o.Duration, func(rng *rand.Rand) error { return r.sql(ctx, rng) })
+			if err != nil {
+				return nil, fmt.Errorf("%s, bare: %w", r.name, err)
+			}
+			env.Log.Info("bench: http", "phase", r.name, "clients", c)
+			lat, rate, err := measure(ctx, c, o.Duration, func(rng *rand.Rand) error { return r.http(ctx, rng) })
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", r.name, err)
+			}
+			target := ""
+			if c == 8 {
+				target = "p99 ≤ 50 ms"
+			}
+			rows = append(rows,
+				Row{Name: fmt.Sprintf("bare SELECT: %s, %d client(s)", r.sqlName, c), Value: ms(sqlLat.P(.99)), Unit: "ms p99",
+					Note: fmt.Sprintf("p50 %.2f ms, %.0f q/s", ms(sqlLat.P(.5)), sqlRate)},
+				Row{Name: fmt.Sprintf("GET %s, %d client(s)", r.name, c), Value: ms(lat.P(.99)), Unit: "ms p99", Baseline: "bare SELECT p99",
+					Ratio: ms(lat.P(.99)) / ms(sqlLat.P(.99)), Target: target, Note: fmt.Sprintf("p50 %.2f ms, %.0f req/s", ms(lat.P(.5)), rate)})
+		}
+	}
+
+	// 5. Statements.
+	st, err := ledgerStatements(ctx, env, hc, base, token, mall, gen.big)
+	if err != nil {
+		return nil, err
+	}
+	return append(rows, st...), nil
+}
+
+const (
+	ledgerOwner    = "owner@bench-mall.example.jp"
+	ledgerPassword = "correct horse battery"
+)
+
+// ledgerMallSetup creates the mall, its owner and n vendors (in parallel)
+// through the commands, and returns the vendors and their commission rates.
+func ledgerMallSetup(ctx context.Context, env *Env, m *app.Main, n int) (tenant.ID, []uuid.UUID, []decimal.Decimal, error) {
+	by := commands.By{Actor: "bench"}
+	created, _, err := m.Commands.CreateTenant(ctx, commands.CreateTenant{By: by, Code: ledgerMall, Name: "ベンチモール", Type: "mall"})
+	if err != nil {
+		return tenant.ID{}, nil, nil, err
+	}
+	t := created.Tenant
+	if _, _, err := m.Commands.InviteStaff(ctx, commands.InviteStaff{Tenant: t, By: by, ByRole: "owner", Email: ledgerOwner, Name: "店主",
+		Role: "owner", Password: ledgerPassword}); err != nil {
+		return t, nil, nil, err
+	}
+	env.Log.Info("bench: creating vendors", "vendors", n)
+	bar := progress.New("bench: vendors", "vendors", env.Log)
+	bar.Total(int64(n))
+	vendors := make([]uuid.UUID, n)
+	rates := make([]decimal.Decimal, n)
+	choices := []decimal.Decimal{decimal.RequireFromString("0.05"), decimal.RequireFromString("0.08"), decimal.RequireFromString("0.1"), decimal.RequireFromString("0.15")}
+	var next atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for range 8 {
+		g.Go(func() error {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				rates[i] = choices[i%len(choices)]
+				id, _, err := m.Commands.CreateVendor(gctx, commands.CreateVendor{Tenant: t, By: commands.By{Actor: "bench", CommandID: uuid.Must(uuid.NewV7())},
+					Name: fmt.Sprintf("出店者 %04d", i), CommissionRate: rates[i]})
+				if err != nil {
+					return fmt.Errorf("vendor %d: %w", i, err)
+				}
+				vendors[i] = id.UUID
+				bar.Add(1)
+			}
+			return nil
+		})
+	}
+	err = g.Wait()
+	bar.Done()
+	return t, vendors, rates, err
+}
+
+// ledgerHistory is what generateLedger appended.
+type ledgerHistory struct {
+	events, entries int64
+	orders, payouts int
+	big             uuid.UUID   // the vendor with the most entries
+	bigLines        int64       // its statement lines (held and payable)
+	vendors         []uuid.UUID // every vendor, the big one first
+}
+
+// ledgerOrder is one generated order: its events by stream, in order, and
+// what the ledger will post for it.
+type ledgerOrder struct {
+	streams []ledgerStream
+	entries int64
+	lines   map[uuid.UUID]int64       // statement lines per vendor
+	nets    map[uuid.UUID]releasedNet // the net released per vendor
+	events  int64
+}
+
+type releasedNet struct {
+	at  time.Time
+	net decimal.Decimal
+}
+
+type ledgerStream struct {
+	s   eventstore.Stream
+	evs []eventstore.Event
+}
+
+// ledgerGen makes the orders of a mall: every one paid by bank transfer in
+// full and settled, each vendor's part shipped and delivered, and released
+// once its return window ended before now.
+type ledgerGen struct {
+	t       tenant.ID
+	vendors []uuid.UUID
+	rates   []decimal.Decimal
+	pBig    float64
+	now     time.Time
+}
+
+// order makes order number i placed at at, drawing from rng.
+func (g ledgerGen) order(rng *rand.Rand, i int, at time.Time) (ledgerOrder, error) {
+	k := 1 + rng.IntN(3) // vendors in the order: 1–3
+	var picked []int
+	if rng.Float64() < g.pBig {
+		picked = append(picked, 0)
+	}
+	for len(picked) < k {
+		v := 1 + rng.IntN(len(g.vendors)-1)
+		dup := false
+		for _, p := range picked {
+			dup = dup || p == v
+		}
+		if !dup {
+			picked = append(picked, v)
+		}
+	}
+	oid := order.NewID()
+	pid := payment.NewID()
+	var lines []order.Line
+	var priced []order.Priced
+	for _, v := range picked {
+		rate := g.rates[v]
+		tr := catalog.TaxStandard
+		if rng.IntN(5) == 0 {
+			tr = catalog.TaxReduced
+		}
+		l := order.Line{ID: uuid.Must(uuid.NewV7()), Variant: uuid.Must(uuid.NewV7()), Product: uuid.Must(uuid.NewV7()), Vendor: g.vendors[v],
+			SKU: fmt.Sprintf("V%04d-%d", v, rng.IntN(50)), Title: "ベンチ商品", Quantity: int64(1 + rng.IntN(3)),
+			UnitPrice: money.MustNew(decimal.NewFromInt(int64(500+100*rng.IntN(100))), money.JPY), TaxRate: tr,
+			FulfillmentType: catalog.FulfillmentPhysical, Reservation: uuid.Must(uuid.NewV7()), CommissionRate: &rate}
+		lines = append(lines, l)
+		priced = append(priced, order.Priced{UnitPrice: l.UnitPrice, Quantity: l.Quantity, TaxRate: l.TaxRate})
+	}
+	shipping := money.MustNew(decimal.NewFromInt(800), money.JPY)
+	totals, err := order.ComputeTotals(money.JPY, priced, shipping, money.Zero(money.JPY), true, money.RoundFloor)
+	if err != nil {
+		return ledgerOrder{}, err
+	}
+	sale := domledger.Sale{Lines: lines, Totals: totals, Rounding: money.RoundFloor}
+	recognised, err := domledger.Recognised(sale)
+	if err != nil {
+		return ledgerOrder{}, err
+	}
+	parts, err := sale.Parts()
+	if err != nil {
+		return ledgerOrder{}, err
+	}
+	paid := at.Add(time.Duration(1+rng.IntN(48)) * time.Hour)
+	out := ledgerOrder{lines: map[uuid.UUID]int64{}, nets: map[uuid.UUID]releasedNet{}}
+	out.streams = append(out.streams,
+		ledgerStream{eventstore.Stream{Tenant: g.t, Type: order.StreamType, ID: oid.UUID}, []eventstore.Event{order.Placed{ID: oid,
+			Number: fmt.Sprintf("B%08d", i), Cart: uuid.Must(uuid.NewV7()), Customer: order.Customer{Email: "buyer@example.jp", Name: "ベンチ 太郎", Phone: "09012345678"},
+			ShipTo:        order.Address{PostalCode: "1000001", Prefecture: "東京都", City: "千代田区", Line1: "千代田1-1"},
+			PaymentMethod: order.PaymentBankTransfer, Payment: pid.UUID, Lines: lines, Totals: totals, Rounding: money.RoundFloor,
+			Status: order.StatusPendingPayment, At: at}}},
+		ledgerStream{eventstore.Stream{Tenant: g.t, Type: payment.StreamType, ID: pid.UUID}, []eventstore.Event{
+			payment.Received{Amount: totals.Total, ReceivedAt: paid, Reference: "ベンチ", By: "bench", At: paid},
+			payment.Settled{Received: totals.Total, At: paid}}})
+	out.entries = 2 // the transfer received
+	for _, l := range recognised {
+		if !l.Debit.IsZero() || !l.Credit.IsZero() {
+			out.entries++
+		}
+		if l.Account == domledger.VendorHeld {
+			out.lines[l.Vendor]++
+		}
+	}
+	for _, p := range parts {
+		sid := shipment.IDFor(oid.UUID, p.Vendor)
+		delivered := paid.Add(time.Duration(24+rng.IntN(72)) * time.Hour)
+		until := delivered.Add(shipment.LegacyHold)
+		evs := []eventstore.Event{
+			shipment.Created{ID: sid, Order: oid.UUID, Vendor: p.Vendor, Lines: []shipment.Line{}, CODAmount: money.Zero(money.JPY), At: paid},
+			shipment.Delivered{HoldUntil: &until, At: delivered},
+		}
+		if until.Before(g.now) {
+			evs = append(evs, shipment.FundsReleased{At: until})
+			out.entries += 2
+			out.lines[p.Vendor] += 2
+			out.nets[p.Vendor] = releasedNet{at: until, net: p.Net.Amount()}
+		}
+		out.streams = append(out.streams, ledgerStream{eventstore.Stream{Tenant: g.t, Type: shipment.StreamType, ID: sid.UUID}, evs})
+	}
+	for _, s := range out.streams {
+		out.events += int64(len(s.evs))
+	}
+	return out, nil
+}
+
+// generateLedger appends the mall's orders, month by month over the last
+// year (four writers, 100 orders per transaction), until the ledger they
+// post has o.Entries entries and the big vendor o.BigLines statement
+// lines; after each month, each vendor is paid what became payable in it.
+func generateLedger(ctx context.Context, env *Env, store *eventstore.Store, t tenant.ID, vendors []uuid.UUID, rates []decimal.Decimal, o LedgerOptions) (ledgerHistory, error) {
+	const perEntry = 14 // entries an order posts, on average (1–3 vendors: 4 + 5 per vendor)
+	expected := int(float64(o.Entries)/perEntry) + 1
+	// The big vendor's part posts 3 statement lines; its monthly payouts one each.
+	pBig := min(0.95, float64(o.BigLines)/3/float64(expected))
+	now := time.Now().UTC().Truncate(time.Second)
+	first := now.AddDate(-1, 0, -20)
+	g := ledgerGen{t: t, vendors: vendors, rates: rates, pBig: pBig, now: now}
+	h := ledgerHistory{big: vendors[0], vendors: vendors}
+	md := eventstore.Metadata{Tenant: t, Actor: "bench"}
+	rng := rand.New(rand.NewPCG(7, 77))
+	step := 365 * 24 * time.Hour / time.Duration(expected)
+	owed := map[uuid.UUID]decimal.Decimal{} // released, not paid yet, by vendor
+	pending := []releasedNet{}              // released later than the month being paid
+	pendingVendor := []uuid.UUID{}
+	payoutsOf := map[uuid.UUID]int64{}
+	bar := progress.New("bench: ledger history", "entries", env.Log)
+	bar.Total(int64(o.Entries))
+	defer bar.Done()
+	i := 0
+	for month := first; ; month = month.AddDate(0, 1, 0) {
+		end := month.AddDate(0, 1, 0)
+		last := !end.Before(now)
+		// This month's orders, in transactions of 100, four at a time.
+		var batch [][]ledgerOrder
+		for ; ; i++ {
+			at := first.Add(time.Duration(i) * step)
+			done := h.entries >= int64(o.Entries) && h.bigLines >= int64(o.BigLines)
+			if done || (!at.Before(end) && !last) {
+				break
+			}
+			if !at.Before(now.Add(-time.Hour)) {
+				at = now.Add(-time.Hour) // more orders than a year holds: the rest arrive last
+			}
+			if h.entries >= int64(o.Entries) {
+				g.pBig = 1
+			}
+			lo, err := g.order(rng, i, at)
+			if err != nil {
+				return h, err
+			}
+			if len(batch) == 0 || len(batch[len(batch)-1]) == 100 {
+				batch = append(batch, nil)
+			}
+			batch[len(batch)-1] = append(batch[len(batch)-1], lo)
+			h.orders++
+			h.entries += lo.entries
+			h.bigLines += lo.lines[h.big]
+			h.events += lo.events
+			for v, r := range lo.nets {
+				pending = append(pending, r)
+				pendingVendor = append(pendingVendor, v)
+			}
+		}
+		var next atomic.Int64
+		eg, gctx := errgroup.WithContext(ctx)
+		for range 4 {
+			eg.Go(func() error {
+				for b := int(next.Add(1)) - 1; b < len(batch); b = int(next.Add(1)) - 1 {
+					_, err := store.Do(gctx, func(ctx context.Context, tx *eventstore.Tx) error {
+						for _, lo := range batch[b] {
+							for _, s := range lo.streams {
+								if _, err := tx.Append(ctx, s.s, 0, s.evs, md); err != nil {
+									return err
+								}
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						return err
+					}
+					var n int64
+					for _, lo := range batch[b] {
+						n += lo.entries
+					}
+					bar.Add(n)
+				}
+				return nil
+			})
+		}
+		if err := eg.Wait(); err != nil {
+			return h, err
+		}
+		// Payouts of what became payable this month (paid on the 5th).
+		keep := pending[:0]
+		keepVendor := pendingVendor[:0]
+		for k, r := range pending {
+			if r.at.Before(end) {
+				owed[pendingVendor[k]] = owed[pendingVendor[k]].Add(r.net)
+				continue
+			}
+			keep, keepVendor = append(keep, r), append(keepVendor, pendingVendor[k])
+		}
+		pending, pendingVendor = keep, keepVendor
+		paidAt := end.AddDate(0, 0, 4)
+		if paidAt.Before(now) && len(owed) > 0 {
+			_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+				for _, v := range vendors {
+					amount, ok := owed[v]
+					if !ok || !amount.IsPositive() {
+						continue
+					}
+					ev := payout.Recorded{ID: payout.ID{UUID: uuid.Must(uuid.NewV7())}, Vendor: v, Amount: money.MustNew(amount, money.JPY),
+						PaidAt: paidAt, Reference: "BENCH-" + end.Format("200601"), At: paidAt}
+					if _, err := tx.Append(ctx, eventstore.Stream{Tenant: t, Type: payout.StreamType, ID: payout.StreamOf(v)}, payoutsOf[v], []eventstore.Event{ev}, md); err != nil {
+						return err
+					}
+					payoutsOf[v]++
+					h.payouts++
+					h.events++
+					h.entries += 2
+					if v == h.big {
+						h.bigLines++
+					}
+					bar.Add(2)
+				}
+				return nil
+			})
+			if err != nil {
+				return h, err
+			}
+			clear(owed)
+		}
+		// The last month's orders run until both counts are reached.
+		if h.entries >= int64(o.Entries) && h.bigLines >= int64(o.BigLines) {
+			return h, nil
+		}
+	}
+}
+
+// ledgerRead is one measured read: over HTTP and as bare SQL.
+type ledgerRead struct {
+	name, sqlName string
+	http          func(ctx context.Context, rng *rand.Rand) error
+	sql           func(ctx context.Context, rng *rand.Rand) error
+}
+
+// The handlers' statements (projections/ledger ListVendorBalances and
+// ListEntries), copied to be run bare.
+const (
+	balancesQ = `
+SELECT vendor_id, currency,
+       coalesce(sum(credit - debit) FILTER (WHERE account = ANY($2)), 0)::text,
+       coalesce(sum(credit - debit) FILTER (WHERE account = $3), 0)::text,
+       coalesce(sum(credit - debit) FILTER (WHERE account = $4), 0)::text,
+       coalesce(sum(credit - debit) FILTER (WHERE account = $9), 0)::text
+FROM ledger_balances
+WHERE tenant_id = $1 AND vendor_id <> '00000000-0000-0000-0000-000000000000'
+  AND ($5::uuid IS NULL OR vendor_id = $5) AND (NOT $6 OR vendor_id > $7)
+GROUP BY vendor_id, currency
+ORDER BY vendor_id, currency
+LIMIT $8`
+	entriesQ = `
+SELECT entry_id, account, vendor_id, currency, debit::text, credit::text, event_id, tx_id::text, position, seq, order_id, at
+FROM ledger_entries
+WHERE tenant_id = $1 AND vendor_id = $2 AND (NOT $3 OR (tx_id, position, seq) > ($4::text::xid8, $5, $6))
+ORDER BY tx_id, position, seq
+LIMIT $7`
+)
+
+// entryCursor is the entries list's sort key, as its cursor carries it.
+type entryCursor struct {
+	Tx  string `json:"x"`
+	Pos int64  `json:"p"`
+	Seq int    `json:"s"`
+}
+
+// ledgerReads prepares the measured reads: the cursors of the middle of
+// the vendor list and of each vendor's entries.
+func ledgerReads(ctx context.Context, env *Env, hc *http.Client, base, token string, t tenant.ID, h ledgerHistory) ([]ledgerRead, error) {
+	const limit = projections.DefaultLimit
+	var mid uuid.UUID
+	if err := env.Pool.QueryRow(ctx, `SELECT vendor_id FROM ledger_balances WHERE tenant_id = $1 AND vendor_id <> $2
+GROUP BY vendor_id ORDER BY vendor_id OFFSET (SELECT count(DISTINCT vendor_id) / 2 FROM ledger_balances WHERE tenant_id = $1) LIMIT 1`, t, uuid.Nil).Scan(&mid); err != nil {
+		return nil, fmt.Errorf("middle vendor: %w", err)
+	}
+	rows, err := env.Pool.Query(ctx, `SELECT vendor_id, tx_id::text, position, seq FROM (
+  SELECT vendor_id, tx_id, position, seq, row_number() OVER w AS n, count(*) OVER (PARTITION BY vendor_id) AS total
+  FROM ledger_entries WHERE tenant_id = $1 AND vendor_id <> $2
+  WINDOW w AS (PARTITION BY vendor_id ORDER BY tx_id, position, seq)) x
+WHERE n = greatest(total / 2, 1)`, t, uuid.Nil)
+	if err != nil {
+		return nil, err
+	}
+	type middle struct {
+		vendor uuid.UUID
+		cursor entryCursor
+	}
+	mids, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (middle, error) {
+		var x middle
+		err := r.Scan(&x.vendor, &x.cursor.Tx, &x.cursor.Pos, &x.cursor.Seq)
+		return x, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("middle cursors: %w", err)
+	}
+	if len(mids) == 0 {
+		return nil, errors.New("bench ledger: no entries")
+	}
+	var big middle
+	for _, x := range mids {
+		if x.vendor == h.big {
+			big = x
+		}
+	}
+	get := func(ctx context.Context, path string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
+		return err
+	}
+	commission := []string{string(domledger.CommissionIncome), string(domledger.CommissionTax)}
+	balances := func(ctx context.Context, after *uuid.UUID) error {
+		a := uuid.Nil
+		if after != nil {
+			a = *after
+		}
+		return drain(env.Pool.Query(ctx, balancesQ, t, commission, string(domledger.VendorHeld), string(domledger.VendorPayable),
+			nil, after != nil, a, limit+1, string(domledger.PaidOut)))
+	}
+	entries := func(ctx context.Context, v uuid.UUID, after *entryCursor) error {
+		c := entryCursor{Tx: "0"}
+		if after != nil {
+			c = *after
+		}
+		return drain(env.Pool.Query(ctx, entriesQ, t, v, after != nil, c.Tx, c.Pos, c.Seq, limit+1))
+	}
+	midCursor := url.QueryEscape(projections.EncodeCursor(mid))
+	cursorOf := func(c entryCursor) string { return url.QueryEscape(projections.EncodeCursor(c)) }
+	pick := func(rng *rand.Rand) middle { return mids[rng.IntN(len(mids))] }
+	return []ledgerRead{
+		{name: "/payouts (first page)", sqlName: "vendor balances, first page",
+			http: func(ctx context.Context, _ *rand.Rand) error { return get(ctx, "/payouts") },
+			sql:  func(ctx context.Context, _ *rand.Rand) error { return balances(ctx, nil) }},
+		{name: "/payouts?cursor= (page from the middle)", sqlName: "vendor balances after a cursor",
+			http: func(ctx context.Context, _ *rand.Rand) error { return get(ctx, "/payouts?cursor="+midCursor) },
+			sql:  func(ctx context.Context, _ *rand.Rand) error { return balances(ctx, &mid) }},
+		{name: "/payouts/{random vendor}/entries (first page)", sqlName: "entries of a random vendor, first page",
+			http: func(ctx context.Context, rng *rand.Rand) error {
+				return get(ctx, "/payouts/"+pick(rng).vendor.String()+"/entries")
+			},
+			sql: func(ctx context.Context, rng *rand.Rand) error { return entries(ctx, pick(rng).vendor, nil) }},
+		{name: "/payouts/{random vendor}/entries?cursor= (middle)", sqlName: "entries of a random vendor after a cursor",
+			http: func(ctx context.Context, rng *rand.Rand) error {
+				x := pick(rng)
+				return get(ctx, "/payouts/"+x.vendor.String()+"/entries?cursor="+cursorOf(x.cursor))
+			},
+			sql: func(ctx context.Context, rng *rand.Rand) error {
+				x := pick(rng)
+				return entries(ctx, x.vendor, &x.cursor)
+			}},
+		{name: "/payouts/{big vendor}/entries?cursor= (middle)", sqlName: "entries of the big vendor after a cursor",
+			http: func(ctx context.Context, _ *rand.Rand) error {
+				return get(ctx, "/payouts/"+big.vendor.String()+"/entries?cursor="+cursorOf(big.cursor))
+			},
+			sql: func(ctx context.Context, _ *rand.Rand) error { return entries(ctx, big.vendor, &big.cursor) }},
+	}, nil
+}
+
+// signIn opens an admin session and returns its bearer token.
+func signIn(ctx context.Context, hc *http.Client, base, shop, email, password string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/session", strings.NewReader(string(body)))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Tenant", shop)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string `json:"token"`
+	}
+	if resp.StatusCode != http.StatusCreated {
+		b, _ := io.ReadAll(resp.Body)
+		return "", fmt.Errorf("sign in: %d %s", resp.StatusCode, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return "", err
+	}
+	return out.Token, nil
+}
+
+// heapSampler samples the process's heap every few milliseconds until
+// stopped and returns the peaks above what it was when started (after a
+// collection): the heap objects (live and not yet swept) and the live heap
+// as the last collection marked it.
+func heapSampler() func() (objects, live uint64) {
+	runtime.GC()
+	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	read := func() (uint64, uint64) {
+		metrics.Read(samples)
+		return samples[0].Value.Uint64(), samples[1].Value.Uint64()
+	}
+	base0, base1 := read()
+	var peak0, peak1 uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			a, b := read()
+			peak0, peak1 = max(peak0, a), max(peak1, b)
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() (uint64, uint64) {
+		close(stop)
+		wg.Wait()
+		sub := func(a, b uint64) uint64 {
+			if a < b {
+				return 0
+			}
+			return a - b
+		}
+		return sub(peak0, base0), sub(peak1, base1)
+	}
+}
+
+// ledgerStatements streams the big vendor's statement, CSV and JSON, whole
+// and its first tenth, and reports time, size, rate and heap growth.
+func ledgerStatements(ctx context.Context, env *Env, hc *http.Client, base, token string, t tenant.ID, big uuid.UUID) ([]Row, error) {
+	var lines int64
+	if err := env.Pool.QueryRow(ctx, `SELECT count(*) FROM ledger_entries WHERE tenant_id = $1 AND vendor_id = $2 AND account IN ('vendor:held', 'vendor:payable')`,
+		t, big).Scan(&lines); err != nil {
+		return nil, err
+	}
+	// The tenth: lines before the date of the line at 10 %.
+	var tenthAt time.Time
+	if err := env.Pool.QueryRow(ctx, `SELECT at FROM ledger_entries WHERE tenant_id = $1 AND vendor_id = $2 AND account IN ('vendor:held', 'vendor:payable')
+ORDER BY at, tx_id, position, seq OFFSET $3 LIMIT 1`, t, big, lines/10).Scan(&tenthAt); err != nil {
+		return nil, err
+	}
+	var tenth int64
+	if err := env.Pool.QueryRow(ctx, `SELECT count(*) FROM ledger_entries WHERE tenant_id = $1 AND vendor_id = $2 AND account IN ('vendor:held', 'vendor:payable') AND at < $3`,
+		t, big, tenthAt).Scan(&tenth); err != nil {
+		return nil, err
+	}
+	var rows []Row
+	type result struct{ objects, live uint64 }
+	peaks := map[string]result{}
+	for _, format := range []string{"statement.csv", "statement"} {
+		for _, whole := range []bool{false, true} {
+			path := "/payouts/" + big.String() + "/" + format
+			n, label := tenth, "a tenth"
+			if whole {
+				n, label = lines, "whole"
+			} else {
+				path += "?to=" + url.QueryEscape(tenthAt.Format(time.RFC3339Nano))
+			}
+			env.Log.Info("bench: statement", "format", format, "lines", n)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			done := heapSampler()
+			start := time.Now()
+			resp, err := hc.Do(req)
+			if err != nil {
+				done()
+				return nil, err
+			}
+			var firstByte time.Duration
+			size, err := io.Copy(io.Discard, firstByteReader{r: resp.Body, start: start, first: &firstByte})
+			resp.Body.Close()
+			took := time.Since(start)
+			objects, live := done()
+			runtime.ReadMemStats(&ms1)
+			if err != nil {
+				return nil, err
+			}
+			if resp.StatusCode != http.StatusOK {
+				return nil, fmt.Errorf("GET %s: %d", path, resp.StatusCode)
+			}
+			peaks[format+label] = result{objects, live}
+			r := Row{Name: fmt.Sprintf("GET /payouts/{big}/%s, %s (%d lines)", format, label, n), Value: float64(n) / took.Seconds(), Unit: "lines/s",
+				Note: fmt.Sprintf("%.2f s (first byte %.0f ms), %.1f MB; heap peak +%.1f MB, live heap peak +%.1f MB; %.1f kB allocated per line",
+					took.Seconds(), ms(firstByte), float64(size)/1e6, float64(objects)/1e6, float64(live)/1e6,
+					float64(ms1.TotalAlloc-ms0.TotalAlloc)/float64(n)/1e3)}
+			if whole {
+				tp := peaks[format+"a tenth"]
+				r.Baseline, r.Ratio = "heap peak, a tenth", float64(objects)/float64(max(tp.objects, 1))
+				r.Target = "constant memory"
+			}
+			rows = append(rows, r)
+		}
+	}
+	return rows, nil
+}
+
+// firstByteReader notes when the first byte of a body arrives.
+type firstByteReader struct {
+	r     io.Reader
+	start time.Time
+	first *time.Duration
+}
+
+func (f firstByteReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if n > 0 && *f.first == 0 {
+		*f.first = time.Since(f.start)
+	}
+	return n, err
+}
