@@ -108,11 +108,17 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 		bench.Print(os.Stdout, fmt.Sprintf("honten bench catalog (%s per phase, concurrency %d)", *duration, *concurrency), rows)
 		return nil
 	case "ledger":
-		rows, err := bench.Ledger(ctx, env, cfg, bench.LedgerOptions{Vendors: *vendors, Entries: *entries, BigLines: *bigLines, Duration: *duration})
+		o := bench.LedgerOptions{Vendors: *vendors, Entries: *entries, BigLines: *bigLines}
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "duration" {
+				o.Duration = *duration // else 5s per phase
+			}
+		})
+		rows, err := bench.Ledger(ctx, env, cfg, o)
 		if err != nil {
 			return err
 		}
-		bench.Print(os.Stdout, fmt.Sprintf("honten bench ledger (%s per phase)", *duration), rows)
+		bench.Print(os.Stdout, "honten bench ledger", rows)
 		return nil
 	case "search":
 		rep, err := bench.Search(ctx, env, bench.SearchOptions{Products: *products, Duration: *duration, Explain: *explain})

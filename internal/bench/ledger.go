@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 	"golang.org/x/sync/errgroup"
 
@@ -33,6 +34,7 @@ import (
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/feedcost"
 	"github.com/honten/honten/internal/progress"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/ledger"
@@ -43,7 +45,7 @@ type LedgerOptions struct {
 	Vendors  int           // vendors of the mall; default 2,000
 	Entries  int           // ledger entries at least; default 1,000,000
 	BigLines int           // statement lines of the big vendor at least; default 100,000
-	Duration time.Duration // per phase; default 10s
+	Duration time.Duration // per phase; default 5s
 	Clients  []int         // closed-loop clients per phase; default 1 and 8
 }
 
@@ -71,7 +73,7 @@ func Ledger(ctx context.Context, env *Env, cfg app.Config, o LedgerOptions) ([]R
 		o.BigLines = 100_000
 	}
 	if o.Duration <= 0 {
-		o.Duration = 10 * time.Second
+		o.Duration = 5 * time.Second
 	}
 	if len(o.Clients) == 0 {
 		o.Clients = []int{1, 8}
@@ -183,6 +185,24 @@ FROM ledger_entries WHERE tenant_id = $1`, mall, gen.big).Scan(&entries, &bigEnt
 	reads, err := ledgerReads(ctx, env, hc, base, token, mall, gen)
 	if err != nil {
 		return nil, err
+	}
+	for _, r := range reads {
+		for _, generic := range []bool{false, true} {
+			p, err := feedcost.Explain(ctx, env.Pool, r.plan, generic)
+			if err != nil {
+				return nil, err
+			}
+			mode := "custom"
+			if generic {
+				mode = "generic"
+			}
+			var scans []string
+			for _, s := range p.Scans {
+				scans = append(scans, fmt.Sprintf("%s: %s %s; cond %s; filter %s", s.Relation, s.Node, s.Index, s.Cond, s.Filter))
+			}
+			rows = append(rows, Row{Name: fmt.Sprintf("plan: %s (%s plan)", r.sqlName, mode), Value: float64(p.Buffers), Unit: "buffers",
+				Note: strings.Join(scans, " | ")})
+		}
 	}
 	for _, c := range o.Clients {
 		for _, r := range reads {
@@ -530,32 +550,39 @@ func generateLedger(ctx context.Context, env *Env, store *eventstore.Store, t te
 // ledgerRead is one measured read: over HTTP and as bare SQL.
 type ledgerRead struct {
 	name, sqlName string
+	plan          feedcost.Query // the bare statement at its costliest arguments
 	http          func(ctx context.Context, rng *rand.Rand) error
 	sql           func(ctx context.Context, rng *rand.Rand) error
 }
 
-// The handlers' statements (projections/ledger ListVendorBalances and
-// ListEntries), copied to be run bare.
-const (
-	balancesQ = `
-SELECT vendor_id, currency,
-       coalesce(sum(credit - debit) FILTER (WHERE account = ANY($2)), 0)::text,
-       coalesce(sum(credit - debit) FILTER (WHERE account = $3), 0)::text,
-       coalesce(sum(credit - debit) FILTER (WHERE account = $4), 0)::text,
-       coalesce(sum(credit - debit) FILTER (WHERE account = $9), 0)::text
-FROM ledger_balances
-WHERE tenant_id = $1 AND vendor_id <> '00000000-0000-0000-0000-000000000000'
-  AND ($5::uuid IS NULL OR vendor_id = $5) AND (NOT $6 OR vendor_id > $7)
-GROUP BY vendor_id, currency
-ORDER BY vendor_id, currency
-LIMIT $8`
-	entriesQ = `
-SELECT entry_id, account, vendor_id, currency, debit::text, credit::text, event_id, tx_id::text, position, seq, order_id, at
-FROM ledger_entries
-WHERE tenant_id = $1 AND vendor_id = $2 AND (NOT $3 OR (tx_id, position, seq) > ($4::text::xid8, $5, $6))
-ORDER BY tx_id, position, seq
-LIMIT $7`
-)
+// statement is one SQL statement with its arguments.
+type statement struct {
+	sql  string
+	args []any
+}
+
+// recorder is an eventstore.Querier that runs every statement on q and
+// keeps the last query it ran: the bare baseline runs exactly what the
+// read model's function runs.
+type recorder struct {
+	q    eventstore.Querier
+	last statement
+}
+
+func (r *recorder) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	r.last = statement{sql, args}
+	return r.q.Query(ctx, sql, args...)
+}
+
+func (r *recorder) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	r.last = statement{sql, args}
+	return r.q.QueryRow(ctx, sql, args...)
+}
+
+func (r *recorder) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	r.last = statement{sql, args}
+	return r.q.Exec(ctx, sql, args...)
+}
 
 // entryCursor is the entries list's sort key, as its cursor carries it.
 type entryCursor struct {
@@ -565,9 +592,10 @@ type entryCursor struct {
 }
 
 // ledgerReads prepares the measured reads: the cursors of the middle of
-// the vendor list and of each vendor's entries.
+// the vendor list and of each vendor's entries, and the statements the
+// read model runs for each (recorded by calling it once).
 func ledgerReads(ctx context.Context, env *Env, hc *http.Client, base, token string, t tenant.ID, h ledgerHistory) ([]ledgerRead, error) {
-	const limit = projections.DefaultLimit
+	first := projections.Page{Limit: projections.DefaultLimit}
 	var mid uuid.UUID
 	if err := env.Pool.QueryRow(ctx, `SELECT vendor_id FROM ledger_balances WHERE tenant_id = $1 AND vendor_id <> $2
 GROUP BY vendor_id ORDER BY vendor_id OFFSET (SELECT count(DISTINCT vendor_id) / 2 FROM ledger_balances WHERE tenant_id = $1) LIMIT 1`, t, uuid.Nil).Scan(&mid); err != nil {
@@ -582,12 +610,15 @@ WHERE n = greatest(total / 2, 1)`, t, uuid.Nil)
 		return nil, err
 	}
 	type middle struct {
-		vendor uuid.UUID
-		cursor entryCursor
+		vendor        uuid.UUID
+		cursor        string
+		first, middle statement
 	}
 	mids, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (middle, error) {
 		var x middle
-		err := r.Scan(&x.vendor, &x.cursor.Tx, &x.cursor.Pos, &x.cursor.Seq)
+		var c entryCursor
+		err := r.Scan(&x.vendor, &c.Tx, &c.Pos, &c.Seq)
+		x.cursor = projections.EncodeCursor(c)
 		return x, err
 	})
 	if err != nil {
@@ -596,11 +627,40 @@ WHERE n = greatest(total / 2, 1)`, t, uuid.Nil)
 	if len(mids) == 0 {
 		return nil, errors.New("bench ledger: no entries")
 	}
+	rec := &recorder{q: env.Pool}
+	record := func(call func() error) (statement, error) {
+		err := call()
+		return rec.last, err
+	}
 	var big middle
-	for _, x := range mids {
-		if x.vendor == h.big {
-			big = x
+	for i, x := range mids {
+		if mids[i].first, err = record(func() error {
+			_, err := ledger.ListEntries(ctx, rec, t, x.vendor, first)
+			return err
+		}); err != nil {
+			return nil, err
 		}
+		if mids[i].middle, err = record(func() error {
+			_, err := ledger.ListEntries(ctx, rec, t, x.vendor, projections.Page{Limit: first.Limit, Cursor: x.cursor})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		if x.vendor == h.big {
+			big = mids[i]
+		}
+	}
+	midCursor := projections.EncodeCursor(mid)
+	balFirst, err := record(func() error { _, err := ledger.ListVendorBalances(ctx, rec, t, nil, first); return err })
+	if err != nil {
+		return nil, err
+	}
+	balMid, err := record(func() error {
+		_, err := ledger.ListVendorBalances(ctx, rec, t, nil, projections.Page{Limit: first.Limit, Cursor: midCursor})
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	get := func(ctx context.Context, path string) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
@@ -619,51 +679,35 @@ WHERE n = greatest(total / 2, 1)`, t, uuid.Nil)
 		}
 		return err
 	}
-	commission := []string{string(domledger.CommissionIncome), string(domledger.CommissionTax)}
-	balances := func(ctx context.Context, after *uuid.UUID) error {
-		a := uuid.Nil
-		if after != nil {
-			a = *after
-		}
-		return drain(env.Pool.Query(ctx, balancesQ, t, commission, string(domledger.VendorHeld), string(domledger.VendorPayable),
-			nil, after != nil, a, limit+1, string(domledger.PaidOut)))
+	bare := func(ctx context.Context, s statement) error { return drain(env.Pool.Query(ctx, s.sql, s.args...)) }
+	plan := func(name string, s statement) feedcost.Query {
+		return feedcost.Query{Feed: name, SQL: s.sql, Args: s.args}
 	}
-	entries := func(ctx context.Context, v uuid.UUID, after *entryCursor) error {
-		c := entryCursor{Tx: "0"}
-		if after != nil {
-			c = *after
-		}
-		return drain(env.Pool.Query(ctx, entriesQ, t, v, after != nil, c.Tx, c.Pos, c.Seq, limit+1))
-	}
-	midCursor := url.QueryEscape(projections.EncodeCursor(mid))
-	cursorOf := func(c entryCursor) string { return url.QueryEscape(projections.EncodeCursor(c)) }
 	pick := func(rng *rand.Rand) middle { return mids[rng.IntN(len(mids))] }
+	esc := url.QueryEscape
 	return []ledgerRead{
-		{name: "/payouts (first page)", sqlName: "vendor balances, first page",
+		{name: "/payouts (first page)", sqlName: "vendor balances, first page", plan: plan("balances", balFirst),
 			http: func(ctx context.Context, _ *rand.Rand) error { return get(ctx, "/payouts") },
-			sql:  func(ctx context.Context, _ *rand.Rand) error { return balances(ctx, nil) }},
-		{name: "/payouts?cursor= (page from the middle)", sqlName: "vendor balances after a cursor",
-			http: func(ctx context.Context, _ *rand.Rand) error { return get(ctx, "/payouts?cursor="+midCursor) },
-			sql:  func(ctx context.Context, _ *rand.Rand) error { return balances(ctx, &mid) }},
-		{name: "/payouts/{random vendor}/entries (first page)", sqlName: "entries of a random vendor, first page",
+			sql:  func(ctx context.Context, _ *rand.Rand) error { return bare(ctx, balFirst) }},
+		{name: "/payouts?cursor= (page from the middle)", sqlName: "vendor balances after a cursor", plan: plan("balances after", balMid),
+			http: func(ctx context.Context, _ *rand.Rand) error { return get(ctx, "/payouts?cursor="+esc(midCursor)) },
+			sql:  func(ctx context.Context, _ *rand.Rand) error { return bare(ctx, balMid) }},
+		{name: "/payouts/{random vendor}/entries (first page)", sqlName: "entries of a random vendor, first page", plan: plan("entries", big.first),
 			http: func(ctx context.Context, rng *rand.Rand) error {
 				return get(ctx, "/payouts/"+pick(rng).vendor.String()+"/entries")
 			},
-			sql: func(ctx context.Context, rng *rand.Rand) error { return entries(ctx, pick(rng).vendor, nil) }},
-		{name: "/payouts/{random vendor}/entries?cursor= (middle)", sqlName: "entries of a random vendor after a cursor",
+			sql: func(ctx context.Context, rng *rand.Rand) error { return bare(ctx, pick(rng).first) }},
+		{name: "/payouts/{random vendor}/entries?cursor= (middle)", sqlName: "entries of a random vendor after a cursor", plan: plan("entries after", big.middle),
 			http: func(ctx context.Context, rng *rand.Rand) error {
 				x := pick(rng)
-				return get(ctx, "/payouts/"+x.vendor.String()+"/entries?cursor="+cursorOf(x.cursor))
+				return get(ctx, "/payouts/"+x.vendor.String()+"/entries?cursor="+esc(x.cursor))
 			},
-			sql: func(ctx context.Context, rng *rand.Rand) error {
-				x := pick(rng)
-				return entries(ctx, x.vendor, &x.cursor)
-			}},
-		{name: "/payouts/{big vendor}/entries?cursor= (middle)", sqlName: "entries of the big vendor after a cursor",
+			sql: func(ctx context.Context, rng *rand.Rand) error { return bare(ctx, pick(rng).middle) }},
+		{name: "/payouts/{big vendor}/entries?cursor= (middle)", sqlName: "entries of the big vendor after a cursor", plan: plan("big entries after", big.middle),
 			http: func(ctx context.Context, _ *rand.Rand) error {
-				return get(ctx, "/payouts/"+big.vendor.String()+"/entries?cursor="+cursorOf(big.cursor))
+				return get(ctx, "/payouts/"+big.vendor.String()+"/entries?cursor="+esc(big.cursor))
 			},
-			sql: func(ctx context.Context, _ *rand.Rand) error { return entries(ctx, big.vendor, &big.cursor) }},
+			sql: func(ctx context.Context, _ *rand.Rand) error { return bare(ctx, big.middle) }},
 	}, nil
 }
 
