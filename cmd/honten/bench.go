@@ -15,7 +15,7 @@ import (
 
 func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: honten bench <eventstore|idle|catalog|checkout|flashsale|search> [flags]")
+		return errors.New("usage: honten bench <eventstore|idle|catalog|checkout|flashsale|search|ledger> [flags]")
 	}
 	name, args := args[0], args[1:]
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
@@ -27,6 +27,9 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	products := fs.Int("products", 100_000, "generated products (search)")
 	explain := fs.Bool("explain", false, "print query plans (search)")
 	events := fs.Int("events", 1_000_000, "size of the large log (idle)")
+	vendors := fs.Int("vendors", 2000, "vendors of the mall (ledger)")
+	entries := fs.Int("entries", 1_000_000, "ledger entries at least (ledger)")
+	bigLines := fs.Int("big", 100_000, "statement lines of the big vendor at least (ledger)")
 	prefill := fs.Int("prefill", 1_000_000, "events of shop history in the log before the benchmark runs (eventstore, catalog, checkout, flashsale); 0 for a fresh database")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -55,7 +58,7 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer cleanup()
-	if *prefill > 0 && name != "idle" && name != "search" {
+	if *prefill > 0 && name != "idle" && name != "search" && name != "ledger" {
 		pre, err := bench.Prefill(ctx, env, cfg, *prefill)
 		if err != nil {
 			return err
@@ -103,6 +106,19 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 			return err
 		}
 		bench.Print(os.Stdout, fmt.Sprintf("honten bench catalog (%s per phase, concurrency %d)", *duration, *concurrency), rows)
+		return nil
+	case "ledger":
+		o := bench.LedgerOptions{Vendors: *vendors, Entries: *entries, BigLines: *bigLines}
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "duration" {
+				o.Duration = *duration // else 5s per phase
+			}
+		})
+		rows, err := bench.Ledger(ctx, env, cfg, o)
+		if err != nil {
+			return err
+		}
+		bench.Print(os.Stdout, "honten bench ledger", rows)
 		return nil
 	case "search":
 		rep, err := bench.Search(ctx, env, bench.SearchOptions{Products: *products, Duration: *duration, Explain: *explain})

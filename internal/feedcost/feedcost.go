@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -293,6 +294,15 @@ func (n node) walk(fn func(node)) {
 func literal(a any) (string, error) {
 	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 	switch v := a.(type) {
+	case nil:
+		return "NULL", nil
+	case bool:
+		return fmt.Sprint(v), nil
+	case *uuid.UUID:
+		if v == nil {
+			return "NULL", nil
+		}
+		return quote(v.String()), nil
 	case string:
 		return quote(v), nil
 	case int:

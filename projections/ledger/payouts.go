@@ -256,10 +256,13 @@ WHERE tenant_id = $1 AND vendor_id = $2 AND currency = $3 AND account = ANY($4) 
 	if err := opening(o); err != nil {
 		return o, err
 	}
-	rows, err = q.Query(ctx, `SELECT entry_id, account, debit::text, credit::text, event_id, tx_id::text, position, order_id, at
-FROM ledger_entries
+	// ORDER BY names the table's columns: the output column tx_id::text
+	// would sort as text, and no index gives that order (a sort of every
+	// line before the first is sent).
+	rows, err = q.Query(ctx, `SELECT entry_id, account, debit::text, credit::text, event_id, tx_id::text AS tx_text, position, order_id, at
+FROM ledger_entries e
 WHERE tenant_id = $1 AND vendor_id = $2 AND currency = $3 AND account = ANY($4) AND at >= $5 AND at < $6
-ORDER BY at, tx_id, position, seq`, t, v, string(c), accounts, from.UTC(), to.UTC())
+ORDER BY e.at, e.tx_id, e.position, e.seq`, t, v, string(c), accounts, from.UTC(), to.UTC())
 	if err != nil {
 		return o, fmt.Errorf("statement: %w", err)
 	}

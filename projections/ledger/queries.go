@@ -125,28 +125,43 @@ type VendorBalance struct {
 	Paid       money.Money `json:"paid"`
 }
 
-// ListVendorBalances returns tenant t's vendors with ledger balances (only
-// scope when set), ordered by vendor id, paged.
-func ListVendorBalances(ctx context.Context, q eventstore.Querier, t tenant.ID, scope *uuid.UUID, p projections.Page) (projections.List[VendorBalance], error) {
-	var after uuid.UUID
-	hasCursor, err := p.DecodeCursor(&after)
-	if err != nil {
-		return projections.List[VendorBalance]{}, err
-	}
-	const query = `
+// balancesQuery sums each vendor's balances by kind, a page of vendors
+// after $5; scopedBalancesQuery only vendor $8.
+const (
+	balancesSelect = `
 SELECT vendor_id, currency,
        coalesce(sum(credit - debit) FILTER (WHERE account = ANY($2)), 0)::text,
        coalesce(sum(credit - debit) FILTER (WHERE account = $3), 0)::text,
        coalesce(sum(credit - debit) FILTER (WHERE account = $4), 0)::text,
-       coalesce(sum(credit - debit) FILTER (WHERE account = $9), 0)::text
+       coalesce(sum(credit - debit) FILTER (WHERE account = $7), 0)::text
 FROM ledger_balances
-WHERE tenant_id = $1 AND vendor_id <> '00000000-0000-0000-0000-000000000000'
-  AND ($5::uuid IS NULL OR vendor_id = $5) AND (NOT $6 OR vendor_id > $7)
+WHERE tenant_id = $1 AND vendor_id > $5`
+	balancesOrder = `
 GROUP BY vendor_id, currency
 ORDER BY vendor_id, currency
-LIMIT $8`
+LIMIT $6`
+	balancesQuery       = balancesSelect + balancesOrder
+	scopedBalancesQuery = balancesSelect + ` AND vendor_id = $8` + balancesOrder
+)
+
+// ListVendorBalances returns tenant t's vendors with ledger balances (only
+// scope when set), ordered by vendor id, paged.
+func ListVendorBalances(ctx context.Context, q eventstore.Querier, t tenant.ID, scope *uuid.UUID, p projections.Page) (projections.List[VendorBalance], error) {
+	var after uuid.UUID
+	if _, err := p.DecodeCursor(&after); err != nil {
+		return projections.List[VendorBalance]{}, err
+	}
 	commission := []string{string(ledger.CommissionIncome), string(ledger.CommissionTax)}
-	rows, err := q.Query(ctx, query, t, commission, string(ledger.VendorHeld), string(ledger.VendorPayable), scope, hasCursor, after, p.Limit+1, string(ledger.PaidOut))
+	// Without a cursor, after is the nil vendor: every vendor sorts after
+	// it, so the bound is always an index condition (a generic plan cannot
+	// drop an "OR no cursor" branch, and would read every vendor).
+	query := balancesQuery
+	args := []any{t, commission, string(ledger.VendorHeld), string(ledger.VendorPayable), after, p.Limit + 1, string(ledger.PaidOut)}
+	if scope != nil {
+		query = scopedBalancesQuery
+		args = append(args, *scope)
+	}
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return projections.List[VendorBalance]{}, fmt.Errorf("vendor balances: %w", err)
 	}
@@ -217,15 +232,18 @@ func ListEntries(ctx context.Context, q eventstore.Querier, t tenant.ID, v uuid.
 			return projections.List[Entry]{}, projections.ErrBadCursor
 		}
 	} else {
-		after.Tx = "0"
+		after = entryCursor{Tx: "0"} // before every entry: positions start at 1
 	}
+	// The cursor is always the index condition (a generic plan cannot drop
+	// an "OR no cursor" branch). ORDER BY names the table's columns: the
+	// output column tx_id::text would sort as text (and "10" < "9").
 	const query = `
-SELECT entry_id, account, vendor_id, currency, debit::text, credit::text, event_id, tx_id::text, position, seq, order_id, at
-FROM ledger_entries
-WHERE tenant_id = $1 AND vendor_id = $2 AND (NOT $3 OR (tx_id, position, seq) > ($4::text::xid8, $5, $6))
-ORDER BY tx_id, position, seq
-LIMIT $7`
-	rows, err := q.Query(ctx, query, t, v, hasCursor, after.Tx, after.Pos, after.Seq, p.Limit+1)
+SELECT entry_id, account, vendor_id, currency, debit::text, credit::text, event_id, tx_id::text AS tx_text, position, seq, order_id, at
+FROM ledger_entries e
+WHERE tenant_id = $1 AND vendor_id = $2 AND (e.tx_id, e.position, e.seq) > ($3::text::xid8, $4, $5)
+ORDER BY e.tx_id, e.position, e.seq
+LIMIT $6`
+	rows, err := q.Query(ctx, query, t, v, after.Tx, after.Pos, after.Seq, p.Limit+1)
 	if err != nil {
 		return projections.List[Entry]{}, fmt.Errorf("ledger entries: %w", err)
 	}
