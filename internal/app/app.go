@@ -30,6 +30,7 @@ import (
 	"github.com/honten/honten/domain/payout"
 	"github.com/honten/honten/domain/shipment"
 	"github.com/honten/honten/domain/staff"
+	"github.com/honten/honten/domain/statement"
 	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/domain/vendor"
@@ -41,6 +42,7 @@ import (
 	"github.com/honten/honten/migrations"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/auditlog"
+	"github.com/honten/honten/projections/bankstatements"
 	"github.com/honten/honten/projections/cartviews"
 	"github.com/honten/honten/projections/orderviews"
 	"github.com/honten/honten/projections/productviews"
@@ -102,7 +104,7 @@ func New(cfg Config) *Main {
 // Registry returns the registry of every event type Honten stores.
 func Registry() *eventstore.Registry {
 	reg := eventstore.NewRegistry()
-	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events, shipment.Events, cart.Events, payout.Events} {
+	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events, shipment.Events, cart.Events, payout.Events, statement.Events} {
 		reg.Register(evs...)
 	}
 	return reg
@@ -118,6 +120,7 @@ func Projectors(reg *eventstore.Registry) []projections.Projector {
 		stocklevels.Projector{Registry: reg},
 		orderviews.Projector{Registry: reg},
 		ledger.Projector{Registry: reg},
+		bankstatements.Projector{Registry: reg},
 		searchdocs.Projector{Registry: reg},
 	}
 }
