@@ -341,3 +341,18 @@ func RemittanceLineKeyHeld(ctx context.Context, q eventstore.Querier, t tenant.I
 	return ok && owner != self, err
 }
 
+
+// LoadStatement returns a bank statement as its events have it. It returns
+// eventstore.ErrNotFound.
+func (s *Service) LoadStatement(ctx context.Context, t tenant.ID, id statement.ID) (*statement.Statement, error) {
+	var out *statement.Statement
+	_, err := s.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		var err error
+		out, err = statementsRepo.Load(ctx, tx, t, id.UUID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load statement %s: %w", id, err)
+	}
+	return out, nil
+}
