@@ -341,7 +341,6 @@ func RemittanceLineKeyHeld(ctx context.Context, q eventstore.Querier, t tenant.I
 	return ok && owner != self, err
 }
 
-
 // LoadStatement returns a bank statement as its events have it. It returns
 // eventstore.ErrNotFound.
 func (s *Service) LoadStatement(ctx context.Context, t tenant.ID, id statement.ID) (*statement.Statement, error) {
