@@ -15,7 +15,7 @@ import (
 
 func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: honten bench <eventstore|idle|catalog|checkout|flashsale|search> [flags]")
+		return errors.New("usage: honten bench <eventstore|idle|catalog|checkout|flashsale|search|statements> [flags]")
 	}
 	name, args := args[0], args[1:]
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
@@ -28,6 +28,7 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	explain := fs.Bool("explain", false, "print query plans (search)")
 	events := fs.Int("events", 1_000_000, "size of the large log (idle)")
 	prefill := fs.Int("prefill", 1_000_000, "events of shop history in the log before the benchmark runs (eventstore, catalog, checkout, flashsale); 0 for a fresh database")
+	lines := fs.Int("lines", 10_000, "statement lines (statements)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,7 +56,7 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer cleanup()
-	if *prefill > 0 && name != "idle" && name != "search" {
+	if *prefill > 0 && name != "idle" && name != "search" && name != "statements" {
 		pre, err := bench.Prefill(ctx, env, cfg, *prefill)
 		if err != nil {
 			return err
@@ -103,6 +104,13 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 			return err
 		}
 		bench.Print(os.Stdout, fmt.Sprintf("honten bench catalog (%s per phase, concurrency %d)", *duration, *concurrency), rows)
+		return nil
+	case "statements":
+		rows, err := bench.Statements(ctx, env, cfg, bench.StatementsOptions{Lines: *lines})
+		if err != nil {
+			return err
+		}
+		bench.Print(os.Stdout, fmt.Sprintf("honten bench statements (%d lines)", *lines), rows)
 		return nil
 	case "search":
 		rep, err := bench.Search(ctx, env, bench.SearchOptions{Products: *products, Duration: *duration, Explain: *explain})

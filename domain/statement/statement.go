@@ -298,3 +298,11 @@ func (s *Statement) Status(id LineID) string {
 	}
 	return ""
 }
+
+// Allocations returns the orders a matched line paid (nil otherwise).
+func (s *Statement) Allocations(id LineID) []Allocation {
+	if l, ok := s.lines[id]; ok && l.status == StatusMatched {
+		return l.alloc
+	}
+	return nil
+}

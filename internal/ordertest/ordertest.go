@@ -57,11 +57,13 @@ type Placed struct {
 	Payment payment.ID
 	Number  string
 	// Token is the buyer's access token (order.placed holds its hash).
-	Token  string
-	Total  money.Money
-	DueAt  *time.Time
-	Lines  []order.Line
-	Events []eventstore.Envelope
+	Token string
+	Total money.Money
+	DueAt *time.Time
+	// Reference is a bank transfer's reference code, as checkout makes it.
+	Reference string
+	Lines     []order.Line
+	Events    []eventstore.Envelope
 }
 
 // ErrOutOfStock means a line could not be reserved.
@@ -151,8 +153,8 @@ func Place(ctx context.Context, s *commands.Service, o Order) (Placed, error) {
 		pc := payment.Created{ID: out.Payment, Order: out.Order.UUID, Method: o.Method, Amount: totals.Total}
 		if o.Method == order.PaymentBankTransfer {
 			due := now.AddDate(0, 0, set.TransferDeadlineDays)
-			pc.ReferenceCode, pc.DueAt, pc.Account = fmt.Sprintf("%07d", n+1), &due, set.BankAccount
-			out.DueAt = &due
+			pc.ReferenceCode, pc.DueAt, pc.Account = commands.ReferenceCode(int64(n+1)), &due, set.BankAccount
+			out.DueAt, out.Reference = &due, pc.ReferenceCode
 		}
 		p := payment.Create(pc, now)
 		if _, err := tx.Append(ctx, eventstore.Stream{Tenant: o.Tenant, Type: payment.StreamType, ID: out.Payment.UUID}, 0, p.Pending(), md); err != nil {
