@@ -74,17 +74,27 @@ func Statements(ctx context.Context, env *Env, cfg app.Config, o StatementsOptio
 		return nil, err
 	}
 	t := created.Tenant
-	pid, _, err := m.Commands.CreateProduct(ctx, commands.CreateProduct{Tenant: t, By: by, Title: "Sencha", Status: "active",
-		Variants: []commands.VariantInput{{SKU: "SENCHA", Price: money.MustNew(decimal.NewFromInt(1500), money.JPY)}}})
-	if err != nil {
-		return nil, err
-	}
-	v, err := commands.VariantBySKU(ctx, m.Pool, t, "SENCHA")
-	if err != nil {
-		return nil, fmt.Errorf("variant of product %s: %w", pid, err)
-	}
-	if _, _, err := m.Commands.AdjustInventory(ctx, commands.AdjustInventory{Tenant: t, By: by, Variant: &v, Set: ptr(int64(10 * o.Lines)), Reason: "bench"}); err != nil {
-		return nil, err
+	// Orders spread over many variants (one inventory stream each), as a
+	// shop's orders do: a single variant would serialise every checkout.
+	var variants []catalog.VariantID
+	for p := 0; len(variants) < 400; p++ {
+		var in []commands.VariantInput
+		for k := range 50 {
+			in = append(in, commands.VariantInput{SKU: fmt.Sprintf("TEA-%d-%d", p, k), Price: money.MustNew(decimal.NewFromInt(1500), money.JPY)})
+		}
+		if _, _, err := m.Commands.CreateProduct(ctx, commands.CreateProduct{Tenant: t, By: by, Title: fmt.Sprintf("Tea %d", p), Status: "active", Variants: in}); err != nil {
+			return nil, err
+		}
+		for _, vi := range in {
+			v, err := commands.VariantBySKU(ctx, m.Pool, t, vi.SKU)
+			if err != nil {
+				return nil, fmt.Errorf("variant %s: %w", vi.SKU, err)
+			}
+			if _, _, err := m.Commands.AdjustInventory(ctx, commands.AdjustInventory{Tenant: t, By: by, Variant: &v, Set: ptr(int64(o.Lines)), Reason: "bench"}); err != nil {
+				return nil, err
+			}
+			variants = append(variants, v)
+		}
 	}
 
 	// The kinds of the lines, then the orders they need.
@@ -106,7 +116,7 @@ func Statements(ctx context.Context, env *Env, cfg app.Config, o StatementsOptio
 			kinds[i] = kindWithdraw
 		}
 	}
-	placed, placeTime, err := placeOrders(ctx, m, t, created.Vendor.UUID, v, orders, rng)
+	placed, placeTime, err := placeOrders(ctx, m, t, created.Vendor.UUID, variants, orders, rng)
 	if err != nil {
 		return nil, err
 	}
@@ -230,13 +240,14 @@ type benchOrder struct {
 }
 
 // placeOrders places n bank-transfer orders of 1 to 3 units, 16 at a time.
-func placeOrders(ctx context.Context, m *app.Main, t tenant.ID, vendor uuid.UUID, v catalog.VariantID, n int, rng *rand.Rand) ([]benchOrder, time.Duration, error) {
+func placeOrders(ctx context.Context, m *app.Main, t tenant.ID, vendor uuid.UUID, variants []catalog.VariantID, n int, rng *rand.Rand) ([]benchOrder, time.Duration, error) {
 	start := time.Now()
 	out := make([]benchOrder, n)
 	qty := make([]int64, n)
 	names := make([]string, n)
+	sku := make([]int, n)
 	for i := range n {
-		qty[i], names[i] = 1+rng.Int64N(3), buyerNames[rng.IntN(len(buyerNames))]
+		qty[i], names[i], sku[i] = 1+rng.Int64N(3), buyerNames[rng.IntN(len(buyerNames))], rng.IntN(len(variants))
 	}
 	bar := progress.New("place orders", "orders", m.Log)
 	bar.Total(int64(n))
@@ -249,7 +260,7 @@ func placeOrders(ctx context.Context, m *app.Main, t tenant.ID, vendor uuid.UUID
 			defer wg.Done()
 			for i := range work {
 				p, err := ordertest.Place(ctx, m.Commands, ordertest.Order{Tenant: t, Method: order.PaymentBankTransfer, Name: names[i],
-					Lines: []ordertest.Line{{Variant: v, Vendor: vendor, SKU: "SENCHA", Quantity: qty[i], Price: 1500}}})
+					Lines: []ordertest.Line{{Variant: variants[sku[i]], Vendor: vendor, SKU: fmt.Sprint("TEA-", sku[i]), Quantity: qty[i], Price: 1500}}})
 				if err != nil {
 					select {
 					case errc <- err:
