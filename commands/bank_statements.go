@@ -1,10 +1,13 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -355,3 +358,64 @@ func (s *Service) LoadStatement(ctx context.Context, t tenant.ID, id statement.I
 	}
 	return out, nil
 }
+
+// LineReceipt is one allocation of a statement line, to record on its
+// order's payment.
+type LineReceipt struct {
+	Line  statement.Line
+	Index int
+	Alloc statement.Allocation
+}
+
+// ReceiveStatementLines records many receipts as ReceiveStatementLine does,
+// in one transaction (orders locked in id order, so concurrent batches
+// never deadlock). A receipt the payment refuses (a client-side error) is
+// left out and returned by its index with the error; the others are
+// recorded. It returns other errors as they come.
+func (s *Service) ReceiveStatementLines(ctx context.Context, t tenant.ID, by By, rs []LineReceipt) (map[int]error, error) {
+	order := make([]int, len(rs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(rs[a].Alloc.Order[:], rs[b].Alloc.Order[:]) })
+	refused := map[int]error{}
+	for {
+		bad := -1
+		var badErr error
+		_, _, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (struct{}, error) {
+			now := s.Now()
+			bad = -1
+			for _, i := range order {
+				if refused[i] != nil {
+					continue
+				}
+				r := rs[i]
+				cp := ConfirmPayment{Tenant: t, By: by, Order: orderID(r.Alloc.Order), Amount: r.Alloc.Amount, ReceivedAt: r.Line.Date,
+					Reference: lineReference(r.Line, r.Index)}
+				var err error
+				if cp.ReceivedAt.After(now.Add(time.Hour)) {
+					err = errs.Field("received_at", "must not be in the future")
+				} else {
+					_, err = receiveTransfer(ctx, tx, cp, cp.ReceivedAt.UTC(), cp.Reference, now)
+				}
+				if err != nil {
+					if k := errs.KindOf(err); k != errs.KindInternal && k != errs.KindVersionConflict {
+						bad, badErr = i, err
+					}
+					return struct{}{}, err
+				}
+			}
+			return struct{}{}, nil
+		})
+		switch {
+		case err == nil:
+			return refused, nil
+		case bad >= 0 && errors.Is(err, badErr):
+			refused[bad] = badErr
+		default:
+			return nil, fmt.Errorf("receive statement lines: %w", err)
+		}
+	}
+}
+
+func orderID(u uuid.UUID) order.ID { return order.ID{UUID: u} }

@@ -205,51 +205,57 @@ func (j Jobs) RunStatement(ctx context.Context, id uuid.UUID) (bool, StatementSu
 	return true, sum, nil
 }
 
-// confirm records the payments of the matched lines with Workers at once
-// and returns the matches whose payments are recorded. A line the payment
-// refuses (a client-side error such as a reference reused) is left to
-// staff; any other error stops the job.
+// batchLines is how many matched lines one transaction records.
+const batchLines = 50
+
+// confirm records the payments of the matched lines, batchLines per
+// transaction and Workers transactions at once, and returns the matches
+// whose payments are recorded. A line the payment refuses (a client-side
+// error such as a reference reused) is left to staff; any other error
+// stops the job.
 func (j Jobs) confirm(ctx context.Context, job uuid.UUID, t tenant.ID, actor string, todo []commands.LineMatch, lineOf map[statement.LineID]statement.Line, total int) ([]commands.LineMatch, error) {
 	workers := j.Workers
 	if workers <= 0 {
 		workers = 8
 	}
 	ok := make([]bool, len(todo))
-	work := make(chan int)
+	work := make(chan [2]int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var fatal error
 	processed := total - len(todo)
 	last := time.Now()
+	by := commands.By{Actor: actor, Correlation: job}
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range work {
-				m := todo[i]
-				l := lineOf[m.Line]
-				good := true
-				for k, a := range m.Allocations {
-					by := commands.By{Actor: actor, Correlation: job, CommandID: uuid.NewSHA1(m.Line.UUID, fmt.Appendf(nil, "receive:%d", k))}
-					_, err := j.Commands.ReceiveStatementLine(ctx, commands.ReceiveStatementLine{Tenant: t, By: by, Line: l, Index: k, Alloc: a})
-					if err == nil {
-						continue
+			for span := range work {
+				var rs []commands.LineReceipt
+				var owner []int
+				for i := span[0]; i < span[1]; i++ {
+					for k, a := range todo[i].Allocations {
+						rs = append(rs, commands.LineReceipt{Line: lineOf[todo[i].Line], Index: k, Alloc: a})
+						owner = append(owner, i)
 					}
-					good = false
-					if errs.KindOf(err) == errs.KindInternal {
-						mu.Lock()
-						if fatal == nil {
-							fatal = err
-						}
-						mu.Unlock()
-					} else if j.Log != nil {
-						j.Log.Warn("statement line left to staff", "tenant_id", t, "statement", job, "line", m.Line, "err", err)
-					}
-					break
 				}
+				refused, err := j.Commands.ReceiveStatementLines(ctx, t, by, rs)
 				mu.Lock()
-				ok[i] = good
-				processed++
+				if err != nil && fatal == nil {
+					fatal = err
+				}
+				if err == nil {
+					for i := span[0]; i < span[1]; i++ {
+						ok[i] = true
+					}
+					for k, e := range refused {
+						ok[owner[k]] = false
+						if j.Log != nil {
+							j.Log.Warn("statement line left to staff", "tenant_id", t, "statement", job, "line", todo[owner[k]].Line, "err", e)
+						}
+					}
+				}
+				processed += span[1] - span[0]
 				report := time.Since(last) > 250*time.Millisecond
 				if report {
 					last = time.Now()
@@ -262,17 +268,14 @@ func (j Jobs) confirm(ctx context.Context, job uuid.UUID, t tenant.ID, actor str
 			}
 		}()
 	}
-	for i := range todo {
-		if ctx.Err() != nil {
-			break
-		}
+	for start := 0; start < len(todo); start += batchLines {
 		mu.Lock()
 		stop := fatal != nil
 		mu.Unlock()
-		if stop {
+		if stop || ctx.Err() != nil {
 			break
 		}
-		work <- i
+		work <- [2]int{start, min(start+batchLines, len(todo))}
 	}
 	close(work)
 	wg.Wait()

@@ -259,7 +259,7 @@ func placeOrders(ctx context.Context, m *app.Main, t tenant.ID, vendor uuid.UUID
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				p, err := ordertest.Place(ctx, m.Commands, ordertest.Order{Tenant: t, Method: order.PaymentBankTransfer, Name: names[i],
+				p, err := ordertest.Place(ctx, m.Commands, ordertest.Order{Tenant: t, Method: order.PaymentBankTransfer, Name: names[i], Number: int64(i + 1),
 					Lines: []ordertest.Line{{Variant: variants[sku[i]], Vendor: vendor, SKU: fmt.Sprint("TEA-", sku[i]), Quantity: qty[i], Price: 1500}}})
 				if err != nil {
 					select {
