@@ -396,7 +396,7 @@ func (s *Service) ReceiveStatementLines(ctx context.Context, t tenant.ID, by By,
 				if cp.ReceivedAt.After(now.Add(time.Hour)) {
 					err = errs.Field("received_at", "must not be in the future")
 				} else {
-					_, err = receiveTransfer(ctx, tx, cp, cp.ReceivedAt.UTC(), cp.Reference, now)
+					err = receiveOnPayment(ctx, tx, cp, r.Alloc.Payment, now)
 				}
 				if err != nil {
 					if k := errs.KindOf(err); k != errs.KindInternal && k != errs.KindVersionConflict {
@@ -419,3 +419,33 @@ func (s *Service) ReceiveStatementLines(ctx context.Context, t tenant.ID, by By,
 }
 
 func orderID(u uuid.UUID) order.ID { return order.ID{UUID: u} }
+
+// receiveOnPayment is receiveTransfer when the payment is known (the
+// matcher read it with the order): under the order's lock it loads only
+// the payment, which a receipt alone changes (the order moves on through
+// the order_on_payment_settled policy). A payment that is not the order's
+// is ErrNotFound.
+func receiveOnPayment(ctx context.Context, tx *eventstore.Tx, c ConfirmPayment, pid uuid.UUID, now time.Time) error {
+	if pid == uuid.Nil {
+		_, err := receiveTransfer(ctx, tx, c, c.ReceivedAt.UTC(), c.Reference, now)
+		return err
+	}
+	if err := lockOrder(ctx, tx, c.Order.UUID); err != nil {
+		return err
+	}
+	p, err := payments.Load(ctx, tx, c.Tenant, pid)
+	if err != nil {
+		return err
+	}
+	if p.Order() != c.Order.UUID {
+		return fmt.Errorf("payment %s of order %s: %w", pid, c.Order, eventstore.ErrNotFound)
+	}
+	if c.Amount.Currency() != p.Due().Currency() {
+		return errs.Field("amount", "must be in "+string(p.Due().Currency()))
+	}
+	if err := p.Receive(c.Amount, c.ReceivedAt.UTC(), c.Reference, false, c.By.Actor, now); err != nil {
+		return err
+	}
+	_, err = payments.Save(ctx, tx, c.Tenant, pid, p, nil, c.By.metadata(c.Tenant))
+	return err
+}
