@@ -137,31 +137,6 @@ func lineReference(l statement.Line, i int) string {
 	return ref
 }
 
-// ReceiveStatementLine records one allocation of a statement line on its
-// order's payment, as the importer decided it.
-type ReceiveStatementLine struct {
-	Tenant tenant.ID
-	By     By
-	Line   statement.Line
-	// Index is the allocation's place among the line's allocations.
-	Index int
-	Alloc statement.Allocation
-}
-
-// ReceiveStatementLine confirms the payment (ConfirmPayment) with the
-// line's amount and date and a reference derived from the line, so a
-// re-import or a retry never records twice. It returns ConfirmPayment's
-// errors.
-func (s *Service) ReceiveStatementLine(ctx context.Context, c ReceiveStatementLine) (Result, error) {
-	cp := ConfirmPayment{Tenant: c.Tenant, By: c.By, Order: order.ID{UUID: c.Alloc.Order}, Amount: c.Alloc.Amount,
-		ReceivedAt: c.Line.Date, Reference: lineReference(c.Line, c.Index)}
-	res, err := s.ConfirmPayment(ctx, cp)
-	if errors.Is(err, eventstore.ErrDuplicate) {
-		return res, nil
-	}
-	return res, err
-}
-
 // LineMatch is a statement line and the orders it paid.
 type LineMatch struct {
 	Line        statement.LineID
@@ -177,7 +152,7 @@ type RecordMatches struct {
 }
 
 // RecordMatches appends bank_statement.line_matched (how: auto) for every
-// match whose payments ReceiveStatementLine recorded; a line already
+// match whose payments ReceiveStatementLines recorded; a line already
 // matched to the same orders records nothing, and one staff decided
 // meanwhile is left as they decided it. It returns eventstore.ErrNotFound
 // for an unknown statement.
@@ -360,15 +335,16 @@ func (s *Service) LoadStatement(ctx context.Context, t tenant.ID, id statement.I
 }
 
 // LineReceipt is one allocation of a statement line, to record on its
-// order's payment.
+// order's payment: ConfirmPayment with the line's date and a reference
+// derived from the line, so a re-import or a retry never records twice.
 type LineReceipt struct {
 	Line  statement.Line
 	Index int
 	Alloc statement.Allocation
 }
 
-// ReceiveStatementLines records many receipts as ReceiveStatementLine does,
-// in one transaction (orders locked in id order, so concurrent batches
+// ReceiveStatementLines records many receipts, as ConfirmPayment does, in
+// one transaction (orders locked in id order, so concurrent batches
 // never deadlock). A receipt the payment refuses (a client-side error) is
 // left out and returned by its index with the error; the others are
 // recorded. It returns other errors as they come.
