@@ -129,9 +129,9 @@ func transferDue(now time.Time, days int) time.Time {
 	return end.UTC()
 }
 
-// referenceCode is the digits a buyer writes before their name on a bank
+// ReferenceCode is the digits a buyer writes before their name on a bank
 // transfer: the order number, zero-padded to 7 digits, and a Luhn check digit.
-func referenceCode(n int64) string {
+func ReferenceCode(n int64) string {
 	digits := fmt.Sprintf("%07d", n)
 	sum := 0
 	for i := len(digits) - 1; i >= 0; i-- {
@@ -277,7 +277,7 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 			}
 			due := transferDue(now, set.TransferDeadlineDays)
 			acct := *set.BankAccount
-			pay.ReferenceCode, pay.DueAt, pay.Account = referenceCode(n), &due, &acct
+			pay.ReferenceCode, pay.DueAt, pay.Account = ReferenceCode(n), &due, &acct
 		}
 		number := fmt.Sprintf("%s-%06d", set.OrderNumberPrefix, n)
 		md := c.By.metadata(c.Tenant)

@@ -61,23 +61,31 @@ func (s *Service) ConfirmPayment(ctx context.Context, c ConfirmPayment) (Result,
 		return Result{}, err
 	}
 	_, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (struct{}, error) {
-		st, err := loadOrder(ctx, tx, c.Tenant, c.Order.UUID, nil)
-		if err != nil {
-			return struct{}{}, err
-		}
-		if st.order.PaymentMethod() != order.PaymentBankTransfer || st.payment == nil {
-			return struct{}{}, payment.ErrNotBankTransfer
-		}
-		if c.Amount.Currency() != st.payment.Due().Currency() {
-			return struct{}{}, errs.Field("amount", "must be in "+string(st.payment.Due().Currency()))
-		}
-		if err := st.payment.Receive(c.Amount, at, ref, c.Distinct, c.By.Actor, now); err != nil {
-			return struct{}{}, err
-		}
-		return struct{}{}, st.save(ctx, tx, c.Tenant, c.By.metadata(c.Tenant))
+		_, err := receiveTransfer(ctx, tx, c, at, ref, now)
+		return struct{}{}, err
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("confirm payment of order %s: %w", c.Order, err)
 	}
 	return orderResult(res, c.Order.UUID), nil
+}
+
+// receiveTransfer records a checked ConfirmPayment in tx: the receipt on
+// the order's payment, saved with the order. It returns the order's payment
+// id.
+func receiveTransfer(ctx context.Context, tx *eventstore.Tx, c ConfirmPayment, at time.Time, ref string, now time.Time) (payment.ID, error) {
+	st, err := loadOrder(ctx, tx, c.Tenant, c.Order.UUID, nil)
+	if err != nil {
+		return payment.ID{}, err
+	}
+	if st.order.PaymentMethod() != order.PaymentBankTransfer || st.payment == nil {
+		return payment.ID{}, payment.ErrNotBankTransfer
+	}
+	if c.Amount.Currency() != st.payment.Due().Currency() {
+		return payment.ID{}, errs.Field("amount", "must be in "+string(st.payment.Due().Currency()))
+	}
+	if err := st.payment.Receive(c.Amount, at, ref, c.Distinct, c.By.Actor, now); err != nil {
+		return payment.ID{}, err
+	}
+	return st.payment.ID(), st.save(ctx, tx, c.Tenant, c.By.metadata(c.Tenant))
 }

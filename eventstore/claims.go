@@ -66,3 +66,31 @@ func Claims(ctx context.Context, q Querier, scope uuid.UUID, kind string, owner 
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
+
+// ClaimAll claims every one of values of kind for owner within scope, with
+// one statement in the command's transaction, and returns the values that
+// another owner holds (left to it). Values owner holds already stay its
+// own. Write it after the command's Append.
+func (tx *Tx) ClaimAll(ctx context.Context, scope uuid.UUID, kind string, values []string, owner uuid.UUID) (map[string]bool, error) {
+	// A value inserted concurrently by another transaction is neither
+	// inserted here nor visible as owner's: it counts as taken.
+	const q = `WITH v AS (SELECT DISTINCT unnest($3::text[]) AS value),
+ins AS (INSERT INTO unique_claims (scope, kind, value, owner) SELECT $1, $2, value, $4 FROM v
+        ON CONFLICT (scope, kind, value) DO NOTHING RETURNING value)
+SELECT v.value FROM v
+WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.value = v.value)
+  AND NOT EXISTS (SELECT 1 FROM unique_claims c WHERE c.scope = $1 AND c.kind = $2 AND c.value = v.value AND c.owner = $4)`
+	rows, err := tx.Query(ctx, q, scope, kind, values, owner)
+	if err != nil {
+		return nil, fmt.Errorf("claim %s: %w", kind, err)
+	}
+	taken, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("claim %s: %w", kind, err)
+	}
+	out := make(map[string]bool, len(taken))
+	for _, v := range taken {
+		out[v] = true
+	}
+	return out, nil
+}

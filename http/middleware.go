@@ -186,7 +186,7 @@ func withBodyLimit(n, upload int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			n := n
-			if strings.HasSuffix(r.URL.Path, "/imports/products") {
+			if p := r.URL.Path; strings.HasSuffix(p, "/imports/products") || strings.HasSuffix(p, "/bank-statements") || strings.HasSuffix(p, "/cod-remittances") {
 				n = upload
 			}
 			if r.ContentLength > n {

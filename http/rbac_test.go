@@ -77,6 +77,7 @@ func newRBACFixture(t *testing.T) *rbacFixture {
 	f.ids["staff"] = do("POST", "/api/v1/admin/staff", map[string]any{"email": "target@rbac.example.jp", "name": "target", "role": "viewer"})["id"].(string)
 	f.placeOrders(t)
 	f.money(t)
+	f.statements(t)
 	return f
 }
 
@@ -131,6 +132,37 @@ func (f *rbacFixture) money(t *testing.T) {
 	f.ids["refund_order"] = place(1000).Order.String()
 	f.env.Settle(t)
 	do("PUT", "/api/v1/admin/orders/"+f.ids["refund_order"]+"/refund-account", rbacAccount)
+}
+
+// statementCSV is a bank CSV of two deposits that match no order (the
+// column map is in statementQuery).
+const (
+	statementCSV   = "date,amount,payer\n2025-12-01,1,ﾃｽﾄ ﾀﾛｳ\n2025-12-01,2,ﾃｽﾄ ｼﾞﾛｳ\n"
+	statementQuery = "?format=csv&date=date&amount=amount&payer=payer&date_layout=2006-01-02"
+	remittanceCSV  = "tracking_no,amount,fee,remitted_on\nNO-SUCH-PARCEL,1000,330,2025-12-01\n"
+)
+
+// statements imports a bank statement (its two lines: one to match to the
+// bank-transfer order, one to ignore) and a COD remittance.
+func (f *rbacFixture) statements(t *testing.T) {
+	t.Helper()
+	imp := f.env.Do(t, req{Method: "POST", Path: "/api/v1/admin/bank-statements" + statementQuery, Token: f.shop.Token,
+		Body: statementCSV, Header: map[string]string{"Content-Type": "text/csv"}})
+	require.Equal(t, http.StatusAccepted, imp.Status, string(imp.Body))
+	f.ids["statement"] = imp.Map(t)["id"].(string)
+	var lines []any
+	require.Eventually(t, func() bool {
+		resp := f.env.Do(t, req{Method: "GET", Path: "/api/v1/admin/bank-statements/" + f.ids["statement"] + "/lines", Token: f.shop.Token})
+		st := f.env.Do(t, req{Method: "GET", Path: "/api/v1/admin/bank-statements/" + f.ids["statement"], Token: f.shop.Token})
+		lines = resp.Map(t)["items"].([]any)
+		return len(lines) == 2 && st.Map(t)["status"] == "completed"
+	}, 30*time.Second, 10*time.Millisecond)
+	f.ids["line_match"] = lines[0].(map[string]any)["id"].(string)
+	f.ids["line_ignore"] = lines[1].(map[string]any)["id"].(string)
+	rem := f.env.Do(t, req{Method: "POST", Path: "/api/v1/admin/cod-remittances", Token: f.shop.Token,
+		Body: remittanceCSV, Header: map[string]string{"Content-Type": "text/csv"}})
+	require.Equal(t, http.StatusAccepted, rem.Status, string(rem.Body))
+	f.ids["remittance"] = rem.Map(t)["id"].(string)
 }
 
 // placeOrders gives the order and shipment routes something to act on, all
@@ -195,6 +227,14 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 		r := strings.NewReplacer("{kind}/{id}", "product/"+f.ids["product"], "{name}", "audit_log")
 		p = r.Replace(p)
 		switch {
+		case strings.Contains(p, "/bank-statements/{id}"):
+			return strings.Replace(p, "{id}", f.ids["statement"], 1)
+		case strings.Contains(p, "/bank-statement-lines/{id}/match"):
+			return strings.Replace(p, "{id}", f.ids["line_match"], 1)
+		case strings.Contains(p, "/bank-statement-lines/{id}/ignore"):
+			return strings.Replace(p, "{id}", f.ids["line_ignore"], 1)
+		case strings.Contains(p, "/cod-remittances/{id}"):
+			return strings.Replace(p, "{id}", f.ids["remittance"], 1)
 		case strings.Contains(p, "/imports/{id}"):
 			return strings.Replace(p, "{id}", f.ids["import"], 1)
 		case strings.Contains(p, "/payouts/{vendor_id}"):
@@ -236,32 +276,34 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 		return p
 	}
 	bodies := map[string]any{
-		"POST /api/v1/admin/tenants":                      map[string]any{"code": fmt.Sprintf("t-%d", n), "name": "x", "type": "mall"},
-		"PATCH /api/v1/admin/settings":                    map[string]any{"reservation_ttl_minutes": 10 + n%50},
-		"POST /api/v1/admin/vendors":                      map[string]any{"name": fmt.Sprintf("v%d", n)},
-		"PATCH /api/v1/admin/vendors/{id}":                map[string]any{"name": fmt.Sprintf("Vendor A %d", n)},
-		"POST /api/v1/admin/stores":                       map[string]any{"code": fmt.Sprintf("s-%d", n), "name": "x"},
-		"POST /api/v1/admin/stores/{id}/locations":        map[string]any{"code": fmt.Sprintf("l-%d", n), "name": "x"},
-		"POST /api/v1/admin/staff":                        map[string]any{"email": fmt.Sprintf("s%d@rbac.example.jp", n), "name": "x", "role": "viewer"},
-		"PATCH /api/v1/admin/staff/{id}":                  map[string]any{"name": fmt.Sprintf("target %d", n)},
-		"POST /api/v1/admin/products":                     map[string]any{"title": fmt.Sprintf("p%d", n)},
-		"PATCH /api/v1/admin/products/{id}":               map[string]any{"title": fmt.Sprintf("Product A %d", n)},
-		"POST /api/v1/admin/products/{id}/variants":       map[string]any{"sku": fmt.Sprintf("RBAC-V-%d", n), "price": yen("500")},
-		"PATCH /api/v1/admin/variants/{id}":               map[string]any{"title": fmt.Sprintf("v %d", n)},
-		"POST /api/v1/admin/categories":                   map[string]any{"name": fmt.Sprintf("c%d", n), "handle": fmt.Sprintf("c-%d", n)},
-		"PATCH /api/v1/admin/categories/{id}":             map[string]any{"name": fmt.Sprintf("Cat %d", n)},
-		"POST /api/v1/admin/projections/{name}/rebuild":   nil,
-		"POST /api/v1/admin/inventory/adjustments":        map[string]any{"variant_id": f.ids["variant"], "delta": 1, "reason": "rbac"},
-		"DELETE /api/v1/admin/products/{id}":              nil,
-		"POST /api/v1/admin/orders/{id}/payments/confirm": map[string]any{"amount": yen("1"), "reference": fmt.Sprintf("rbac-%d", n)},
-		"POST /api/v1/admin/orders/{id}/cancel":           map[string]any{"reason": "rbac"},
-		"POST /api/v1/admin/orders/{id}/reinstate":        map[string]any{"reason": "rbac"},
-		"POST /api/v1/admin/shipments/{id}/ship":          map[string]any{"carrier": "yamato", "tracking_no": "RBAC-1"},
-		"POST /api/v1/admin/shipments/{id}/deliver":       nil,
-		"POST /api/v1/admin/shipments/{id}/cod-collected": map[string]any{"amount": yen(f.ids["cod_total"])},
-		"DELETE /api/v1/admin/session":                    nil,
-		"POST /api/v1/admin/poison/{id}/retry":            nil,
-		"PUT /api/v1/admin/payouts/{vendor_id}/account":   rbacAccount,
+		"POST /api/v1/admin/tenants":                          map[string]any{"code": fmt.Sprintf("t-%d", n), "name": "x", "type": "mall"},
+		"PATCH /api/v1/admin/settings":                        map[string]any{"reservation_ttl_minutes": 10 + n%50},
+		"POST /api/v1/admin/vendors":                          map[string]any{"name": fmt.Sprintf("v%d", n)},
+		"PATCH /api/v1/admin/vendors/{id}":                    map[string]any{"name": fmt.Sprintf("Vendor A %d", n)},
+		"POST /api/v1/admin/stores":                           map[string]any{"code": fmt.Sprintf("s-%d", n), "name": "x"},
+		"POST /api/v1/admin/stores/{id}/locations":            map[string]any{"code": fmt.Sprintf("l-%d", n), "name": "x"},
+		"POST /api/v1/admin/staff":                            map[string]any{"email": fmt.Sprintf("s%d@rbac.example.jp", n), "name": "x", "role": "viewer"},
+		"PATCH /api/v1/admin/staff/{id}":                      map[string]any{"name": fmt.Sprintf("target %d", n)},
+		"POST /api/v1/admin/products":                         map[string]any{"title": fmt.Sprintf("p%d", n)},
+		"PATCH /api/v1/admin/products/{id}":                   map[string]any{"title": fmt.Sprintf("Product A %d", n)},
+		"POST /api/v1/admin/products/{id}/variants":           map[string]any{"sku": fmt.Sprintf("RBAC-V-%d", n), "price": yen("500")},
+		"PATCH /api/v1/admin/variants/{id}":                   map[string]any{"title": fmt.Sprintf("v %d", n)},
+		"POST /api/v1/admin/categories":                       map[string]any{"name": fmt.Sprintf("c%d", n), "handle": fmt.Sprintf("c-%d", n)},
+		"PATCH /api/v1/admin/categories/{id}":                 map[string]any{"name": fmt.Sprintf("Cat %d", n)},
+		"POST /api/v1/admin/projections/{name}/rebuild":       nil,
+		"POST /api/v1/admin/inventory/adjustments":            map[string]any{"variant_id": f.ids["variant"], "delta": 1, "reason": "rbac"},
+		"DELETE /api/v1/admin/products/{id}":                  nil,
+		"POST /api/v1/admin/orders/{id}/payments/confirm":     map[string]any{"amount": yen("1"), "reference": fmt.Sprintf("rbac-%d", n)},
+		"POST /api/v1/admin/orders/{id}/cancel":               map[string]any{"reason": "rbac"},
+		"POST /api/v1/admin/orders/{id}/reinstate":            map[string]any{"reason": "rbac"},
+		"POST /api/v1/admin/shipments/{id}/ship":              map[string]any{"carrier": "yamato", "tracking_no": "RBAC-1"},
+		"POST /api/v1/admin/shipments/{id}/deliver":           nil,
+		"POST /api/v1/admin/shipments/{id}/cod-collected":     map[string]any{"amount": yen(f.ids["cod_total"])},
+		"DELETE /api/v1/admin/session":                        nil,
+		"POST /api/v1/admin/poison/{id}/retry":                nil,
+		"POST /api/v1/admin/bank-statement-lines/{id}/match":  map[string]any{"order_id": f.ids["order"]},
+		"POST /api/v1/admin/bank-statement-lines/{id}/ignore": map[string]any{"reason": "rbac"},
+		"PUT /api/v1/admin/payouts/{vendor_id}/account":       rbacAccount,
 		"POST /api/v1/admin/payouts/{vendor_id}": map[string]any{"amount": yen("1"), "paid_at": time.Now().UTC().Add(-time.Minute).Format(time.RFC3339),
 			"reference": fmt.Sprintf("rbac-%d", n)},
 		"POST /api/v1/admin/payout-runs":               map[string]any{"period_end": time.Now().UTC().Format(time.RFC3339), "min_amount": yen("0")},
@@ -273,6 +315,12 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 	if route == "POST /api/v1/admin/imports/products" {
 		csv := fmt.Sprintf("handle,title,sku,price\nrbac-%d,x,RBAC-CSV-%d,100\n", n, n)
 		return req{Method: method, Path: path, Body: csv, Header: map[string]string{"Content-Type": "text/csv"}}, true
+	}
+	switch route {
+	case "POST /api/v1/admin/bank-statements":
+		return req{Method: method, Path: path + statementQuery, Body: statementCSV, Header: map[string]string{"Content-Type": "text/csv"}}, true
+	case "POST /api/v1/admin/cod-remittances":
+		return req{Method: method, Path: path, Body: remittanceCSV, Header: map[string]string{"Content-Type": "text/csv"}}, true
 	}
 	if !known && method != "GET" {
 		return req{}, false

@@ -13,6 +13,7 @@ import (
 
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/commands/importer"
+	"github.com/honten/honten/commands/reconcile"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/eventstore/bus"
 	"github.com/honten/honten/projections"
@@ -76,6 +77,8 @@ type Deps struct {
 	ProjectionsLocal bool
 	// Imports runs CSV import jobs.
 	Imports importer.Jobs
+	// Reconcile runs bank statement and COD remittance imports.
+	Reconcile reconcile.Jobs
 	// Reservations, when this process decides reservations, lets
 	// add-to-cart waits wake at once (else they poll).
 	Reservations *commands.ReservationWorker
@@ -205,6 +208,7 @@ func (s *Server) adminRoutes() []adminRoute {
 		s.inventoryRoutes(),
 		s.orderRoutes(),
 		s.ledgerRoutes(),
+		s.statementRoutes(),
 		s.poisonRoutes(),
 	} {
 		out = append(out, area...)

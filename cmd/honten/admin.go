@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/honten/honten/commands"
+	"github.com/honten/honten/commands/reconcile"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
@@ -156,8 +157,11 @@ func runStaff(ctx context.Context, cfg app.Config, args []string) error {
 // runImport is `honten import products FILE --tenant=CODE`: the same job as
 // POST /imports/products, run here with a progress bar.
 func runImport(ctx context.Context, cfg app.Config, args []string) error {
+	if len(args) >= 2 && args[0] == "statement" {
+		return runImportStatement(ctx, cfg, args[1], args[2:])
+	}
 	if len(args) < 2 || args[0] != "products" {
-		return errors.New("usage: honten import products FILE --tenant=CODE")
+		return errors.New("usage: honten import products FILE --tenant=CODE | honten import statement FILE --tenant=CODE [--format=zengin|csv] [--preset=smbc|mufg]")
 	}
 	fs := flag.NewFlagSet("import products", flag.ContinueOnError)
 	code := fs.String("tenant", "", "shop code")
@@ -209,5 +213,68 @@ func runImport(ctx context.Context, cfg app.Config, args []string) error {
 		}
 		fmt.Printf("  row %d %s: %s\n", e.Row, e.Column, e.Message)
 	}
+	return nil
+}
+
+// runImportStatement imports a bank statement and matches its deposits,
+// as POST /admin/bank-statements does, with a progress bar.
+func runImportStatement(ctx context.Context, cfg app.Config, path string, args []string) error {
+	fs := flag.NewFlagSet("import statement", flag.ContinueOnError)
+	code := fs.String("tenant", "", "shop code")
+	format := fs.String("format", reconcile.FormatZengin, "zengin or csv")
+	preset := fs.String("preset", "", "CSV layout: smbc or mufg")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	opts := reconcile.Options{Format: *format, Preset: *preset}
+	if err := opts.Check(); err != nil {
+		return err
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	m, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	t, err := tenantByCode(ctx, m, *code)
+	if err != nil {
+		return err
+	}
+	jobs := m.Reconcile
+	id := uuid.Must(uuid.NewV7())
+	if err := jobs.Submit(ctx, t, id, reconcile.KindStatement, "cli", file, opts); err != nil {
+		return err
+	}
+	bar := progress.New("import "+path, "lines", m.Log)
+	prev := 0
+	var mu sync.Mutex
+	jobs.OnProgress = func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		bar.Total(int64(total))
+		bar.Add(int64(done - prev))
+		prev = done
+	}
+	_, sum, err := jobs.RunStatement(ctx, id)
+	if err != nil {
+		return err
+	}
+	bar.Done()
+	v, err := jobs.Statement(ctx, m.Pool, t, id)
+	if err != nil {
+		return err
+	}
+	if v.Status == "failed" {
+		for _, e := range v.Errors {
+			fmt.Printf("  line %d %s: %s\n", e.Line, e.Field, e.Message)
+		}
+		return fmt.Errorf("statement %s: the file cannot be read; nothing was imported", id)
+	}
+	fmt.Printf("statement %s: %d lines (%d already imported), %d matched, %d left to staff, %d ignored (not deposits)\n",
+		id, sum.Lines, sum.Duplicates, sum.Matched, sum.Unmatched, sum.Ignored)
+	fmt.Printf("  exceptions queue: GET /api/v1/admin/bank-statements/%s/lines?status=unmatched\n", id)
 	return nil
 }

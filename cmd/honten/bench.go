@@ -15,7 +15,7 @@ import (
 
 func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: honten bench <eventstore|idle|catalog|checkout|flashsale|search|ledger> [flags]")
+		return errors.New("usage: honten bench <eventstore|idle|catalog|checkout|flashsale|search|ledger|statements> [flags]")
 	}
 	name, args := args[0], args[1:]
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
@@ -31,6 +31,7 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	entries := fs.Int("entries", 1_000_000, "ledger entries at least (ledger)")
 	bigLines := fs.Int("big", 100_000, "statement lines of the big vendor at least (ledger)")
 	prefill := fs.Int("prefill", 1_000_000, "events of shop history in the log before the benchmark runs (eventstore, catalog, checkout, flashsale); 0 for a fresh database")
+	lines := fs.Int("lines", 10_000, "statement lines (statements)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer cleanup()
-	if *prefill > 0 && name != "idle" && name != "search" && name != "ledger" {
+	if *prefill > 0 && name != "idle" && name != "search" && name != "ledger" && name != "statements" {
 		pre, err := bench.Prefill(ctx, env, cfg, *prefill)
 		if err != nil {
 			return err
@@ -119,6 +120,13 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 			return err
 		}
 		bench.Print(os.Stdout, "honten bench ledger", rows)
+		return nil
+	case "statements":
+		rows, err := bench.Statements(ctx, env, cfg, bench.StatementsOptions{Lines: *lines})
+		if err != nil {
+			return err
+		}
+		bench.Print(os.Stdout, fmt.Sprintf("honten bench statements (%d lines)", *lines), rows)
 		return nil
 	case "search":
 		rep, err := bench.Search(ctx, env, bench.SearchOptions{Products: *products, Duration: *duration, Explain: *explain})

@@ -36,8 +36,9 @@ Usage:
   honten tenant create --code=C --name=N [--type=single_brand|mall]
   honten staff create --tenant=C --email=E --name=N [--role=owner] [--platform-admin]
   honten import products FILE --tenant=C   CSV import with a progress bar
+  honten import statement FILE --tenant=C  bank statement (Zengin or --format=csv --preset=smbc|mufg): import and match
   honten rebuild <model|all>
-  honten bench <eventstore|idle|catalog|checkout|flashsale|search> [flags]
+  honten bench <eventstore|idle|catalog|checkout|flashsale|search|statements> [flags]
   honten chaos [-duration=5m] [-kills=20] [-pg-restart=immediate|fast|cut|none]
                                   SIGKILL the server under load, then verify the invariants
   honten db <start|stop|url>

@@ -105,7 +105,7 @@ FROM import_jobs WHERE tenant_id = $1 AND (status IN ('queued', 'running') OR id
 // Get returns a job of tenant t, or eventstore.ErrNotFound.
 func (j Jobs) Get(ctx context.Context, t tenant.ID, id uuid.UUID) (Job, error) {
 	const q = `SELECT id, kind, status, total_rows, processed_rows, created, updated, unchanged, error_count, errors, message, created_at, started_at, finished_at
-FROM import_jobs WHERE tenant_id = $1 AND id = $2`
+FROM import_jobs WHERE tenant_id = $1 AND id = $2 AND kind = 'products'`
 	var job Job
 	var errsJSON []byte
 	err := j.pool().QueryRow(ctx, q, t, id).Scan(&job.ID, &job.Kind, &job.Status, &job.TotalRows, &job.ProcessedRows, &job.Created, &job.Updated,
@@ -124,7 +124,7 @@ FROM import_jobs WHERE tenant_id = $1 AND id = $2`
 // there was nothing to claim.
 func (j Jobs) Run(ctx context.Context, id uuid.UUID) (bool, error) {
 	const claim = `UPDATE import_jobs SET status = 'running', started_at = coalesce(started_at, now()), heartbeat_at = now()
-WHERE id = $1 AND (status = 'queued' OR (status = 'running' AND heartbeat_at < now() - interval '1 minute'))
+WHERE id = $1 AND kind = 'products' AND (status = 'queued' OR (status = 'running' AND heartbeat_at < now() - interval '1 minute'))
 RETURNING tenant_id, created_by, file`
 	var t tenant.ID
 	var actor string
@@ -188,7 +188,7 @@ RETURNING tenant_id, created_by, file`
 
 // Resume runs every job left queued or abandoned running (after a restart).
 func (j Jobs) Resume(ctx context.Context) error {
-	rows, err := j.pool().Query(ctx, `SELECT id FROM import_jobs WHERE status IN ('queued', 'running') ORDER BY created_at`)
+	rows, err := j.pool().Query(ctx, `SELECT id FROM import_jobs WHERE kind = 'products' AND status IN ('queued', 'running') ORDER BY created_at`)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/commands/importer"
+	"github.com/honten/honten/commands/reconcile"
 	"github.com/honten/honten/domain/cart"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/inventory"
@@ -30,6 +31,7 @@ import (
 	"github.com/honten/honten/domain/payout"
 	"github.com/honten/honten/domain/shipment"
 	"github.com/honten/honten/domain/staff"
+	"github.com/honten/honten/domain/statement"
 	"github.com/honten/honten/domain/store"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/domain/vendor"
@@ -41,6 +43,7 @@ import (
 	"github.com/honten/honten/migrations"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/auditlog"
+	"github.com/honten/honten/projections/bankstatements"
 	"github.com/honten/honten/projections/cartviews"
 	"github.com/honten/honten/projections/orderviews"
 	"github.com/honten/honten/projections/productviews"
@@ -68,6 +71,8 @@ type Main struct {
 	// that idle ones wait instead of polling the events table.
 	Feed    *eventstore.Watcher
 	Imports importer.Jobs
+	// Reconcile runs bank statement and COD remittance imports.
+	Reconcile reconcile.Jobs
 	// Reservations decides stock reservations (workers role).
 	Reservations *commands.ReservationWorker
 	Worker       *bus.Worker
@@ -102,7 +107,7 @@ func New(cfg Config) *Main {
 // Registry returns the registry of every event type Honten stores.
 func Registry() *eventstore.Registry {
 	reg := eventstore.NewRegistry()
-	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events, shipment.Events, cart.Events, payout.Events} {
+	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events, shipment.Events, cart.Events, payout.Events, statement.Events} {
 		reg.Register(evs...)
 	}
 	return reg
@@ -118,6 +123,7 @@ func Projectors(reg *eventstore.Registry) []projections.Projector {
 		stocklevels.Projector{Registry: reg},
 		orderviews.Projector{Registry: reg},
 		ledger.Projector{Registry: reg},
+		bankstatements.Projector{Registry: reg},
 		searchdocs.Projector{Registry: reg},
 	}
 }
@@ -256,13 +262,14 @@ func (m *Main) Open(ctx context.Context) error {
 			}
 			return tn.Currency(), nil
 		}}
+	m.Reconcile = reconcile.Jobs{Commands: m.Commands, Log: m.Log}
 	m.Reservations = m.Commands.NewReservationWorker(commands.ReservationOptions{Logger: m.Log, Changes: m.Feed.Changes})
 	var local *commands.ReservationWorker
 	if m.Config.Roles.Workers {
 		local = m.Reservations
 		m.Store.OnCommit(func(eventstore.Position) { m.Reservations.Nudge() })
 	}
-	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, BaseContext: m.base, Reservations: local,
+	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, Reconcile: m.Reconcile, BaseContext: m.base, Reservations: local,
 		Pool: pool, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
 		Handlers: m.Handlers(),
 		Search:   m.Search,
@@ -387,6 +394,9 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() {
 			if err := m.Imports.Resume(ctx); err != nil && ctx.Err() == nil {
 				m.Log.Error("resume imports", "err", err)
+			}
+			if err := m.Reconcile.Resume(ctx); err != nil && ctx.Err() == nil {
+				m.Log.Error("resume statement imports", "err", err)
 			}
 		}()
 	}

@@ -554,8 +554,8 @@ type ledgerRead struct {
 	sql           func(ctx context.Context, rng *rand.Rand) error
 }
 
-// statement is one SQL statement with its arguments.
-type statement struct {
+// sqlCall is one SQL statement with its arguments.
+type sqlCall struct {
 	sql  string
 	args []any
 }
@@ -565,21 +565,21 @@ type statement struct {
 // read model's function runs.
 type recorder struct {
 	q    eventstore.Querier
-	last statement
+	last sqlCall
 }
 
 func (r *recorder) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	r.last = statement{sql, args}
+	r.last = sqlCall{sql, args}
 	return r.q.Query(ctx, sql, args...)
 }
 
 func (r *recorder) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	r.last = statement{sql, args}
+	r.last = sqlCall{sql, args}
 	return r.q.QueryRow(ctx, sql, args...)
 }
 
 func (r *recorder) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	r.last = statement{sql, args}
+	r.last = sqlCall{sql, args}
 	return r.q.Exec(ctx, sql, args...)
 }
 
@@ -611,7 +611,7 @@ WHERE n = greatest(total / 2, 1)`, t, uuid.Nil)
 	type middle struct {
 		vendor        uuid.UUID
 		cursor        string
-		first, middle statement
+		first, middle sqlCall
 	}
 	mids, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (middle, error) {
 		var x middle
@@ -627,7 +627,7 @@ WHERE n = greatest(total / 2, 1)`, t, uuid.Nil)
 		return nil, errors.New("bench ledger: no entries")
 	}
 	rec := &recorder{q: env.Pool}
-	record := func(call func() error) (statement, error) {
+	record := func(call func() error) (sqlCall, error) {
 		err := call()
 		return rec.last, err
 	}
@@ -678,8 +678,8 @@ WHERE n = greatest(total / 2, 1)`, t, uuid.Nil)
 		}
 		return err
 	}
-	bare := func(ctx context.Context, s statement) error { return drain(env.Pool.Query(ctx, s.sql, s.args...)) }
-	plan := func(name string, s statement) feedcost.Query {
+	bare := func(ctx context.Context, s sqlCall) error { return drain(env.Pool.Query(ctx, s.sql, s.args...)) }
+	plan := func(name string, s sqlCall) feedcost.Query {
 		return feedcost.Query{Feed: name, SQL: s.sql, Args: s.args}
 	}
 	pick := func(rng *rand.Rand) middle { return mids[rng.IntN(len(mids))] }

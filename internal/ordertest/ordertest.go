@@ -49,6 +49,10 @@ type Order struct {
 	Lines  []Line
 	// Email and Name default to a test buyer.
 	Email, Name string
+	// Number, when set, is the order's sequence number (its number and
+	// reference code); otherwise the tenant's orders are counted, which
+	// is not safe for orders placed concurrently.
+	Number int64
 }
 
 // Placed is a placed order.
@@ -57,11 +61,13 @@ type Placed struct {
 	Payment payment.ID
 	Number  string
 	// Token is the buyer's access token (order.placed holds its hash).
-	Token  string
-	Total  money.Money
-	DueAt  *time.Time
-	Lines  []order.Line
-	Events []eventstore.Envelope
+	Token string
+	Total money.Money
+	DueAt *time.Time
+	// Reference is a bank transfer's reference code, as checkout makes it.
+	Reference string
+	Lines     []order.Line
+	Events    []eventstore.Envelope
 }
 
 // ErrOutOfStock means a line could not be reserved.
@@ -135,9 +141,11 @@ func Place(ctx context.Context, s *commands.Service, o Order) (Placed, error) {
 		name = "山田 太郎"
 	}
 	res, err := s.Store().Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM events WHERE tenant_id = $1 AND stream_type = 'order' AND stream_version = 1`, o.Tenant).Scan(&n); err != nil {
-			return err
+		n := int(o.Number) - 1
+		if o.Number == 0 {
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM events WHERE tenant_id = $1 AND stream_type = 'order' AND stream_version = 1`, o.Tenant).Scan(&n); err != nil {
+				return err
+			}
 		}
 		out.Number = fmt.Sprintf("%s-%06d", set.OrderNumberPrefix, n+1)
 		md := eventstore.Metadata{Tenant: o.Tenant, Actor: "customer:test"}
@@ -151,8 +159,8 @@ func Place(ctx context.Context, s *commands.Service, o Order) (Placed, error) {
 		pc := payment.Created{ID: out.Payment, Order: out.Order.UUID, Method: o.Method, Amount: totals.Total}
 		if o.Method == order.PaymentBankTransfer {
 			due := now.AddDate(0, 0, set.TransferDeadlineDays)
-			pc.ReferenceCode, pc.DueAt, pc.Account = fmt.Sprintf("%07d", n+1), &due, set.BankAccount
-			out.DueAt = &due
+			pc.ReferenceCode, pc.DueAt, pc.Account = commands.ReferenceCode(int64(n+1)), &due, set.BankAccount
+			out.DueAt, out.Reference = &due, pc.ReferenceCode
 		}
 		p := payment.Create(pc, now)
 		if _, err := tx.Append(ctx, eventstore.Stream{Tenant: o.Tenant, Type: payment.StreamType, ID: out.Payment.UUID}, 0, p.Pending(), md); err != nil {
