@@ -391,6 +391,16 @@ func TestCODRemittance(t *testing.T) {
 		sa, a.Order.String()).Scan(&fees))
 	require.Equal(t, 1, fees)
 	o.env.Settle(t)
+	tb := o.do(t, "GET", "/api/v1/admin/ledger/trial-balance", nil, http.StatusOK)
+	got := map[string]string{}
+	for _, a := range tb["accounts"].([]any) {
+		a := a.(map[string]any)
+		got[a["account"].(string)] = a["balance"].(map[string]any)["amount"].(string)
+	}
+	collected := decimal.RequireFromString(a.Total.AmountString())
+	require.Equal(t, "660", got["expense:cod_carrier_fee"], "the carrier's fee on both parcels it remitted for is an expense")
+	require.Equal(t, collected.Sub(decimal.NewFromInt(660)).String(), got["cash:cod"],
+		"the cash is the recorded collection less the fees (the parcel whose amount differs waits for staff)")
 
 	before := o.countEvents(t)
 	again := post()

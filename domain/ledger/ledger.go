@@ -58,11 +58,14 @@ const (
 	// Refunded is the money paid back to buyers (a refund paid credits it,
 	// debiting the refunds due).
 	Refunded Account = "cash:refunded"
+	// CarrierFees is what carriers kept of the cash they collected on
+	// delivery (a debit-normal expense).
+	CarrierFees Account = "expense:cod_carrier_fee"
 )
 
 // Accounts lists every account, in chart order.
 var Accounts = []Account{CashBankTransfer, CashCOD, Deposits, RefundsDue, CommissionIncome, CommissionTax,
-	ShippingIncome, CODFeeIncome, VendorHeld, VendorPayable, PaidOut, Refunded}
+	ShippingIncome, CODFeeIncome, VendorHeld, VendorPayable, PaidOut, Refunded, CarrierFees}
 
 // Line is one line of an entry: a debit or a credit (never both) to an
 // account, for a vendor or none (uuid.Nil).
@@ -132,6 +135,12 @@ func Released(vendor uuid.UUID, net money.Money) []Line {
 // RefundPaid posts money owed back paid to the buyer.
 func RefundPaid(amount money.Money) []Line {
 	return []Line{Debit(RefundsDue, uuid.Nil, amount), Credit(Refunded, uuid.Nil, amount)}
+}
+
+// CarrierFee posts the fee a carrier kept of a COD collection: the cash
+// remitted is that much less than collected.
+func CarrierFee(fee money.Money) []Line {
+	return []Line{Debit(CarrierFees, uuid.Nil, fee), Credit(CashCOD, uuid.Nil, fee)}
 }
 
 // Reversed returns lines with debits and credits swapped: the entry that

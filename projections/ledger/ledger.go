@@ -26,6 +26,7 @@ import (
 	"github.com/honten/honten/domain/payment"
 	"github.com/honten/honten/domain/payout"
 	"github.com/honten/honten/domain/shipment"
+	"github.com/honten/honten/domain/statement"
 	"github.com/honten/honten/domain/vendor"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/projections"
@@ -57,7 +58,8 @@ func (Projector) Schema() projections.Schema {
 // payloadTypes are the events the ledger reads; others of the same streams
 // arrive without payload and are skipped.
 var payloadTypes = projections.EventNames([]eventstore.Event{order.Placed{}, order.StatusChanged{}, order.LinesCancelled{}}, payment.Events, vendor.Events,
-	[]eventstore.Event{shipment.Created{}, shipment.Delivered{}, shipment.FundsReleased{}}, payout.Events)
+	[]eventstore.Event{shipment.Created{}, shipment.Delivered{}, shipment.FundsReleased{}}, payout.Events,
+	[]eventstore.Event{statement.CarrierFeeRecorded{}})
 
 // sale is an order as ledger_orders keeps it.
 type sale struct {
@@ -72,7 +74,7 @@ type sale struct {
 func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Envelope) error {
 	for _, env := range batch {
 		switch env.StreamType {
-		case order.StreamType, payment.StreamType, vendor.StreamType, shipment.StreamType, payout.StreamType, payout.RunStreamType:
+		case order.StreamType, payment.StreamType, vendor.StreamType, shipment.StreamType, payout.StreamType, payout.RunStreamType, statement.RemittanceStreamType:
 		default:
 			continue
 		}
@@ -189,6 +191,11 @@ ON CONFLICT DO NOTHING`, t, env.StreamID, e.Order, e.Vendor)
 		}
 		_, err := tx.Exec(ctx, `UPDATE ledger_shipments SET hold_until = $3 WHERE tenant_id = $1 AND shipment_id = $2`, t, env.StreamID, until.UTC())
 		return err
+	case statement.CarrierFeeRecorded:
+		if !e.Fee.IsPositive() {
+			return nil
+		}
+		return post(ctx, tx, env, e.RemittedOn, e.Order, ledger.CarrierFee(e.Fee))
 	case shipment.FundsReleased:
 		return release(ctx, tx, env, e.At)
 	}
