@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/payment"
 	"github.com/honten/honten/domain/shipment"
@@ -38,7 +39,10 @@ func (s *Service) AdvanceOrder(ctx context.Context, c AdvanceOrder) (Result, err
 		if err := st.advance(s.Now()); err != nil {
 			return struct{}{}, err
 		}
-		return struct{}{}, st.save(ctx, tx, c.Tenant, c.By.metadata(c.Tenant))
+		if err := st.save(ctx, tx, c.Tenant, c.By.metadata(c.Tenant)); err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, st.deliver(ctx, tx, c.Tenant, c.By.metadata(c.Tenant), s.Now())
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("advance order %s: %w", c.Order, err)
@@ -99,4 +103,27 @@ func (s *Service) OrderOf(ctx context.Context, t tenant.ID, streamType string, i
 		return nil
 	})
 	return order.ID{UUID: out}, err
+}
+
+// deliver issues the digital lines' deliveries of a paid order (its
+// payment settled); nothing before, and nothing twice.
+func (st *orderState) deliver(ctx context.Context, tx *eventstore.Tx, t tenant.ID, md eventstore.Metadata, now time.Time) error {
+	o := st.order
+	if o.Status() == order.StatusCancelled || st.payment == nil || !st.payment.IsSettled() || !hasDigital(o) {
+		return nil
+	}
+	tn, err := tenants.Load(ctx, tx, t, t.UUID)
+	if err != nil {
+		return err
+	}
+	return issueDeliveries(ctx, tx, t, o, tn.Settings(), md, now)
+}
+
+func hasDigital(o *order.Order) bool {
+	for _, l := range o.Lines() {
+		if l.FulfillmentType == catalog.FulfillmentDigital {
+			return true
+		}
+	}
+	return false
 }

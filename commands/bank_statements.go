@@ -1,11 +1,9 @@
 package commands
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/payment"
 	"github.com/honten/honten/domain/statement"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
@@ -57,20 +56,12 @@ func (s *Service) ImportStatement(ctx context.Context, c ImportStatement) (Resul
 		} else if !errors.Is(err, eventstore.ErrNotFound) {
 			return struct{}{}, err
 		}
-		keys := make([]string, 0, len(c.Lines))
-		for _, l := range c.Lines {
-			keys = append(keys, l.Key)
-		}
-		held, err := heldByOthers(ctx, tx, c.Tenant, ClaimStatementLine, keys, c.Statement.UUID)
+		fresh, err := unclaimed(ctx, tx, c.Tenant, ClaimStatementLine, c.Lines, statementLineKey, c.Statement.UUID)
 		if err != nil {
 			return struct{}{}, err
 		}
-		fresh := make([]statement.Line, 0, len(c.Lines))
-		for _, l := range c.Lines {
-			if !held[l.Key] {
-				l.ID = statement.LineIDOf(c.Tenant.UUID, l.Key)
-				fresh = append(fresh, l)
-			}
+		for i := range fresh {
+			fresh[i].ID = statement.LineIDOf(c.Tenant.UUID, fresh[i].Key)
 		}
 		st, err := statement.Import(c.Statement, c.Format, fresh, len(c.Lines)-len(fresh), c.By.Actor, now)
 		if err != nil {
@@ -79,7 +70,7 @@ func (s *Service) ImportStatement(ctx context.Context, c ImportStatement) (Resul
 		if _, err := statementsRepo.Save(ctx, tx, c.Tenant, c.Statement.UUID, st, nil, c.By.metadata(c.Tenant)); err != nil {
 			return struct{}{}, err
 		}
-		return struct{}{}, claimAll(ctx, tx, c.Tenant, ClaimStatementLine, fresh, func(l statement.Line) string { return l.Key }, c.Statement.UUID)
+		return struct{}{}, claimAll(ctx, tx, c.Tenant, ClaimStatementLine, fresh, statementLineKey, c.Statement.UUID)
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("import statement %s: %w", c.Statement, err)
@@ -87,24 +78,28 @@ func (s *Service) ImportStatement(ctx context.Context, c ImportStatement) (Resul
 	return Result{Result: res, ID: c.Statement.UUID, Version: res.Version(c.Statement.UUID)}, nil
 }
 
-// heldByOthers returns the keys of kind that another owner than owner holds.
-func heldByOthers(ctx context.Context, tx *eventstore.Tx, t tenant.ID, kind string, keys []string, owner uuid.UUID) (map[string]bool, error) {
-	const q = `SELECT value FROM unique_claims WHERE scope = $1 AND kind = $2 AND value = ANY($3) AND owner <> $4`
-	rows, err := tx.Query(ctx, q, t.UUID, kind, keys, owner)
+// unclaimed returns the items whose key no other owner than owner holds
+// (lines an earlier import recorded are left out).
+func unclaimed[T any](ctx context.Context, tx *eventstore.Tx, t tenant.ID, kind string, items []T, key func(T) string, owner uuid.UUID) ([]T, error) {
+	keys := make([]string, len(items))
+	for i, it := range items {
+		keys[i] = key(it)
+	}
+	held, err := eventstore.ClaimedByOthers(ctx, tx, t.UUID, kind, keys, owner)
 	if err != nil {
-		return nil, fmt.Errorf("claims %s: %w", kind, err)
+		return nil, err
 	}
-	defer rows.Close()
-	held := map[string]bool{}
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
+	fresh := make([]T, 0, len(items))
+	for _, it := range items {
+		if !held[key(it)] {
+			fresh = append(fresh, it)
 		}
-		held[v] = true
 	}
-	return held, rows.Err()
+	return fresh, nil
 }
+
+func statementLineKey(l statement.Line) string            { return l.Key }
+func remittanceLineKey(l statement.RemittanceLine) string { return l.Key }
 
 // claimAll claims the items' keys for owner after the append; a key taken
 // meanwhile by a concurrent import reruns the command, which then leaves
@@ -284,19 +279,9 @@ func (s *Service) ImportRemittance(ctx context.Context, c ImportRemittance) (Res
 		} else if !errors.Is(err, eventstore.ErrNotFound) {
 			return struct{}{}, err
 		}
-		keys := make([]string, 0, len(c.Lines))
-		for _, l := range c.Lines {
-			keys = append(keys, l.Key)
-		}
-		held, err := heldByOthers(ctx, tx, c.Tenant, ClaimRemittanceLine, keys, c.Remittance.UUID)
+		fresh, err := unclaimed(ctx, tx, c.Tenant, ClaimRemittanceLine, c.Lines, remittanceLineKey, c.Remittance.UUID)
 		if err != nil {
 			return struct{}{}, err
-		}
-		fresh := make([]statement.RemittanceLine, 0, len(c.Lines))
-		for _, l := range c.Lines {
-			if !held[l.Key] {
-				fresh = append(fresh, l)
-			}
 		}
 		r, err := statement.ImportRemittance(c.Remittance, fresh, len(c.Lines)-len(fresh), c.By.Actor, now)
 		if err != nil {
@@ -305,7 +290,7 @@ func (s *Service) ImportRemittance(ctx context.Context, c ImportRemittance) (Res
 		if _, err := remittancesRepo.Save(ctx, tx, c.Tenant, c.Remittance.UUID, r, nil, c.By.metadata(c.Tenant)); err != nil {
 			return struct{}{}, err
 		}
-		return struct{}{}, claimAll(ctx, tx, c.Tenant, ClaimRemittanceLine, fresh, func(l statement.RemittanceLine) string { return l.Key }, c.Remittance.UUID)
+		return struct{}{}, claimAll(ctx, tx, c.Tenant, ClaimRemittanceLine, fresh, remittanceLineKey, c.Remittance.UUID)
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("import remittance %s: %w", c.Remittance, err)
@@ -344,84 +329,79 @@ type LineReceipt struct {
 }
 
 // ReceiveStatementLines records many receipts, as ConfirmPayment does, in
-// one transaction (orders locked in id order, so concurrent batches
-// never deadlock). A receipt the payment refuses (a client-side error) is
-// left out and returned by its index with the error; the others are
-// recorded. It returns other errors as they come.
+// one transaction: the orders are locked with one statement (in id order,
+// so concurrent batches never deadlock), their payments read with one
+// query and the receipts appended in one round trip. A receipt the
+// payment refuses (a client-side error) is left out and returned by its
+// index with the error; the others are recorded. It returns other errors
+// as they come.
 func (s *Service) ReceiveStatementLines(ctx context.Context, t tenant.ID, by By, rs []LineReceipt) (map[int]error, error) {
-	order := make([]int, len(rs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(rs[a].Alloc.Order[:], rs[b].Alloc.Order[:]) })
-	refused := map[int]error{}
-	for {
-		bad := -1
-		var badErr error
-		_, _, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (struct{}, error) {
-			now := s.Now()
-			bad = -1
-			for _, i := range order {
-				if refused[i] != nil {
-					continue
-				}
-				r := rs[i]
-				cp := ConfirmPayment{Tenant: t, By: by, Order: orderID(r.Alloc.Order), Amount: r.Alloc.Amount, ReceivedAt: r.Line.Date,
-					Reference: lineReference(r.Line, r.Index)}
-				var err error
-				if cp.ReceivedAt.After(now.Add(time.Hour)) {
-					err = errs.Field("received_at", "must not be in the future")
-				} else {
-					err = receiveOnPayment(ctx, tx, cp, r.Alloc.Payment, now)
-				}
-				if err != nil {
-					if k := errs.KindOf(err); k != errs.KindInternal && k != errs.KindVersionConflict {
-						bad, badErr = i, err
-					}
+	var refused map[int]error
+	_, _, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (struct{}, error) {
+		now := s.Now()
+		refused = map[int]error{}
+		orders := make([]uuid.UUID, 0, len(rs))
+		pids := make([]uuid.UUID, 0, len(rs))
+		for _, r := range rs {
+			orders = append(orders, r.Alloc.Order)
+			pids = append(pids, r.Alloc.Payment)
+		}
+		if err := lockOrders(ctx, tx, orders); err != nil {
+			return struct{}{}, err
+		}
+		ps, err := payments.LoadAll(ctx, tx, t, pids)
+		if err != nil {
+			return struct{}{}, err
+		}
+		for i, r := range rs {
+			cp := ConfirmPayment{Tenant: t, By: by, Order: orderID(r.Alloc.Order), Amount: r.Alloc.Amount, ReceivedAt: r.Line.Date,
+				Reference: lineReference(r.Line, r.Index)}
+			var err error
+			switch {
+			case cp.ReceivedAt.After(now.Add(time.Hour)):
+				err = errs.Field("received_at", "must not be in the future")
+			default:
+				err = receiveOn(ps[r.Alloc.Payment], r.Alloc.Payment, cp, now)
+			}
+			if err != nil {
+				if k := errs.KindOf(err); k == errs.KindInternal || k == errs.KindVersionConflict {
 					return struct{}{}, err
 				}
+				refused[i] = err
 			}
-			return struct{}{}, nil
-		})
-		switch {
-		case err == nil:
-			return refused, nil
-		case bad >= 0 && errors.Is(err, badErr):
-			refused[bad] = badErr
-		default:
-			return nil, fmt.Errorf("receive statement lines: %w", err)
 		}
+		return struct{}{}, payments.SaveAll(ctx, tx, t, ps, by.metadata(t))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("receive statement lines: %w", err)
 	}
+	return refused, nil
+}
+
+// lockOrders takes the locks of lockOrder on every one of ids with one
+// statement, in id order.
+func lockOrders(ctx context.Context, tx *eventstore.Tx, ids []uuid.UUID) error {
+	const q = `SELECT count(pg_advisory_xact_lock(hashtextextended('honten.order:' || id::text, 0)))
+FROM (SELECT DISTINCT id FROM unnest($1::uuid[]) AS id ORDER BY id) AS o`
+	if _, err := tx.Exec(ctx, q, ids); err != nil {
+		return fmt.Errorf("lock %d orders: %w", len(ids), err)
+	}
+	return nil
 }
 
 func orderID(u uuid.UUID) order.ID { return order.ID{UUID: u} }
 
-// receiveOnPayment is receiveTransfer when the payment is known (the
-// matcher read it with the order): under the order's lock it loads only
-// the payment, which a receipt alone changes (the order moves on through
-// the order_on_payment_settled policy). A payment that is not the order's
-// is ErrNotFound.
-func receiveOnPayment(ctx context.Context, tx *eventstore.Tx, c ConfirmPayment, pid uuid.UUID, now time.Time) error {
-	if pid == uuid.Nil {
-		_, err := receiveTransfer(ctx, tx, c, c.ReceivedAt.UTC(), c.Reference, now)
-		return err
-	}
-	if err := lockOrder(ctx, tx, c.Order.UUID); err != nil {
-		return err
-	}
-	p, err := payments.Load(ctx, tx, c.Tenant, pid)
-	if err != nil {
-		return err
-	}
-	if p.Order() != c.Order.UUID {
+// receiveOn records a receipt on p, the payment the matcher read with
+// the order (loaded again under the order's lock): a receipt alone changes
+// only the payment (the order moves on through the
+// order_on_payment_settled policy). A payment that is missing or not the
+// order's is ErrNotFound.
+func receiveOn(p *payment.Payment, pid uuid.UUID, c ConfirmPayment, now time.Time) error {
+	if p == nil || p.Order() != c.Order.UUID {
 		return fmt.Errorf("payment %s of order %s: %w", pid, c.Order, eventstore.ErrNotFound)
 	}
 	if c.Amount.Currency() != p.Due().Currency() {
 		return errs.Field("amount", "must be in "+string(p.Due().Currency()))
 	}
-	if err := p.Receive(c.Amount, c.ReceivedAt.UTC(), c.Reference, false, c.By.Actor, now); err != nil {
-		return err
-	}
-	_, err = payments.Save(ctx, tx, c.Tenant, pid, p, nil, c.By.metadata(c.Tenant))
-	return err
+	return p.Receive(c.Amount, c.ReceivedAt.UTC(), c.Reference, false, c.By.Actor, now)
 }

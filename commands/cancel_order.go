@@ -146,6 +146,10 @@ func (st *orderState) cancelled(ctx context.Context, tx *eventstore.Tx, t tenant
 		return err
 	}
 	id := st.order.ID().UUID
+	// The promotions it redeemed get their uses back.
+	if err := releaseRedemptions(ctx, tx, t, id, now); err != nil {
+		return err
+	}
 	return changeAllocations(ctx, tx, t, orderAllocations(st.order), md, func(it *inventory.Item, r inventory.ReservationID) {
 		it.ReleaseAllocation(r, id, reason, now)
 	})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/cart"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/errs"
@@ -119,11 +120,11 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 	now := s.Now()
 	lineID := c.By.DerivedID(0)
 	resID := inventory.ReservationID{UUID: c.By.DerivedID(1)}
-	key := hotKey{tenant: c.Tenant, key: "sku:" + c.SKU}
+	key := reservations.SKUKey(c.Tenant, c.SKU)
 	if c.Variant != nil {
-		key.key = c.Variant.String()
+		key = reservations.VariantKey(c.Tenant, c.Variant.UUID)
 	}
-	done, err := s.hot.admit(ctx, key, now)
+	done, err := s.hot.Admit(ctx, key, now)
 	if err != nil {
 		return CartChange{}, Result{}, err
 	}
@@ -157,7 +158,7 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 		if p.Status() != catalog.ProductActive || v.Status != catalog.VariantActive {
 			return CartChange{}, ErrVariantNotForSale
 		}
-		hot := v.IsHot || c.Hot || s.hot.observe(vid.UUID, now)
+		hot := v.IsHot || c.Hot || s.hot.Observe(vid.UUID, now)
 		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
 			return CartChange{}, err
@@ -174,7 +175,7 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 			return CartChange{}, err
 		}
 		if hot {
-			s.hot.remember(now, hotKey{c.Tenant, vid.String()}, hotKey{c.Tenant, "sku:" + string(v.SKU)})
+			s.hot.Remember(now, reservations.VariantKey(c.Tenant, vid.UUID), reservations.SKUKey(c.Tenant, string(v.SKU)))
 		}
 		l, _ := x.Line(id)
 		return CartChange{Line: id, Reservation: l.Reservation, Variant: vid.UUID, Hot: hot, Now: l}, nil

@@ -2,21 +2,19 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/cart"
 	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/checkout"
 	"github.com/honten/honten/domain/contact"
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/ids"
 	"github.com/honten/honten/domain/inventory"
-	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/payment"
 	"github.com/honten/honten/domain/tenant"
@@ -30,8 +28,7 @@ var (
 
 // Errors of checkout.
 var (
-	ErrUnknownCoupon       = errs.InvalidFields(errs.FieldError{Field: "coupon_code", Message: "is not a valid coupon"})
-	ErrNoBankAccount       = errs.Conflict("bank_transfer_unavailable", "this shop has not set up a bank account for transfers yet")
+	ErrNoBankAccount       = checkout.ErrNoBankAccount
 	ErrLinesNotReserved    = errs.Conflict("lines_not_reserved", "some lines are not reserved: wait for their reservation or change them")
 	errInvalidPaymentField = errs.InvalidFields(errs.FieldError{Field: "payment_method", Message: "must be bank_transfer or cod"})
 )
@@ -59,8 +56,12 @@ func (e *NotReserved) ProblemExtra() map[string]any { return map[string]any{"lin
 
 // Checkout turns a cart whose lines are all reserved into an order.
 type Checkout struct {
-	Tenant        tenant.ID
-	By            By
+	Tenant tenant.ID
+	By     By
+	// Customer is the signed-in customer (zero for a guest): the order is
+	// theirs, its buyer data is sealed under their key, and per-customer
+	// promotion limits count by it (a guest's by e-mail).
+	Customer      uuid.UUID
 	Cart          cart.ID
 	Token         string
 	Email         string
@@ -98,10 +99,6 @@ func (c Checkout) validate() (order.Customer, order.Address, order.PaymentMethod
 	if err != nil {
 		v.Merge("", errInvalidPaymentField)
 	}
-	if strings.TrimSpace(c.CouponCode) != "" {
-		// No promotion has been created in any shop yet: every code is unknown.
-		v.Merge("", ErrUnknownCoupon)
-	}
 	v.Check(utf8.RuneCountInString(c.Note) <= 1000, "note", "at most 1000 characters")
 	if err := v.Err(); err != nil {
 		return order.Customer{}, order.Address{}, "", err
@@ -120,41 +117,17 @@ ON CONFLICT (tenant_id) DO UPDATE SET last = order_counters.last + 1 RETURNING l
 	return n, err
 }
 
-// transferDue is the bank-transfer deadline: the end of the day, in Japan,
-// days-1 days after the order day (the order day counts as day 1).
-func transferDue(now time.Time, days int) time.Time {
-	jst := time.FixedZone("JST", 9*60*60)
-	d := now.In(jst)
-	end := time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 59, 0, jst).AddDate(0, 0, days-1)
-	return end.UTC()
-}
-
-// ReferenceCode is the digits a buyer writes before their name on a bank
-// transfer: the order number, zero-padded to 7 digits, and a Luhn check digit.
-func ReferenceCode(n int64) string {
-	digits := fmt.Sprintf("%07d", n)
-	sum := 0
-	for i := len(digits) - 1; i >= 0; i-- {
-		d := int(digits[i] - '0')
-		if (len(digits)-1-i)%2 == 0 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return digits + fmt.Sprint((10-sum%10)%10)
-}
-
 // Checkout places the order: every physical line must hold a live
 // reservation, which becomes the order's allocation. In one transaction it
 // appends the order, its payment, the cart's checkout and every hold's
-// commit. It returns Invalid errors (buyer fields, payment method, coupon),
+// commit, and the redemptions of its promotions. It returns Invalid errors
+// (buyer fields, payment method), a *CouponNotApplicable (a code that does
+// not apply, saying why), ErrPromotionChanged,
 // ErrNotFound (cart or token), cart.ErrClosed, cart.ErrEmpty, a *NotReserved
 // (409 listing the lines), a *StaleLines (409 price_changed, after which the
-// cart holds the current prices, or product_unavailable), ErrNoBankAccount
-// and tenant.ErrCODUnavailable.
+// cart holds the current prices, or product_unavailable), ErrNoBankAccount,
+// tenant.ErrCODUnavailable and ErrCustomerSession (the signed-in customer's
+// account is gone).
 func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, error) {
 	customer, addr, method, err := c.validate()
 	if err != nil {
@@ -178,6 +151,11 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 	token, tokenHash := NewToken("hot_")
 	now := s.Now()
 	out, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (Placed, error) {
+		if c.Customer != uuid.Nil {
+			if err := holdCustomer(ctx, tx, c.Tenant, c.Customer); err != nil {
+				return Placed{}, err
+			}
+		}
 		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token)
 		if err != nil {
 			return Placed{}, err
@@ -208,19 +186,17 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 		itemsByVariant := map[uuid.UUID]*inventory.Item{}
 		var blocked []cart.Line
 		expired := map[uuid.UUID]bool{} // blocked lines whose live hold ran out
-		physical := false
 		for _, l := range lines {
 			if l.FulfillmentType == catalog.FulfillmentDigital {
 				continue
 			}
-			physical = true
 			it, ok := itemsByVariant[l.Variant]
 			if !ok {
 				vid := catalog.VariantID{UUID: l.Variant}
-				if err := lockItem(ctx, tx, vid); err != nil {
+				if err := reservations.LockItem(ctx, tx, vid); err != nil {
 					return Placed{}, err
 				}
-				if it, err = loadItem(ctx, tx, c.Tenant, vid); err != nil {
+				if it, err = reservations.LoadItem(ctx, tx, c.Tenant, vid); err != nil {
 					return Placed{}, err
 				}
 				itemsByVariant[l.Variant] = it
@@ -238,51 +214,37 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 		if err != nil {
 			return Placed{}, err
 		}
-		priced := make([]order.Priced, 0, len(lines))
+		// The cart's promotions are priced again as they are now: a code
+		// that no longer applies refuses the checkout, saying why.
+		promo, err := checkoutPromotions(ctx, tx, c.Tenant, x, c.CouponCode, now)
+		if err != nil {
+			return Placed{}, err
+		}
+		applied, discounts := orderPromotions(promo)
+		priced := make([]checkout.Line, 0, len(lines))
 		orderLines := make([]order.Line, 0, len(lines))
 		for _, l := range x.Lines() {
 			rate := rates[l.Vendor]
-			priced = append(priced, order.Priced{UnitPrice: l.UnitPrice, Quantity: l.Quantity, TaxRate: l.TaxRate})
-			orderLines = append(orderLines, order.Line{ID: l.ID, Variant: l.Variant, Product: l.Product, Vendor: l.Vendor, SKU: l.SKU,
+			p := checkout.Line{Priced: order.Priced{UnitPrice: l.UnitPrice, Quantity: l.Quantity, TaxRate: l.TaxRate}, Fulfillment: l.FulfillmentType}
+			ol := order.Line{ID: l.ID, Variant: l.Variant, Product: l.Product, Vendor: l.Vendor, SKU: l.SKU,
 				Title: l.Title, Quantity: l.Quantity, UnitPrice: l.UnitPrice, TaxRate: l.TaxRate, FulfillmentType: l.FulfillmentType,
-				Reservation: l.Reservation.UUID, CommissionRate: &rate})
+				Reservation: l.Reservation.UUID, CommissionRate: &rate}
+			if d, ok := discounts[l.ID]; ok {
+				p.Discount, ol.Discount = d, &d
+			}
+			priced = append(priced, p)
+			orderLines = append(orderLines, ol)
 		}
-		cur := x.Currency()
-		subtotal, err := order.ComputeTotals(cur, priced, money.Money{}, money.Money{}, set.Tax.PricesIncludeTax, set.Tax.Rounding)
+		decided, err := checkout.Decide(checkout.Input{Settings: set, Currency: x.Currency(), Method: method, Lines: priced, Number: n, Now: now})
 		if err != nil {
 			return Placed{}, err
 		}
-		shipping := money.Zero(cur)
-		if physical {
-			shipping = set.Shipping(subtotal.Subtotal)
-		}
-		codFee := money.Zero(cur)
-		if method == order.PaymentCOD {
-			before, err := subtotal.Subtotal.Add(shipping)
-			if err != nil {
-				return Placed{}, err
-			}
-			if codFee, err = set.CODFee(before); err != nil {
-				return Placed{}, err
-			}
-		}
-		totals, err := order.ComputeTotals(cur, priced, shipping, codFee, set.Tax.PricesIncludeTax, set.Tax.Rounding)
-		if err != nil {
-			return Placed{}, err
-		}
-		pay := payment.Created{ID: paymentID, Order: orderID.UUID, Method: method, Amount: totals.Total}
-		if method == order.PaymentBankTransfer {
-			if set.BankAccount == nil {
-				return Placed{}, ErrNoBankAccount
-			}
-			due := transferDue(now, set.TransferDeadlineDays)
-			acct := *set.BankAccount
-			pay.ReferenceCode, pay.DueAt, pay.Account = ReferenceCode(n), &due, &acct
-		}
-		number := fmt.Sprintf("%s-%06d", set.OrderNumberPrefix, n)
+		totals, number := decided.Totals, decided.Number
+		pay := payment.Created{ID: paymentID, Order: orderID.UUID, Method: method, Amount: totals.Total,
+			ReferenceCode: decided.ReferenceCode, DueAt: decided.DueAt, Account: decided.Account}
 		md := c.By.metadata(c.Tenant)
-		o := order.Place(order.Placed{ID: orderID, Number: number, Cart: c.Cart.UUID, Customer: customer, ShipTo: addr,
-			PaymentMethod: method, Payment: paymentID.UUID, Lines: orderLines, Totals: totals, Rounding: set.Tax.Rounding, Note: c.Note, AccessToken: tokenHash}, now)
+		o := order.Place(order.Placed{ID: orderID, Number: number, Cart: c.Cart.UUID, CustomerID: c.Customer, Customer: customer, ShipTo: addr,
+			PaymentMethod: method, Payment: paymentID.UUID, Lines: orderLines, Totals: totals, Promotions: applied, Tax: order.TaxTerms{PricesIncludeTax: set.Tax.PricesIncludeTax, Rounding: set.Tax.Rounding}, Note: c.Note, AccessToken: tokenHash}, now)
 		if _, err := orders.Save(ctx, tx, c.Tenant, orderID.UUID, o, nil, md); err != nil {
 			return Placed{}, err
 		}
@@ -307,16 +269,24 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 			committed = append(committed, l.Reservation.UUID)
 		}
 		for vid, it := range itemsByVariant {
-			if err := saveItem(ctx, tx, c.Tenant, catalog.VariantID{UUID: vid}, it, md); err != nil {
+			if err := reservations.SaveItem(ctx, tx, c.Tenant, catalog.VariantID{UUID: vid}, it, md); err != nil {
 				return Placed{}, err
 			}
 		}
-		if len(committed) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE reservation_index SET status = 'committed', expires_at = NULL, decided_at = $2 WHERE reservation_id = ANY($1)`, committed, now); err != nil {
-				return Placed{}, err
-			}
+		if err := reservations.Commit(ctx, tx, committed, now); err != nil {
+			return Placed{}, err
 		}
 		if err := tx.Claim(ctx, c.Tenant.UUID, "order_number", number, orderID.UUID); err != nil {
+			return Placed{}, err
+		}
+		if totals.Total.IsZero() && hasDigital(o) {
+			// A free order's downloads are issued at once.
+			if err := issueDeliveries(ctx, tx, c.Tenant, o, set, md, now); err != nil {
+				return Placed{}, err
+			}
+		}
+		// Last: the redemption counters' row locks are held until commit.
+		if err := redeem(ctx, tx, c.Tenant, orderID.UUID, BuyerKey(customer.Email, c.Customer), promo, now); err != nil {
 			return Placed{}, err
 		}
 		return Placed{Order: orderID, Number: number, Status: o.Status(), Totals: totals, AccessToken: token, Payment: pay, Lines: orderLines}, nil
@@ -338,7 +308,7 @@ func blockedLines(ctx context.Context, tx *eventstore.Tx, lines []cart.Line, exp
 	var indexed map[uuid.UUID]string
 	var err error
 	if len(ids) > 0 {
-		indexed, err = indexedStatus(ctx, tx, ids)
+		indexed, err = reservations.Indexed(ctx, tx, ids)
 	}
 	out := make([]NotReservedLine, 0, len(lines))
 	for _, l := range lines {
@@ -384,25 +354,8 @@ func (s *Service) precheck(ctx context.Context, c Checkout) error {
 				ids = append(ids, l.Reservation.UUID)
 			}
 		}
-		rows, err := tx.Query(ctx, `SELECT reservation_id, status, expires_at FROM reservation_index WHERE reservation_id = ANY($1)`, ids)
+		live, err := reservations.Live(ctx, tx, ids, now)
 		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		live := map[uuid.UUID]string{}
-		for rows.Next() {
-			var id uuid.UUID
-			var st string
-			var exp *time.Time
-			if err := rows.Scan(&id, &st, &exp); err != nil {
-				return err
-			}
-			if st == "reserved" && exp != nil && !now.Before(*exp) {
-				st = "expired"
-			}
-			live[id] = st
-		}
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		var blocked []NotReservedLine

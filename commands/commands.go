@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/aggregate"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
@@ -16,7 +17,7 @@ import (
 type Service struct {
 	store *eventstore.Store
 	now   func() time.Time
-	hot   hotness
+	hot   reservations.Hotness
 	// hashing bounds concurrent password hashing.
 	hashing *hashGate
 }
@@ -26,7 +27,9 @@ func New(store *eventstore.Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: now, hot: hotness{threshold: 50}, hashing: newHashGate(0, 0)}
+	s := &Service{store: store, now: now, hashing: newHashGate(0, 0)}
+	s.hot.SetThreshold(50)
+	return s
 }
 
 // Store returns the event store.

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/inventory"
@@ -19,8 +19,6 @@ import (
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 )
-
-var items = repo(inventory.StreamType, inventory.FromHistory)
 
 // MaxReasonLen bounds an adjustment's reason, in characters.
 const MaxReasonLen = 200
@@ -136,10 +134,10 @@ func (s *Service) AdjustInventory(ctx context.Context, c AdjustInventory) (Stock
 		if err != nil {
 			return StockLevel{}, err
 		}
-		if err := lockItem(ctx, tx, v.ID); err != nil {
+		if err := reservations.LockItem(ctx, tx, v.ID); err != nil {
 			return StockLevel{}, err
 		}
-		it, err := loadItem(ctx, tx, c.Tenant, v.ID)
+		it, err := reservations.LoadItem(ctx, tx, c.Tenant, v.ID)
 		if err != nil {
 			return StockLevel{}, err
 		}
@@ -151,7 +149,7 @@ func (s *Service) AdjustInventory(ctx context.Context, c AdjustInventory) (Stock
 			return StockLevel{}, adjustError(err, c, it, loc)
 		}
 		changed := len(it.Pending()) > 0
-		if err := saveItem(ctx, tx, c.Tenant, v.ID, it, c.By.metadata(c.Tenant)); err != nil {
+		if err := reservations.SaveItem(ctx, tx, c.Tenant, v.ID, it, c.By.metadata(c.Tenant)); err != nil {
 			return StockLevel{}, err
 		}
 		lvl := StockLevel{Variant: v.ID, Product: p.ID(), Vendor: p.Vendor(), SKU: v.SKU, Location: loc,
@@ -231,119 +229,6 @@ func (s *Service) stockLocation(ctx context.Context, tx *eventstore.Tx, t tenant
 		return store.LocationID{}, fmt.Errorf("location %s: %w", loc, ErrUnknownLocation)
 	}
 	return loc, nil
-}
-
-// lockItem queues the command behind other writers of the variant's
-// inventory stream until its transaction ends. An advisory lock takes no
-// transaction id, so the append stays the first write; concurrent
-// adjustments then wait in line instead of colliding and rerunning.
-func lockItem(ctx context.Context, tx *eventstore.Tx, v catalog.VariantID) error {
-	const q = `SELECT pg_advisory_xact_lock(hashtextextended('honten.inventory:' || $1::text, 0))`
-	if _, err := tx.Exec(ctx, q, v.UUID); err != nil {
-		return fmt.Errorf("lock inventory %s: %w", v, err)
-	}
-	return nil
-}
-
-// loadItem loads a variant's inventory; a variant whose stock never changed
-// has no stream yet and gets an empty item at version 0. It starts from the
-// item cache when it holds the variant and reads only the events since;
-// otherwise from the latest snapshot.
-func loadItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.VariantID) (*inventory.Item, error) {
-	key := itemKey{store: tx.Store(), tenant: t.UUID, variant: v.UUID}
-	it, ok := itemStates.cached(key)
-	if !ok {
-		it = inventory.NewItem()
-		version, state, found, err := tx.LoadSnapshot(ctx, t, v.UUID)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			if it, err = inventory.ItemFromSnapshot(state, version); err != nil {
-				return nil, fmt.Errorf("inventory snapshot of %s: %w", v, err)
-			}
-		}
-	}
-	envs, err := tx.Store().LoadFrom(ctx, tx, t, v.UUID, it.LoadedVersion())
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range envs {
-		if e.StreamType != inventory.StreamType {
-			return nil, fmt.Errorf("inventory of %s: stream %s is a %s stream", v, v, e.StreamType)
-		}
-		it.Apply(e.Data)
-	}
-	// Once committed, the item is as loaded or as this transaction saved
-	// it; one changed but not saved is not cached.
-	tx.AfterCommit(func() {
-		if len(it.Pending()) == 0 {
-			itemStates.put(key, it)
-		}
-	})
-	return it, nil
-}
-
-// saveItem appends the item's pending events and, every
-// eventstore.SnapshotEvery events, stores a snapshot of it.
-func saveItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.VariantID, it *inventory.Item, md eventstore.Metadata) error {
-	before := it.LoadedVersion()
-	if _, err := items.Save(ctx, tx, t, v.UUID, it, nil, md); err != nil {
-		return err
-	}
-	if it.Version()/eventstore.SnapshotEvery > before/eventstore.SnapshotEvery {
-		state, err := it.MarshalSnapshot()
-		if err != nil {
-			return err
-		}
-		return tx.SaveSnapshot(ctx, t, inventory.StreamType, v.UUID, it.Version(), state)
-	}
-	return nil
-}
-
-// itemStates caches inventory items as last committed, per store: a hot
-// variant's item (its holds) is then not decoded from a snapshot for every
-// decision batch and checkout. An entry is a starting point only — loadItem
-// always reads the stream's events after it — so a stale entry costs a few
-// more events, never a wrong answer.
-var itemStates = &itemCache{m: map[itemKey]*inventory.Item{}}
-
-// itemCacheSize bounds the cache; past it the cache starts over.
-const itemCacheSize = 20_000
-
-type itemKey struct {
-	store           *eventstore.Store
-	tenant, variant uuid.UUID
-}
-
-type itemCache struct {
-	mu sync.Mutex
-	m  map[itemKey]*inventory.Item
-}
-
-// cached returns a copy of the cached item, which the caller may change.
-func (c *itemCache) cached(k itemKey) (*inventory.Item, bool) {
-	c.mu.Lock()
-	it, ok := c.m[k]
-	c.mu.Unlock()
-	if !ok {
-		return nil, false
-	}
-	return it.Clone(), true
-}
-
-// put caches a copy of it unless the same or a newer version is cached;
-// transactions may finish out of order.
-func (c *itemCache) put(k itemKey, it *inventory.Item) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.m[k]; ok && old.LoadedVersion() >= it.LoadedVersion() {
-		return
-	}
-	if len(c.m) >= itemCacheSize {
-		clear(c.m)
-	}
-	c.m[k] = it.Clone()
 }
 
 // StockConflict is inventory.ErrNegativeStock with the stock at the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/ids"
@@ -191,10 +192,10 @@ func changeItems[E any](ctx context.Context, tx *eventstore.Tx, t tenant.ID, ent
 	md eventstore.Metadata, fn func(it *inventory.Item, e E) error) error {
 	for i := 0; i < len(entries); {
 		v := variant(entries[i])
-		if err := lockItem(ctx, tx, v); err != nil {
+		if err := reservations.LockItem(ctx, tx, v); err != nil {
 			return err
 		}
-		it, err := loadItem(ctx, tx, t, v)
+		it, err := reservations.LoadItem(ctx, tx, t, v)
 		if err != nil {
 			return err
 		}
@@ -203,7 +204,7 @@ func changeItems[E any](ctx context.Context, tx *eventstore.Tx, t tenant.ID, ent
 				return err
 			}
 		}
-		if err := saveItem(ctx, tx, t, v, it, md); err != nil {
+		if err := reservations.SaveItem(ctx, tx, t, v, it, md); err != nil {
 			return err
 		}
 	}

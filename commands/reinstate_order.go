@@ -33,8 +33,9 @@ type ReinstateOrder struct {
 // ReinstateOrder allocates the stock of every physical line again (at the
 // first of its product's locations with enough available, all lines or
 // none), moves the amount due out of the payment's refund due so that the
-// payment settles (any excess stays due back), and moves the order on as a
-// settled payment does: pending_shipment with its shipments created, or
+// payment settles (any excess stays due back), takes back the promotion
+// uses its cancellation gave back, and moves the order on as a settled
+// payment does: pending_shipment with its shipments created, or
 // completed when nothing ships. All of it is one transaction.
 //
 // It returns eventstore.ErrNotFound for an unknown order, an Invalid error
@@ -43,8 +44,11 @@ type ReinstateOrder struct {
 // payment.ErrNotReinstatable when the money received does not cover the
 // amount due (or the order had shipments), and
 // inventory.ErrInsufficientStock (409 insufficient_stock) when a line's
-// stock is gone; nothing is written then, and the transfer stays a refund
-// due.
+// stock is gone, and a *PromotionLimitReached (409 promotion_limit_reached)
+// when a promotion use the order gave back on its cancellation cannot be
+// taken again (its usage limit or the buyer's is reached, or its
+// single-use code went to another order); nothing is written then, and
+// the transfer stays a refund due.
 func (s *Service) ReinstateOrder(ctx context.Context, c ReinstateOrder) (Result, error) {
 	var v errs.Collector
 	reason := checkNote(&v, "reason", c.Reason, MaxOrderNoteLen)
@@ -102,7 +106,7 @@ func (s *Service) ReinstateOrder(ctx context.Context, c ReinstateOrder) (Result,
 		}
 		slices.SortFunc(lines, func(a, b realloc) int { return ids.Compare(a.line.Variant, b.line.Variant) })
 		locations := map[uuid.UUID][]uuid.UUID{}
-		return struct{}{}, changeItems(ctx, tx, c.Tenant, lines, func(r realloc) catalog.VariantID { return variantID(r.line.Variant) }, md,
+		err = changeItems(ctx, tx, c.Tenant, lines, func(r realloc) catalog.VariantID { return variantID(r.line.Variant) }, md,
 			func(it *inventory.Item, r realloc) error {
 				locs, ok := locations[r.line.Variant]
 				if !ok {
@@ -122,6 +126,13 @@ func (s *Service) ReinstateOrder(ctx context.Context, c ReinstateOrder) (Result,
 				}
 				return nil
 			})
+		if err != nil {
+			return struct{}{}, err
+		}
+		// Last, as at checkout: the promotion uses its cancellation gave
+		// back, under their limits (the counters' row locks are held until
+		// commit).
+		return struct{}{}, retakeRedemptions(ctx, tx, c.Tenant, o.ID().UUID)
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("reinstate order %s: %w", c.Order, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/commands"
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/money"
@@ -70,7 +71,7 @@ func newShop(t *testing.T, stock int64, hot bool) *shopBundle {
 }
 
 // runWorker runs the reservation worker until stop is called.
-func runWorker(w *commands.ReservationWorker) (stop func()) {
+func runWorker(w *reservations.Worker) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(ctx) }()
@@ -95,7 +96,7 @@ func (b *shopBundle) item(t *testing.T) *inventory.Item {
 func waitDecided(t *testing.T, b *shopBundle, ids []uuid.UUID) {
 	t.Helper()
 	require.Eventually(t, func() bool {
-		st, err := b.svc.ReservationStatuses(context.Background(), b.tenant.Tenant, ids)
+		st, err := reservations.Statuses(context.Background(), b.store.Pool(), b.tenant.Tenant, ids)
 		if err != nil {
 			return false
 		}
@@ -122,7 +123,7 @@ func TestNoOversellUnderConcurrentBuyers(t *testing.T) {
 			ctx := context.Background()
 			const stock, buyers = 100, 500
 			b := newShop(t, stock, hot)
-			w := b.svc.NewReservationWorker(commands.ReservationOptions{LockRetry: 5 * time.Millisecond, Parallel: 2})
+			w := b.svc.NewReservationWorker(reservations.Options{LockRetry: 5 * time.Millisecond, Parallel: 2})
 			stop := runWorker(w)
 
 			var mu sync.Mutex
@@ -224,7 +225,7 @@ func TestNoOversellUnderConcurrentBuyers(t *testing.T) {
 				ch, _, err := b.svc.AddToCart(ctx, commands.AddToCart{Tenant: b.tenant.Tenant, By: commands.By{Actor: "last", CommandID: uuid.Must(uuid.NewV7())}, Cart: c.Cart, Token: c.Token, SKU: b.sku, Quantity: q})
 				require.NoError(t, err)
 				waitDecided(t, b, []uuid.UUID{ch.Reservation.UUID})
-				st, err := b.svc.ReservationStatuses(ctx, b.tenant.Tenant, []uuid.UUID{ch.Reservation.UUID})
+				st, err := reservations.Statuses(ctx, b.store.Pool(), b.tenant.Tenant, []uuid.UUID{ch.Reservation.UUID})
 				require.NoError(t, err)
 				return st[ch.Reservation.UUID].Status
 			}
@@ -263,11 +264,11 @@ func TestNoOversellUnderConcurrentBuyers(t *testing.T) {
 }
 
 // decided waits until the worker decides reservation r (or a minute passes).
-func decided(ctx context.Context, b *shopBundle, w *commands.ReservationWorker, r uuid.UUID) bool {
+func decided(ctx context.Context, b *shopBundle, w *reservations.Worker, r uuid.UUID) bool {
 	deadline := time.After(time.Minute)
 	for {
 		next := w.Decided()
-		st, err := b.svc.ReservationStatuses(ctx, b.tenant.Tenant, []uuid.UUID{r})
+		st, err := reservations.Statuses(ctx, b.store.Pool(), b.tenant.Tenant, []uuid.UUID{r})
 		if err != nil {
 			return false
 		}
@@ -305,7 +306,7 @@ func TestHotLaneDoesNotDelayOtherSKUs(t *testing.T) {
 	_, err = blocker.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('honten.inventory:' || $1::text, 0))`, b.variant.UUID)
 	require.NoError(t, err)
 
-	w := b.svc.NewReservationWorker(commands.ReservationOptions{LockRetry: 5 * time.Millisecond})
+	w := b.svc.NewReservationWorker(reservations.Options{LockRetry: 5 * time.Millisecond})
 	stop := runWorker(w)
 	defer stop()
 	add := func(sku string) uuid.UUID {
@@ -325,14 +326,14 @@ func TestHotLaneDoesNotDelayOtherSKUs(t *testing.T) {
 		cold = append(cold, add("SOCK-1"))
 	}
 	waitDecided(t, b, cold)
-	st, err := b.svc.ReservationStatuses(ctx, b.tenant.Tenant, hot)
+	st, err := reservations.Statuses(ctx, b.store.Pool(), b.tenant.Tenant, hot)
 	require.NoError(t, err)
 	for _, s := range st {
 		require.Equal(t, "pending", s.Status, "the hot lane is stuck behind the held lock")
 	}
 	require.NoError(t, blocker.Rollback(ctx))
 	waitDecided(t, b, hot)
-	st, err = b.svc.ReservationStatuses(ctx, b.tenant.Tenant, hot)
+	st, err = reservations.Statuses(ctx, b.store.Pool(), b.tenant.Tenant, hot)
 	require.NoError(t, err)
 	for _, s := range st {
 		require.Equal(t, "reserved", s.Status)
@@ -345,7 +346,7 @@ func TestHotLaneDoesNotDelayOtherSKUs(t *testing.T) {
 func TestAwaitDeliversTheCommittedDecision(t *testing.T) {
 	ctx := context.Background()
 	b := newShop(t, 1, false)
-	w := b.svc.NewReservationWorker(commands.ReservationOptions{})
+	w := b.svc.NewReservationWorker(reservations.Options{})
 	add := func() commands.CartChange {
 		c, _, err := b.svc.CreateCart(ctx, commands.CreateCart{Tenant: b.tenant.Tenant, By: commands.By{Actor: "test", CommandID: uuid.Must(uuid.NewV7())}})
 		require.NoError(t, err)
@@ -355,17 +356,17 @@ func TestAwaitDeliversTheCommittedDecision(t *testing.T) {
 		return ch
 	}
 	first, second, third := add(), add(), add()
-	got1, cancel1 := w.Await(first.Reservation.UUID)
+	got1, cancel1 := w.Await(b.tenant.Tenant, first.Reservation.UUID)
 	defer cancel1()
-	got2, cancel2 := w.Await(second.Reservation.UUID)
+	got2, cancel2 := w.Await(b.tenant.Tenant, second.Reservation.UUID)
 	defer cancel2()
-	got3, cancel3 := w.Await(third.Reservation.UUID)
+	got3, cancel3 := w.Await(b.tenant.Tenant, third.Reservation.UUID)
 	cancel3()
-	n, err := w.Process(ctx, commands.LaneNormal)
+	n, err := w.Process(ctx, reservations.LaneNormal)
 	require.NoError(t, err)
 	require.Equal(t, 3, n)
 
-	index, err := b.svc.ReservationStatuses(ctx, b.tenant.Tenant, []uuid.UUID{first.Reservation.UUID, second.Reservation.UUID})
+	index, err := reservations.Statuses(ctx, b.store.Pool(), b.tenant.Tenant, []uuid.UUID{first.Reservation.UUID, second.Reservation.UUID})
 	require.NoError(t, err)
 	d1, d2 := <-got1, <-got2
 	require.Equal(t, "reserved", d1.Status)

@@ -94,3 +94,22 @@ WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.value = v.value)
 	}
 	return out, nil
 }
+
+// ClaimedByOthers returns which of values of kind in scope an owner other
+// than owner holds.
+func ClaimedByOthers(ctx context.Context, q Querier, scope uuid.UUID, kind string, values []string, owner uuid.UUID) (map[string]bool, error) {
+	rows, err := q.Query(ctx, `SELECT value FROM unique_claims WHERE scope = $1 AND kind = $2 AND value = ANY($3) AND owner <> $4`,
+		scope, kind, values, owner)
+	if err != nil {
+		return nil, fmt.Errorf("claims %s: %w", kind, err)
+	}
+	held, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("claims %s: %w", kind, err)
+	}
+	out := make(map[string]bool, len(held))
+	for _, v := range held {
+		out[v] = true
+	}
+	return out, nil
+}

@@ -29,6 +29,9 @@ type Envelope struct {
 	CorrelationID uuid.UUID
 	CausationID   uuid.UUID
 	RecordedAt    time.Time
+	// PersonalKey is the key the event's personal data is sealed under,
+	// when it carries any and was unsealed (Registry.Unseal) or appended.
+	PersonalKey uuid.UUID
 
 	// Data is the decoded, upcast event when the reader decoded it (stream
 	// loads do; the feed leaves it nil: use Registry.Decode).

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"sort"
 	"sync"
+
+	"github.com/honten/honten/domain/personal"
 )
 
 // Upcaster turns a payload of one schema version into the next version's
@@ -26,11 +28,13 @@ type Registry struct {
 	types   map[string]reflect.Type
 	current map[string]int
 	up      map[string]map[int]Upcaster
+	// personal describes the event types carrying personal data.
+	personal map[string]personalInfo
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{types: map[string]reflect.Type{}, current: map[string]int{}, up: map[string]map[int]Upcaster{}}
+	return &Registry{types: map[string]reflect.Type{}, current: map[string]int{}, up: map[string]map[int]Upcaster{}, personal: map[string]personalInfo{}}
 }
 
 // Register adds event types, given as zero values (order.Placed{}). It
@@ -50,6 +54,9 @@ func (r *Registry) Register(events ...Event) {
 			v = ve.SchemaVersion()
 		}
 		r.current[name] = v
+		if pd, ok := e.(personal.Data); ok {
+			r.personal[name] = newPersonalInfo(pd)
+		}
 	}
 }
 
@@ -83,6 +90,10 @@ func (r *Registry) Known(name string) bool {
 	_, ok := r.types[name]
 	return ok
 }
+
+// Encode returns e's payload as an append writes it, and the schema
+// version it is written at. It returns an error for unregistered events.
+func (r *Registry) Encode(e Event) (json.RawMessage, int, error) { return r.encode(e) }
 
 // encode returns the payload and schema version of e.
 func (r *Registry) encode(e Event) (json.RawMessage, int, error) {
@@ -149,6 +160,7 @@ func (r *Registry) Decode(env Envelope) (Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	p = r.redactSealed(env.Type, p)
 	ptr := reflect.New(t)
 	if err := json.Unmarshal(p, ptr.Interface()); err != nil {
 		return nil, fmt.Errorf("eventstore: decode %s at %s: %w", env.Type, env.Position, err)

@@ -1,9 +1,11 @@
 package eventstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -40,6 +42,55 @@ func (r Repo[A]) Load(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A
 		history[i] = e.Data
 	}
 	return r.FromHistory(history), nil
+}
+
+// LoadAll reads many aggregates with one query (Tx.LoadStreams). An id
+// with no stream of this type is absent from the map.
+func (r Repo[A]) LoadAll(ctx context.Context, tx *Tx, t tenant.ID, ids []uuid.UUID) (map[uuid.UUID]A, error) {
+	streams, err := tx.LoadStreams(ctx, t, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]A, len(streams))
+	for id, envs := range streams {
+		if envs[0].StreamType != r.StreamType {
+			continue
+		}
+		history := make([]Event, len(envs))
+		for i, e := range envs {
+			history[i] = e.Data
+		}
+		out[id] = r.FromHistory(history)
+	}
+	return out, nil
+}
+
+// SaveAll appends the pending events of many aggregates in one round trip
+// (Tx.AppendAll), each at its loaded version; a concurrent writer makes
+// Store.Do rerun the command on fresh state, as Save does.
+func (r Repo[A]) SaveAll(ctx context.Context, tx *Tx, t tenant.ID, as map[uuid.UUID]A, md Metadata) error {
+	ids := make([]uuid.UUID, 0, len(as))
+	for id, a := range as {
+		if len(a.Pending()) > 0 {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	parts := make([]StreamAppend, 0, len(ids))
+	for _, id := range ids {
+		a := as[id]
+		parts = append(parts, StreamAppend{Stream: Stream{Tenant: t, Type: r.StreamType, ID: id}, Expected: a.LoadedVersion(), Events: a.Pending(), Metadata: md})
+	}
+	if _, err := tx.AppendAll(ctx, parts); err != nil {
+		if errors.Is(err, ErrVersionConflict) {
+			return Retry(err)
+		}
+		return err
+	}
+	for _, id := range ids {
+		as[id].Saved()
+	}
+	return nil
 }
 
 // Save appends the aggregate's pending events at its loaded version. With

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/honten/honten/domain/personal"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/internal/metrics"
 )
@@ -84,6 +85,8 @@ type Tx struct {
 	store    *Store
 	appended []Envelope
 	after    []func()
+	// keys caches the personal keys this transaction used.
+	keys map[string]personalKey
 }
 
 // Store returns the store the transaction belongs to.
@@ -185,39 +188,131 @@ func (tx *Tx) Append(ctx context.Context, stream Stream, expected int64, events 
 	if len(events) == 0 {
 		return nil, nil
 	}
+	a, err := tx.prepare(ctx, StreamAppend{Stream: stream, Expected: expected, Events: events, Metadata: md})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, appendQuery, a.args...)
+	if err != nil {
+		return nil, mapPgError(err)
+	}
+	out, err := a.collect(rows)
+	if err != nil {
+		return nil, err
+	}
+	tx.appended = append(tx.appended, out...)
+	return out, nil
+}
+
+// StreamAppend is one stream's part of AppendAll.
+type StreamAppend struct {
+	Stream   Stream
+	Expected int64
+	Events   []Event
+	Metadata Metadata
+}
+
+// AppendAll appends to many streams in one round trip (the statements are
+// pipelined), each as Append would, and returns each part's envelopes in
+// the order of parts. The first failure aborts the transaction and is
+// returned as Append returns it.
+func (tx *Tx) AppendAll(ctx context.Context, parts []StreamAppend) ([][]Envelope, error) {
+	prepared := make([]*preparedAppend, len(parts))
+	batch := &pgx.Batch{}
+	for i, p := range parts {
+		if len(p.Events) == 0 {
+			continue
+		}
+		a, err := tx.prepare(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		prepared[i] = a
+		batch.Queue(appendQuery, a.args...)
+	}
+	out := make([][]Envelope, len(parts))
+	if batch.Len() == 0 {
+		return out, nil
+	}
+	br := tx.SendBatch(ctx, batch)
+	for i, a := range prepared {
+		if a == nil {
+			continue
+		}
+		rows, err := br.Query()
+		if err != nil {
+			br.Close()
+			return nil, mapPgError(err)
+		}
+		envs, err := a.collect(rows)
+		if err != nil {
+			br.Close()
+			return nil, err
+		}
+		out[i] = envs
+	}
+	if err := br.Close(); err != nil {
+		return nil, mapPgError(err)
+	}
+	for _, envs := range out {
+		tx.appended = append(tx.appended, envs...)
+	}
+	return out, nil
+}
+
+// preparedAppend is an append's statement arguments and what collect needs
+// to complete the envelopes it returns.
+type preparedAppend struct {
+	StreamAppend
+	args     []any
+	types    []string
+	versions []int16
+	payloads []string
+	sealedBy []uuid.UUID // the personal key that sealed each event's payload (uuid.Nil: none)
+}
+
+func (tx *Tx) prepare(ctx context.Context, p StreamAppend) (*preparedAppend, error) {
+	stream, md := p.Stream, p.Metadata
 	if stream.Tenant.IsZero() || md.Tenant != stream.Tenant {
 		return nil, fmt.Errorf("eventstore: append to %s %s: metadata tenant %s does not match stream tenant %s", stream.Type, stream.ID, md.Tenant, stream.Tenant)
 	}
 	if md.Correlation == uuid.Nil {
 		md.Correlation = uuid.Must(uuid.NewV7())
+		p.Metadata = md
 	}
-	n := len(events)
+	n := len(p.Events)
+	a := &preparedAppend{StreamAppend: p, types: make([]string, n), versions: make([]int16, n), payloads: make([]string, n), sealedBy: make([]uuid.UUID, n)}
 	ids := make([]uuid.UUID, n)
-	types := make([]string, n)
-	versions := make([]int16, n)
-	payloads := make([]string, n)
-	for i, e := range events {
-		p, v, err := tx.store.reg.encode(e)
+	for i, e := range p.Events {
+		pl, v, err := tx.store.reg.encode(e)
 		if err != nil {
 			return nil, err
+		}
+		if pd, ok := e.(personal.Data); ok {
+			if pl, a.sealedBy[i], err = tx.seal(ctx, stream.Tenant, pd, pl); err != nil {
+				return nil, err
+			}
 		}
 		if md.CommandID != uuid.Nil {
 			ids[i] = DeriveID(md.CommandID, stream.ID, i)
 		} else {
 			ids[i] = uuid.Must(uuid.NewV7())
 		}
-		types[i], versions[i], payloads[i] = e.EventName(), int16(v), string(p)
+		a.types[i], a.versions[i], a.payloads[i] = e.EventName(), int16(v), string(pl)
 	}
 	meta, err := json.Marshal(nonNil(md.Extra))
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.Query(ctx, appendQuery,
-		stream.Tenant, stream.Type, stream.ID, expected, ids, types, versions,
-		meta, nullString(md.Actor), md.Correlation, nullUUID(md.Causation), payloads)
-	if err != nil {
-		return nil, mapPgError(err)
-	}
+	a.args = []any{stream.Tenant, stream.Type, stream.ID, p.Expected, ids, a.types, a.versions,
+		meta, nullString(md.Actor), md.Correlation, nullUUID(md.Causation), a.payloads}
+	return a, nil
+}
+
+// collect reads the rows appendQuery returned into envelopes. Fewer rows
+// than events means the ordering guard tripped: the transaction reruns.
+func (a *preparedAppend) collect(rows pgx.Rows) ([]Envelope, error) {
+	n := len(a.Events)
 	out := make([]Envelope, 0, n)
 	for rows.Next() {
 		var txText string
@@ -229,6 +324,7 @@ func (tx *Tx) Append(ctx context.Context, stream Stream, expected int64, events 
 		env.Position.Tx, _ = strconv.ParseUint(txText, 10, 64)
 		out = append(out, env)
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, mapPgError(err)
 	}
@@ -236,22 +332,23 @@ func (tx *Tx) Append(ctx context.Context, stream Stream, expected int64, events 
 		metrics.AppendConflicts.WithLabelValues("ordering_guard").Inc()
 		return nil, retryable{errOrderingGuard}
 	}
+	md := a.Metadata
 	for k := range out {
 		// The i-th event (ordinality i+1) was written at version expected+i+1.
-		i := int(out[k].Version - expected - 1)
-		out[k].Tenant = stream.Tenant
-		out[k].StreamType = stream.Type
-		out[k].StreamID = stream.ID
-		out[k].Type = types[i]
-		out[k].SchemaVersion = int(versions[i])
-		out[k].Payload = json.RawMessage(payloads[i])
+		i := int(out[k].Version - a.Expected - 1)
+		out[k].Tenant = a.Stream.Tenant
+		out[k].StreamType = a.Stream.Type
+		out[k].StreamID = a.Stream.ID
+		out[k].Type = a.types[i]
+		out[k].SchemaVersion = int(a.versions[i])
+		out[k].Payload = json.RawMessage(a.payloads[i])
 		out[k].Metadata = md.Extra
 		out[k].Actor = md.Actor
 		out[k].CorrelationID = md.Correlation
 		out[k].CausationID = md.Causation
-		out[k].Data = events[i]
+		out[k].Data = a.Events[i]
+		out[k].PersonalKey = a.sealedBy[i]
 	}
-	tx.appended = append(tx.appended, out...)
 	return out, nil
 }
 
@@ -331,13 +428,59 @@ func (s *Store) LoadFrom(ctx context.Context, q Querier, t tenant.ID, id uuid.UU
 		if err != nil {
 			return nil, fmt.Errorf("load stream %s: %w", id, err)
 		}
-		if env.Data, err = s.reg.Decode(env); err != nil {
-			return nil, fmt.Errorf("load stream %s: %w", id, err)
-		}
 		out = append(out, env)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load stream %s: %w", id, err)
+	}
+	if err := s.reg.Unseal(ctx, q, out); err != nil {
+		return nil, fmt.Errorf("load stream %s: %w", id, err)
+	}
+	for i := range out {
+		if out[i].Data, err = s.reg.Decode(out[i]); err != nil {
+			return nil, fmt.Errorf("load stream %s: %w", id, err)
+		}
+	}
+	return out, nil
+}
+
+var loadManyQuery = `SELECT ` + fmt.Sprintf(eventColumns, "e.payload") + `
+FROM events e
+WHERE e.tenant_id = $1 AND e.stream_id = ANY($2)
+ORDER BY e.stream_id, e.stream_version`
+
+// LoadStreams reads many streams of tenant t with one query, each in
+// version order, decoded and upcast. A stream with no events (or another
+// tenant's) is absent from the map.
+func (tx *Tx) LoadStreams(ctx context.Context, t tenant.ID, ids []uuid.UUID) (map[uuid.UUID][]Envelope, error) {
+	out := make(map[uuid.UUID][]Envelope, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, loadManyQuery, t, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load %d streams: %w", len(ids), err)
+	}
+	defer rows.Close()
+	var envs []Envelope
+	for rows.Next() {
+		env, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("load streams: %w", err)
+		}
+		envs = append(envs, env)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load streams: %w", err)
+	}
+	if err := tx.store.reg.Unseal(ctx, tx, envs); err != nil {
+		return nil, fmt.Errorf("load streams: %w", err)
+	}
+	for _, env := range envs {
+		if env.Data, err = tx.store.reg.Decode(env); err != nil {
+			return nil, fmt.Errorf("load stream %s: %w", env.StreamID, err)
+		}
+		out[env.StreamID] = append(out[env.StreamID], env)
 	}
 	return out, nil
 }

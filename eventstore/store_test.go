@@ -369,3 +369,60 @@ func TestConcurrentRetriedCommandsAllLand(t *testing.T) {
 	require.Equal(t, int(landed.Load()), len(envs))
 	require.Greater(t, len(envs), writers*each/2, fmt.Sprintf("only %d of %d landed", len(envs), writers*each))
 }
+
+// AppendAll writes many streams in one round trip, all or nothing: a stale
+// version in any part appends none of them.
+func TestAppendAllIsOneAtomicWriteAcrossStreams(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	a, c, fresh := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	_, err := b.append(ctx, a, 0, b.md(), noted{N: 1})
+	require.NoError(t, err)
+	_, err = b.append(ctx, c, 0, b.md(), noted{N: 1}, noted{N: 2})
+	require.NoError(t, err)
+	part := func(id uuid.UUID, expected int64, evs ...eventstore.Event) eventstore.StreamAppend {
+		return eventstore.StreamAppend{Stream: eventstore.Stream{Tenant: b.tenant, Type: "test", ID: id}, Expected: expected, Events: evs, Metadata: b.md()}
+	}
+
+	res, err := b.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		out, err := tx.AppendAll(ctx, []eventstore.StreamAppend{part(a, 1, noted{N: 2}), part(fresh, 0), part(c, 2, noted{N: 3}, noted{N: 4})})
+		if err != nil {
+			return err
+		}
+		require.Len(t, out[0], 1)
+		require.Empty(t, out[1], "a part without events appends nothing")
+		require.Len(t, out[2], 2)
+		require.Equal(t, int64(4), out[2][1].Version)
+		return nil
+	})
+	require.NoError(t, err)
+	require.Len(t, res.Events, 3)
+
+	streams, err := b.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		got, err := tx.LoadStreams(ctx, b.tenant, []uuid.UUID{a, c, fresh})
+		require.NoError(t, err)
+		require.Len(t, got, 2, "a stream without events is absent")
+		require.Equal(t, []eventstore.Event{noted{N: 1}, noted{N: 2}}, []eventstore.Event{got[a][0].Data, got[a][1].Data})
+		require.Len(t, got[c], 4)
+		for i, e := range got[c] {
+			require.Equal(t, int64(i+1), e.Version)
+		}
+		other, err := tx.LoadStreams(ctx, tenant.NewID(), []uuid.UUID{a, c})
+		require.NoError(t, err)
+		require.Empty(t, other, "another tenant reads nothing")
+		return nil
+	})
+	require.NoError(t, err)
+	require.Empty(t, streams.Events)
+
+	// A stale part fails the whole write.
+	_, err = b.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		_, err := tx.AppendAll(ctx, []eventstore.StreamAppend{part(fresh, 0, noted{N: 1}), part(a, 1, noted{N: 9})})
+		return err
+	})
+	require.ErrorIs(t, err, eventstore.ErrVersionConflict)
+	envs, err := b.store.Load(ctx, b.pool, b.tenant, fresh)
+	require.NoError(t, err)
+	require.Empty(t, envs, "nothing of a failed AppendAll is written")
+}

@@ -10,9 +10,14 @@ import (
 
 // withConsistency implements read-your-writes: a GET carrying
 // X-Min-Position waits (bounded) until the read models have applied that
-// event, else answers 503 with Retry-After.
+// event, else answers 503 with Retry-After. With a read replica, a GET
+// reads the read models there (replica.go) and waits until the replica has
+// replayed the checkpoints that cover the position.
 func (s *Server) withConsistency(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Replica != nil {
+			r = r.WithContext(s.withReplicaReads(r.Context(), r.Method))
+		}
 		tok := r.Header.Get("X-Min-Position")
 		if tok == "" || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 			next.ServeHTTP(w, r)

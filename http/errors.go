@@ -24,6 +24,7 @@ var statusOf = map[errs.Kind]int{
 	errs.KindTooLarge:        http.StatusRequestEntityTooLarge,
 	errs.KindRateLimited:     http.StatusTooManyRequests,
 	errs.KindUnavailable:     http.StatusServiceUnavailable,
+	errs.KindGone:            http.StatusGone,
 }
 
 // Problem is an RFC 9457 problem detail.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/customer"
 	honthttp "github.com/honten/honten/http"
 )
 
@@ -84,11 +86,24 @@ func TestOtherTenantsIDsAre404AndWriteNothing(t *testing.T) {
 	cart := resp.Map(t)
 	cartID, cartToken := cart["id"].(string), cart["token"].(string)
 	aShop["X-Cart-Token"] = cartToken
-	resp = f.env.Do(t, req{Method: "POST", Path: "/api/v1/store/carts/" + cartID + "/items?wait=5000", Header: aShop,
-		Body: map[string]any{"sku": "RBAC-A-1", "quantity": 1}})
+	resp = (&buyer{env: f.env, shop: "rbac-mall", cart: cartID, token: cartToken}).add(t, "RBAC-A-1", 1)
 	require.Equal(t, http.StatusOK, resp.Status, string(resp.Body))
 	lineID := resp.Map(t)["id"].(string)
 	f.env.Settle(t)
+
+	// A customer of tenant A with an address; a signed-in customer of tenant B.
+	by := commands.By{Actor: "test"}
+	aCustomer, err := customer.ParseID(f.ids["customer"])
+	require.NoError(t, err)
+	aAddress, _, err := f.env.Main.Commands.AddCustomerAddress(ctx, commands.AddCustomerAddress{Tenant: f.shop.Tenant, By: by, Customer: aCustomer,
+		Name: "顧客 太郎", Phone: "0312345678", Address: struct{ PostalCode, Prefecture, City, Line1, Line2 string }{"150-0041", "東京都", "渋谷区", "神南1-1", ""}})
+	require.NoError(t, err)
+	_, _, err = f.env.Main.Commands.RegisterCustomer(ctx, commands.RegisterCustomer{Tenant: other.Tenant, By: by,
+		Email: "b-customer@example.jp", Password: "correct horse battery", Name: "顧客 花子"})
+	require.NoError(t, err)
+	bSession, err := f.env.Main.Commands.SignInCustomer(ctx, commands.CustomerSignIn{Tenant: other.Tenant, Email: "b-customer@example.jp",
+		Password: "correct horse battery", Client: "test"})
+	require.NoError(t, err)
 
 	// Tenant B's shop, carrying tenant A's secrets as well as its ids.
 	bShop := map[string]string{"X-Tenant": "tenant-b", "X-Cart-Token": cartToken}
@@ -100,8 +115,12 @@ func TestOtherTenantsIDsAre404AndWriteNothing(t *testing.T) {
 		"POST /api/v1/store/carts/{id}/checkout": {Path: "/api/v1/store/carts/" + cartID + "/checkout", Body: map[string]any{
 			"email": "b@example.jp", "name": "B", "phone": "0312345678", "payment_method": "bank_transfer",
 			"shipping_address": map[string]any{"postal_code": "150-0041", "prefecture": "東京都", "city": "渋谷区", "line1": "1-1"}}},
-		"GET /api/v1/store/orders/{id}":   {Path: "/api/v1/store/orders/" + f.ids["order"] + "?token=" + f.ids["order_token"]},
-		"GET /api/v1/store/products/{id}": {Path: "/api/v1/store/products/" + f.ids["product"]},
+		"POST /api/v1/store/carts/{id}/coupons":          {Path: "/api/v1/store/carts/" + cartID + "/coupons", Body: map[string]any{"code": "RBAC"}},
+		"DELETE /api/v1/store/carts/{id}/coupons/{code}": {Path: "/api/v1/store/carts/" + cartID + "/coupons/RBAC"},
+		"GET /api/v1/store/orders/{id}":                  {Path: "/api/v1/store/orders/" + f.ids["order"] + "?token=" + f.ids["order_token"]},
+		"GET /api/v1/store/products/{id}":                {Path: "/api/v1/store/products/" + f.ids["product"]},
+		"DELETE /api/v1/store/customers/me/addresses/{id}": {Path: "/api/v1/store/customers/me/addresses/" + aAddress.ID.String(),
+			Token: bSession.Token},
 	}
 
 	written := func() (n, last int64) {

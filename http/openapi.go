@@ -82,7 +82,9 @@ func mergeYAML(dst, src map[string]any, at string) error {
 //   - 413 and 422: a body too large, or one that fails validation;
 //   - 422: a query parameter that fails validation;
 //   - 503: a GET whose X-Min-Position was not reached in time (every GET
-//     takes that header).
+//     takes that header), or a command that was applied but whose read
+//     model did not catch up within the consistency wait (a retry with the
+//     same Idempotency-Key answers it).
 func addCommonResponses(doc map[string]any) {
 	paths, _ := doc["paths"].(map[string]any)
 	for path, item := range paths {
@@ -111,8 +113,8 @@ func addCommonResponses(doc map[string]any) {
 			if hasQuery(doc, op) {
 				add = append(add, "422")
 			}
+			add = append(add, "503")
 			if method == "get" {
-				add = append(add, "503")
 				if !hasParamRef(op, "MinPosition") {
 					params, _ := op["parameters"].([]any)
 					op["parameters"] = append(params, map[string]any{"$ref": "#/components/parameters/MinPosition"})

@@ -42,6 +42,10 @@ const (
 	permImports         perm = "imports"          // CSV imports and exports
 	permOperations      perm = "operations"       // the shop's own read-model lag
 	permPoison          perm = "poison"           // failed reactions: own shop's (platform admins: all)
+	permCustomersRead   perm = "customers:read"   // customer accounts: personal data, not vendors
+	permCustomersWrite  perm = "customers:write"  // forget a customer or a guest buyer
+	permWebhooksRead    perm = "webhooks:read"    // endpoints and their delivery logs
+	permWebhooksWrite   perm = "webhooks:write"   // endpoints, secrets, retries by hand
 )
 
 var allStaff = []staff.Role{staff.Owner, staff.Admin, staff.Operator, staff.Finance, staff.Vendor, staff.Viewer}
@@ -77,6 +81,10 @@ var rolePerms = map[perm][]staff.Role{
 	permImports:         {staff.Owner, staff.Admin, staff.Operator},
 	permOperations:      {staff.Owner, staff.Admin},
 	permPoison:          {staff.Owner, staff.Admin},
+	permCustomersRead:   {staff.Owner, staff.Admin, staff.Operator},
+	permCustomersWrite:  {staff.Owner, staff.Admin},
+	permWebhooksRead:    {staff.Owner, staff.Admin},
+	permWebhooksWrite:   {staff.Owner, staff.Admin},
 }
 
 // allowed reports whether c may use a route requiring p.

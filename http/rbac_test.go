@@ -18,6 +18,7 @@ import (
 
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/delivery"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/shipment"
@@ -78,7 +79,40 @@ func newRBACFixture(t *testing.T) *rbacFixture {
 	f.placeOrders(t)
 	f.money(t)
 	f.statements(t)
+	reg, _, err := f.env.Main.Commands.RegisterCustomer(context.Background(), commands.RegisterCustomer{Tenant: f.shop.Tenant,
+		By: commands.By{Actor: "test"}, Email: "rbac-customer@example.jp", Password: "correct horse battery", Name: "顧客 太郎"})
+	require.NoError(t, err)
+	f.ids["customer"] = reg.ID.String()
+	f.env.Settle(t)
+	f.promotions(t)
+	f.webhooks(t)
 	return f
+}
+
+// promotions gives the promotion and delivery routes something to act on:
+// a coupon promotion with a code job, one to delete, and a paid order of a
+// digital line of vendor A, whose delivery is issued.
+func (f *rbacFixture) promotions(t *testing.T) {
+	t.Helper()
+	do := func(method, path string, body any) map[string]any {
+		resp := f.env.Do(t, req{Method: method, Path: path, Token: f.shop.Token, Body: body})
+		require.Less(t, resp.Status, 300, "%s %s: %s", method, path, resp.Body)
+		return resp.Map(t)
+	}
+	f.ids["promotion"] = do("POST", "/api/v1/admin/promotions", map[string]any{"title": "RBAC", "kind": "percent", "value": "5", "codes": []string{}})["id"].(string)
+	f.ids["deletable_promotion"] = do("POST", "/api/v1/admin/promotions", map[string]any{"title": "RBAC del", "kind": "fixed", "value": "100"})["id"].(string)
+	f.ids["code_job"] = do("POST", "/api/v1/admin/promotions/"+f.ids["promotion"]+"/codes", map[string]any{"count": 3})["id"].(string)
+	ctx := context.Background()
+	variant, err := catalog.ParseVariantID(f.ids["variant"])
+	require.NoError(t, err)
+	vendor := uuid.MustParse(f.ids["vendor"])
+	p, err := ordertest.Place(ctx, f.env.Main.Commands, ordertest.Order{Tenant: f.shop.Tenant, Method: order.PaymentBankTransfer,
+		Lines: []ordertest.Line{{Variant: variant, Vendor: vendor, SKU: "RBAC-A-1", Digital: true}}})
+	require.NoError(t, err)
+	_, err = f.env.Main.Commands.ConfirmPayment(ctx, commands.ConfirmPayment{Tenant: f.shop.Tenant, By: commands.By{Actor: "test"}, Order: p.Order, Amount: p.Total})
+	require.NoError(t, err)
+	f.env.Settle(t)
+	f.ids["delivery"] = delivery.IDFor(p.Order.UUID, p.Lines[0].ID).String()
 }
 
 // rbacAccount is a bank account for the payout and refund routes.
@@ -224,9 +258,17 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 		if method == "DELETE" && strings.Contains(p, "/products/{id}") {
 			return strings.Replace(p, "{id}", f.ids["archivable"], 1)
 		}
-		r := strings.NewReplacer("{kind}/{id}", "product/"+f.ids["product"], "{name}", "audit_log")
+		r := strings.NewReplacer("{kind}/{id}", "product/"+f.ids["product"], "{name}", "bank_statements")
 		p = r.Replace(p)
 		switch {
+		case strings.Contains(p, "/promotions/{id}/code-jobs/{job_id}"):
+			return strings.NewReplacer("{id}", f.ids["promotion"], "{job_id}", f.ids["code_job"]).Replace(p)
+		case method == "DELETE" && strings.Contains(p, "/promotions/{id}"):
+			return strings.Replace(p, "{id}", f.ids["deletable_promotion"], 1)
+		case strings.Contains(p, "/promotions/{id}"):
+			return strings.Replace(p, "{id}", f.ids["promotion"], 1)
+		case strings.Contains(p, "/deliveries/{id}"):
+			return strings.Replace(p, "{id}", f.ids["delivery"], 1)
 		case strings.Contains(p, "/bank-statements/{id}"):
 			return strings.Replace(p, "{id}", f.ids["statement"], 1)
 		case strings.Contains(p, "/bank-statement-lines/{id}/match"):
@@ -251,6 +293,14 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 			return strings.Replace(p, "{id}", f.ids["variant"], 1)
 		case strings.Contains(p, "/categories/{id}"):
 			return strings.Replace(p, "{id}", f.ids["category"], 1)
+		case strings.Contains(p, "/customers/{id}"):
+			return strings.Replace(p, "{id}", f.ids["customer"], 1)
+		case method == "DELETE" && strings.Contains(p, "/webhooks/{id}"):
+			return strings.Replace(p, "{id}", f.ids["webhook_delete"], 1)
+		case strings.Contains(p, "/webhooks/{id}"):
+			return strings.Replace(p, "{id}", f.ids["webhook"], 1)
+		case strings.Contains(p, "/webhook-deliveries/{id}"):
+			return strings.Replace(p, "{id}", f.ids["webhook_delivery"], 1)
 		case strings.Contains(p, "/poison/{id}"):
 			return strings.Replace(p, "{id}", f.poison, 1)
 		case strings.Contains(p, "/payout-runs/{id}"):
@@ -301,6 +351,12 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 		"POST /api/v1/admin/shipments/{id}/cod-collected":     map[string]any{"amount": yen(f.ids["cod_total"])},
 		"DELETE /api/v1/admin/session":                        nil,
 		"POST /api/v1/admin/poison/{id}/retry":                nil,
+		"POST /api/v1/admin/customers/{id}/forget":            nil,
+		"POST /api/v1/admin/customers/forget-guest":           map[string]any{"email": fmt.Sprintf("guest%d@rbac.example.jp", n)},
+		"POST /api/v1/admin/webhooks":                         map[string]any{"url": fmt.Sprintf("https://hooks.example.com/%d", n), "events": []string{"order.*"}},
+		"DELETE /api/v1/admin/webhooks/{id}":                  nil,
+		"PATCH /api/v1/admin/webhooks/{id}":                   map[string]any{"events": []string{"order.*", "payment.*"}},
+		"POST /api/v1/admin/webhook-deliveries/{id}/retry":    nil,
 		"POST /api/v1/admin/bank-statement-lines/{id}/match":  map[string]any{"order_id": f.ids["order"]},
 		"POST /api/v1/admin/bank-statement-lines/{id}/ignore": map[string]any{"reason": "rbac"},
 		"PUT /api/v1/admin/payouts/{vendor_id}/account":       rbacAccount,
@@ -308,6 +364,11 @@ func (f *rbacFixture) call(t *testing.T, route string) (req, bool) {
 			"reference": fmt.Sprintf("rbac-%d", n)},
 		"POST /api/v1/admin/payout-runs":               map[string]any{"period_end": time.Now().UTC().Format(time.RFC3339), "min_amount": yen("0")},
 		"PUT /api/v1/admin/orders/{id}/refund-account": rbacAccount,
+		"POST /api/v1/admin/promotions":                map[string]any{"title": fmt.Sprintf("p%d", n), "kind": "percent", "value": "5"},
+		"PATCH /api/v1/admin/promotions/{id}":          map[string]any{"title": fmt.Sprintf("RBAC %d", n)},
+		"DELETE /api/v1/admin/promotions/{id}":         nil,
+		"POST /api/v1/admin/promotions/{id}/codes":     map[string]any{"count": 2},
+		"POST /api/v1/admin/deliveries/{id}/reissue":   map[string]any{"reason": "rbac"},
 		"POST /api/v1/admin/orders/{id}/refunds": map[string]any{"amount": yen("1"), "paid_at": time.Now().UTC().Add(-time.Minute).Format(time.RFC3339),
 			"reference": fmt.Sprintf("rbac-%d", n)},
 	}
@@ -341,7 +402,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 	sort.Strings(routes)
 	// Sign-out ends the caller's session: it runs last.
 	routes = append(slices.DeleteFunc(routes, func(r string) bool { return r == "DELETE /api/v1/admin/session" }), "DELETE /api/v1/admin/session")
-	gen := 1 // of audit_log, which the rebuild route rebuilds
+	gen := 1 // of bank_statements, which the rebuild route rebuilds
 	for _, route := range routes {
 		allowed := perms[route]
 		for _, role := range append([]string{"anonymous"}, rolesOrder...) {
@@ -379,7 +440,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 
 var rolesOrder = []string{string(staff.Owner), string(staff.Admin), string(staff.Operator), string(staff.Finance), string(staff.Vendor), string(staff.Viewer)}
 
-// waitRebuilt waits until audit_log's live generation is past gen.
+// waitRebuilt waits until bank_statements' live generation is past gen.
 func waitRebuilt(t *testing.T, f *rbacFixture, gen int) int {
 	t.Helper()
 	require.Eventually(t, func() bool {
@@ -388,7 +449,7 @@ func waitRebuilt(t *testing.T, f *rbacFixture, gen int) int {
 			return false
 		}
 		for _, s := range sts {
-			if s.Model == "audit_log" && s.State == "live" && s.Generation > gen {
+			if s.Model == "bank_statements" && s.State == "live" && s.Generation > gen {
 				gen = s.Generation
 				return true
 			}

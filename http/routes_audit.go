@@ -109,6 +109,10 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	envs, err := eventstore.ReadStreamPage(r.Context(), s.Pool, c.Acting, stream, sp)
+	if err == nil {
+		// Personal data reads plain, or as erased once forgotten.
+		err = s.Store.Registry().Unseal(r.Context(), s.Pool, envs)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -193,6 +197,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		if len(envs) > 0 {
 			last = envs[len(envs)-1].Position
 		}
+	}
+	if err == nil {
+		// Personal data reads plain, or as erased once forgotten.
+		err = s.Store.Registry().Unseal(r.Context(), s.Pool, envs)
 	}
 	if err != nil {
 		writeError(w, r, err)

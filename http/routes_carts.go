@@ -11,6 +11,7 @@ import (
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/domain/cart"
 	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/checkout"
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
@@ -54,6 +55,10 @@ type cartView struct {
 	Status string         `json:"status"`
 	Lines  []cartLineView `json:"lines"`
 	Totals order.Totals   `json:"totals"`
+	// Promotions are the promotions the cart gets now; RefusedCoupons its
+	// codes that do not apply, with why.
+	Promotions     []cartPromotion `json:"promotions"`
+	RefusedCoupons []refusedCoupon `json:"refused_coupons"`
 }
 
 type cartLineView struct {
@@ -66,6 +71,8 @@ type cartLineView struct {
 	TaxRate         string                `json:"tax_rate"`
 	FulfillmentType string                `json:"fulfillment_type"`
 	Reservation     cartviews.Reservation `json:"reservation"`
+	// Discount is the line's share of the promotions (absent: none).
+	Discount *money.Money `json:"discount,omitempty"`
 }
 
 // cartRequest reads the cart the path's {id} names, its X-Cart-Token and,
@@ -87,30 +94,25 @@ func cartRequest(w http.ResponseWriter, r *http.Request, in any) (cart.ID, strin
 	return id, token, true
 }
 
-// cartTotals prices a cart's lines as checkout would (shipping by the shop's
-// settings; the COD fee depends on the payment method chosen at checkout).
+// cartTotals prices a cart's lines as checkout would (checkout.Totals; the
+// COD fee depends on the payment method chosen at checkout).
 func cartTotals(set tenant.Settings, cur money.Currency, lines []cartLineView) (order.Totals, error) {
-	var priced []order.Priced
-	physical := false
+	priced := make([]checkout.Line, 0, len(lines))
 	for _, l := range lines {
-		priced = append(priced, order.Priced{UnitPrice: l.UnitPrice, Quantity: l.Quantity, TaxRate: catalog.TaxRate(l.TaxRate)})
-		physical = physical || l.FulfillmentType != string(catalog.FulfillmentDigital)
+		p := checkout.Line{Priced: order.Priced{UnitPrice: l.UnitPrice, Quantity: l.Quantity, TaxRate: catalog.TaxRate(l.TaxRate)},
+			Fulfillment: catalog.FulfillmentType(l.FulfillmentType)}
+		if l.Discount != nil {
+			p.Discount = *l.Discount
+		}
+		priced = append(priced, p)
 	}
-	sub, err := order.ComputeTotals(cur, priced, money.Money{}, money.Money{}, set.Tax.PricesIncludeTax, set.Tax.Rounding)
-	if err != nil {
-		return order.Totals{}, err
-	}
-	shipping := money.Zero(cur)
-	if physical {
-		shipping = set.Shipping(sub.Subtotal)
-	}
-	return order.ComputeTotals(cur, priced, shipping, money.Money{}, set.Tax.PricesIncludeTax, set.Tax.Rounding)
+	return checkout.Totals(set, cur, priced, "")
 }
 
 // readCart reads a cart from cart_views, checking its token (a wrong token
 // is a 404, like a missing cart).
 func (s *Server) readCart(ctx context.Context, t tenant.ID, id cart.ID, token string) (cartView, error) {
-	c, err := cartviews.Get(ctx, s.Pool, t, id.UUID)
+	c, err := cartviews.Get(ctx, s.readDB(ctx), t, id.UUID)
 	if err != nil {
 		return cartView{}, err
 	}
@@ -127,7 +129,20 @@ func (s *Server) readCart(ctx context.Context, t tenant.ID, id cart.ID, token st
 		out.Lines = append(out.Lines, cartLineView{ID: l.ID, VariantID: l.VariantID, SKU: l.SKU, Title: l.Title, Quantity: l.Quantity,
 			UnitPrice: price, TaxRate: l.TaxRate, FulfillmentType: l.FulfillmentType, Reservation: l.Reservation})
 	}
-	tv, err := tenancy.GetTenant(ctx, s.Pool, t)
+	out.Promotions, out.RefusedCoupons = []cartPromotion{}, []refusedCoupon{}
+	if c.Status == "open" {
+		promos, refused, discounts, err := s.cartPromotions(ctx, t, id, token)
+		if err != nil {
+			return cartView{}, err
+		}
+		out.Promotions, out.RefusedCoupons = promos, refused
+		for i, l := range out.Lines {
+			if d, ok := discounts[l.ID]; ok {
+				out.Lines[i].Discount = &d
+			}
+		}
+	}
+	tv, err := tenancy.GetTenant(ctx, s.readDB(ctx), t)
 	if err != nil {
 		return cartView{}, err
 	}
@@ -159,7 +174,8 @@ func (s *Server) createCart(w http.ResponseWriter, r *http.Request) {
 			return view{}, err
 		}
 		tot, err := cartTotals(tv.Settings, money.Currency(tv.DefaultCurrency), nil)
-		return view{body: cartView{ID: id.UUID, Token: token, Status: "open", Lines: []cartLineView{}, Totals: tot}}, err
+		return view{body: cartView{ID: id.UUID, Token: token, Status: "open", Lines: []cartLineView{}, Totals: tot,
+			Promotions: []cartPromotion{}, RefusedCoupons: []refusedCoupon{}}}, err
 	})
 }
 
@@ -246,7 +262,8 @@ func (s *Server) addCartItem(w http.ResponseWriter, r *http.Request) {
 }
 
 // lineView is the line a cart command changed, with its reservation
-// decision from the reservation index, waiting up to wait for it.
+// decision, waiting up to wait for it (reservations.Worker.Wait: whichever
+// process decides it).
 func (s *Server) lineView(ctx context.Context, t tenant.ID, c commands.CartChange, wait time.Duration) (view, error) {
 	l := c.Now
 	out := cartLineView{ID: l.ID, VariantID: l.Variant, SKU: l.SKU, Title: l.Title, Quantity: l.Quantity, UnitPrice: l.UnitPrice,
@@ -257,46 +274,15 @@ func (s *Server) lineView(ctx context.Context, t tenant.ID, c commands.CartChang
 	}
 	rid := l.Reservation.UUID
 	out.Reservation.ID = &rid
-	deadline := time.Now().Add(wait)
-	// With the deciding worker in this process, its decision is handed to
-	// this request directly; otherwise the index is polled, backing off to
-	// 200ms (a 5 s wait reads it at most ~30 times).
-	var notify <-chan commands.ReservationStatus
-	maxDelay := 200 * time.Millisecond
-	if s.Reservations != nil && wait > 0 {
-		ch, cancel := s.Reservations.Await(rid)
-		defer cancel()
-		notify = ch
-		lane := commands.LaneNormal
-		if c.Hot {
-			lane = commands.LaneHot
-		}
-		if s.Reservations.Leading(lane) {
-			maxDelay = 500 * time.Millisecond // a safety net only
-		}
+	st, err := s.Reservations.Wait(ctx, t, rid, wait)
+	if err != nil {
+		return view{}, err
 	}
-	for delay := time.Millisecond; ; delay = min(delay*2, maxDelay) {
-		st, err := s.Commands.ReservationStatuses(ctx, t, []uuid.UUID{rid})
-		if err != nil {
-			return view{}, err
-		}
-		out.Reservation.Status, out.Reservation.ExpiresAt = st[rid].Status, st[rid].ExpiresAt
-		if out.Reservation.Status != "pending" {
-			return view{body: out}, nil
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return view{body: out, status: http.StatusAccepted}, nil
-		}
-		select {
-		case <-ctx.Done():
-			return view{body: out, status: http.StatusAccepted}, nil
-		case d := <-notify:
-			out.Reservation.Status, out.Reservation.ExpiresAt = d.Status, d.ExpiresAt
-			return view{body: out}, nil
-		case <-time.After(min(delay, left)):
-		}
+	out.Reservation.Status, out.Reservation.ExpiresAt = st.Status, st.ExpiresAt
+	if !st.Decided() {
+		return view{body: out, status: http.StatusAccepted}, nil
 	}
+	return view{body: out}, nil
 }
 
 type changeItemRequest struct {
@@ -385,11 +371,20 @@ func (s *Server) checkout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := tenantFrom(r.Context())
+	// A signed-in customer's order is theirs (routes_customers.go).
+	var buyer uuid.UUID
+	if bearer(r) != "" {
+		c, ok := s.customerOf(w, r)
+		if !ok {
+			return
+		}
+		buyer = c.UUID
+	}
 	var placed commands.Placed
 	s.executeReading(w, r, http.StatusCreated, noModels, func(ctx context.Context) (commands.Result, error) {
 		var res commands.Result
 		var err error
-		placed, res, err = s.Commands.Checkout(ctx, commands.Checkout{Tenant: t, By: shopBy(r, "cart:"+id.String()), Cart: id, Token: token,
+		placed, res, err = s.Commands.Checkout(ctx, commands.Checkout{Tenant: t, By: shopBy(r, "cart:"+id.String()), Customer: buyer, Cart: id, Token: token,
 			Email: in.Email, Name: in.Name, Phone: in.Phone, Address: in.ShippingAddress, PaymentMethod: in.PaymentMethod,
 			CouponCode: in.CouponCode, Note: in.Note})
 		return res, err

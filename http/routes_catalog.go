@@ -136,7 +136,7 @@ func (s *Server) adminListProducts(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return projections.List[json.RawMessage]{}, err
 		}
-		l, err := productviews.List(ctx, s.Pool, c.Acting, f, p, false)
+		l, err := productviews.List(ctx, s.readDB(r.Context()), c.Acting, f, p, false)
 		if errors.Is(err, productviews.ErrUnknownCategory) {
 			err = errs.Field("category", "is not a category of this shop")
 		}
@@ -167,7 +167,7 @@ func productFilter(r *http.Request, scope *uuid.UUID) (productviews.Filter, erro
 // adminProduct reads a product as the caller may see it (another vendor's
 // product is a 404 for vendor staff).
 func (s *Server) adminProduct(ctx context.Context, c *caller, id uuid.UUID) (productviews.Product, error) {
-	p, err := productviews.Get(ctx, s.Pool, c.Acting, id.String(), false)
+	p, err := productviews.Get(ctx, s.readDB(ctx), c.Acting, id.String(), false)
 	if err != nil {
 		return p, err
 	}
@@ -178,6 +178,14 @@ func (s *Server) adminProduct(ctx context.Context, c *caller, id uuid.UUID) (pro
 }
 
 func (s *Server) adminGetProduct(w http.ResponseWriter, r *http.Request) {
+	if u, ok, err := asOf(r); ok || err != nil {
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		s.getProductAsOf(w, r, u)
+		return
+	}
 	serveOne(w, r, catalog.ParseProductID, func(ctx context.Context, c *caller, id catalog.ProductID) (json.RawMessage, int64, error) {
 		p, err := s.adminProduct(ctx, c, id.UUID)
 		return p.Doc, p.Version, err
@@ -277,7 +285,7 @@ func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request, id catalo
 
 // variantView finds one variant in its product's document.
 func (s *Server) variantView(ctx context.Context, c *caller, variant uuid.UUID) (view, error) {
-	pid, err := commands.VariantProduct(ctx, s.Pool, c.Acting, catalog.VariantID{UUID: variant})
+	pid, err := commands.VariantProduct(ctx, s.readDB(ctx), c.Acting, catalog.VariantID{UUID: variant})
 	if err != nil {
 		return view{}, err
 	}
@@ -366,7 +374,7 @@ func (in categoryRequest) parent() (**catalog.CategoryID, error) {
 }
 
 func (s *Server) adminCategories(w http.ResponseWriter, r *http.Request) {
-	tree, err := productviews.Categories(r.Context(), s.Pool, callerFrom(r.Context()).Acting)
+	tree, err := productviews.Categories(r.Context(), s.readDB(r.Context()), callerFrom(r.Context()).Acting)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -453,7 +461,7 @@ func (s *Server) storeListProducts(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Vendor = &id
 	}
-	l, err := productviews.List(r.Context(), s.Pool, tenantFrom(r.Context()), f, p, true)
+	l, err := productviews.List(r.Context(), s.readDB(r.Context()), tenantFrom(r.Context()), f, p, true)
 	if errors.Is(err, productviews.ErrUnknownCategory) {
 		err = errs.New(errs.KindNotFound, "category_not_found", "no such category")
 	}
@@ -499,7 +507,7 @@ func (s *Server) storeGetProduct(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.NotFoundf("product"))
 		return
 	}
-	p, err := productviews.Get(r.Context(), s.Pool, tenantFrom(r.Context()), ref, true)
+	p, err := productviews.Get(r.Context(), s.readDB(r.Context()), tenantFrom(r.Context()), ref, true)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -511,7 +519,7 @@ func (s *Server) storeGetProduct(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) storeCategories(w http.ResponseWriter, r *http.Request) {
-	tree, err := productviews.Categories(r.Context(), s.Pool, tenantFrom(r.Context()))
+	tree, err := productviews.Categories(r.Context(), s.readDB(r.Context()), tenantFrom(r.Context()))
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -74,6 +74,10 @@ func (s *Server) startJob(t tenant.ID, id uuid.UUID) {
 func (s *Server) getImport(w http.ResponseWriter, r *http.Request) {
 	serveOne(w, r, uuid.Parse, func(ctx context.Context, c *caller, id uuid.UUID) (importer.Job, int64, error) {
 		job, err := s.Imports.Get(ctx, c.Acting, id)
+		if err == nil && job.Position != nil {
+			// A finished import is a command's end: read-your-writes.
+			w.Header().Set("X-Event-Position", *job.Position)
+		}
 		return job, 0, err
 	})
 }

@@ -29,7 +29,7 @@ func (s *Server) listInventory(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return projections.List[stocklevels.Level]{}, err
 		}
-		return stocklevels.List(ctx, s.Pool, c.Acting, f, p)
+		return stocklevels.List(ctx, s.readDB(r.Context()), c.Acting, f, p)
 	})
 }
 

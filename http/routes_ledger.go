@@ -48,7 +48,7 @@ func (s *Server) trialBalance(w http.ResponseWriter, r *http.Request) {
 		at = &t
 	}
 	c := callerFrom(r.Context())
-	tb, err := ledger.GetTrialBalance(r.Context(), s.Pool, c.Acting, at)
+	tb, err := ledger.GetTrialBalance(r.Context(), s.readDB(r.Context()), c.Acting, at)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -60,7 +60,7 @@ func (s *Server) trialBalance(w http.ResponseWriter, r *http.Request) {
 // staff: theirs only).
 func (s *Server) listVendorBalances(w http.ResponseWriter, r *http.Request) {
 	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[ledger.VendorBalance], error) {
-		return ledger.ListVendorBalances(ctx, s.Pool, c.Acting, c.vendorScope(), p)
+		return ledger.ListVendorBalances(ctx, s.readDB(ctx), c.Acting, c.vendorScope(), p)
 	})
 }
 
@@ -76,7 +76,7 @@ func (s *Server) scopedVendor(r *http.Request) (uuid.UUID, error) {
 	if vs := c.vendorScope(); vs != nil && *vs != v {
 		return v, errs.New(errs.KindNotFound, "not_found", "no such vendor")
 	}
-	if _, err := tenancy.GetVendor(r.Context(), s.Pool, c.Acting, v); err != nil {
+	if _, err := tenancy.GetVendor(r.Context(), s.readDB(r.Context()), c.Acting, v); err != nil {
 		return v, err
 	}
 	return v, nil
@@ -92,6 +92,6 @@ func (s *Server) listLedgerEntries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[ledger.Entry], error) {
-		return ledger.ListEntries(ctx, s.Pool, c.Acting, v, p)
+		return ledger.ListEntries(ctx, s.readDB(ctx), c.Acting, v, p)
 	})
 }

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -87,6 +88,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		if s.Projections != nil {
 			s.checkProjections(ctx, fail, res.Checks)
 		}
+		if s.Replica != nil {
+			s.checkReplica(ctx, fail, res.Checks)
+		}
 		// Poisoned reactions need an operator, not a restart: reported, not failed.
 		if n, err := bus.UnresolvedPoisoned(ctx, s.Pool); err != nil {
 			res.Checks["poison"] = "unknown"
@@ -102,6 +106,26 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, status, res)
+}
+
+// checkReplica reports the read replica's lag; a replica that does not
+// answer, or is further behind than ReadyMaxLag, fails readiness (the
+// reads of this process go there).
+func (s *Server) checkReplica(ctx context.Context, fail func(string, string), checks map[string]string) {
+	lag, err := s.ReplicaLag(ctx)
+	if err != nil {
+		fail("replica", "unreachable")
+		return
+	}
+	detail := fmt.Sprintf("lag %.3fs, %d bytes", lag.Seconds, lag.Bytes)
+	if lag.Paused {
+		detail += ", replay paused"
+	}
+	if time.Duration(lag.Seconds*float64(time.Second)) > s.Config.ReadyMaxLag {
+		fail("replica", "behind: "+detail)
+		return
+	}
+	checks["replica"] = "ok: " + detail
 }
 
 func (s *Server) checkProjections(ctx context.Context, fail func(string, string), checks map[string]string) {

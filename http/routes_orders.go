@@ -46,7 +46,7 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return projections.List[orderviews.Summary]{}, err
 		}
-		return orderviews.List(ctx, s.Pool, c.Acting, f, p)
+		return orderviews.List(ctx, s.readDB(r.Context()), c.Acting, f, p)
 	})
 }
 
@@ -121,6 +121,14 @@ func scopeVendor(asked, scope *uuid.UUID) *uuid.UUID {
 // shipments and status history. Vendor staff see their lines and shipments
 // only, without totals and payments.
 func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
+	if u, ok, err := asOf(r); ok || err != nil {
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		s.getOrderAsOf(w, r, u)
+		return
+	}
 	serveOne(w, r, order.ParseID, func(ctx context.Context, _ *caller, id order.ID) (any, int64, error) {
 		v, err := s.orderView(ctx, id)
 		return v.body, v.version, err
@@ -130,7 +138,7 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 // orderView reads an order's detail for a command's response.
 func (s *Server) orderView(ctx context.Context, id order.ID) (view, error) {
 	c := callerFrom(ctx)
-	d, err := orderviews.Get(ctx, s.Pool, c.Acting, id.UUID, c.vendorScope())
+	d, err := orderviews.Get(ctx, s.readDB(ctx), c.Acting, id.UUID, c.vendorScope())
 	if err != nil {
 		return view{}, err
 	}
@@ -333,15 +341,35 @@ func (s *Server) collectCOD(w http.ResponseWriter, r *http.Request) {
 
 // storeGetOrder is the storefront's GET /orders/{id}: the buyer's view of
 // their order, with the access token in X-Order-Token (or, for e-mailed
-// links, ?token=). A missing or wrong token is a 404, like an unknown order.
+// links, ?token=), or without a token for a signed-in customer whose order
+// it is (Authorization: Bearer <customer session>). A missing or wrong
+// token, and another customer's order, are a 404, like an unknown order;
+// an invalid or expired session is a 401.
 func (s *Server) storeGetOrder(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	token := r.Header.Get("X-Order-Token")
 	if token == "" {
 		token = r.URL.Query().Get("token")
 	}
+	var customer uuid.UUID
+	if token == "" && bearer(r) != "" {
+		id, ok := s.customerOf(w, r)
+		if !ok {
+			return
+		}
+		customer = id.UUID
+	}
 	serveOne(w, r, order.ParseID, func(ctx context.Context, _ *caller, id order.ID) (any, int64, error) {
-		o, err := orderviews.ForBuyer(ctx, s.Pool, tenantFrom(ctx), id.UUID, token)
-		return o, 0, err
+		var o orderviews.BuyerOrder
+		var err error
+		if customer != uuid.Nil {
+			o, err = orderviews.ForCustomer(ctx, s.readDB(r.Context()), tenantFrom(ctx), id.UUID, customer)
+		} else {
+			o, err = orderviews.ForBuyer(ctx, s.readDB(r.Context()), tenantFrom(ctx), id.UUID, token)
+		}
+		if err != nil {
+			return o, 0, err
+		}
+		return s.withDownloads(ctx, o)
 	})
 }

@@ -24,7 +24,7 @@ import (
 
 // shopCurrency returns the acting shop's currency.
 func (s *Server) shopCurrency(ctx context.Context) (money.Currency, error) {
-	tv, err := tenancy.GetTenant(ctx, s.Pool, callerFrom(ctx).Acting)
+	tv, err := tenancy.GetTenant(ctx, s.readDB(ctx), callerFrom(ctx).Acting)
 	if err != nil {
 		return "", err
 	}
@@ -39,7 +39,7 @@ func (s *Server) getPayoutAccount(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	a, err := ledger.PayoutAccount(r.Context(), s.Pool, callerFrom(r.Context()).Acting, v)
+	a, err := ledger.PayoutAccount(r.Context(), s.readDB(r.Context()), callerFrom(r.Context()).Acting, v)
 	if err == nil && a == nil {
 		err = errs.New(errs.KindNotFound, "payout_account_not_set", "the vendor has no payout account yet")
 	}
@@ -72,7 +72,7 @@ func (s *Server) setPayoutAccount(w http.ResponseWriter, r *http.Request) {
 	s.executeReading(w, r, http.StatusOK, ledgerModel, func(ctx context.Context) (commands.Result, error) {
 		return s.Commands.SetPayoutAccount(ctx, cmd)
 	}, func(ctx context.Context) (view, error) {
-		a, err := ledger.PayoutAccount(ctx, s.Pool, c.Acting, v)
+		a, err := ledger.PayoutAccount(ctx, s.readDB(ctx), c.Acting, v)
 		if err == nil && a == nil {
 			err = errs.New(errs.KindNotFound, "payout_account_not_set", "the vendor has no payout account yet")
 		}
@@ -134,7 +134,7 @@ func (s *Server) recordPayout(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	released, err := ledger.Released(ctx, s.Pool, c.Acting, v, cur)
+	released, err := ledger.Released(ctx, s.readDB(ctx), c.Acting, v, cur)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -147,7 +147,7 @@ func (s *Server) recordPayout(w http.ResponseWriter, r *http.Request) {
 		id = res.ID
 		return res, err
 	}, func(ctx context.Context) (view, error) {
-		bal, err := ledger.ListVendorBalances(ctx, s.Pool, c.Acting, &v, projections.Page{Limit: 1})
+		bal, err := ledger.ListVendorBalances(ctx, s.readDB(ctx), c.Acting, &v, projections.Page{Limit: 1})
 		if err != nil {
 			return view{}, err
 		}
@@ -194,7 +194,7 @@ func (s *Server) createPayoutRun(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	candidates, err := ledger.RunCandidates(ctx, s.Pool, c.Acting, *in.PeriodEnd, cur)
+	candidates, err := ledger.RunCandidates(ctx, s.readDB(ctx), c.Acting, *in.PeriodEnd, cur)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -207,7 +207,7 @@ func (s *Server) createPayoutRun(w http.ResponseWriter, r *http.Request) {
 		id, res, err = s.Commands.CreatePayoutRun(ctx, cmd)
 		return res, err
 	}, func(ctx context.Context) (view, error) {
-		run, err := ledger.GetRun(ctx, s.Pool, c.Acting, id.UUID)
+		run, err := ledger.GetRun(ctx, s.readDB(ctx), c.Acting, id.UUID)
 		return view{body: run}, err
 	})
 }
@@ -215,7 +215,7 @@ func (s *Server) createPayoutRun(w http.ResponseWriter, r *http.Request) {
 // listPayoutRuns is GET /payout-runs: newest first.
 func (s *Server) listPayoutRuns(w http.ResponseWriter, r *http.Request) {
 	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[ledger.Run], error) {
-		return ledger.ListRuns(ctx, s.Pool, c.Acting, p)
+		return ledger.ListRuns(ctx, s.readDB(ctx), c.Acting, p)
 	})
 }
 
@@ -223,7 +223,7 @@ func (s *Server) listPayoutRuns(w http.ResponseWriter, r *http.Request) {
 // paid once its payout is recorded.
 func (s *Server) getPayoutRun(w http.ResponseWriter, r *http.Request) {
 	serveOne(w, r, payout.ParseRunID, func(ctx context.Context, c *caller, id payout.RunID) (ledger.Run, int64, error) {
-		run, err := ledger.GetRun(ctx, s.Pool, c.Acting, id.UUID)
+		run, err := ledger.GetRun(ctx, s.readDB(ctx), c.Acting, id.UUID)
 		return run, 0, err
 	})
 }
@@ -286,7 +286,7 @@ func (s *Server) vendorStatement(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(w)
 	started := false
 	first := true
-	closing, err := ledger.Statement(ctx, s.Pool, c.Acting, v, cur, from, to, func(o ledger.Owed) error {
+	closing, err := ledger.Statement(ctx, s.readDB(ctx), c.Acting, v, cur, from, to, func(o ledger.Owed) error {
 		head, err := json.Marshal(map[string]any{"vendor_id": v, "currency": cur, "from": from, "to": to, "opening": o})
 		if err != nil {
 			return err
@@ -328,7 +328,7 @@ func (s *Server) statementCSV(w http.ResponseWriter, r *http.Request, c *caller,
 	cw := csv.NewWriter(w)
 	started := false
 	name := "statement-" + v.String() + "-" + from.Format("20060102") + "-" + to.Format("20060102") + ".csv"
-	closing, err := ledger.Statement(r.Context(), s.Pool, c.Acting, v, cur, from, to, func(o ledger.Owed) error {
+	closing, err := ledger.Statement(r.Context(), s.readDB(r.Context()), c.Acting, v, cur, from, to, func(o ledger.Owed) error {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.WriteHeader(http.StatusOK)
@@ -399,7 +399,7 @@ func (s *Server) payoutRunZengin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	run, err := ledger.GetRun(ctx, s.Pool, c.Acting, id.UUID)
+	run, err := ledger.GetRun(ctx, s.readDB(ctx), c.Acting, id.UUID)
 	if err != nil {
 		writeError(w, r, err)
 		return

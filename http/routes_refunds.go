@@ -29,7 +29,7 @@ type refundRequest struct {
 
 // refundView reads an order's refund for a command's response.
 func (s *Server) refundView(ctx context.Context, id order.ID) (view, error) {
-	rf, err := ledger.GetRefund(ctx, s.Pool, callerFrom(ctx).Acting, id.UUID)
+	rf, err := ledger.GetRefund(ctx, s.readDB(ctx), callerFrom(ctx).Acting, id.UUID)
 	return view{body: rf}, err
 }
 
@@ -78,7 +78,7 @@ func (s *Server) setRefundAccount(w http.ResponseWriter, r *http.Request) {
 // listRefunds is GET /refunds?status=due|paid: what buyers are owed back.
 func (s *Server) listRefunds(w http.ResponseWriter, r *http.Request) {
 	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[ledger.Refund], error) {
-		return ledger.ListRefunds(ctx, s.Pool, c.Acting, r.URL.Query().Get("status"), p)
+		return ledger.ListRefunds(ctx, s.readDB(ctx), c.Acting, r.URL.Query().Get("status"), p)
 	})
 }
 
@@ -131,7 +131,7 @@ func (s *Server) refundsZengin(w http.ResponseWriter, r *http.Request) {
 	}
 	items := make([]zengin.Transfer, 0, len(ids))
 	for _, id := range ids {
-		rf, err := ledger.GetRefund(ctx, s.Pool, c.Acting, id)
+		rf, err := ledger.GetRefund(ctx, s.readDB(ctx), c.Acting, id)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -162,7 +162,7 @@ func transferDate(r *http.Request, now time.Time) (time.Time, error) {
 // transferHeader is the header of the shop's transfer files: its account
 // and the 委託者コード its bank assigned.
 func (s *Server) transferHeader(ctx context.Context, c *caller, date time.Time) (zengin.TransferHeader, error) {
-	tv, err := tenancy.GetTenant(ctx, s.Pool, c.Acting)
+	tv, err := tenancy.GetTenant(ctx, s.readDB(ctx), c.Acting)
 	if err != nil {
 		return zengin.TransferHeader{}, err
 	}

@@ -229,7 +229,7 @@ func (s *Server) listStatementLines(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return projections.List[reconcile.LineView]{}, err
 		}
-		return s.Reconcile.Lines(ctx, s.Pool, c.Acting, id, status, tn.Settings().PaymentGrace(), p)
+		return s.Reconcile.Lines(ctx, s.readDB(ctx), c.Acting, id, status, tn.Settings().PaymentGrace(), p)
 	})
 }
 

@@ -145,7 +145,7 @@ type createTenantRequest struct {
 
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 	serveList(w, r, func(ctx context.Context, _ *caller, p projections.Page) (projections.List[tenancy.TenantView], error) {
-		return tenancy.ListTenants(database.WithPlatform(ctx), s.Pool, p)
+		return tenancy.ListTenants(database.WithPlatform(ctx), s.readDB(ctx), p)
 	})
 }
 
@@ -170,7 +170,7 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 // --- settings
 
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
-	tv, err := tenancy.GetTenant(r.Context(), s.Pool, callerFrom(r.Context()).Acting)
+	tv, err := tenancy.GetTenant(r.Context(), s.readDB(r.Context()), callerFrom(r.Context()).Acting)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -195,7 +195,7 @@ func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request) {
 		return s.Commands.UpdateSettings(ctx, commands.UpdateSettings{Tenant: c.Acting, By: c.by(r), IfVersion: ifv,
 			Change: func(cur tenant.Settings) (tenant.Settings, error) { return mergeSettings(cur, patch) }})
 	}, func(ctx context.Context) (view, error) {
-		tv, err := tenancy.GetTenant(ctx, s.Pool, c.Acting)
+		tv, err := tenancy.GetTenant(ctx, s.readDB(ctx), c.Acting)
 		return view{body: tv.Settings, version: tv.Version}, err
 	})
 }
@@ -265,7 +265,7 @@ type vendorRequest struct {
 
 func (s *Server) listVendors(w http.ResponseWriter, r *http.Request) {
 	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[tenancy.VendorView], error) {
-		return tenancy.ListVendors(ctx, s.Pool, c.Acting, c.vendorScope(), p)
+		return tenancy.ListVendors(ctx, s.readDB(ctx), c.Acting, c.vendorScope(), p)
 	})
 }
 
@@ -274,7 +274,7 @@ func (s *Server) getVendor(w http.ResponseWriter, r *http.Request) {
 		if vs := c.vendorScope(); vs != nil && *vs != id.UUID {
 			return tenancy.VendorView{}, 0, errs.NotFoundf("vendor")
 		}
-		v, err := tenancy.GetVendor(ctx, s.Pool, c.Acting, id.UUID)
+		v, err := tenancy.GetVendor(ctx, s.readDB(ctx), c.Acting, id.UUID)
 		return v, v.Version, err
 	})
 }
@@ -302,7 +302,7 @@ func (s *Server) createVendor(w http.ResponseWriter, r *http.Request) {
 		_, res, err := s.Commands.CreateVendor(ctx, cmd)
 		return res, err
 	}, func(ctx context.Context) (view, error) {
-		v, err := tenancy.GetVendor(ctx, s.Pool, c.Acting, id)
+		v, err := tenancy.GetVendor(ctx, s.readDB(ctx), c.Acting, id)
 		return view{body: v, version: v.Version}, err
 	})
 }
@@ -318,7 +318,7 @@ func (s *Server) patchVendor(w http.ResponseWriter, r *http.Request) {
 		return s.Commands.UpdateVendor(ctx, commands.UpdateVendor{Tenant: c.Acting, By: c.by(r), Vendor: id, IfVersion: ifv,
 			Name: in.Name, CommissionRate: in.CommissionRate, EffectiveFrom: in.EffectiveFrom, Status: in.Status})
 	}, func(ctx context.Context) (view, error) {
-		v, err := tenancy.GetVendor(ctx, s.Pool, c.Acting, id.UUID)
+		v, err := tenancy.GetVendor(ctx, s.readDB(ctx), c.Acting, id.UUID)
 		return view{body: v, version: v.Version}, err
 	})
 }
@@ -338,13 +338,13 @@ type locationRequest struct {
 
 func (s *Server) listStores(w http.ResponseWriter, r *http.Request) {
 	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[tenancy.StoreView], error) {
-		return tenancy.ListStores(ctx, s.Pool, c.Acting, p)
+		return tenancy.ListStores(ctx, s.readDB(ctx), c.Acting, p)
 	})
 }
 
 func (s *Server) getStore(w http.ResponseWriter, r *http.Request) {
 	serveOne(w, r, store.ParseID, func(ctx context.Context, c *caller, id store.ID) (tenancy.StoreView, int64, error) {
-		v, err := tenancy.GetStore(ctx, s.Pool, c.Acting, id.UUID)
+		v, err := tenancy.GetStore(ctx, s.readDB(ctx), c.Acting, id.UUID)
 		return v, v.Version, err
 	})
 }
@@ -362,7 +362,7 @@ func (s *Server) createStore(w http.ResponseWriter, r *http.Request) {
 		_, res, err := s.Commands.CreateStore(ctx, commands.CreateStore{Tenant: c.Acting, By: by, Code: in.Code, Name: in.Name})
 		return res, err
 	}, func(ctx context.Context) (view, error) {
-		v, err := tenancy.GetStore(ctx, s.Pool, c.Acting, id)
+		v, err := tenancy.GetStore(ctx, s.readDB(ctx), c.Acting, id)
 		return view{body: v, version: v.Version}, err
 	})
 }
@@ -379,7 +379,7 @@ func (s *Server) addLocation(w http.ResponseWriter, r *http.Request) {
 		_, res, err := s.Commands.AddLocation(ctx, commands.AddLocation{Tenant: c.Acting, By: by, Store: sid, Code: in.Code, Name: in.Name, Status: in.Status})
 		return res, err
 	}, func(ctx context.Context) (view, error) {
-		v, err := tenancy.GetStore(ctx, s.Pool, c.Acting, sid.UUID)
+		v, err := tenancy.GetStore(ctx, s.readDB(ctx), c.Acting, sid.UUID)
 		return view{body: v, version: v.Version}, err
 	})
 }
@@ -411,7 +411,7 @@ type patchStaffRequest struct {
 
 func (s *Server) listStaff(w http.ResponseWriter, r *http.Request) {
 	serveList(w, r, func(ctx context.Context, c *caller, p projections.Page) (projections.List[tenancy.StaffView], error) {
-		return tenancy.ListStaff(ctx, s.Pool, c.Acting, c.PlatformAdmin, p)
+		return tenancy.ListStaff(ctx, s.readDB(ctx), c.Acting, c.PlatformAdmin, p)
 	})
 }
 
@@ -419,7 +419,7 @@ func (s *Server) listStaff(w http.ResponseWriter, r *http.Request) {
 // (404) to everyone but platform administrators.
 func (s *Server) getStaff(w http.ResponseWriter, r *http.Request) {
 	serveOne(w, r, staff.ParseID, func(ctx context.Context, c *caller, id staff.ID) (tenancy.StaffView, int64, error) {
-		v, err := tenancy.GetStaff(ctx, s.Pool, c.Acting, id.UUID)
+		v, err := tenancy.GetStaff(ctx, s.readDB(ctx), c.Acting, id.UUID)
 		if err == nil && v.PlatformAdmin && !c.PlatformAdmin {
 			return tenancy.StaffView{}, 0, errs.NotFoundf("staff member")
 		}
@@ -449,7 +449,7 @@ func (s *Server) inviteStaff(w http.ResponseWriter, r *http.Request) {
 		}
 		return res, err
 	}, func(ctx context.Context) (view, error) {
-		v, err := tenancy.GetStaff(ctx, s.Pool, c.Acting, id)
+		v, err := tenancy.GetStaff(ctx, s.readDB(ctx), c.Acting, id)
 		return view{body: staffCreated{StaffView: v, InitialPassword: initial}, version: v.Version}, err
 	})
 }
@@ -466,7 +466,7 @@ func (s *Server) patchStaff(w http.ResponseWriter, r *http.Request) {
 			ByPlatformAdmin: c.PlatformAdmin, Session: c.Token, Staff: id, IfVersion: ifv,
 			Name: in.Name, Role: in.Role, Vendor: in.VendorID, Status: in.Status, Password: in.Password})
 	}, func(ctx context.Context) (view, error) {
-		v, err := tenancy.GetStaff(ctx, s.Pool, c.Acting, id.UUID)
+		v, err := tenancy.GetStaff(ctx, s.readDB(ctx), c.Acting, id.UUID)
 		return view{body: v, version: v.Version}, err
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/commands/importer"
 	"github.com/honten/honten/commands/reconcile"
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/eventstore/bus"
 	"github.com/honten/honten/projections"
@@ -43,9 +44,22 @@ type Config struct {
 	// "Authorization: Bearer <token>"; unset, /metrics is served only by
 	// OpsHandler.
 	MetricsToken string
+	// DownloadsDir is where digital goods' files live (DOWNLOADS_DIR); a
+	// product's digital.file is a path inside it.
+	DownloadsDir string
+	// StorefrontShop is the shop code the browser storefront at / shows
+	// when the request names none (?shop=, the Host); empty: the API's
+	// default (the only shop).
+	StorefrontShop string
 	// WriteTimeout is the server's write timeout; a streamed export
 	// extends its deadline by this much after each chunk. 0: no extension.
 	WriteTimeout time.Duration
+	// WebhookAllowPrivate lets webhook URLs name private and loopback
+	// addresses (WEBHOOK_ALLOW_PRIVATE; development and tests only).
+	WebhookAllowPrivate bool
+	// WebhookSecretOverlap is how long a rotated-out webhook secret still
+	// signs deliveries (WEBHOOK_SECRET_OVERLAP); 0 means 24h.
+	WebhookSecretOverlap time.Duration
 }
 
 func (c *Config) defaults() {
@@ -68,7 +82,10 @@ func (c *Config) defaults() {
 
 // Deps are the server's collaborators.
 type Deps struct {
-	Pool     *pgxpool.Pool
+	Pool *pgxpool.Pool
+	// Replica, when set, is a pool on a streaming read replica of Pool's
+	// database: GET and HEAD requests read the read models there (replica.go).
+	Replica  *pgxpool.Pool
 	Store    *eventstore.Store
 	Commands *commands.Service
 	// Projections runs (or, in an API-only process, describes) the read models.
@@ -79,9 +96,9 @@ type Deps struct {
 	Imports importer.Jobs
 	// Reconcile runs bank statement and COD remittance imports.
 	Reconcile reconcile.Jobs
-	// Reservations, when this process decides reservations, lets
-	// add-to-cart waits wake at once (else they poll).
-	Reservations *commands.ReservationWorker
+	// Reservations tells add-to-cart waits (?wait=) the reservation
+	// decisions, whichever process makes them.
+	Reservations *reservations.Worker
 	// BaseContext bounds background work the server starts (import jobs).
 	BaseContext context.Context
 	Logger      *slog.Logger
@@ -104,7 +121,9 @@ type Server struct {
 	started  atomic.Pointer[eventstore.Position]
 	caughtUp atomic.Bool
 	router   chi.Router
-	tenants  *tenantResolver
+	// ui serves the browser UIs (/admin/ and the storefront at /).
+	ui      *ui
+	tenants *tenantResolver
 	// clientIPs finds a request's client address (clientip.go).
 	clientIPs clientIPs
 	// cartCreateLimit and cartAddLimit are the storefront cart rate limits.
@@ -136,6 +155,10 @@ func NewServer(d Deps) *Server {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Reservations == nil && d.Commands != nil {
+		// Waits for decisions then poll the reservation index.
+		d.Reservations = d.Commands.NewReservationWorker(reservations.Options{Logger: d.Logger})
 	}
 	s := &Server{Deps: d, router: chi.NewRouter(), perms: map[string]perm{},
 		tenants:         &tenantResolver{pool: d.Pool, ttl: 30 * time.Second, cache: map[string]cached{}},
@@ -175,11 +198,19 @@ func NewServer(d Deps) *Server {
 			})
 		})
 	})
+	s.ui = newUI(s)
 	return s
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler: the browser UIs' pages (isUIPath)
+// go to their own router, everything else to the API's.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isUIPath(r.URL.Path) {
+		s.ui.router.ServeHTTP(w, r)
+		return
+	}
+	s.router.ServeHTTP(w, r)
+}
 
 // Routes exposes the router for documentation checks.
 func (s *Server) Routes() chi.Routes { return s.router }
@@ -187,6 +218,14 @@ func (s *Server) Routes() chi.Routes { return s.router }
 // waitFor blocks until the read models (all when none are named) have
 // applied pos, bounded by ctx.
 func (s *Server) waitFor(ctx context.Context, pos eventstore.Position, models ...string) error {
+	if db := s.readDB(ctx); db != s.Pool {
+		// A replica read: the replica must have replayed the checkpoints
+		// that cover pos (which implies the primary's read models have).
+		if len(models) == 0 && s.Projections != nil {
+			models = s.Projections.InternalModels()
+		}
+		return projections.WaitFor(ctx, db, nil, pos, models...)
+	}
 	if s.ProjectionsLocal && s.Projections != nil {
 		return s.Projections.WaitFor(ctx, pos, models...)
 	}
@@ -210,6 +249,9 @@ func (s *Server) adminRoutes() []adminRoute {
 		s.ledgerRoutes(),
 		s.statementRoutes(),
 		s.poisonRoutes(),
+		s.customerRoutes(),
+		s.promotionRoutes(),
+		s.webhookRoutes(),
 	} {
 		out = append(out, area...)
 	}
@@ -224,6 +266,8 @@ func (s *Server) storefrontRoutes() []storeRoute {
 		s.cartRoutes(),
 		s.storefrontOrderRoutes(),
 		s.searchRoutes(),
+		s.storefrontCustomerRoutes(),
+		s.promotionStoreRoutes(),
 	} {
 		out = append(out, area...)
 	}

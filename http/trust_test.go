@@ -95,7 +95,7 @@ func TestProjectionsArePlatformOnlyAndShopsSeeTheirOwnLag(t *testing.T) {
 	mall := env.Shop(t, "ops-mall", "mall", false)
 
 	require.Equal(t, http.StatusForbidden, env.Do(t, req{Method: "GET", Path: "/api/v1/admin/projections", Token: mall.Token}).Status)
-	require.Equal(t, http.StatusForbidden, env.Do(t, req{Method: "POST", Path: "/api/v1/admin/projections/audit_log/rebuild", Token: mall.Token}).Status)
+	require.Equal(t, http.StatusForbidden, env.Do(t, req{Method: "POST", Path: "/api/v1/admin/projections/bank_statements/rebuild", Token: mall.Token}).Status)
 	require.Equal(t, http.StatusOK, env.Do(t, req{Method: "GET", Path: "/api/v1/admin/projections", Token: hq.Token}).Status)
 
 	env.Settle(t)

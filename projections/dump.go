@@ -45,6 +45,37 @@ func DumpTables(ctx context.Context, q eventstore.Querier, tables ...string) (Du
 	return d, nil
 }
 
+// DumpModelsPortable is DumpModels without the columns of type xid8: the
+// transaction ids of the database the log was written in, which another
+// database given the same log (an import) cannot reproduce. The order they
+// give with the position beside them is the log's global order, which an
+// import keeps; the positions are compared.
+func (r *Runner) DumpModelsPortable(ctx context.Context) (Dump, error) {
+	var tables []string
+	for _, p := range r.projectors {
+		tables = append(tables, p.Schema().Tables...)
+	}
+	d := Dump{Tables: tables, Rows: map[string][]string{}}
+	for _, t := range tables {
+		const cols = `SELECT coalesce(string_agg(quote_ident(attname), ', ' ORDER BY attnum), '') FROM pg_attribute
+WHERE attrelid = ('public.' || quote_ident($1))::regclass AND attnum > 0 AND NOT attisdropped AND atttypid <> 'xid8'::regtype`
+		var list string
+		if err := r.pool.QueryRow(ctx, cols, t).Scan(&list); err != nil {
+			return Dump{}, fmt.Errorf("dump %s: %w", t, err)
+		}
+		rows, err := r.pool.Query(ctx, `SELECT r FROM (SELECT ROW(`+list+`)::text AS r FROM public.`+quote(t)+`) x ORDER BY r COLLATE "C"`)
+		if err != nil {
+			return Dump{}, fmt.Errorf("dump %s: %w", t, err)
+		}
+		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return Dump{}, fmt.Errorf("dump %s: %w", t, err)
+		}
+		d.Rows[t] = out
+	}
+	return d, nil
+}
+
 // Count is the number of rows in the dump.
 func (d Dump) Count() int {
 	n := 0

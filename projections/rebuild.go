@@ -363,6 +363,10 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position, models ..
 	if !local {
 		return WaitFor(ctx, r.pool, nil, pos, models...)
 	}
+	// A waiter keeps the projectors from lingering between batches.
+	r.waiters.Add(1)
+	defer r.waiters.Add(-1)
+	r.hurryAll()
 	return WaitFor(ctx, r.pool, r.appliedCh, pos, models...)
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,8 +38,20 @@ type Options struct {
 	// commits before reading, so a busy store's events are applied in
 	// batches rather than one commit each; 0 means 5ms, negative none.
 	Coalesce time.Duration
+	// Linger is how long a projector that just applied a partial batch
+	// (busy, but caught up) lets further commits gather before it reads
+	// again, so that under a steady stream of commits each batch, and its
+	// one checkpoint row, carries several commits' events rather than one.
+	// It is skipped while a caller waits in WaitFor (read-your-writes) and
+	// after a full batch (behind: the next batch is read at once). 0 means
+	// 20ms, negative none.
+	Linger time.Duration
 	// Logger receives the runner's logs; nil discards them.
 	Logger *slog.Logger
+	// Registry, when set, unseals the personal data of every batch before
+	// the projector applies it (Registry.Unseal); without it, sealed fields
+	// read as erased.
+	Registry *eventstore.Registry
 }
 
 func (o *Options) defaults() {
@@ -66,6 +79,9 @@ func (o *Options) defaults() {
 	if o.Coalesce == 0 {
 		o.Coalesce = 5 * time.Millisecond
 	}
+	if o.Linger == 0 {
+		o.Linger = 20 * time.Millisecond
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -87,6 +103,11 @@ type Runner struct {
 	wake    map[string]chan struct{}
 	applied chan struct{} // closed and replaced after every committed batch
 	running map[string]bool
+	waiters atomic.Int64             // callers in WaitFor on this process's projectors
+	hurry   map[string]chan struct{} // by model: a caller began to wait; stop lingering
+	// held is how many projectors this runner leads (or is about to);
+	// instances is how many runners of this database are live (see share).
+	held, instances int
 }
 
 // NewRunner returns a runner for projectors on pool. It returns an error for
@@ -94,7 +115,7 @@ type Runner struct {
 func NewRunner(pool *pgxpool.Pool, projectors []Projector, opts Options) (*Runner, error) {
 	opts.defaults()
 	r := &Runner{pool: pool, opts: opts, log: opts.Logger, byModel: map[string]Projector{}, feeds: map[string]eventstore.FeedFilter{},
-		wake: map[string]chan struct{}{}, applied: make(chan struct{}), running: map[string]bool{}}
+		wake: map[string]chan struct{}{}, applied: make(chan struct{}), running: map[string]bool{}, hurry: map[string]chan struct{}{}}
 	for _, p := range projectors {
 		if err := validate(p); err != nil {
 			return nil, err
@@ -111,6 +132,7 @@ func NewRunner(pool *pgxpool.Pool, projectors []Projector, opts Options) (*Runne
 		}
 		r.projectors = append(r.projectors, p)
 		r.wake[m] = make(chan struct{}, 1)
+		r.hurry[m] = make(chan struct{}, 1)
 	}
 	return r, nil
 }
@@ -274,6 +296,21 @@ func (r *Runner) Run(ctx context.Context) error {
 	r.mu.Unlock()
 	defer r.jobs.Wait()
 	var wg sync.WaitGroup
+	if slot := r.join(ctx); slot != nil {
+		defer r.leave(ctx, slot)
+		r.countInstances(ctx)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				sleep(ctx, r.opts.LockRetry)
+				if ctx.Err() != nil {
+					return
+				}
+				r.countInstances(ctx)
+			}
+		}()
+	}
 	for _, p := range r.projectors {
 		wg.Add(1)
 		go func() {
@@ -313,10 +350,19 @@ func (r *Runner) runProjector(ctx context.Context, p Projector) {
 			}
 			continue
 		}
+		if !r.reserve() {
+			sleep(ctx, r.opts.LockRetry) // this runner leads its share: another one takes this projector
+			continue
+		}
+		yielded := false
 		err = r.lead(ctx, p, g, func(conn *pgxpool.Conn) error {
 			r.setRunning(model, true)
 			defer r.setRunning(model, false)
 			for ctx.Err() == nil {
+				if r.yield() {
+					yielded = true
+					return errYield
+				}
 				// Taken before the read: a change while it runs is not missed.
 				var changed <-chan struct{}
 				if r.opts.Changes != nil {
@@ -328,6 +374,9 @@ func (r *Runner) runProjector(ctx context.Context, p Projector) {
 				}
 				if n > 0 {
 					backoff = r.opts.MinPoll
+					if n < r.opts.BatchSize && r.opts.Linger > 0 && r.waiters.Load() == 0 {
+						r.linger(ctx, model)
+					}
 					continue
 				}
 				select {
@@ -348,8 +397,14 @@ func (r *Runner) runProjector(ctx context.Context, p Projector) {
 			}
 			return nil
 		})
+		if !yielded {
+			r.unreserve()
+		}
 		switch {
 		case err == nil, ctx.Err() != nil:
+		case errors.Is(err, errYield):
+			log.Info("projection: leading more than this runner's share; handing it over")
+			sleep(ctx, 2*r.opts.LockRetry)
 		case errors.Is(err, errRetired):
 			log.Info("projection: generation retired; following the new one", "generation", g.Generation)
 		case errors.Is(err, errNotLeader):
@@ -363,6 +418,115 @@ func (r *Runner) runProjector(ctx context.Context, p Projector) {
 }
 
 var errNotLeader = errors.New("projections: another instance holds the lock")
+
+var errYield = errors.New("projections: handed over to a runner below its share")
+
+// Leadership is spread over the runners of a database: every runner holds
+// one of instanceSlots presence locks while it runs and counts the held
+// ones (every LockRetry), and leads at most its share of the projectors —
+// ceil(projectors / runners). A runner below its share takes a free
+// projector's leader lock; one above it (a second runner started, so the
+// share fell) hands projectors over between batches, one at a time, and
+// waits before it competes again. When a runner dies its presence lock
+// goes with its session: the count falls, the share rises and the others
+// take its projectors. One runner alone leads them all.
+const instanceSlots = 64
+
+const instanceLockSQL = `SELECT pg_try_advisory_lock(hashtextextended('honten.projection.instance:' || $1::int::text, 0))`
+
+const instanceUnlockSQL = `SELECT pg_advisory_unlock(hashtextextended('honten.projection.instance:' || $1::int::text, 0))`
+
+// instancesSQL counts the presence locks held in this database (a bigint
+// advisory key shows in pg_locks as classid, its high half, and objid).
+const instancesSQL = `SELECT count(*) FROM pg_locks l
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND ((l.classid::bigint << 32) | l.objid::bigint) IN
+      (SELECT hashtextextended('honten.projection.instance:' || g::text, 0) FROM generate_series(0, $1 - 1) g)`
+
+// presence is the connection holding a runner's presence lock.
+type presence struct {
+	conn *pgxpool.Conn
+	slot int
+}
+
+// join takes a free presence slot; nil when none is free or the database
+// does not answer (the runner then counts as alone: it may lead all).
+func (r *Runner) join(ctx context.Context) *presence {
+	conn, err := r.pool.Acquire(ctx)
+	if err != nil {
+		return nil
+	}
+	for slot := range instanceSlots {
+		var ok bool
+		if err := conn.QueryRow(ctx, instanceLockSQL, slot).Scan(&ok); err != nil {
+			break
+		}
+		if ok {
+			return &presence{conn: conn, slot: slot}
+		}
+	}
+	conn.Release()
+	r.log.Warn("projection: no presence slot; this runner may lead every projector")
+	return nil
+}
+
+// leave gives the presence slot back.
+func (r *Runner) leave(ctx context.Context, p *presence) {
+	if _, err := p.conn.Exec(context.WithoutCancel(ctx), instanceUnlockSQL, p.slot); err != nil {
+		p.conn.Conn().Close(context.Background()) //nolint:errcheck // closing frees the lock
+	}
+	p.conn.Release()
+}
+
+// countInstances refreshes the number of live runners; a failed count
+// keeps the last one.
+func (r *Runner) countInstances(ctx context.Context) {
+	var n int
+	if err := r.pool.QueryRow(ctx, instancesSQL, instanceSlots).Scan(&n); err != nil {
+		return
+	}
+	r.mu.Lock()
+	r.instances = n
+	r.mu.Unlock()
+}
+
+// shareLocked is how many projectors this runner may lead; r.mu held.
+func (r *Runner) shareLocked() int {
+	n := max(r.instances, 1)
+	return (len(r.projectors) + n - 1) / n
+}
+
+// reserve counts one more projector led here unless the runner leads its
+// share already.
+func (r *Runner) reserve() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held >= r.shareLocked() {
+		return false
+	}
+	r.held++
+	return true
+}
+
+// unreserve counts one projector less.
+func (r *Runner) unreserve() {
+	r.mu.Lock()
+	r.held--
+	r.mu.Unlock()
+}
+
+// yield reports that the runner leads more than its share, and counts the
+// projector asking as handed over.
+func (r *Runner) yield() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held > r.shareLocked() {
+		r.held--
+		return true
+	}
+	return false
+}
 
 // lead acquires a connection holding the leader lock of g and runs fn on it.
 func (r *Runner) lead(ctx context.Context, p Projector, g generation, fn func(*pgxpool.Conn) error) error {
@@ -404,6 +568,10 @@ func graceful(ctx context.Context, grace time.Duration) (context.Context, contex
 // batch applies up to limit events after g's checkpoint in one transaction
 // and returns how many it applied. The checkpoint update is guarded by the
 // old checkpoint, so two writers of one generation can never both commit.
+// batchIdleLimit bounds a projector batch's idle time inside its
+// transaction.
+const batchIdleLimit = 10 * time.Minute
+
 func (r *Runner) batch(ctx context.Context, conn *pgxpool.Conn, p Projector, g generation, limit int) (int, error) {
 	// Once started, a batch finishes even if ctx ends (graceful shutdown),
 	// within the grace period.
@@ -433,7 +601,17 @@ func (r *Runner) batch(ctx context.Context, conn *pgxpool.Conn, p Projector, g g
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}
-	if _, err := tx.Exec(bctx, `SELECT set_config('search_path', $1, true)`, quote(g.Schema)); err != nil {
+	if r.opts.Registry != nil {
+		if err := r.opts.Registry.Unseal(bctx, tx, evs); err != nil {
+			return 0, err
+		}
+	}
+	// A batch's pauses between statements are the projector computing its
+	// rows (thousands of events on a rebuild, slow under load), not a
+	// forgotten transaction: the session's short idle-in-transaction limit
+	// is raised for this transaction only.
+	if _, err := tx.Exec(bctx, `SELECT set_config('search_path', $1, true), set_config('idle_in_transaction_session_timeout', $2, true)`,
+		quote(g.Schema), strconv.FormatInt(batchIdleLimit.Milliseconds(), 10)); err != nil {
 		return 0, err
 	}
 	if err := p.Apply(bctx, tx, evs); err != nil {
@@ -457,6 +635,28 @@ WHERE model = $1 AND generation = $2 AND tx_id = $7::text::xid8 AND position = $
 	metrics.ProjectorApplied.WithLabelValues(p.Name()).Add(float64(len(evs)))
 	r.signalApplied()
 	return len(evs), nil
+}
+
+// linger waits Options.Linger, or less if a caller begins to wait for the
+// read models (WaitFor) meanwhile.
+func (r *Runner) linger(ctx context.Context, model string) {
+	t := time.NewTimer(r.opts.Linger)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-r.hurry[model]:
+	}
+}
+
+// hurryAll ends every projector's linger now.
+func (r *Runner) hurryAll() {
+	for _, ch := range r.hurry {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (r *Runner) signalApplied() {

@@ -30,6 +30,25 @@ func open(ctx context.Context, cfg app.Config) (*app.Main, error) {
 }
 
 // tenantByCode returns the tenant with a shop code.
+// openImport reads the file to import and opens Honten for the shop with
+// code; the caller closes the Main.
+func openImport(ctx context.Context, cfg app.Config, path, code string) ([]byte, *app.Main, tenant.ID, error) {
+	file, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, tenant.ID{}, err
+	}
+	m, err := open(ctx, cfg)
+	if err != nil {
+		return nil, nil, tenant.ID{}, err
+	}
+	t, err := tenantByCode(ctx, m, code)
+	if err != nil {
+		m.Close()
+		return nil, nil, tenant.ID{}, err
+	}
+	return file, m, t, nil
+}
+
 func tenantByCode(ctx context.Context, m *app.Main, code string) (tenant.ID, error) {
 	owner, ok, err := eventstore.Owner(ctx, m.Pool, eventstore.PlatformScope, commands.ClaimTenantCode, code)
 	if err != nil {
@@ -168,19 +187,11 @@ func runImport(ctx context.Context, cfg app.Config, args []string) error {
 	if err := fs.Parse(args[2:]); err != nil {
 		return err
 	}
-	file, err := os.ReadFile(args[1])
-	if err != nil {
-		return err
-	}
-	m, err := open(ctx, cfg)
+	file, m, t, err := openImport(ctx, cfg, args[1], *code)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	t, err := tenantByCode(ctx, m, *code)
-	if err != nil {
-		return err
-	}
 	jobs := m.Imports
 	job, err := jobs.Submit(ctx, t, uuid.Must(uuid.NewV7()), "cli", file)
 	if err != nil {
@@ -230,19 +241,11 @@ func runImportStatement(ctx context.Context, cfg app.Config, path string, args [
 	if err := opts.Check(); err != nil {
 		return err
 	}
-	file, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	m, err := open(ctx, cfg)
+	file, m, t, err := openImport(ctx, cfg, path, *code)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	t, err := tenantByCode(ctx, m, *code)
-	if err != nil {
-		return err
-	}
 	jobs := m.Reconcile
 	id := uuid.Must(uuid.NewV7())
 	if err := jobs.Submit(ctx, t, id, reconcile.KindStatement, "cli", file, opts); err != nil {

@@ -15,14 +15,14 @@ import (
 
 func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: honten bench <eventstore|idle|catalog|checkout|flashsale|search|ledger|statements> [flags]")
+		return errors.New("usage: honten bench <eventstore|idle|catalog|checkout|flashsale|search|ledger|statements|export|webhooks|tenants> [flags]")
 	}
 	name, args := args[0], args[1:]
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
 	duration := fs.Duration("duration", 10*time.Second, "length of each timed phase")
 	writers := fs.Int("writers", 16, "concurrent writers")
 	rate := fs.Int("live-rate", 2000, "events/s during the live-lag phase")
-	concurrency := fs.Int("concurrency", 32, "concurrent clients (catalog)")
+	concurrency := fs.Int("concurrency", 32, "concurrent clients (catalog; checkout: only this level)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	products := fs.Int("products", 100_000, "generated products (search)")
 	explain := fs.Bool("explain", false, "print query plans (search)")
@@ -32,6 +32,10 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 	bigLines := fs.Int("big", 100_000, "statement lines of the big vendor at least (ledger)")
 	prefill := fs.Int("prefill", 1_000_000, "events of shop history in the log before the benchmark runs (eventstore, catalog, checkout, flashsale); 0 for a fresh database")
 	lines := fs.Int("lines", 10_000, "statement lines (statements)")
+	deliveries := fs.Int("deliveries", 20_000, "events delivered to each endpoint (webhooks)")
+	tenants := fs.Int("tenants", 2000, "tenants of the crowded database (tenants)")
+	staffN := fs.Int("staff", 500, "staff accounts of the measured tenant (tenants)")
+	sample := fs.Int("sample", 200, "timed requests per measure at least; a measure runs past -duration until it has them (tenants)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,7 +63,7 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer cleanup()
-	if *prefill > 0 && name != "idle" && name != "search" && name != "ledger" && name != "statements" {
+	if *prefill > 0 && name != "idle" && name != "search" && name != "ledger" && name != "statements" && name != "export" && name != "webhooks" && name != "tenants" {
 		pre, err := bench.Prefill(ctx, env, cfg, *prefill)
 		if err != nil {
 			return err
@@ -75,7 +79,13 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 		bench.Print(os.Stdout, fmt.Sprintf("honten bench eventstore (%s per phase)", *duration), rows)
 		return nil
 	case "checkout":
-		rows, err := bench.Checkout(ctx, env, cfg, bench.CheckoutOptions{Duration: *duration})
+		o := bench.CheckoutOptions{Duration: *duration}
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "concurrency" {
+				o.Concurrency = []int{*concurrency} // else 1, 8 and 32
+			}
+		})
+		rows, err := bench.Checkout(ctx, env, cfg, o)
 		if err != nil {
 			return err
 		}
@@ -127,6 +137,44 @@ func runBench(ctx context.Context, cfg app.Config, args []string) error {
 			return err
 		}
 		bench.Print(os.Stdout, fmt.Sprintf("honten bench statements (%d lines)", *lines), rows)
+		return nil
+	case "export":
+		n := 1_000_000
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "events" {
+				n = *events
+			}
+		})
+		rows, err := bench.Archive(ctx, env, bench.ArchiveOptions{Events: n, Server: server})
+		if err != nil {
+			return err
+		}
+		bench.Print(os.Stdout, fmt.Sprintf("honten bench export (%d events round-tripped)", n), rows)
+	case "webhooks":
+		o := bench.WebhooksOptions{Events: *deliveries}
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "duration" {
+				o.Duration = *duration // else 5s per bare loop
+			}
+		})
+		rows, err := bench.Webhooks(ctx, env, o)
+		if err != nil {
+			return err
+		}
+		bench.Print(os.Stdout, fmt.Sprintf("honten bench webhooks (%d events per endpoint)", *deliveries), rows)
+		return nil
+	case "tenants":
+		o := bench.TenantsOptions{Tenants: *tenants, Staff: *staffN, Sample: *sample, Duration: *duration}
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "concurrency" {
+				o.Concurrency = *concurrency // else 8
+			}
+		})
+		rep, err := bench.Tenants(ctx, env, cfg, o)
+		if err != nil {
+			return err
+		}
+		bench.PrintTenants(os.Stdout, rep)
 		return nil
 	case "search":
 		rep, err := bench.Search(ctx, env, bench.SearchOptions{Products: *products, Duration: *duration, Explain: *explain})

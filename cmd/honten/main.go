@@ -6,7 +6,9 @@
 //	honten rebuild <model|all>
 //	honten bench <eventstore|idle|catalog|checkout|flashsale|search>
 //	honten chaos [-duration=5m] [-kills=20]
-//	honten db <start|stop|url>
+//	honten fleet [--apis=2] [--workers=2] [--addr=127.0.0.1:8080] [--replica]
+//	honten fleet bench [--duration=20s] [--buyers=8]
+//	honten db <start|stop|url|replica-url>
 //
 // Configuration comes from the environment (see README); flags override it.
 package main
@@ -37,14 +39,21 @@ Usage:
   honten staff create --tenant=C --email=E --name=N [--role=owner] [--platform-admin]
   honten import products FILE --tenant=C   CSV import with a progress bar
   honten import statement FILE --tenant=C  bank statement (Zengin or --format=csv --preset=smbc|mufg): import and match
+  honten export events --dir=D [--from=TOKEN] [--per-file=N]
+                                  the event log as JSON lines, rotated, each file with its SHA-256; resumable
+  honten import events DIR        an export into an empty database (resumable), then the read models
   honten rebuild <model|all>
-  honten bench <eventstore|idle|catalog|checkout|flashsale|search|statements> [flags]
+  honten bench <eventstore|idle|catalog|checkout|flashsale|search|statements|export> [flags]
   honten chaos [-duration=5m] [-kills=20] [-pg-restart=immediate|fast|cut|none]
                                   SIGKILL the server under load, then verify the invariants
-  honten db <start|stop|url>
+  honten fleet [--apis=2] [--workers=2] [--addr=127.0.0.1:8080] [--replica]
+                                  API processes behind HAProxy + standby worker processes (make fleet)
+  honten fleet bench [--duration=20s] [--buyers=8]
+                                  checkout throughput of one process beside the fleet, with per-process CPU
+  honten db <start|stop|url|replica-url>
 
 Environment: DATABASE_URL (unset: a private cluster under .data/pg), HTTP_ADDR,
-LOG_LEVEL, LOG_FORMAT, ROLES, DB_MAX_CONNS, IDLE_IN_TX_TIMEOUT, CONSISTENCY_WAIT, MIGRATE.
+REPLICA_URL, LOG_LEVEL, LOG_FORMAT, ROLES, DB_MAX_CONNS, IDLE_IN_TX_TIMEOUT, CONSISTENCY_WAIT, MIGRATE.
 `
 
 func main() {
@@ -87,9 +96,16 @@ func run(ctx context.Context, args []string) error {
 	case "staff":
 		return runStaff(ctx, cfg, args)
 	case "import":
+		if len(args) > 0 && args[0] == "events" {
+			return runImportEvents(ctx, cfg, args[1:])
+		}
 		return runImport(ctx, cfg, args)
+	case "export":
+		return runExport(ctx, cfg, args)
 	case "chaos":
 		return runChaos(ctx, cfg, args)
+	case "fleet":
+		return runFleet(ctx, cfg, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
@@ -112,6 +128,9 @@ func serve(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	cfg.HTTPAddr, cfg.Migrate = *addr, !*noMigrate
+	if *withDemo && cfg.StorefrontShop == "" {
+		cfg.StorefrontShop = demo.ShopCode // the browser storefront at / shows the demo shop
+	}
 	m := app.New(cfg)
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
@@ -151,7 +170,7 @@ func serve(ctx context.Context, cfg app.Config, args []string) error {
 		if ctx.Err() != nil {
 			return <-errc
 		}
-		fmt.Fprintf(os.Stderr, "\nHonten is serving on http://%s\n  health:  http://%s/readyz\n  API doc: http://%s/openapi.json\n\n", host, host, host)
+		fmt.Fprintf(os.Stderr, "\nHonten is serving on http://%s\n  storefront: http://%s/\n  backoffice: http://%s/admin/\n  health:     http://%s/readyz\n  API doc:    http://%s/openapi.json\n\n", host, host, host, host, host)
 	}
 	return <-errc
 }
@@ -198,7 +217,7 @@ func rebuild(ctx context.Context, cfg app.Config, args []string) error {
 
 func db(ctx context.Context, cfg app.Config, args []string) error {
 	if len(args) != 1 {
-		return errors.New("usage: honten db <start|stop|url>")
+		return errors.New("usage: honten db <start|stop|url|replica-url>")
 	}
 	root, err := devdb.FindRoot()
 	if err != nil {
@@ -214,7 +233,29 @@ func db(ctx context.Context, cfg app.Config, args []string) error {
 			fmt.Println(url)
 		}
 		return nil
+	case "replica-url":
+		// A streaming replica of the private cluster, made and started on
+		// first use: REPLICA_URL="$(honten db replica-url)".
+		if _, err := app.DevDatabaseURL(ctx, cfg.Logger()); err != nil {
+			return err
+		}
+		primary, err := devdb.Ensure(ctx, root, cfg.Logger())
+		if err != nil {
+			return err
+		}
+		replica, err := devdb.EnsureStandby(ctx, root, primary, devdb.ReplicaName, cfg.Logger())
+		if err != nil {
+			return err
+		}
+		if err := devdb.WaitReplayed(ctx, primary.URL("postgres"), replica.URL("postgres")); err != nil {
+			return err
+		}
+		fmt.Println(replica.URL("honten"))
+		return nil
 	case "stop":
+		if err := devdb.StopNamed(ctx, root, devdb.ReplicaName); err != nil {
+			return err
+		}
 		return devdb.Stop(ctx, root)
 	}
 	return fmt.Errorf("unknown db command %q", args[0])

@@ -55,6 +55,10 @@ type Job struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	StartedAt     *time.Time `json:"started_at"`
 	FinishedAt    *time.Time `json:"finished_at"`
+	// Position is, once the job has completed, a consistency token at or
+	// after every event it appended (send it as X-Min-Position to read
+	// the import's changes); null before.
+	Position *string `json:"position"`
 }
 
 func (j Jobs) pool() eventstore.Querier { return j.Importer.Commands.Store().Pool() }
@@ -104,12 +108,12 @@ FROM import_jobs WHERE tenant_id = $1 AND (status IN ('queued', 'running') OR id
 
 // Get returns a job of tenant t, or eventstore.ErrNotFound.
 func (j Jobs) Get(ctx context.Context, t tenant.ID, id uuid.UUID) (Job, error) {
-	const q = `SELECT id, kind, status, total_rows, processed_rows, created, updated, unchanged, error_count, errors, message, created_at, started_at, finished_at
+	const q = `SELECT id, kind, status, total_rows, processed_rows, created, updated, unchanged, error_count, errors, message, created_at, started_at, finished_at, position
 FROM import_jobs WHERE tenant_id = $1 AND id = $2 AND kind = 'products'`
 	var job Job
 	var errsJSON []byte
 	err := j.pool().QueryRow(ctx, q, t, id).Scan(&job.ID, &job.Kind, &job.Status, &job.TotalRows, &job.ProcessedRows, &job.Created, &job.Updated,
-		&job.Unchanged, &job.ErrorCount, &errsJSON, &job.Message, &job.CreatedAt, &job.StartedAt, &job.FinishedAt)
+		&job.Unchanged, &job.ErrorCount, &errsJSON, &job.Message, &job.CreatedAt, &job.StartedAt, &job.FinishedAt, &job.Position)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Job{}, fmt.Errorf("import %s: %w", id, eventstore.ErrNotFound)
 	}
@@ -175,9 +179,15 @@ RETURNING tenant_id, created_by, file`
 		stored = []RowError{}
 	}
 	errsJSON, _ := json.Marshal(stored)
+	// Every event the job appended has committed: the head of the log is
+	// at or after each of them.
+	head, err := eventstore.Head(context.WithoutCancel(ctx), j.pool())
+	if err != nil {
+		return true, err
+	}
 	const done = `UPDATE import_jobs SET status = 'completed', processed_rows = total_rows, created = $2, updated = $3, unchanged = $4,
-  error_count = $5, errors = $6, finished_at = now(), heartbeat_at = now() WHERE id = $1`
-	if _, err := j.pool().Exec(context.WithoutCancel(ctx), done, id, sum.Created, sum.Updated, sum.Unchanged, len(rowErrs), errsJSON); err != nil {
+  error_count = $5, errors = $6, position = $7, finished_at = now(), heartbeat_at = now() WHERE id = $1`
+	if _, err := j.pool().Exec(context.WithoutCancel(ctx), done, id, sum.Created, sum.Updated, sum.Unchanged, len(rowErrs), errsJSON, head.Token()); err != nil {
 		return true, err
 	}
 	if j.Log != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
-	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/checkout"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/statement"
 )
@@ -19,8 +19,8 @@ var placed = time.Date(2025, 12, 1, 3, 0, 0, 0, time.UTC) // 12:00 JST
 
 func cand(n int64, name string, balance int64) Candidate {
 	due := placed.AddDate(0, 0, 7)
-	return Candidate{Order: uuid.New(), Payment: uuid.New(), Number: "HT-" + commands.ReferenceCode(n), Name: name, Status: "pending_payment",
-		PaymentStatus: "pending", Balance: yen(balance), ReferenceCode: commands.ReferenceCode(n), PlacedAt: placed, DueAt: &due}
+	return Candidate{Order: uuid.New(), Payment: uuid.New(), Number: "HT-" + checkout.ReferenceCode(n), Name: name, Status: "pending_payment",
+		PaymentStatus: "pending", Balance: yen(balance), ReferenceCode: checkout.ReferenceCode(n), PlacedAt: placed, DueAt: &due}
 }
 
 func line(payer string, amount int64, day time.Time) statement.Line {

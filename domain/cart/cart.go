@@ -10,6 +10,7 @@ package cart
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -151,6 +152,7 @@ type Cart struct {
 	currency money.Currency
 	lines    []Line
 	order    uuid.UUID
+	coupons  []string
 	created  time.Time
 }
 
@@ -338,6 +340,10 @@ func (x *Cart) apply(e aggregate.Event) {
 		}
 	case CheckedOut:
 		x.order = e.Order
+	case CouponApplied:
+		x.coupons = append(x.coupons, e.Code)
+	case CouponRemoved:
+		x.coupons = slices.DeleteFunc(x.coupons, func(c string) bool { return c == e.Code })
 	}
 }
 

@@ -19,6 +19,9 @@ type Option struct {
 type Digital struct {
 	URLTTLHours  int `json:"url_ttl_hours,omitempty"`
 	MaxDownloads int `json:"max_downloads,omitempty"`
+	// File is the product's download: a path relative to the downloads
+	// directory (DOWNLOADS_DIR), e.g. "ebooks/tea-guide.pdf".
+	File string `json:"file,omitempty"`
 }
 
 // ProductCreated is a product's first event. Products start as drafts.

@@ -2,7 +2,9 @@ package catalog
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -92,6 +94,12 @@ func validateHandle(h string) error {
 	return err
 }
 
+// ValidFilePath reports whether p names a file inside a directory: relative,
+// clean, without "..", at most 500 bytes.
+func ValidFilePath(p string) bool {
+	return p != "" && len(p) <= 500 && filepath.IsLocal(p) && filepath.Clean(p) == p && !strings.ContainsAny(p, "\\\x00")
+}
+
 func validateDigital(d *Digital) error {
 	if d == nil {
 		return nil
@@ -99,6 +107,7 @@ func validateDigital(d *Digital) error {
 	var v errs.Collector
 	v.Check(d.URLTTLHours >= 0 && d.URLTTLHours <= 24*90, "digital.url_ttl_hours", "must be between 1 and 2160 (0 = store default)")
 	v.Check(d.MaxDownloads >= 0 && d.MaxDownloads <= 100, "digital.max_downloads", "must be between 1 and 100 (0 = store default)")
+	v.Check(d.File == "" || ValidFilePath(d.File), "digital.file", "must be a relative path inside the downloads directory (no .., at most 500 characters)")
 	return v.Err()
 }
 

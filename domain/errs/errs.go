@@ -32,10 +32,11 @@ const (
 	KindTooLarge                    // the request body or file is too large (413)
 	KindRateLimited                 // too many requests (429)
 	KindUnavailable                 // temporarily unable to answer, retry later (503)
+	KindGone                        // the resource existed and is no more (410: an expired link)
 )
 
 var kindNames = [...]string{"internal", "invalid", "malformed", "not_found", "conflict",
-	"version_conflict", "unauthenticated", "forbidden", "too_large", "rate_limited", "unavailable"}
+	"version_conflict", "unauthenticated", "forbidden", "too_large", "rate_limited", "unavailable", "gone"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

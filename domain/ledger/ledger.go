@@ -214,7 +214,8 @@ type VendorPart struct {
 	Net        money.Money // Gross less the commission and its tax
 }
 
-// Parts splits a sale by vendor, in order of first line. The commission is
+// Parts splits a sale by vendor, in order of first line. A vendor's goods
+// are its lines net of their discounts (order.Line.Amount). The commission is
 // computed per line at its frozen rate and rounded once per line, as the
 // order's rounding says. When prices exclude tax, the tax added to the
 // order is shared out among the vendors by their taxable amount per rate
@@ -269,9 +270,6 @@ func (s Sale) Parts() ([]VendorPart, error) {
 	rest, err := s.Totals.Total.Sub(goods)
 	if err == nil {
 		rest, err = rest.Sub(fees)
-	}
-	if err == nil {
-		rest, err = rest.Add(s.Totals.Discount)
 	}
 	if err != nil {
 		return nil, err

@@ -23,10 +23,19 @@ func (c Commission) Total() money.Money {
 	return t
 }
 
-// Amount returns the line's merchandise total: quantity × unit price. Orders
-// carry no discounts, so this is also the total net of discounts on which
-// the commission is charged.
-func (l Line) Amount() money.Money { return l.UnitPrice.Mul(l.Quantity) }
+// Amount returns the line's merchandise total net of its discount:
+// quantity × unit price − discount. The commission is charged on it.
+func (l Line) Amount() money.Money {
+	gross := l.UnitPrice.Mul(l.Quantity)
+	if l.Discount == nil {
+		return gross
+	}
+	net, err := gross.Sub(*l.Discount)
+	if err != nil {
+		return gross
+	}
+	return net
+}
 
 // FrozenRate returns the line's frozen commission rate, or fallback (the
 // vendor's rate at the order's placing, from its history) for a line placed

@@ -13,6 +13,7 @@ import (
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/ids"
 	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/domain/personal"
 )
 
 // StreamType is the event stream type of orders.
@@ -50,6 +51,17 @@ type Line struct {
 	// frozen have none: readers take the vendor's rate at the order's
 	// placing from the vendor's history (see FrozenRate).
 	CommissionRate *decimal.Decimal `json:"commission_rate,omitempty"`
+	// Discount is the line's share of the order's promotions (whole
+	// units, allocated by largest remainder); nil when none.
+	Discount *money.Money `json:"discount,omitempty"`
+}
+
+// Promotion is a promotion applied to an order: its redemption.
+type Promotion struct {
+	ID       uuid.UUID   `json:"id"`
+	Title    string      `json:"title"`
+	Code     string      `json:"code,omitempty"`
+	Discount money.Money `json:"discount"`
 }
 
 // Customer is who ordered. It is personal data: never log it.
@@ -70,24 +82,39 @@ type Address struct {
 
 // Placed is an order's first event: a checked-out cart.
 type Placed struct {
-	ID            ID            `json:"id"`
-	Number        string        `json:"number"`
-	Cart          uuid.UUID     `json:"cart_id"`
+	ID     ID        `json:"id"`
+	Number string    `json:"number"`
+	Cart   uuid.UUID `json:"cart_id"`
+	// CustomerID is the customer account the buyer was signed in to (zero
+	// for a guest).
+	CustomerID    uuid.UUID     `json:"customer_id,omitzero"`
 	Customer      Customer      `json:"customer"`
 	ShipTo        Address       `json:"shipping_address"`
 	PaymentMethod PaymentMethod `json:"payment_method"`
 	Payment       uuid.UUID     `json:"payment_id"`
 	Lines         []Line        `json:"lines"`
 	Totals        Totals        `json:"totals"`
-	// Rounding is the shop's tax rounding when the order was placed, frozen
-	// for the amounts computed later from it (the commission and its tax).
-	// Orders placed before it was frozen have none: floor, the default.
-	Rounding money.Rounding `json:"rounding,omitempty"`
-	Note     string         `json:"note,omitempty"`
+	// Promotions are the promotions the order redeemed (their discounts
+	// are on the lines and in Totals.Discount).
+	Promotions []Promotion `json:"promotions,omitempty"`
+	// Tax is how the order's tax was computed, frozen for every amount
+	// computed later from it (totals after a partial cancellation, the
+	// commission and its tax). Schema version 1 had only an optional
+	// "rounding"; UpcastPlacedV1 fills these in.
+	Tax  TaxTerms `json:"tax_terms"`
+	Note string   `json:"note,omitempty"`
 	// AccessToken is the SHA-256 of the buyer's order token (hex), never the token.
 	AccessToken string    `json:"access_token_hash"`
 	Status      Status    `json:"status"`
 	At          time.Time `json:"at"`
+}
+
+// TaxTerms are the shop's tax settings an order was placed under.
+type TaxTerms struct {
+	// PricesIncludeTax is true when prices contain the tax (総額表示).
+	PricesIncludeTax bool `json:"prices_include_tax"`
+	// Rounding rounds each rate's tax once per order.
+	Rounding money.Rounding `json:"rounding"`
 }
 
 // StatusChanged moves the order to another status.
@@ -111,6 +138,31 @@ type Reinstated struct {
 
 // EventName implements aggregate.Event.
 func (Placed) EventName() string { return "order.placed.v1" }
+
+// SchemaVersion is the payload shape Placed writes: 2 since the tax terms
+// (tax_terms) replaced the optional rounding (see UpcastPlacedV1).
+func (Placed) SchemaVersion() int { return 2 }
+
+var _ personal.Data = Placed{}
+
+// PersonalSubject implements personal.Data: the signed-in customer, else
+// the guest buyer's e-mail.
+func (p Placed) PersonalSubject() personal.Subject {
+	return personal.Subject{Customer: p.CustomerID, Email: p.Customer.Email}
+}
+
+// PersonalFields implements personal.Data: the buyer, the shipping address
+// and the buyer's note.
+func (Placed) PersonalFields() []string { return []string{"customer", "shipping_address", "note"} }
+
+// Redacted implements personal.Data.
+func (p Placed) Redacted() aggregate.Event {
+	x := personal.Erased
+	p.Customer = Customer{Email: x, Name: x, Phone: x}
+	p.ShipTo = Address{PostalCode: x, Prefecture: x, City: x, Line1: x, Line2: x}
+	p.Note = x
+	return p
+}
 
 // EventName implements aggregate.Event.
 func (Reinstated) EventName() string { return "order.reinstated.v1" }
@@ -144,8 +196,9 @@ type Order struct {
 	// placedLines are the lines as placed.
 	placedLines []Line
 	totals      Totals
-	rounding    money.Rounding
+	tax         TaxTerms
 	status      Status
+	promotions  []Promotion
 	placed      time.Time
 	token       string
 }
@@ -282,7 +335,7 @@ func (o *Order) apply(e aggregate.Event) {
 	case Placed:
 		o.id, o.number, o.method, o.payment, o.lines, o.totals, o.status, o.placed, o.token =
 			e.ID, e.Number, e.PaymentMethod, e.Payment, e.Lines, e.Totals, e.Status, e.At, e.AccessToken
-		o.placedLines, o.rounding = e.Lines, e.Rounding
+		o.placedLines, o.tax, o.promotions = e.Lines, e.Tax, e.Promotions
 	case LinesCancelled:
 		o.applyLinesCancelled(e)
 	case StatusChanged:
@@ -319,6 +372,9 @@ func (o *Order) Lines() []Line { return o.lines }
 
 // Totals returns the amounts, recomputed after a partial cancellation.
 func (o *Order) Totals() Totals { return o.totals }
+
+// Promotions returns the promotions the order redeemed.
+func (o *Order) Promotions() []Promotion { return o.promotions }
 
 // PlacedAt returns when the order was placed.
 func (o *Order) PlacedAt() time.Time { return o.placed }

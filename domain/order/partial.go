@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/errs"
@@ -36,6 +37,45 @@ type CancelledLine struct {
 	TaxRate   catalog.TaxRate `json:"tax_rate"`
 	// Amount is UnitPrice × Quantity: the gross amount cancelled.
 	Amount money.Money `json:"amount"`
+	// Discount is the part of the line's discount the cancelled units
+	// carried, reversed with them; RemainingDiscount is the line's
+	// discount on the units left (see ShareDiscount). Both are nil for a
+	// line without a discount.
+	Discount          *money.Money `json:"discount,omitempty"`
+	RemainingDiscount *money.Money `json:"remaining_discount,omitempty"`
+}
+
+// Net is the amount cancelled less the discount reversed with it: what
+// the cancelled units cost the buyer.
+func (c CancelledLine) Net() money.Money {
+	if c.Discount == nil {
+		return c.Amount
+	}
+	n, err := c.Amount.Sub(*c.Discount)
+	if err != nil {
+		return c.Amount
+	}
+	return n
+}
+
+// ShareDiscount splits the discount of a line's quantity units between
+// the rest units that stay and the others, cancelled: the units left keep
+// discount × rest / quantity, rounded half up to whole units of the
+// currency, and the cancelled ones carry the difference. Cancelling a
+// line's units one part after another reverses, in all, exactly its
+// discount.
+func ShareDiscount(discount money.Money, quantity, rest int64) (kept, cancelled money.Money) {
+	c := discount.Currency()
+	if quantity <= 0 || rest <= 0 {
+		return money.Zero(c), discount
+	}
+	if rest >= quantity {
+		return discount, money.Zero(c)
+	}
+	raw := discount.Amount().Mul(decimal.NewFromInt(rest)).Div(decimal.NewFromInt(quantity))
+	kept = money.MustNew(money.RoundDecimal(raw, c.Decimals(), money.RoundHalfUp), c)
+	cancelled, _ = discount.Sub(kept)
+	return kept, cancelled
 }
 
 // RateAmount is an amount of one tax rate.
@@ -46,12 +86,14 @@ type RateAmount struct {
 
 // LinesCancelled records that some units of some lines were cancelled
 // while the rest of the order goes on. Totals are the order's new totals,
-// recomputed per tax rate on the remaining lines with the rounding frozen
-// on the order; shipping and the COD fee are unchanged. Cancelling every
+// recomputed on the remaining lines less the discount they keep, the tax
+// once per rate per order after discount with the rounding frozen on the
+// order; shipping and the COD fee are unchanged. Cancelling every
 // remaining unit cancels the whole order instead (a StatusChanged).
 type LinesCancelled struct {
 	Lines []CancelledLine `json:"lines"`
-	// Cancelled is the gross amount cancelled per tax rate, highest rate first.
+	// Cancelled is the amount cancelled per tax rate, net of the discount
+	// reversed with it (the lines' Net), highest rate first.
 	Cancelled []RateAmount `json:"cancelled"`
 	// PreviousTotal is the order total before; Totals.Total the one after.
 	PreviousTotal money.Money `json:"previous_total"`
@@ -152,21 +194,31 @@ func (o *Order) linesCancelled(cs []LineCancel) (LinesCancelled, error) {
 	var priced []Priced
 	for _, l := range o.lines {
 		n := qty[l.ID]
-		if rest := l.Quantity - n; rest > 0 {
-			priced = append(priced, Priced{UnitPrice: l.UnitPrice, Quantity: rest, TaxRate: l.TaxRate})
+		rest := l.Quantity - n
+		var kept, off *money.Money
+		if l.Discount != nil && !l.Discount.IsZero() {
+			k, c := ShareDiscount(*l.Discount, l.Quantity, rest)
+			kept, off = &k, &c
+		}
+		if rest > 0 {
+			p := Priced{UnitPrice: l.UnitPrice, Quantity: rest, TaxRate: l.TaxRate}
+			if kept != nil {
+				p.Discount = *kept
+			}
+			priced = append(priced, p)
 		}
 		if n == 0 {
 			continue
 		}
-		amt := l.UnitPrice.Mul(n)
-		e.Lines = append(e.Lines, CancelledLine{Line: l.ID, Variant: l.Variant, Vendor: l.Vendor, SKU: l.SKU,
-			FulfillmentType: l.FulfillmentType, Reservation: l.Reservation, Quantity: n, Remaining: l.Quantity - n,
-			UnitPrice: l.UnitPrice, TaxRate: l.TaxRate, Amount: amt})
+		cl := CancelledLine{Line: l.ID, Variant: l.Variant, Vendor: l.Vendor, SKU: l.SKU,
+			FulfillmentType: l.FulfillmentType, Reservation: l.Reservation, Quantity: n, Remaining: rest,
+			UnitPrice: l.UnitPrice, TaxRate: l.TaxRate, Amount: l.UnitPrice.Mul(n), Discount: off, RemainingDiscount: kept}
+		e.Lines = append(e.Lines, cl)
 		sum, ok := byRate[l.TaxRate]
 		if !ok {
 			sum = money.Zero(cur)
 		}
-		sum, err := sum.Add(amt)
+		sum, err := sum.Add(cl.Net())
 		if err != nil {
 			return LinesCancelled{}, err
 		}
@@ -176,18 +228,23 @@ func (o *Order) linesCancelled(cs []LineCancel) (LinesCancelled, error) {
 		e.Cancelled = append(e.Cancelled, RateAmount{Rate: r, Amount: m})
 	}
 	slices.SortFunc(e.Cancelled, func(a, b RateAmount) int { return b.Rate.Percent().Cmp(a.Rate.Percent()) })
-	t, err := ComputeTotals(cur, priced, o.totals.Shipping, o.totals.CODFee, o.totals.IncludesTax(), o.rounding)
+	t, err := ComputeTotals(cur, priced, o.totals.Shipping, o.totals.CODFee, o.tax.PricesIncludeTax, o.tax.Rounding)
 	if err != nil {
 		return LinesCancelled{}, err
 	}
-	if !o.totals.Discount.IsZero() {
-		t.Discount = o.totals.Discount
-		if t.Total, err = t.Total.Sub(t.Discount); err != nil {
-			return LinesCancelled{}, err
-		}
-	}
 	e.Totals = t
 	return e, nil
+}
+
+// Apply returns the line l (the one cancelled from) with the units and
+// the discount left on it.
+func (c CancelledLine) Apply(l Line) Line {
+	l.Quantity = c.Remaining
+	if c.RemainingDiscount != nil {
+		d := *c.RemainingDiscount
+		l.Discount = &d
+	}
+	return l
 }
 
 // IncludesTax reports whether the amounts contain their tax (総額表示):
@@ -208,17 +265,17 @@ func (t Totals) IncludesTax() bool {
 // applyLinesCancelled takes the cancelled units off the lines; a line with
 // none left leaves the order's lines (PlacedLines keeps it).
 func (o *Order) applyLinesCancelled(e LinesCancelled) {
-	rest := map[uuid.UUID]int64{}
+	rest := map[uuid.UUID]CancelledLine{}
 	for _, c := range e.Lines {
-		rest[c.Line] = c.Remaining
+		rest[c.Line] = c
 	}
 	lines := make([]Line, 0, len(o.lines))
 	for _, l := range o.lines {
-		if n, ok := rest[l.ID]; ok {
-			if n == 0 {
+		if c, ok := rest[l.ID]; ok {
+			if c.Remaining == 0 {
 				continue
 			}
-			l.Quantity = n
+			l = c.Apply(l)
 		}
 		lines = append(lines, l)
 	}
@@ -254,4 +311,4 @@ func (o *Order) PlacedVendors() []uuid.UUID {
 }
 
 // Rounding returns the tax rounding frozen on the order.
-func (o *Order) Rounding() money.Rounding { return o.rounding }
+func (o *Order) Rounding() money.Rounding { return o.tax.Rounding }

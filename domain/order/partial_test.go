@@ -18,7 +18,7 @@ import (
 // checkout with mode.
 func mixed(t *testing.T, method order.PaymentMethod, inclusive bool, mode money.Rounding) order.Placed {
 	t.Helper()
-	p := order.Placed{ID: order.NewID(), Number: "HT-000002", PaymentMethod: method, Rounding: mode, Lines: []order.Line{
+	p := order.Placed{ID: order.NewID(), Number: "HT-000002", PaymentMethod: method, Tax: order.TaxTerms{PricesIncludeTax: inclusive, Rounding: mode}, Lines: []order.Line{
 		{ID: uuid.New(), Variant: uuid.New(), Vendor: uuid.New(), SKU: "A", Quantity: 3, UnitPrice: yen(1001),
 			TaxRate: catalog.TaxStandard, FulfillmentType: catalog.FulfillmentPhysical, Reservation: uuid.New()},
 		{ID: uuid.New(), Variant: uuid.New(), Vendor: uuid.New(), SKU: "B", Quantity: 2, UnitPrice: yen(540),

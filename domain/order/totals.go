@@ -27,17 +27,20 @@ type Totals struct {
 	Total    money.Money `json:"total"`
 }
 
-// Priced is one line's share of the merchandise: quantity × unit price at a tax rate.
+// Priced is one line's share of the merchandise: quantity × unit price at
+// a tax rate, less its share of the discounts (zero value: none).
 type Priced struct {
 	UnitPrice money.Money
 	Quantity  int64
 	TaxRate   catalog.TaxRate
+	Discount  money.Money
 }
 
 // ComputeTotals adds up lines, shipping and the COD fee in currency c.
 // Following the qualified-invoice rule, tax is computed once per rate per
 // order, on the sum of that rate's amounts, rounded with mode; shipping and
-// fees carry the standard rate. With pricesIncludeTax the tax is contained
+// fees carry the standard rate. A line's discount comes off its rate's
+// amount before the tax is computed, and off the total. With pricesIncludeTax the tax is contained
 // in the amounts (amount × rate / (100 + rate)); otherwise it is added.
 func ComputeTotals(c money.Currency, lines []Priced, shipping, codFee money.Money, pricesIncludeTax bool, mode money.Rounding) (Totals, error) {
 	zero := money.Zero(c)
@@ -57,6 +60,14 @@ func ComputeTotals(c money.Currency, lines []Priced, shipping, codFee money.Mone
 		var err error
 		if t.Subtotal, err = t.Subtotal.Add(amt); err != nil {
 			return Totals{}, err
+		}
+		if l.Discount.Currency() != "" && !l.Discount.IsZero() {
+			if t.Discount, err = t.Discount.Add(l.Discount); err != nil {
+				return Totals{}, err
+			}
+			if amt, err = amt.Sub(l.Discount); err != nil {
+				return Totals{}, err
+			}
 		}
 		if err := add(l.TaxRate, amt); err != nil {
 			return Totals{}, err

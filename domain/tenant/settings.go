@@ -3,8 +3,11 @@ package tenant
 import (
 	"encoding/json"
 	"fmt"
+	htmltemplate "html/template"
 	"regexp"
+	"slices"
 	"strings"
+	texttemplate "text/template"
 	"time"
 	"unicode/utf8"
 
@@ -58,7 +61,22 @@ type Settings struct {
 	// TransferClientCode is the 委託者コード the shop's bank assigned for
 	// 総合振込 transfer files (payout runs, refunds); empty until set.
 	TransferClientCode string `json:"transfer_client_code"`
+	// EmailTemplates override the built-in Japanese e-mails to buyers, by
+	// template name (EmailTemplateNames); an empty part keeps the built-in
+	// one. Subject and Text are text/template, HTML is html/template source.
+	EmailTemplates map[string]EmailTemplate `json:"email_templates"`
 }
+
+// EmailTemplate is a shop's version of one e-mail.
+type EmailTemplate struct {
+	Subject string `json:"subject,omitempty"`
+	Text    string `json:"text,omitempty"`
+	HTML    string `json:"html,omitempty"`
+}
+
+// EmailTemplateNames are the e-mails a shop may override.
+var EmailTemplateNames = []string{"order_placed_bank_transfer", "order_placed_cod", "payment_confirmed", "shipped",
+	"transfer_reminder", "cancelled", "refund_paid", "customer_password_reset", "customer_verify_email"}
 
 // Defaults of the settings added after the first release; settings
 // recorded before them read as these.
@@ -237,6 +255,22 @@ func (s Settings) Validate(c money.Currency) error {
 	v.Check(s.PayoutHoldDays >= 0 && s.PayoutHoldDays <= 365, "payout_hold_days", "must be between 0 and 365")
 	v.Check(s.TransferClientCode == "" || len(s.TransferClientCode) <= 10 && digitsRe.MatchString(s.TransferClientCode),
 		"transfer_client_code", "must be up to 10 digits (the 委託者コード from the bank)")
+	for name, t := range s.EmailTemplates {
+		f := "email_templates." + name
+		v.Check(slices.Contains(EmailTemplateNames, name), f, "is not an e-mail template: "+strings.Join(EmailTemplateNames, ", "))
+		v.Check(utf8.RuneCountInString(t.Subject) <= 200 && !strings.ContainsAny(t.Subject, "\r\n"), f+".subject", "must be one line of at most 200 characters")
+		v.Check(len(t.Text) <= 20000, f+".text", "must be at most 20000 bytes")
+		v.Check(len(t.HTML) <= 50000, f+".html", "must be at most 50000 bytes")
+		if _, err := texttemplate.New("").Parse(t.Subject); err != nil {
+			v.Add(f+".subject", "is not a valid template: "+err.Error())
+		}
+		if _, err := texttemplate.New("").Parse(t.Text); err != nil {
+			v.Add(f+".text", "is not a valid template: "+err.Error())
+		}
+		if _, err := htmltemplate.New("").Parse(t.HTML); err != nil {
+			v.Add(f+".html", "is not a valid template: "+err.Error())
+		}
+	}
 	v.Check(len(s.Hosts) <= 20, "hosts", "at most 20 hosts")
 	seen := map[string]bool{}
 	for i, h := range s.Hosts {

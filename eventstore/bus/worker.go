@@ -22,6 +22,7 @@ import (
 
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/metrics"
 )
 
@@ -36,6 +37,10 @@ type Handler struct {
 	Name   string
 	Topics []string
 	Handle func(ctx context.Context, env eventstore.Envelope) error
+	// FromPostgres keeps the handler on the PostgreSQL feed when
+	// Options.Subscribe sends the others elsewhere (the relay that feeds
+	// that elsewhere).
+	FromPostgres bool
 }
 
 // Options tune a Worker.
@@ -60,6 +65,11 @@ type Options struct {
 	// BatchSize per subscriber transaction; 0 means 50.
 	BatchSize int
 	Logger    *slog.Logger
+	// Subscribe, when set, gives each handler (but those FromPostgres) its
+	// messages from another transport instead of the PostgreSQL feed: it
+	// returns the subscriber of consumer group and topic and the topic to
+	// subscribe it to (see eventstore/jetstream).
+	Subscribe func(group, topic string) (message.Subscriber, string, error)
 }
 
 // Worker runs handlers on a watermill Router. One worker process is active
@@ -97,12 +107,8 @@ func NewWorker(pool *pgxpool.Pool, handlers []Handler, opts Options) *Worker {
 	return &Worker{pool: pool, handlers: handlers, opts: opts, log: opts.Logger}
 }
 
-// lockPing is how often the lock's session is checked: a lost session
-// means another process may have taken over. (A process that dies loses its
-// session at once, and a standby takes over within its LockRetry.)
-const lockPing = 3 * time.Second
-
-const workerLock = `hashtextextended('honten.bus.worker', 0)`
+// workerLock names the advisory lock the active worker holds.
+const workerLock = "honten.bus.worker"
 
 // Run runs the handlers until ctx ends, whenever this process holds the worker lock.
 func (w *Worker) Run(ctx context.Context) error {
@@ -129,41 +135,15 @@ func (w *Worker) lead(ctx context.Context) error {
 		return err
 	}
 	defer conn.Release()
-	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+workerLock+`)`).Scan(&ok); err != nil {
-		return err
-	}
-	if !ok {
-		return nil
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+workerLock+`)`) //nolint:errcheck
-
-	rctx, cancel := context.WithCancel(ctx)
-	pinged := make(chan struct{})
-	defer func() { cancel(); <-pinged }() // before the unlock: one user of conn at a time
-	// Losing the lock session means another worker may take over: stop.
-	go func() {
-		defer close(pinged)
-		t := time.NewTicker(lockPing)
-		defer t.Stop()
-		for {
-			select {
-			case <-rctx.Done():
-				return
-			case <-t.C:
-				if err := conn.Ping(rctx); err != nil {
-					cancel()
-					return
-				}
-			}
+	_, err = database.LeadWithLock(ctx, conn, workerLock, func(rctx context.Context) error {
+		router, err := w.Router()
+		if err != nil {
+			return err
 		}
-	}()
-	router, err := w.Router()
-	if err != nil {
-		return err
-	}
-	w.log.Info("bus: worker active", "handlers", len(w.handlers))
-	return router.Run(rctx)
+		w.log.Info("bus: worker active", "handlers", len(w.handlers))
+		return router.Run(rctx)
+	})
+	return err
 }
 
 // Router builds the watermill router with every handler and the middleware
@@ -192,7 +172,13 @@ func (w *Worker) Router() (*message.Router, error) {
 	)
 	for _, h := range w.handlers {
 		for _, topic := range h.Topics {
-			sub, err := w.subscriber(h.Name, wlog)
+			var sub message.Subscriber
+			subTopic := topic
+			if w.opts.Subscribe != nil && !h.FromPostgres {
+				sub, subTopic, err = w.opts.Subscribe(h.Name, topic)
+			} else {
+				sub, err = w.subscriber(h.Name, wlog)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -200,7 +186,7 @@ func (w *Worker) Router() (*message.Router, error) {
 			if len(h.Topics) > 1 {
 				name += "@" + topic
 			}
-			router.AddConsumerHandler(name, topic, sub, w.adapt(h))
+			router.AddConsumerHandler(name, subTopic, sub, w.adapt(h))
 		}
 	}
 	return router, nil

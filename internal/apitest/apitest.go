@@ -41,6 +41,8 @@ type Options struct {
 	ConsistencyWait time.Duration
 	// Configure, when set, adjusts the configuration before the start.
 	Configure func(*app.Config)
+	// Log, when set, is the process logger (tests that read the logs).
+	Log *slog.Logger
 }
 
 // New starts Honten for the test and stops it when the test ends.
@@ -61,8 +63,9 @@ func NewWith(t testing.TB, o Options) *Env {
 	cfg.DBMaxConns = 30
 	// Reads that wait for the read models (X-Min-Position, sign-in) wait
 	// only while behind; on a loaded CI machine under the race detector a
-	// projector can be seconds behind.
-	cfg.ConsistencyWait = 20 * time.Second
+	// projector can be many seconds behind (a write answers after every read
+	// model has applied it, so the slowest projector sets the pace).
+	cfg.ConsistencyWait = 60 * time.Second
 	if o.ConsistencyWait > 0 {
 		cfg.ConsistencyWait = o.ConsistencyWait
 	}
@@ -79,10 +82,16 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.Now != nil {
 		m.Now = o.Now
 	}
+	if o.Log != nil {
+		m.Log = o.Log
+	}
 	stop, err := m.Start(context.Background())
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, stop()) })
-	return &Env{t: t, Base: "http://" + m.Addr(), Main: m, HTTP: &http.Client{Timeout: 30 * time.Second}}
+	// A generous client deadline: under the race detector a sign-in's
+	// argon2id hash costs seconds, and a test binary signs many shops in at
+	// once through one hashing gate; a request that hangs still fails.
+	return &Env{t: t, Base: "http://" + m.Addr(), Main: m, HTTP: &http.Client{Timeout: 2 * time.Minute}}
 }
 
 // Response is a received response.

@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,19 +17,25 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/commands/importer"
 	"github.com/honten/honten/commands/reconcile"
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/cart"
 	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/customer"
+	"github.com/honten/honten/domain/delivery"
 	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/payment"
 	"github.com/honten/honten/domain/payout"
+	"github.com/honten/honten/domain/personal"
+	"github.com/honten/honten/domain/promotion"
 	"github.com/honten/honten/domain/shipment"
 	"github.com/honten/honten/domain/staff"
 	"github.com/honten/honten/domain/statement"
@@ -37,14 +44,17 @@ import (
 	"github.com/honten/honten/domain/vendor"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/eventstore/bus"
+	"github.com/honten/honten/eventstore/jetstream"
 	honthttp "github.com/honten/honten/http"
+	"github.com/honten/honten/integrations/email"
+	"github.com/honten/honten/integrations/webhook"
 	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/devdb"
 	"github.com/honten/honten/migrations"
 	"github.com/honten/honten/projections"
-	"github.com/honten/honten/projections/auditlog"
 	"github.com/honten/honten/projections/bankstatements"
 	"github.com/honten/honten/projections/cartviews"
+	"github.com/honten/honten/projections/customerviews"
 	"github.com/honten/honten/projections/orderviews"
 	"github.com/honten/honten/projections/productviews"
 	"github.com/honten/honten/projections/searchdocs"
@@ -60,6 +70,8 @@ type Main struct {
 	Now    func() time.Time
 
 	Pool *pgxpool.Pool
+	// Replica is the pool on the read replica (Config.ReplicaURL), or nil.
+	Replica *pgxpool.Pool
 	// RLS turns the requests' API role (row-level security) off and on at
 	// run time; benchmarks use it to measure what the wall costs.
 	RLS      *database.RLSSwitch
@@ -74,13 +86,19 @@ type Main struct {
 	// Reconcile runs bank statement and COD remittance imports.
 	Reconcile reconcile.Jobs
 	// Reservations decides stock reservations (workers role).
-	Reservations *commands.ReservationWorker
+	Reservations *reservations.Worker
 	Worker       *bus.Worker
 	// Sweeper cancels orders unpaid at their due date (workers role).
 	Sweeper *commands.Sweeper
 	// Purger deletes expired sessions and stale throttle rows (workers role).
 	Purger *commands.SessionPurger
-	Server *honthttp.Server
+	// Webhooks delivers events to the shops' webhook endpoints (workers role).
+	Webhooks *webhook.Dispatcher
+	// Mail writes buyers' e-mails from events (a reaction) and sends them
+	// (MailSender, workers role).
+	Mail       *email.Reaction
+	MailSender *email.Sender
+	Server     *honthttp.Server
 	// Search is the storefront search backend (SEARCH_BACKEND).
 	Search search.Index
 
@@ -107,21 +125,22 @@ func New(cfg Config) *Main {
 // Registry returns the registry of every event type Honten stores.
 func Registry() *eventstore.Registry {
 	reg := eventstore.NewRegistry()
-	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events, shipment.Events, cart.Events, payout.Events, statement.Events} {
+	for _, evs := range [][]eventstore.Event{tenant.Events, vendor.Events, store.Events, staff.Events, catalog.Events, inventory.Events, order.Events, payment.Events, shipment.Events, cart.Events, payout.Events, statement.Events, customer.Events, personal.Events, cart.CouponEvents, promotion.Events, delivery.Events} {
 		reg.Register(evs...)
 	}
+	reg.Upcast(order.Placed{}.EventName(), 1, order.UpcastPlacedV1)
 	return reg
 }
 
 // Projectors returns every read model's projector.
 func Projectors(reg *eventstore.Registry) []projections.Projector {
 	return []projections.Projector{
-		auditlog.Projector{},
 		tenancy.Projector{Registry: reg},
 		productviews.Projector{Registry: reg},
 		cartviews.Projector{Registry: reg},
 		stocklevels.Projector{Registry: reg},
 		orderviews.Projector{Registry: reg},
+		customerviews.Projector{Registry: reg},
 		ledger.Projector{Registry: reg},
 		bankstatements.Projector{Registry: reg},
 		searchdocs.Projector{Registry: reg},
@@ -129,9 +148,48 @@ func Projectors(reg *eventstore.Registry) []projections.Projector {
 }
 
 // Handlers returns every event handler (policies, workers) of the workers
-// role: the order policies (commands.Service.Policies).
+// role: the order policies (commands.Service.Policies) and the e-mail
+// reaction.
 func (m *Main) Handlers() []bus.Handler {
-	return m.Commands.Policies()
+	return append(m.Commands.Policies(), m.Mail.Handler())
+}
+
+// newMail builds the e-mail reaction and sender (SMTP_URL, MAIL_FROM).
+func (m *Main) newMail() error {
+	m.Mail = &email.Reaction{Pool: m.Pool, Store: m.Store, LoadTenantFunc: m.Commands.LoadTenant}
+	m.MailSender = &email.Sender{Pool: m.Pool, From: m.Config.MailFrom, Log: m.Log, Now: m.Now,
+		RemindersFunc: func(ctx context.Context, now time.Time) error {
+			_, err := m.Mail.Reminders(ctx, now, 500)
+			return err
+		}}
+	m.Mail.WrittenFunc = m.MailSender.Nudge
+	if m.Config.SMTPURL != "" {
+		cfg, err := email.ParseSMTPURL(m.Config.SMTPURL)
+		if err != nil {
+			return fmt.Errorf("SMTP_URL: %w", err)
+		}
+		m.MailSender.SMTP = &cfg
+	}
+	return nil
+}
+
+// jetStream makes the JetStream stream, returns the relay handler that
+// feeds it and, with REACTIONS_FROM=jetstream, points the policies at it.
+func (m *Main) jetStream(o *bus.Options) (bus.Handler, error) {
+	const duplicates = 10 * time.Minute // the relay's redelivery after a crash is seconds
+	if err := jetstream.Ensure(m.Config.NatsURL, duplicates); err != nil {
+		return bus.Handler{}, err
+	}
+	wlog := watermill.NewSlogLoggerWithLevelMapping(m.Log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	relay, closeRelay, err := jetstream.Relay(m.Config.NatsURL, wlog)
+	if err != nil {
+		return bus.Handler{}, err
+	}
+	context.AfterFunc(m.base, func() { closeRelay() }) //nolint:errcheck
+	if m.Config.ReactionsFrom == "jetstream" {
+		o.Subscribe = jetstream.Subscribe(m.Config.NatsURL, o.RetryFor+time.Minute, wlog)
+	}
+	return relay, nil
 }
 
 // PurgeIdempotencyKeys deletes the Idempotency-Keys (and their stored
@@ -221,11 +279,18 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.RLS = &database.RLSSwitch{}
 	pool, err := database.Open(ctx, url, database.Options{MaxConns: m.Config.DBMaxConns, IdleInTxTimeout: m.Config.IdleInTxTimeout,
-		APIRole: m.Config.APIRole, RLS: m.RLS})
+		APIRole: m.Config.APIRole, RLS: m.RLS, AppName: m.Config.DBAppName})
 	if err != nil {
 		return err
 	}
 	m.Pool = pool
+	if m.Config.ReplicaURL != "" && m.Config.Roles.API {
+		m.Replica, err = database.Open(ctx, m.Config.ReplicaURL, database.Options{MaxConns: m.Config.DBMaxConns, IdleInTxTimeout: m.Config.IdleInTxTimeout,
+			APIRole: m.Config.APIRole, RLS: m.RLS, AppName: cmp.Or(m.Config.DBAppName, "honten") + "-replica-reads"})
+		if err != nil {
+			return fmt.Errorf("read replica (REPLICA_URL): %w", err)
+		}
+	}
 	m.Registry = Registry()
 	m.Store = eventstore.New(pool, m.Registry)
 	m.Commands = commands.New(m.Store, m.Now)
@@ -240,7 +305,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Feed = eventstore.NewWatcher(pool, eventstore.WatchOptions{Logger: m.Log})
 	m.Store.OnCommit(func(eventstore.Position) { m.Feed.Nudge() })
-	m.Runner, err = projections.NewRunner(pool, append(projectors, extra...), projections.Options{Logger: m.Log, Changes: m.Feed.Changes})
+	m.Runner, err = projections.NewRunner(pool, append(projectors, extra...), projections.Options{Logger: m.Log, Changes: m.Feed.Changes, Registry: m.Registry})
 	if err != nil {
 		return err
 	}
@@ -250,10 +315,24 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.Runner.Ensure(ctx); err != nil {
 		return fmt.Errorf("read models: %w", err)
 	}
-	m.Worker = bus.NewWorker(pool, m.Handlers(), bus.Options{Logger: m.Log, Changes: m.Feed.Changes,
-		RetryFor: m.Config.ReactionRetryFor, MaxRetryInterval: m.Config.ReactionRetryMaxDelay})
+	if err := m.newMail(); err != nil {
+		return err
+	}
+	busOpts := bus.Options{Logger: m.Log, Changes: m.Feed.Changes,
+		RetryFor: m.Config.ReactionRetryFor, MaxRetryInterval: m.Config.ReactionRetryMaxDelay}
+	handlers := m.Handlers()
+	if m.Config.NatsURL != "" && m.Config.Roles.Workers {
+		relay, err := m.jetStream(&busOpts)
+		if err != nil {
+			return err
+		}
+		handlers = append([]bus.Handler{relay}, handlers...)
+	}
+	m.Worker = bus.NewWorker(pool, handlers, busOpts)
 	m.Sweeper = m.NewSweeper()
 	m.Purger = &commands.SessionPurger{Commands: m.Commands, Log: m.Log, Every: m.Config.PurgeEvery}
+	m.Webhooks = webhook.NewDispatcher(pool, webhook.Options{AllowPrivate: m.Config.WebhookAllowPrivate, Timeout: m.Config.WebhookTimeout,
+		RetryFor: m.Config.WebhookRetryFor, Changes: m.Feed.Changes, Now: m.Now, Logger: m.Log, Registry: m.Store.Registry()})
 	m.Imports = importer.Jobs{Importer: importer.Importer{Commands: m.Commands}, Log: m.Log, MaxActive: m.Config.ImportMaxActive,
 		Currency: func(ctx context.Context, t tenant.ID) (money.Currency, error) {
 			tn, err := m.Commands.LoadTenant(ctx, t)
@@ -263,20 +342,28 @@ func (m *Main) Open(ctx context.Context) error {
 			return tn.Currency(), nil
 		}}
 	m.Reconcile = reconcile.Jobs{Commands: m.Commands, Log: m.Log}
-	m.Reservations = m.Commands.NewReservationWorker(commands.ReservationOptions{Logger: m.Log, Changes: m.Feed.Changes})
-	var local *commands.ReservationWorker
+	// The feed watcher runs in a process with projectors or workers (Run):
+	// then the lanes, and add-to-cart waits for decisions made in another
+	// process, wake on its changes; elsewhere waits poll the index.
+	ro := reservations.Options{Logger: m.Log}
+	if m.Config.Roles.Projectors || m.Config.Roles.Workers {
+		ro.Changes = m.Feed.Changes
+	}
+	m.Reservations = m.Commands.NewReservationWorker(ro)
 	if m.Config.Roles.Workers {
-		local = m.Reservations
 		m.Store.OnCommit(func(eventstore.Position) { m.Reservations.Nudge() })
 	}
-	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, Reconcile: m.Reconcile, BaseContext: m.base, Reservations: local,
-		Pool: pool, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
+	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, Reconcile: m.Reconcile, BaseContext: m.base, Reservations: m.Reservations,
+		Pool: pool, Replica: m.Replica, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
 		Handlers: m.Handlers(),
 		Search:   m.Search,
 		Logger:   m.Log, Now: m.Now,
 		Config: honthttp.Config{ConsistencyWait: m.Config.ConsistencyWait, TrustedProxies: m.Config.TrustedProxies,
 			CartCreateRate: m.Config.CartCreateRate, CartAddRate: m.Config.CartAddRate, MetricsToken: m.Config.MetricsToken,
-			WriteTimeout: m.Config.HTTPWriteTimeout, MaxUploadBytes: m.Config.ImportMaxBytes},
+			WriteTimeout: m.Config.HTTPWriteTimeout, MaxUploadBytes: m.Config.ImportMaxBytes,
+			DownloadsDir:        m.Config.DownloadsDir,
+			WebhookAllowPrivate: m.Config.WebhookAllowPrivate, WebhookSecretOverlap: m.Config.WebhookSecretOverlap,
+			StorefrontShop: m.Config.StorefrontShop},
 	})
 	return nil
 }
@@ -399,6 +486,13 @@ func (m *Main) Run(ctx context.Context) error {
 				m.Log.Error("resume statement imports", "err", err)
 			}
 		}()
+		// Coupon code jobs a stopped process left half done (it may wait
+		// for a job's heartbeat to go stale, so on its own).
+		go func() {
+			if err := (commands.CodeJobs{Commands: m.Commands, Log: m.Log}).Resume(ctx); err != nil && ctx.Err() == nil {
+				m.Log.Error("resume code jobs", "err", err)
+			}
+		}()
 	}
 	// The Japanese reading analyzer (search documents, search queries)
 	// loads once per process; loading it now keeps its second or so out of
@@ -420,7 +514,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Server.SetStarted(head)
 	close(m.started)
 	var wg sync.WaitGroup
-	errc := make(chan error, 7)
+	errc := make(chan error, 9)
 	if m.Config.Roles.Projectors || m.Config.Roles.Workers {
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- m.Feed.Run(ctx) }()
@@ -438,6 +532,14 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() { defer wg.Done(); m.Purger.Run(ctx) }()
 		wg.Add(1)
 		go func() { defer wg.Done(); m.purgeIdempotencyKeys(ctx) }()
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- m.Webhooks.Run(ctx) }()
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- m.MailSender.Run(ctx) }()
+	}
+	if m.Config.Roles.API && m.Replica != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); m.Server.SampleReplicaLag(ctx, 5*time.Second) }()
 	}
 	if m.Config.Roles.API {
 		if m.listener == nil {
@@ -525,6 +627,9 @@ func (m *Main) Close() {
 	}
 	if m.Pool != nil {
 		m.Pool.Close()
+	}
+	if m.Replica != nil {
+		m.Replica.Close()
 	}
 }
 

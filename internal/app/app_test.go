@@ -33,7 +33,7 @@ func TestServeIsReady(t *testing.T) {
 	}
 	require.Eventually(t, func() bool {
 		return getJSON(t, b.Base+"/readyz", &ready) == http.StatusOK
-	}, 30*time.Second, 10*time.Millisecond)
+	}, 2*time.Minute, 10*time.Millisecond) // every read model built and caught up, under the race detector
 	require.Equal(t, "ok", ready.Status)
 	require.Equal(t, map[string]string{"database": "ok", "migrations": "ok", "projections": "ok", "poison": "ok"}, ready.Checks)
 	require.Equal(t, http.StatusOK, getJSON(t, b.Base+"/healthz", nil))

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,14 @@ type Config struct {
 	// which applies the migrations; empty means DatabaseURL (on the private
 	// cluster: its superuser).
 	MigrateDatabaseURL string
+	// ReplicaURL is REPLICA_URL, a streaming read replica of DatabaseURL's
+	// database (same role): GET requests read the read models there;
+	// empty means every query goes to the primary.
+	ReplicaURL string
+	// DBAppName is DB_APPLICATION_NAME, the application_name of this
+	// process's connections in pg_stat_activity (default honten): tells
+	// the processes of a fleet apart.
+	DBAppName string
 	// APIRole is DB_API_ROLE, the role requests step down to (default
 	// honten_app; "-" keeps them on the login role, without row-level
 	// security, for benchmarks only).
@@ -65,6 +74,12 @@ type Config struct {
 	ReactionRetryMaxDelay time.Duration
 	// SearchBackend is SEARCH_BACKEND: "postgres" (default) or "meilisearch".
 	SearchBackend string
+	// NatsURL is NATS_URL, a NATS server with JetStream: when set, the
+	// workers role relays the committed feed there (eventstore/jetstream).
+	NatsURL string
+	// ReactionsFrom is REACTIONS_FROM: "postgres" (default) or "jetstream"
+	// (needs NATS_URL): the feed the policies read.
+	ReactionsFrom string
 	// MeiliURL is MEILI_URL, the Meilisearch server (needed for "meilisearch").
 	MeiliURL string
 	// MeiliAPIKey is MEILI_API_KEY.
@@ -95,6 +110,10 @@ type Config struct {
 	// listener answers to "Authorization: Bearer <token>"; when unset it is
 	// not served there (404).
 	MetricsToken string
+	// StorefrontShop is STOREFRONT_SHOP: the shop code the browser
+	// storefront at / shows when a request names none (empty: the only
+	// shop, or the one mapped to the host).
+	StorefrontShop string
 	// CartCreateRate and CartAddRate are CART_CREATE_RATE (default 20) and
 	// CART_ADD_RATE (default 120): carts created and add-to-cart requests
 	// per minute per client address and shop, per API process (0: no limit).
@@ -104,9 +123,14 @@ type Config struct {
 	// ImportMaxActive is IMPORT_MAX_ACTIVE: import jobs a shop may have
 	// queued or running at once (default 2).
 	ImportMaxActive int
+	// DownloadsDir is DOWNLOADS_DIR: where digital goods' files live
+	// (default .data/downloads).
+	DownloadsDir string
 	// PurgeEvery is PURGE_EVERY: how often the workers role deletes expired
 	// sessions and stale sign-in throttle rows (default 10m).
 	PurgeEvery time.Duration
+	// Integrations are the webhook and e-mail settings (config_integrations.go).
+	Integrations
 }
 
 // Roles selects what a process runs.
@@ -153,9 +177,12 @@ func ConfigFromEnv() (Config, error) {
 	c := Config{
 		DatabaseURL:        os.Getenv("DATABASE_URL"),
 		MigrateDatabaseURL: os.Getenv("MIGRATE_DATABASE_URL"),
+		ReplicaURL:         os.Getenv("REPLICA_URL"),
+		DBAppName:          os.Getenv("DB_APPLICATION_NAME"),
 		APIRole:            envOr("DB_API_ROLE", "honten_app"),
 		HTTPAddr:           envOr("HTTP_ADDR", ":8080"),
 		LogFormat:          envOr("LOG_FORMAT", "json"),
+		DownloadsDir:       envOr("DOWNLOADS_DIR", filepath.Join(".data", "downloads")),
 		DBMaxConns:         60,
 		IdleInTxTimeout:    30 * time.Second,
 		ConsistencyWait:    2 * time.Second,
@@ -170,6 +197,7 @@ func ConfigFromEnv() (Config, error) {
 		HTTPIdleTimeout:       120 * time.Second,
 		OpsAddr:               os.Getenv("OPS_ADDR"),
 		MetricsToken:          os.Getenv("METRICS_TOKEN"),
+		StorefrontShop:        os.Getenv("STOREFRONT_SHOP"),
 		CartCreateRate:        20,
 		CartAddRate:           120,
 		ImportMaxBytes:        64 << 20,
@@ -210,6 +238,13 @@ func ConfigFromEnv() (Config, error) {
 	}
 	c.SearchBackend = envOr("SEARCH_BACKEND", "postgres")
 	c.MeiliURL, c.MeiliAPIKey = os.Getenv("MEILI_URL"), os.Getenv("MEILI_API_KEY")
+	c.NatsURL, c.ReactionsFrom = os.Getenv("NATS_URL"), envOr("REACTIONS_FROM", "postgres")
+	switch {
+	case c.ReactionsFrom != "postgres" && c.ReactionsFrom != "jetstream":
+		return c, fmt.Errorf("REACTIONS_FROM: %q is neither postgres nor jetstream", c.ReactionsFrom)
+	case c.ReactionsFrom == "jetstream" && c.NatsURL == "":
+		return c, fmt.Errorf("REACTIONS_FROM=jetstream needs NATS_URL")
+	}
 	c.MeiliIndex = envOr("MEILI_INDEX", "honten_products")
 	switch c.SearchBackend {
 	case "postgres":
@@ -270,6 +305,9 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("MIGRATE: %w", err)
 		}
 		c.Migrate = b
+	}
+	if err := c.Integrations.fromEnv(); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -308,18 +308,7 @@ func copyShops(ctx context.Context, env *Env, reg *eventstore.Registry, seed []e
 	g.SetLimit(8)
 	for c := 1; c <= copies; c++ {
 		g.Go(func() error {
-			ids := map[string]string{}
-			var mu sync.Mutex
-			remap := func(s string) string {
-				mu.Lock()
-				defer mu.Unlock()
-				if v, ok := ids[s]; ok {
-					return v
-				}
-				v := uuid.Must(uuid.NewV7()).String()
-				ids[s] = v
-				return v
-			}
+			remap := newIDMap()
 			for _, tx := range txs {
 				_, err := store.Do(gctx, func(ctx context.Context, etx *eventstore.Tx) error {
 					// Consecutive events of one stream go in one append.
@@ -509,4 +498,22 @@ func idleCPU(ctx context.Context, pg pgProcs, d time.Duration) (all, honten, pos
 	}
 	pct := func(ticks int64) float64 { return float64(ticks) / clockTicks / elapsed * 100 }
 	return pct(selfAfter.ticks - self.ticks + pgUsed), pct(selfAfter.ticks - self.ticks), pct(pgUsed)
+}
+
+// newIDMap returns a function giving each id it is passed a new UUIDv7,
+// the same one every time (safe for concurrent use): how a copied shop's
+// events get ids of their own.
+func newIDMap() func(string) string {
+	ids := map[string]string{}
+	var mu sync.Mutex
+	return func(s string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		if v, ok := ids[s]; ok {
+			return v
+		}
+		v := uuid.Must(uuid.NewV7()).String()
+		ids[s] = v
+		return v
+	}
 }

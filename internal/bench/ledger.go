@@ -375,7 +375,7 @@ func (g ledgerGen) order(rng *rand.Rand, i int, at time.Time) (ledgerOrder, erro
 		ledgerStream{eventstore.Stream{Tenant: g.t, Type: order.StreamType, ID: oid.UUID}, []eventstore.Event{order.Placed{ID: oid,
 			Number: fmt.Sprintf("B%08d", i), Cart: uuid.Must(uuid.NewV7()), Customer: order.Customer{Email: "buyer@example.jp", Name: "ベンチ 太郎", Phone: "09012345678"},
 			ShipTo:        order.Address{PostalCode: "1000001", Prefecture: "東京都", City: "千代田区", Line1: "千代田1-1"},
-			PaymentMethod: order.PaymentBankTransfer, Payment: pid.UUID, Lines: lines, Totals: totals, Rounding: money.RoundFloor,
+			PaymentMethod: order.PaymentBankTransfer, Payment: pid.UUID, Lines: lines, Totals: totals, Tax: order.TaxTerms{PricesIncludeTax: true, Rounding: money.RoundFloor},
 			Status: order.StatusPendingPayment, At: at}}},
 		ledgerStream{eventstore.Stream{Tenant: g.t, Type: payment.StreamType, ID: pid.UUID}, []eventstore.Event{
 			payment.Received{Amount: totals.Total, ReceivedAt: paid, Reference: "ベンチ", By: "bench", At: paid},

@@ -306,6 +306,7 @@ func copyWithoutReadings(ctx context.Context, env *Env, schema string, from, to 
 		   d.price_bucket, d.in_stock, d.created_at, d.version, '', '{}'
 		 FROM search_documents d JOIN bench_grams g ON g.id = d.id WHERE d.tenant_id = $1`,
 		`INSERT INTO search_hits (tenant_id, id, hit) SELECT $2, id, hit FROM search_hits WHERE tenant_id = $1`,
+		`INSERT INTO search_available (tenant_id, id, available) SELECT $2, id, available FROM search_available WHERE tenant_id = $1`,
 		`INSERT INTO search_words (tenant_id, word, ndoc) SELECT $2, word, ndoc FROM search_words WHERE tenant_id = $1`,
 		`INSERT INTO search_facet_counts (tenant_id, facet, value, in_stock, n) SELECT $2, facet, value, in_stock, n FROM search_facet_counts WHERE tenant_id = $1`,
 		`INSERT INTO search_categories (tenant_id, id, name, parent_id) SELECT $2, id, name, parent_id FROM search_categories WHERE tenant_id = $1`,

@@ -23,11 +23,13 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/honten/honten/commands"
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/procstat"
 )
 
 // client is a storefront buyer's HTTP client.
@@ -183,24 +185,8 @@ type cpuSample struct {
 	pg  map[string]int64
 }
 
-func procTicks(pid string) int64 {
-	b, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+2:])
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return u + st
-}
+// procTicks is the CPU time of process pid in clock ticks (10 ms).
+func procTicks(pid string) int64 { return int64(procstat.CPU(pid) / (10 * time.Millisecond)) }
 
 func sampleCPU() cpuSample {
 	out := cpuSample{app: procTicks("self"), pg: map[string]int64{}}
@@ -349,6 +335,10 @@ func Checkout(ctx context.Context, env *Env, cfg app.Config, o CheckoutOptions) 
 		}
 	}
 	c := newClient("http://"+m.Addr(), "bench-checkout", 64)
+	prev, err := sampleDB(ctx, env.Pool, statsSettle)
+	if err != nil {
+		return nil, err
+	}
 	for li, conc := range o.Concurrency {
 		var onRate, onP50, offRate, offP50 float64
 		// Each level twice in a row: requests as the API role (row-level
@@ -405,6 +395,14 @@ func Checkout(ctx context.Context, env *Env, cfg app.Config, o CheckoutOptions) 
 			if v := firstErr.Load(); v != nil {
 				return nil, v.(error)
 			}
+			// The counters after the read models caught up: their writes
+			// for these orders count here.
+			cur, err := sampleDB(ctx, env.Pool, statsSettle)
+			if err != nil {
+				return nil, err
+			}
+			cost := cur.since(prev, orders.Load())
+			prev = cur
 			all := &stepLat{}
 			for _, l := range lats {
 				all.cart.Merge(&l.cart)
@@ -433,6 +431,11 @@ func Checkout(ctx context.Context, env *Env, cfg app.Config, o CheckoutOptions) 
 				Row{Name: "  add line (wait) p50/p95/p99", Value: ms(all.add.P(.99)), Unit: "ms", Note: fmt.Sprintf("%.2f / %.2f / %.2f ms", ms(all.add.P(.5)), ms(all.add.P(.95)), ms(all.add.P(.99)))},
 				Row{Name: "  checkout p50/p95/p99", Value: ms(all.checkout.P(.99)), Unit: "ms", Note: fmt.Sprintf("%.2f / %.2f / %.2f ms", ms(all.checkout.P(.5)), ms(all.checkout.P(.95)), ms(all.checkout.P(.99)))},
 				Row{Name: "  projection lag p99 (worst model)", Value: ms(lag.P(.99)), Unit: "ms", Note: fmt.Sprintf("%d samples", lag.Len())},
+				Row{Name: "  committed transactions per order", Value: cost.commits, Unit: "commits", Target: "≤ 12", Note: "pg_stat_database.xact_commit of the database (reads included)"},
+				Row{Name: "  row writes per order", Value: cost.writes, Unit: "rows", Target: "≤ 40", Note: cost.top},
+				Row{Name: "  WAL per order", Value: cost.walBytes / 1024, Unit: "KB", Target: "≤ 15 KB", Note: "the server's WAL position (other databases' writes included)"},
+				Row{Name: "  CPU per order, app / postgres", Value: 10 * float64(appTicks+pgTicks) / float64(max(orders.Load(), 1)), Unit: "ms",
+					Note: fmt.Sprintf("%.2f / %.2f ms (during the run)", 10*float64(appTicks)/float64(max(orders.Load(), 1)), 10*float64(pgTicks)/float64(max(orders.Load(), 1)))},
 			)
 		}
 		rows = append(rows, Row{Name: fmt.Sprintf("  row-level security on / off, concurrency %d", conc), Value: onRate / offRate, Unit: "× orders/s",
@@ -591,15 +594,11 @@ func Flashsale(ctx context.Context, env *Env, cfg app.Config, o FlashOptions) ([
 	if coldErr != nil {
 		return nil, coldErr
 	}
-	var decided int64
-	var first, last time.Time
-	if err := m.Pool.QueryRow(ctx, `SELECT count(*), min(decided_at), max(decided_at) FROM reservation_index WHERE tenant_id = $1 AND hot`, t).Scan(&decided, &first, &last); err != nil {
+	hot, err := reservations.SummarizeHot(ctx, m.Pool, t)
+	if err != nil {
 		return nil, err
 	}
-	var committed int64
-	if err := m.Pool.QueryRow(ctx, `SELECT coalesce(sum(quantity), 0) FROM reservation_index WHERE tenant_id = $1 AND hot AND status = 'committed'`, t).Scan(&committed); err != nil {
-		return nil, err
-	}
+	decided, first, last, committed := hot.Decided, hot.First, hot.Last, hot.Committed
 	window := last.Sub(first).Seconds()
 	if window <= 0 {
 		window = elapsed.Seconds()
@@ -670,15 +669,15 @@ func hotDrain(ctx context.Context, env *Env, cfg app.Config, n int, stock int64)
 	if v := firstErr.Load(); v != nil {
 		return 0, 0, v.(error)
 	}
-	w := m.Commands.NewReservationWorker(commands.ReservationOptions{Logger: env.Log})
+	w := m.Commands.NewReservationWorker(reservations.Options{Logger: env.Log})
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start := time.Now()
 	go w.Run(wctx) //nolint:errcheck // ends with wctx
 	for {
 		next := w.Decided()
-		var decided int64
-		if err := m.Pool.QueryRow(ctx, `SELECT count(*) FROM reservation_index WHERE tenant_id = $1`, t).Scan(&decided); err != nil {
+		decided, err := reservations.CountDecided(ctx, m.Pool, t)
+		if err != nil {
 			return 0, 0, err
 		}
 		if decided >= int64(n) {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/eventstore/bus"
 	"github.com/honten/honten/projections"
@@ -29,11 +30,6 @@ WHERE EXISTS (SELECT 1 FROM events ev
               WHERE (h.topic = 'all' OR ev.stream_type = h.topic)
                 AND (ev.tx_id, ev.global_position) <= ($3::text::xid8, $4::bigint)
                 AND (ev.tx_id, ev.global_position) > (coalesce(o.last_processed_transaction_id, '0'::xid8), coalesce(o.offset_acked, 0)))`
-
-// undecidedSQL counts reservation requests of the tenant with no decision.
-const undecidedSQL = `SELECT count(*) FROM events e
-WHERE e.tenant_id = $1 AND e.event_type = 'inventory.reservation.requested.v1'
-  AND NOT EXISTS (SELECT 1 FROM reservation_index r WHERE r.reservation_id = (e.payload->>'reservation_id')::uuid)`
 
 // projBehindSQL counts live read models (internal ones) behind pos.
 const projBehindSQL = `SELECT count(*) FROM projections
@@ -68,10 +64,11 @@ func Settle(ctx context.Context, pool *pgxpool.Pool, runner *projections.Runner,
 	for {
 		head, err := eventstore.Head(ctx, pool)
 		if err == nil {
-			var models, groups, undecided int
+			var models, groups int
+			var undecided int64
 			models, groups, err = Lagging(ctx, pool, runner, handlers, head)
 			if err == nil {
-				err = pool.QueryRow(ctx, undecidedSQL, shop.Tenant).Scan(&undecided)
+				undecided, err = reservations.CountUndecided(ctx, pool, shop.Tenant)
 			}
 			if err == nil {
 				var again eventstore.Position

@@ -54,7 +54,8 @@ func TestRolesStandbyTakesOverWithinFiveSeconds(t *testing.T) {
 	api := proc("api", "api", addr)
 	workers := []*chaos.Process{proc("a", "projectors,workers", ""), proc("b", "projectors,workers", "")}
 
-	// a starts alone, so it takes every lock; b then waits as the standby.
+	// a starts alone, so it takes every lock; b then takes its share of the
+	// read models and stands by for the workers.
 	require.NoError(t, workers[0].Start())
 	require.NoError(t, api.Start())
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)

@@ -57,6 +57,8 @@ type Process struct {
 	// LogLevel is the process's LOG_LEVEL; "" means warn.
 	LogLevel string
 	Log      *slog.Logger
+	// Env is added to the process's environment (KEY=value each).
+	Env []string
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd
@@ -91,6 +93,7 @@ func (p *Process) startLocked() error {
 		}
 	}
 	cmd.Env = append(env, "DATABASE_URL="+p.DatabaseURL, "LOG_LEVEL="+cmp.Or(p.LogLevel, "warn"), "LOG_FORMAT=text", "CONSISTENCY_WAIT=5s", "TRUSTED_PROXIES=127.0.0.1/32,::1/128")
+	cmd.Env = append(cmd.Env, p.Env...)
 	f, err := os.OpenFile(p.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
@@ -166,6 +169,16 @@ func (p *Process) Stop(grace time.Duration) {
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		<-done
 	}
+}
+
+// Pid is the id of the running process, 0 when it does not run.
+func (p *Process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
 }
 
 // Counts returns how often the process was started, killed, and exited on

@@ -20,11 +20,35 @@ import (
 	"github.com/honten/honten/internal/pgtest"
 	"github.com/honten/honten/migrations"
 	"github.com/honten/honten/projections"
-	"github.com/honten/honten/projections/auditlog"
 )
 
+// seenDDL creates the test read model's tables, the way migrations define
+// real models' functions: one row per event, with its tenant.
+const seenDDL = `
+CREATE FUNCTION rm_events_seen_v1_create(s text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('CREATE TABLE %I.events_seen (tenant_id uuid NOT NULL, position bigint NOT NULL, event_id uuid NOT NULL, PRIMARY KEY (tenant_id, position))', s);
+END $$`
+
+// seen is a read model of one row per event of any type, tenant-scoped
+// like every real one.
+type seen struct{}
+
+func (seen) Name() string { return "events_seen.v1" }
+func (seen) Schema() projections.Schema {
+	return projections.Schema{Tables: []string{"events_seen"}, Create: "rm_events_seen_v1_create", NoPayloads: true}
+}
+
+func (seen) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Envelope) error {
+	b := &pgx.Batch{}
+	for _, e := range batch {
+		b.Queue(`INSERT INTO events_seen (tenant_id, position, event_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, e.Tenant.UUID, e.Position.Pos, e.EventID)
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
 // shops is a database with rows of two tenants in the tables that hold
-// tenant rows, and the audit_log read model built by the worker role.
+// tenant rows, and the events_seen read model built by the worker role.
 type shops struct {
 	url                string
 	owner, app, worker *pgxpool.Pool
@@ -34,7 +58,7 @@ type shops struct {
 }
 
 // tenantTables are the tables and views the tests read without a tenant filter.
-var tenantTables = []string{"events", "idempotency_keys", "import_jobs", "reservation_index", "snapshots", "order_counters", "audit_log"}
+var tenantTables = []string{"events", "idempotency_keys", "import_jobs", "reservation_index", "snapshots", "order_counters", "events_seen"}
 
 func newShops(t *testing.T) *shops {
 	t.Helper()
@@ -63,14 +87,16 @@ VALUES ($1, $2, $1, $1, $1, 'reserved', 1, now())`, uuid.Must(uuid.NewV7()), ten
 		_, err = owner.Exec(ctx, `INSERT INTO order_counters (tenant_id, last) VALUES ($1, 7)`, ten)
 		require.NoError(t, err)
 	}
-	s.rows = map[string]int{"events": 3, "idempotency_keys": 2, "import_jobs": 1, "reservation_index": 1, "snapshots": 1, "order_counters": 1, "audit_log": 3}
+	s.rows = map[string]int{"events": 3, "idempotency_keys": 2, "import_jobs": 1, "reservation_index": 1, "snapshots": 1, "order_counters": 1, "events_seen": 3}
 
 	// The read model, built as production builds it: by the worker role,
 	// first an empty live generation, then a rebuild into a new one.
-	r, err := projections.NewRunner(s.worker, []projections.Projector{auditlog.Projector{}}, projections.Options{})
+	_, err = owner.Exec(ctx, seenDDL)
+	require.NoError(t, err)
+	r, err := projections.NewRunner(s.worker, []projections.Projector{seen{}}, projections.Options{})
 	require.NoError(t, err)
 	require.NoError(t, r.Ensure(ctx))
-	require.NoError(t, r.Rebuild(ctx, "audit_log", nil))
+	require.NoError(t, r.Rebuild(ctx, "events_seen", nil))
 	follow(t, r, s.worker)
 	return s
 }
@@ -366,8 +392,10 @@ func TestRLSExistingServerSetup(t *testing.T) {
 	_, err = migrations.Up(ctx, oc)
 	require.NoError(t, err)
 
+	_, err = oc.Exec(ctx, seenDDL)
+	require.NoError(t, err)
 	worker := pgtest.As(t, dbURL, "honten_worker")
-	r, err := projections.NewRunner(worker, []projections.Projector{auditlog.Projector{}}, projections.Options{})
+	r, err := projections.NewRunner(worker, []projections.Projector{seen{}}, projections.Options{})
 	require.NoError(t, err)
 	require.NoError(t, r.Ensure(ctx))
 	a, b := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
@@ -376,10 +404,10 @@ func TestRLSExistingServerSetup(t *testing.T) {
 VALUES ($1, 'test', $1, 1, $2, 'test.happened.v1', '{}', $2)`, ten, uuid.Must(uuid.NewV7()))
 		require.NoError(t, err)
 	}
-	require.NoError(t, r.Rebuild(ctx, "audit_log", nil))
+	require.NoError(t, r.Rebuild(ctx, "events_seen", nil))
 	follow(t, r, worker)
 	app := pgtest.As(t, dbURL, "honten_app")
-	for _, table := range []string{"events", "audit_log"} {
+	for _, table := range []string{"events", "events_seen"} {
 		n, tenants := count(t, database.WithTenant(ctx, a), app, table)
 		require.Equal(t, 1, n, table)
 		require.Equal(t, []uuid.UUID{a}, tenants, table)

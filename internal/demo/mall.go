@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/honten/honten/commands"
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
@@ -339,7 +340,7 @@ func inviteAll(ctx context.Context, cmds *commands.Service, invites []commands.I
 // how many it placed and the shipments it delivered.
 func placeMallOrders(ctx context.Context, cmds *commands.Service, ago func(time.Duration), t tenant.ID, vendors map[string]vendor.ID) (int, []shipment.ID, error) {
 	var delivered []shipment.ID
-	w := cmds.NewReservationWorker(commands.ReservationOptions{})
+	w := cmds.NewReservationWorker(reservations.Options{})
 	for i, d := range mallOrders {
 		name := func(step string) commands.By { return by(fmt.Sprintf("mall:order:%d:%s", i, step)) }
 		ago(d.placed)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/honten/honten/commands"
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/cart"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/shipment"
@@ -40,7 +41,7 @@ var demoOrders = []demoOrder{
 // so the backoffice has orders in every status. Every command id is
 // derived from the order's position: loading is deterministic.
 func placeOrders(ctx context.Context, cmds *commands.Service, t tenant.ID, sku string) (int, error) {
-	w := cmds.NewReservationWorker(commands.ReservationOptions{})
+	w := cmds.NewReservationWorker(reservations.Options{})
 	for i, d := range demoOrders {
 		name := func(step string) commands.By { return by(fmt.Sprintf("order:%d:%s", i, step)) }
 		placed, err := checkoutCart(ctx, cmds, w, t, name, []item{{sku, d.qty}}, commands.Checkout{
@@ -72,7 +73,7 @@ const reservationWait = time.Minute
 // then the checkout waits for that decision) and checks the cart out as co
 // (its Tenant, By, Cart and Token are filled in here). Command ids derive
 // from name: the first line is name("add"), the k-th name("add:k").
-func checkoutCart(ctx context.Context, cmds *commands.Service, w *commands.ReservationWorker, t tenant.ID, name func(string) commands.By,
+func checkoutCart(ctx context.Context, cmds *commands.Service, w *reservations.Worker, t tenant.ID, name func(string) commands.By,
 	items []item, co commands.Checkout) (commands.Placed, error) {
 	created, _, err := cmds.CreateCart(ctx, commands.CreateCart{Tenant: t, By: name("cart")})
 	if err != nil {
@@ -90,7 +91,7 @@ func checkoutCart(ctx context.Context, cmds *commands.Service, w *commands.Reser
 	co.Tenant, co.By, co.Cart, co.Token = t, name("checkout"), cart.ID{UUID: created.Cart.UUID}, created.Token
 	deadline := time.Now().Add(reservationWait)
 	for {
-		for _, lane := range []string{commands.LaneNormal, commands.LaneHot} {
+		for _, lane := range []string{reservations.LaneNormal, reservations.LaneHot} {
 			for {
 				n, err := w.Process(ctx, lane)
 				if err != nil {

@@ -74,37 +74,19 @@ func FindRoot() (string, error) {
 // already running, and returns it. Concurrent callers (parallel test
 // binaries) are serialised with a file lock.
 func Ensure(ctx context.Context, root string, log *slog.Logger) (Cluster, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	dataRoot := filepath.Join(root, ".data")
-	if err := os.MkdirAll(dataRoot, 0o755); err != nil {
-		return Cluster{}, fmt.Errorf("devdb: %w", err)
-	}
-	unlock, err := lockFile(filepath.Join(dataRoot, "devdb.lock"))
-	if err != nil {
-		return Cluster{}, err
-	}
-	defer unlock()
+	return EnsureNamed(ctx, root, "pg", log)
+}
 
-	bin, err := findBinaries(ctx, log)
+// EnsureNamed is Ensure for the cluster .data/<name> of the repository at
+// root (its port in .data/<name>.port): "pg" is the private cluster, other
+// names are clusters of their own (the replication tests' primary).
+func EnsureNamed(ctx context.Context, root, name string, log *slog.Logger) (Cluster, error) {
+	p, err := prepare(ctx, root, name, log)
 	if err != nil {
 		return Cluster{}, err
 	}
-	asPostgres := os.Geteuid() == 0
-	dataDir, err := dataDirectory(ctx, dataRoot, asPostgres)
-	if err != nil {
-		return Cluster{}, err
-	}
-	c := Cluster{DataDir: dataDir, SocketDir: socketDir(dataDir)}
-	if err := os.MkdirAll(c.SocketDir, 0o755); err != nil {
-		return Cluster{}, fmt.Errorf("devdb: socket dir: %w", err)
-	}
-	if asPostgres {
-		if err := chownPostgres(c.SocketDir); err != nil {
-			return Cluster{}, err
-		}
-	}
+	defer p.unlock()
+	log, bin, asPostgres, dataRoot, dataDir, c := p.log, p.bin, p.asPostgres, p.dataRoot, p.c.DataDir, p.c
 
 	if _, err := os.Stat(filepath.Join(dataDir, "PG_VERSION")); err != nil {
 		log.Info("initialising private PostgreSQL cluster", "dir", dataDir)
@@ -113,7 +95,7 @@ func Ensure(ctx context.Context, root string, log *slog.Logger) (Cluster, error)
 		}
 	}
 
-	portFile := filepath.Join(dataRoot, "pg.port")
+	portFile := filepath.Join(dataRoot, name+".port")
 	if b, err := os.ReadFile(portFile); err == nil {
 		c.Port, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 	}
@@ -214,11 +196,11 @@ func isExec(p string) bool {
 	return err == nil && st.Mode()&0o111 != 0
 }
 
-// dataDirectory returns .data/pg, or — when the server runs as postgres and
+// dataDirectory returns .data/<name>, or — when the server runs as postgres and
 // cannot reach the repository (a clone under /root) — a directory under
 // /var/tmp that .data/pg links to.
-func dataDirectory(ctx context.Context, dataRoot string, asPostgres bool) (string, error) {
-	dir := filepath.Join(dataRoot, "pg")
+func dataDirectory(ctx context.Context, dataRoot, name string, asPostgres bool) (string, error) {
+	dir := filepath.Join(dataRoot, name)
 	if target, err := os.Readlink(dir); err == nil {
 		if err := os.MkdirAll(target, 0o700); err != nil {
 			return "", fmt.Errorf("devdb: %w", err)
@@ -243,7 +225,11 @@ func dataDirectory(ctx context.Context, dataRoot string, asPostgres bool) (strin
 		return dir, nil
 	}
 	// Not reachable by postgres: keep the cluster outside the repository.
-	sum := sha256.Sum256([]byte(dataRoot))
+	key := dataRoot
+	if name != "pg" {
+		key += "/" + name
+	}
+	sum := sha256.Sum256([]byte(key))
 	alt := filepath.Join("/var/tmp", "honten-pg-"+hex.EncodeToString(sum[:4]))
 	if err := os.MkdirAll(alt, 0o700); err != nil {
 		return "", fmt.Errorf("devdb: %w", err)
@@ -396,7 +382,7 @@ func Restart(ctx context.Context, root, mode string) error {
 		return err
 	}
 	asPostgres := os.Geteuid() == 0
-	dataDir, err := dataDirectory(ctx, filepath.Join(root, ".data"), asPostgres)
+	dataDir, err := dataDirectory(ctx, filepath.Join(root, ".data"), "pg", asPostgres)
 	if err != nil {
 		return err
 	}
@@ -437,4 +423,50 @@ func EnableLogins(ctx context.Context, ownerURL string) error {
 		}
 	}
 	return nil
+}
+
+// prepared is what starting any cluster of the repository needs: the lock
+// on .data (held until unlock), the server binaries, and the cluster's data
+// and socket directories, owned by postgres when running as root.
+type prepared struct {
+	log        *slog.Logger
+	bin        string
+	asPostgres bool
+	dataRoot   string
+	c          Cluster
+	unlock     func()
+}
+
+func prepare(ctx context.Context, root, name string, log *slog.Logger) (prepared, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dataRoot := filepath.Join(root, ".data")
+	if err := os.MkdirAll(dataRoot, 0o755); err != nil {
+		return prepared{}, fmt.Errorf("devdb: %w", err)
+	}
+	unlock, err := lockFile(filepath.Join(dataRoot, "devdb.lock"))
+	if err != nil {
+		return prepared{}, err
+	}
+	fail := func(err error) (prepared, error) { unlock(); return prepared{}, err }
+	bin, err := findBinaries(ctx, log)
+	if err != nil {
+		return fail(err)
+	}
+	asPostgres := os.Geteuid() == 0
+	dataDir, err := dataDirectory(ctx, dataRoot, name, asPostgres)
+	if err != nil {
+		return fail(err)
+	}
+	c := Cluster{DataDir: dataDir, SocketDir: socketDir(dataDir)}
+	if err := os.MkdirAll(c.SocketDir, 0o755); err != nil {
+		return fail(fmt.Errorf("devdb: socket dir: %w", err))
+	}
+	if asPostgres {
+		if err := chownPostgres(c.SocketDir); err != nil {
+			return fail(err)
+		}
+	}
+	return prepared{log: log, bin: bin, asPostgres: asPostgres, dataRoot: dataRoot, c: c, unlock: unlock}, nil
 }

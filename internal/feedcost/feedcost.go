@@ -27,7 +27,7 @@ import (
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 
-	"github.com/honten/honten/commands"
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/eventstore/bus"
@@ -121,11 +121,11 @@ func Feeds(ctx context.Context, pool *pgxpool.Pool, cs Cursors) ([]Query, error)
 			return err
 		}},
 		{"hold expiry", false, func(q eventstore.Querier) error {
-			_, err := commands.DueHolds(ctx, q, cs.Now, 1000)
+			_, err := reservations.DueHolds(ctx, q, cs.Now, 1000)
 			return err
 		}},
 		{"hold expiry, next due", false, func(q eventstore.Querier) error {
-			_, _, err := commands.NextHoldExpiry(ctx, q)
+			_, _, err := reservations.NextHoldExpiry(ctx, q)
 			return err
 		}},
 		{"payment-deadline sweep", false, func(q eventstore.Querier) error {

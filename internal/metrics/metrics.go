@@ -49,6 +49,18 @@ var (
 		Help: "Events applied, per projection.",
 	}, []string{"projection"})
 
+	// ReplicaLagBytes is the WAL the read replica has not replayed yet.
+	ReplicaLagBytes = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "honten_replica_lag_bytes",
+		Help: "Bytes of WAL written on the primary and not yet replayed on the read replica (REPLICA_URL).",
+	})
+
+	// ReplicaLagSeconds is the age of the replica's last replayed commit while it is behind.
+	ReplicaLagSeconds = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "honten_replica_lag_seconds",
+		Help: "Age of the last commit the read replica replayed while it is behind the primary; 0 when caught up.",
+	})
+
 	// HandlerMessages counts watermill handler outcomes.
 	HandlerMessages = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "honten_handler_messages_total",
@@ -69,6 +81,6 @@ func init() {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		HTTPDuration, Appends, AppendConflicts,
 		ProjectorLagEvents, ProjectorLagSeconds, ProjectorApplied, HandlerMessages,
-		PoisonedMessages,
+		PoisonedMessages, ReplicaLagBytes, ReplicaLagSeconds,
 	)
 }

@@ -5,6 +5,7 @@ package projtest
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -17,12 +18,31 @@ import (
 )
 
 // NewRunner returns a runner of ps on pool that retries the leader lock
-// and polls quickly, as tests want.
+// and polls quickly, as tests want. It unseals personal data with the
+// registry of the first projector holding one (a Registry field), as the
+// process does with its own.
 func NewRunner(t testing.TB, pool *pgxpool.Pool, ps ...projections.Projector) *projections.Runner {
 	t.Helper()
-	r, err := projections.NewRunner(pool, ps, projections.Options{LockRetry: 20 * time.Millisecond, MaxPoll: 20 * time.Millisecond})
+	r, err := projections.NewRunner(pool, ps, projections.Options{LockRetry: 20 * time.Millisecond, MaxPoll: 20 * time.Millisecond,
+		Registry: registryOf(ps)})
 	require.NoError(t, err)
 	return r
+}
+
+// registryOf returns the Registry field of the first projector with one.
+func registryOf(ps []projections.Projector) *eventstore.Registry {
+	for _, p := range ps {
+		v := reflect.Indirect(reflect.ValueOf(p))
+		if v.Kind() != reflect.Struct {
+			continue
+		}
+		if f := v.FieldByName("Registry"); f.IsValid() {
+			if reg, ok := f.Interface().(*eventstore.Registry); ok && reg != nil {
+				return reg
+			}
+		}
+	}
+	return nil
 }
 
 // Start runs r until the test ends.
@@ -71,6 +91,9 @@ func Reapply(t testing.TB, pool *pgxpool.Pool, p projections.Projector) pgx.Tx {
 	s := p.Schema()
 	all, err := eventstore.ReadFeed(ctx, pool, eventstore.Position{}, 10_000, eventstore.FeedFilter{PayloadTypes: s.PayloadTypes, NoPayload: s.NoPayloads})
 	require.NoError(t, err)
+	if reg := registryOf([]projections.Projector{p}); reg != nil {
+		require.NoError(t, reg.Unseal(ctx, pool, all))
+	}
 	tx, err := pool.Begin(ctx)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })

@@ -96,7 +96,7 @@ func apply(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, ev eventstor
 	t := env.Tenant.UUID
 	switch e := ev.(type) {
 	case order.Placed:
-		b, err := json.Marshal(sale{Lines: e.Lines, Totals: e.Totals, Rounding: e.Rounding})
+		b, err := json.Marshal(sale{Lines: e.Lines, Totals: e.Totals, Rounding: e.Tax.Rounding})
 		if err != nil {
 			return err
 		}
@@ -231,18 +231,15 @@ func release(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, at time.Ti
 	var orderID, vendorID uuid.UUID
 	var nets map[string]string
 	var recognised bool
+	var currency string
 	err := tx.QueryRow(ctx, `UPDATE ledger_shipments s SET released = true FROM ledger_orders o
 WHERE s.tenant_id = $1 AND s.shipment_id = $2 AND o.tenant_id = s.tenant_id AND o.order_id = s.order_id
-RETURNING s.order_id, s.vendor_id, o.nets, o.recognised`, t, env.StreamID).Scan(&orderID, &vendorID, &nets, &recognised)
+RETURNING s.order_id, s.vendor_id, o.nets, o.recognised, o.currency`, t, env.StreamID).Scan(&orderID, &vendorID, &nets, &recognised, &currency)
 	if err != nil {
 		return fmt.Errorf("shipment %s: %w", env.StreamID, err)
 	}
 	if !recognised {
 		return nil
-	}
-	var currency string
-	if err := tx.QueryRow(ctx, `SELECT currency FROM ledger_orders WHERE tenant_id = $1 AND order_id = $2`, t, orderID).Scan(&currency); err != nil {
-		return err
 	}
 	net, err := money.Parse(nets[vendorID.String()], money.Currency(strings.TrimSpace(currency)))
 	if err != nil {
@@ -372,15 +369,15 @@ func cancelLines(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, e orde
 	if err != nil {
 		return err
 	}
-	left := map[uuid.UUID]int64{}
+	left := map[uuid.UUID]order.CancelledLine{}
 	for _, c := range e.Lines {
-		left[c.Line] = c.Remaining
+		left[c.Line] = c
 	}
 	after := before
 	after.Lines = nil
 	for _, l := range before.Lines {
-		if q, ok := left[l.ID]; ok {
-			l.Quantity = q
+		if c, ok := left[l.ID]; ok {
+			l = c.Apply(l) // the units and the discount left
 		}
 		if l.Quantity > 0 {
 			after.Lines = append(after.Lines, l)

@@ -19,15 +19,17 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/honten/honten/domain/customer"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/payment"
+	"github.com/honten/honten/domain/personal"
 	"github.com/honten/honten/domain/shipment"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/projections"
 )
 
 // Name is the projector's frozen name; renaming it rebuilds the model.
-const Name = "order_views.v1"
+const Name = "order_views.v2"
 
 // Projector builds order_views.
 type Projector struct {
@@ -42,31 +44,51 @@ func (Projector) Name() string { return Name }
 // Schema implements projections.Projector.
 func (Projector) Schema() projections.Schema {
 	return projections.Schema{
-		Tables:       []string{"order_views", "order_view_history", "order_view_payments", "order_view_shipments"},
-		Create:       "rm_order_views_v1_create",
-		Index:        "rm_order_views_v1_index",
-		PayloadTypes: projections.EventNames(order.Events, payment.Events, shipment.Events),
+		Tables:       []string{"order_views", "order_view_history", "order_view_payments", "order_view_shipments", "order_view_key_owners"},
+		Create:       "rm_order_views_v2_create",
+		Index:        "rm_order_views_v2_index",
+		PayloadTypes: projections.EventNames(order.Events, payment.Events, shipment.Events, []eventstore.Event{customer.EmailVerified{}}, personal.Events),
 	}
 }
 
 const (
 	insertOrder = `
 INSERT INTO order_views (tenant_id, order_id, number, status, payment_method, payment_id, cart_id, email, name, phone,
-    shipping_address, note, lines, totals, total, currency, vendor_ids, access_token_hash, created_at, updated_at, version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20)
+    shipping_address, note, lines, totals, total, currency, vendor_ids, access_token_hash, created_at, updated_at, version,
+    customer_id, pii_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20,
+    coalesce($21, (SELECT customer_id FROM order_view_key_owners WHERE tenant_id = $1 AND pii_key = $22)), $22)
 ON CONFLICT (tenant_id, order_id) DO NOTHING`
+	// emailVerified makes the guest orders sealed under an e-mail's key,
+	// and those to come, the verifying customer's.
+	keyOwner = `
+INSERT INTO order_view_key_owners (tenant_id, pii_key, customer_id) VALUES ($1, $2, $3)
+ON CONFLICT (tenant_id, pii_key) DO UPDATE SET customer_id = EXCLUDED.customer_id`
+	linkOrders = `
+UPDATE order_views SET customer_id = $3 WHERE tenant_id = $1 AND pii_key = $2 AND customer_id IS NULL`
+	// keyErased replaces the buyer's data copied from events sealed under
+	// the destroyed key with the marker.
+	keyErased = `
+UPDATE order_views SET email = $3, name = $3, phone = $3,
+    shipping_address = jsonb_build_object('postal_code', $3::text, 'prefecture', $3::text, 'city', $3::text, 'line1', $3::text, 'line2', $3::text),
+    note = CASE WHEN note = '' THEN '' ELSE $3 END
+WHERE tenant_id = $1 AND pii_key = $2`
 	updateOrderStatus = `
 UPDATE order_views SET status = $3, updated_at = $4, version = $5
 WHERE tenant_id = $1 AND order_id = $2 AND version < $5`
 	// orderLinesCancelled sets each cancelled line's quantity to the units
-	// left and adds the units cancelled to its cancelled_quantity.
+	// left, its discount to the discount they keep, and adds the units
+	// cancelled to its cancelled_quantity.
 	orderLinesCancelled = `
 UPDATE order_views o SET lines = (
     SELECT jsonb_agg(CASE WHEN c.line_id IS NULL THEN x.l
         ELSE x.l || jsonb_build_object('quantity', c.remaining,
-            'cancelled_quantity', coalesce((x.l->>'cancelled_quantity')::bigint, 0) + c.quantity) END ORDER BY x.n)
+            'cancelled_quantity', coalesce((x.l->>'cancelled_quantity')::bigint, 0) + c.quantity)
+          || CASE WHEN c.remaining_discount IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('discount', c.remaining_discount) END
+        END ORDER BY x.n)
     FROM jsonb_array_elements(o.lines) WITH ORDINALITY AS x(l, n)
-    LEFT JOIN jsonb_to_recordset($3::jsonb) AS c(line_id uuid, quantity bigint, remaining bigint) ON c.line_id = (x.l->>'id')::uuid),
+    LEFT JOIN jsonb_to_recordset($3::jsonb) AS c(line_id uuid, quantity bigint, remaining bigint, remaining_discount jsonb)
+      ON c.line_id = (x.l->>'id')::uuid),
     totals = $4, total = $5, updated_at = $6, version = $7
 WHERE tenant_id = $1 AND order_id = $2 AND version < $7`
 	insertHistory = `
@@ -140,11 +162,11 @@ func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Enve
 	b := &pgx.Batch{}
 	for _, env := range batch {
 		switch env.StreamType {
-		case order.StreamType, payment.StreamType, shipment.StreamType:
+		case order.StreamType, payment.StreamType, shipment.StreamType, customer.StreamType, personal.KeyStreamType:
 		default:
 			continue
 		}
-		if !p.Registry.Known(env.Type) {
+		if env.Payload == nil || !p.Registry.Known(env.Type) {
 			continue
 		}
 		ev, err := p.Registry.Decode(env)
@@ -187,7 +209,8 @@ func queue(b *pgx.Batch, env eventstore.Envelope, ev eventstore.Event) error {
 		}
 		b.Queue(insertOrder, t, id, e.Number, string(e.Status), string(e.PaymentMethod), nullID(e.Payment), nullID(e.Cart),
 			e.Customer.Email, e.Customer.Name, e.Customer.Phone, addr, e.Note, lines, totals,
-			e.Totals.Total.Amount(), string(e.Totals.Total.Currency()), vendors, e.AccessToken, e.At.UTC(), v)
+			e.Totals.Total.Amount(), string(e.Totals.Total.Currency()), vendors, e.AccessToken, e.At.UTC(), v,
+			nullID(e.CustomerID), nullID(env.PersonalKey))
 		b.Queue(insertHistory, t, id, v, nil, string(e.Status), "placed", env.Actor, e.At.UTC())
 	case order.StatusChanged:
 		b.Queue(updateOrderStatus, t, id, string(e.To), e.At.UTC(), v)
@@ -257,6 +280,11 @@ func queue(b *pgx.Batch, env eventstore.Envelope, ev eventstore.Event) error {
 		b.Queue(shipmentCOD, t, id, e.To.Amount(), e.At.UTC(), v)
 	case shipment.Cancelled:
 		b.Queue(shipmentCancelled, t, id, e.At.UTC(), v)
+	case customer.EmailVerified:
+		b.Queue(keyOwner, t, e.EmailKey, id)
+		b.Queue(linkOrders, t, e.EmailKey, id)
+	case personal.KeyErased:
+		b.Queue(keyErased, t, e.Key, personal.Erased)
 	}
 	return nil
 }

@@ -66,6 +66,7 @@ type Detail struct {
 	Version int64 `json:"version"`
 
 	accessTokenHash string
+	customerID      *uuid.UUID
 }
 
 // Line is an order line with the units left on it (Quantity, zero once
@@ -142,6 +143,9 @@ type Filter struct {
 	// (case-insensitive substring).
 	Query                  string
 	CreatedFrom, CreatedTo *time.Time // from inclusive, to exclusive
+	// Customer limits the list to a customer's orders (placed signed in,
+	// or as a guest with the e-mail they verified).
+	Customer *uuid.UUID
 }
 
 type listCursor struct {
@@ -178,10 +182,11 @@ WHERE o.tenant_id = $1
   AND ($6::timestamptz IS NULL OR o.created_at >= $6)
   AND ($7::timestamptz IS NULL OR o.created_at < $7)
   AND (NOT $8 OR (o.created_at, o.order_id) < ($9, $10))
+  AND ($12::uuid IS NULL OR o.customer_id = $12)
 ORDER BY o.created_at DESC, o.order_id DESC
 LIMIT $11`
 	rows, err := q.Query(ctx, query, t, nullText(f.Status), nullText(f.PaymentMethod), f.Vendor, like, f.CreatedFrom, f.CreatedTo,
-		hasCursor, after.At, after.ID, p.Limit+1)
+		hasCursor, after.At, after.ID, p.Limit+1, f.Customer)
 	if err != nil {
 		return projections.List[Summary]{}, fmt.Errorf("list orders: %w", err)
 	}
@@ -240,12 +245,12 @@ func Get(ctx context.Context, q eventstore.Querier, t tenant.ID, id uuid.UUID, s
 
 func getOrder(ctx context.Context, q eventstore.Querier, t tenant.ID, id uuid.UUID) (Detail, error) {
 	const query = `SELECT order_id, number, status, payment_method, email, name, phone, shipping_address, note, lines, totals,
-       access_token_hash, created_at, updated_at, version
+       access_token_hash, created_at, updated_at, version, customer_id
 FROM order_views WHERE tenant_id = $1 AND order_id = $2`
 	var d Detail
 	var addr, lines, totals []byte
 	err := q.QueryRow(ctx, query, t, id).Scan(&d.ID, &d.Number, &d.Status, &d.PaymentMethod, &d.Customer.Email, &d.Customer.Name,
-		&d.Customer.Phone, &addr, &d.Note, &lines, &totals, &d.accessTokenHash, &d.CreatedAt, &d.UpdatedAt, &d.Version)
+		&d.Customer.Phone, &addr, &d.Note, &lines, &totals, &d.accessTokenHash, &d.CreatedAt, &d.UpdatedAt, &d.Version, &d.customerID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Detail{}, fmt.Errorf("order %s: %w", id, eventstore.ErrNotFound)
 	}
@@ -467,6 +472,27 @@ func ForBuyer(ctx context.Context, q eventstore.Querier, t tenant.ID, id uuid.UU
 	if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(d.accessTokenHash)) != 1 {
 		return BuyerOrder{}, notFound
 	}
+	return buyerView(ctx, q, t, d)
+}
+
+// ForCustomer returns the buyer's view of an order of tenant t when it is
+// the customer's: placed signed in to that account, or as a guest with the
+// e-mail the account verified (the order history's rule). Another
+// customer's order is eventstore.ErrNotFound, exactly like an unknown one.
+func ForCustomer(ctx context.Context, q eventstore.Querier, t tenant.ID, id, customer uuid.UUID) (BuyerOrder, error) {
+	d, err := getOrder(ctx, q, t, id)
+	if err != nil {
+		return BuyerOrder{}, err
+	}
+	if customer == uuid.Nil || d.customerID == nil || *d.customerID != customer {
+		return BuyerOrder{}, fmt.Errorf("order %s: %w", id, eventstore.ErrNotFound)
+	}
+	return buyerView(ctx, q, t, d)
+}
+
+// buyerView is the buyer's view of the order d, once the buyer is known.
+func buyerView(ctx context.Context, q eventstore.Querier, t tenant.ID, d Detail) (BuyerOrder, error) {
+	id := d.ID
 	out := BuyerOrder{ID: d.ID, Number: d.Number, Status: d.Status, PaymentMethod: d.PaymentMethod, Totals: *d.Totals,
 		CreatedAt: d.CreatedAt, Lines: []BuyerLine{}, Shipments: []BuyerShipment{}}
 	for _, l := range d.Lines {

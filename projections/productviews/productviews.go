@@ -3,7 +3,10 @@
 // the backoffice read them, and the category tree. Each product row holds
 // its storefront document, rebuilt in the batch that changed the product, so
 // listing a page is one indexed read. Availability comes from the inventory
-// events, each of which carries the variant's available units.
+// events, each of which carries the variant's available units: it is kept
+// apart, in the narrow variant_stock table, and joined into the document
+// when it is read (docSQL), so a reservation writes one small row and never
+// rewrites the product's document.
 //
 // It must not import http or commands.
 package productviews
@@ -12,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -24,7 +28,8 @@ import (
 )
 
 // Name is the projector's frozen name; renaming it rebuilds the model.
-const Name = "product_views.v1"
+// (v2: stock figures out of the stored document, joined when read).
+const Name = "product_views.v2"
 
 // Projector builds product_views.
 type Projector struct {
@@ -40,7 +45,7 @@ func (Projector) Name() string { return Name }
 func (Projector) Schema() projections.Schema {
 	return projections.Schema{
 		Tables:       []string{"products", "product_variants", "variant_stock", "categories"},
-		Create:       "rm_product_views_v1_create",
+		Create:       "rm_product_views_v2_create",
 		Index:        "rm_product_views_v1_index",
 		PayloadTypes: projections.EventNames(catalog.Events, inventory.Events),
 	}
@@ -52,8 +57,10 @@ type key struct{ tenant, id uuid.UUID }
 func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Envelope) error {
 	b := &pgx.Batch{}
 	products := map[key]bool{}
-	variants := map[key]bool{}
 	cats := map[key]bool{}
+	// The last stock figure of each variant in the batch: one row write per
+	// variant, however many reservations the batch holds.
+	stock := map[key]stockRow{}
 	for _, env := range batch {
 		switch env.StreamType {
 		case catalog.ProductStream, catalog.CategoryStream, inventory.StreamType:
@@ -118,22 +125,59 @@ WHERE tenant_id = $1 AND id = $2`, t, e.Variant, e.SKU, e.Title, nullJSON(opts),
 			continue
 		default:
 			if avail, ok := inventory.AvailableAfter(ev); ok {
-				b.Queue(`INSERT INTO variant_stock (tenant_id, variant_id, available, version) VALUES ($1, $2, $3, $4)
-ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = excluded.available, version = excluded.version
-WHERE variant_stock.version < excluded.version`, t, id, avail, v)
-				variants[key{t, id}] = true
+				if cur, seen := stock[key{t, id}]; !seen || cur.version < v {
+					stock[key{t, id}] = stockRow{available: avail, version: v}
+				}
 			}
 			continue
 		}
 		products[key{t, id}] = true
 	}
+	queueStock(b, stock)
 	if b.Len() == 0 {
 		return nil
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("product_views: %w", err)
 	}
-	return refreshDocs(ctx, tx, products, variants, cats)
+	if len(products) == 0 && len(cats) == 0 {
+		return nil
+	}
+	return refreshDocs(ctx, tx, products, cats)
+}
+
+// stockRow is a variant's available units after the event of version.
+type stockRow struct {
+	available, version int64
+}
+
+// queueStock upserts the batch's last stock figure of each variant in one
+// statement; an older figure (a replayed batch) never overwrites a newer one.
+func queueStock(b *pgx.Batch, stock map[key]stockRow) {
+	if len(stock) == 0 {
+		return
+	}
+	ks := make([]key, 0, len(stock))
+	for k := range stock {
+		ks = append(ks, k)
+	}
+	// A stable order: concurrent writers of one generation cannot exist
+	// (the leader lock), but a fixed order keeps replays identical.
+	sort.Slice(ks, func(i, j int) bool {
+		if ks[i].tenant != ks[j].tenant {
+			return ks[i].tenant.String() < ks[j].tenant.String()
+		}
+		return ks[i].id.String() < ks[j].id.String()
+	})
+	ts, ids := make([]uuid.UUID, len(ks)), make([]uuid.UUID, len(ks))
+	avail, vers := make([]int64, len(ks)), make([]int64, len(ks))
+	for i, k := range ks {
+		ts[i], ids[i], avail[i], vers[i] = k.tenant, k.id, stock[k].available, stock[k].version
+	}
+	b.Queue(`INSERT INTO variant_stock (tenant_id, variant_id, available, version)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[])
+ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = excluded.available, version = excluded.version
+WHERE variant_stock.version < excluded.version`, ts, ids, avail, vers)
 }
 
 func queueStatus(b *pgx.Batch, t, id uuid.UUID, s catalog.ProductStatus, v int64, at any) {
@@ -179,41 +223,34 @@ func nullJSON(b []byte) []byte {
 	return b
 }
 
-// refreshDocs rebuilds the price range, availability and storefront document
-// of every product touched directly, through a variant's stock, or through
-// one of its categories.
+// refreshDocs rebuilds the price range and the stored document (without
+// the stock figures, which docSQL joins in when reading) of every product
+// touched directly or through one of its categories.
 const refresh = `
 WITH touched AS (
     SELECT t, i FROM unnest($1::uuid[], $2::uuid[]) AS x(t, i)
     UNION
-    SELECT v.tenant_id, v.product_id FROM product_variants v JOIN unnest($3::uuid[], $4::uuid[]) AS y(t, i) ON v.tenant_id = y.t AND v.id = y.i
-    UNION
-    SELECT p.tenant_id, p.id FROM products p JOIN unnest($5::uuid[], $6::uuid[]) AS z(t, i) ON p.tenant_id = z.t AND z.i = ANY(p.categories)
+    SELECT p.tenant_id, p.id FROM products p JOIN unnest($3::uuid[], $4::uuid[]) AS z(t, i) ON p.tenant_id = z.t AND z.i = ANY(p.categories)
 ),
 agg AS (
     SELECT tc.t, tc.i,
            min(v.currency) AS currency,
            min(v.price) FILTER (WHERE v.status = 'active') AS pmin,
            max(v.price) FILTER (WHERE v.status = 'active') AS pmax,
-           coalesce(sum(greatest(coalesce(s.available, 0), 0)) FILTER (WHERE v.status = 'active' AND v.fulfillment_type = 'physical'), 0) AS avail,
-           bool_or(v.status = 'active' AND (v.fulfillment_type = 'digital' OR coalesce(s.available, 0) > 0)) AS in_stock,
            jsonb_agg(jsonb_build_object(
                'id', v.id, 'sku', v.sku, 'title', v.title, 'options', v.options,
                'fulfillment_type', v.fulfillment_type,
                'price', jsonb_build_object('amount', v.price::text, 'currency', v.currency),
                'compare_at_price', CASE WHEN v.compare_at_price IS NULL THEN NULL
                                         ELSE jsonb_build_object('amount', v.compare_at_price::text, 'currency', v.currency) END,
-               'tax_rate', v.tax_rate, 'status', v.status, 'is_hot', v.is_hot,
-               'available', CASE WHEN v.fulfillment_type = 'digital' THEN NULL ELSE greatest(coalesce(s.available, 0), 0) END,
-               'in_stock', v.status = 'active' AND (v.fulfillment_type = 'digital' OR coalesce(s.available, 0) > 0)
+               'tax_rate', v.tax_rate, 'status', v.status, 'is_hot', v.is_hot
            ) ORDER BY v.position) FILTER (WHERE v.id IS NOT NULL) AS variants
     FROM touched tc
     LEFT JOIN product_variants v ON v.tenant_id = tc.t AND v.product_id = tc.i
-    LEFT JOIN variant_stock s ON s.tenant_id = v.tenant_id AND s.variant_id = v.id
     GROUP BY tc.t, tc.i
 )
 UPDATE products p SET
-    currency = agg.currency, price_min = agg.pmin, price_max = agg.pmax, available = agg.avail,
+    currency = agg.currency, price_min = agg.pmin, price_max = agg.pmax,
     doc = jsonb_build_object(
         'id', p.id, 'title', p.title, 'handle', p.handle, 'description', p.description, 'status', p.status,
         'vendor_id', p.vendor_id, 'store_id', p.store_id,
@@ -224,14 +261,12 @@ UPDATE products p SET
         'price', CASE WHEN agg.pmin IS NULL THEN NULL ELSE jsonb_build_object(
             'min', jsonb_build_object('amount', agg.pmin::text, 'currency', agg.currency),
             'max', jsonb_build_object('amount', agg.pmax::text, 'currency', agg.currency)) END,
-        'available', agg.avail,
-        'in_stock', coalesce(agg.in_stock, false),
         'variants', coalesce(agg.variants, '[]'::jsonb),
         'created_at', p.created_at, 'updated_at', p.updated_at)
 FROM agg
 WHERE p.tenant_id = agg.t AND p.id = agg.i`
 
-func refreshDocs(ctx context.Context, tx pgx.Tx, products, variants, cats map[key]bool) error {
+func refreshDocs(ctx context.Context, tx pgx.Tx, products, cats map[key]bool) error {
 	split := func(m map[key]bool) ([]uuid.UUID, []uuid.UUID) {
 		ts, is := make([]uuid.UUID, 0, len(m)), make([]uuid.UUID, 0, len(m))
 		for k := range m {
@@ -240,9 +275,8 @@ func refreshDocs(ctx context.Context, tx pgx.Tx, products, variants, cats map[ke
 		return ts, is
 	}
 	pt, pi := split(products)
-	vt, vi := split(variants)
 	ct, ci := split(cats)
-	if _, err := tx.Exec(ctx, refresh, pt, pi, vt, vi, ct, ci); err != nil {
+	if _, err := tx.Exec(ctx, refresh, pt, pi, ct, ci); err != nil {
 		return fmt.Errorf("product_views: refresh documents: %w", err)
 	}
 	return nil

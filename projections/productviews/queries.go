@@ -55,12 +55,26 @@ SELECT id FROM tree`
 	return ids, nil
 }
 
-// storefrontDoc is the storefront's view of a product document: without the
+// docSQL is the document of the products row p as a query returns it: the
+// stored document with the stock figures joined in from variant_stock (the
+// product's available units and in-stock flag, each variant's). storefront
+// is an SQL boolean: when true, the storefront's view, without the
 // back-office fields (store, stock locations, the hot-lane flag) and without
 // the variants that are not on sale.
-const storefrontDoc = `(doc - 'store_id' - 'location_ids') || jsonb_build_object('variants', coalesce(
-    (SELECT jsonb_agg(v - 'is_hot' ORDER BY n) FROM jsonb_array_elements(doc->'variants') WITH ORDINALITY AS x(v, n)
-      WHERE v->>'status' = 'active'), '[]'::jsonb))`
+func docSQL(storefront string) string {
+	return `((p.doc - CASE WHEN ` + storefront + ` THEN ARRAY['store_id', 'location_ids'] ELSE '{}'::text[] END) || (
+  SELECT jsonb_build_object(
+    'available', coalesce(sum(greatest(coalesce(s.available, 0), 0))
+                   FILTER (WHERE v->>'status' = 'active' AND v->>'fulfillment_type' = 'physical'), 0),
+    'in_stock', coalesce(bool_or(v->>'status' = 'active' AND (v->>'fulfillment_type' = 'digital' OR coalesce(s.available, 0) > 0)), false),
+    'variants', coalesce(jsonb_agg((v || jsonb_build_object(
+        'available', CASE WHEN v->>'fulfillment_type' = 'digital' THEN NULL ELSE greatest(coalesce(s.available, 0), 0) END,
+        'in_stock', v->>'status' = 'active' AND (v->>'fulfillment_type' = 'digital' OR coalesce(s.available, 0) > 0)))
+        - CASE WHEN ` + storefront + ` THEN 'is_hot' ELSE '' END ORDER BY n)
+      FILTER (WHERE NOT ` + storefront + ` OR v->>'status' = 'active'), '[]'::jsonb))
+  FROM jsonb_array_elements(p.doc->'variants') WITH ORDINALITY AS x(v, n)
+  LEFT JOIN variant_stock s ON s.tenant_id = p.tenant_id AND s.variant_id = (v->>'id')::uuid))`
+}
 
 // List returns a page of product documents, newest first. storefront
 // limits it to products on sale.
@@ -82,7 +96,7 @@ func List(ctx context.Context, q eventstore.Querier, t tenant.ID, f Filter, p pr
 	if storefront {
 		status = "active"
 	}
-	const query = `SELECT id, CASE WHEN $8 THEN ` + storefrontDoc + ` ELSE doc END FROM products
+	query := `SELECT p.id, ` + docSQL("$8") + ` FROM products p
 WHERE tenant_id = $1 AND id < $2
   AND ($3 = '' OR status = $3)
   AND ($4::uuid IS NULL OR vendor_id = $4)
@@ -136,7 +150,7 @@ type Product struct {
 // Get returns one product by id or handle. storefront hides products not
 // on sale. It returns eventstore.ErrNotFound.
 func Get(ctx context.Context, q eventstore.Querier, t tenant.ID, idOrHandle string, storefront bool) (Product, error) {
-	const query = `SELECT id, vendor_id, status, version, CASE WHEN $3 THEN ` + storefrontDoc + ` ELSE doc END FROM products
+	query := `SELECT p.id, p.vendor_id, p.status, p.version, ` + docSQL("$3") + ` FROM products p
 WHERE tenant_id = $1 AND (id::text = $2 OR handle = $2) AND (NOT $3 OR status = 'active')
 ORDER BY (id::text = $2) DESC LIMIT 1`
 	var p Product

@@ -36,6 +36,10 @@ type change struct {
 	Key    key
 	Doc    search.Document
 	Active bool
+	// StockOnly means that the batch moved only the stock of the product's
+	// variants: the document differs from the stored one at most in
+	// Available and InStock.
+	StockOnly bool
 }
 
 // docWriter stores the changed documents: rows (search_documents) or a
@@ -64,6 +68,7 @@ type state struct {
 	savedCats     map[key]bool
 	savedVendors  map[key]bool
 	dirty         map[key]bool // products whose document must be rebuilt
+	full          map[key]bool // dirty products changed by more than stock
 }
 
 // applyBatch folds a batch into the state tables and hands the changed
@@ -91,7 +96,7 @@ func applyBatch(ctx context.Context, tx pgx.Tx, reg *eventstore.Registry, batch 
 	s := &state{products: map[key]*product{}, owner: map[key]uuid.UUID{}, stock: map[key]int64{},
 		categories: map[uuid.UUID]map[uuid.UUID]category{}, vendors: map[key]string{},
 		savedProducts: map[key]bool{}, newVariants: map[key]uuid.UUID{}, savedStock: map[key]bool{},
-		savedCats: map[key]bool{}, savedVendors: map[key]bool{}, dirty: map[key]bool{}}
+		savedCats: map[key]bool{}, savedVendors: map[key]bool{}, dirty: map[key]bool{}, full: map[key]bool{}}
 
 	// Load what the events touch.
 	var productKeys, variantKeys []key
@@ -163,6 +168,7 @@ func applyBatch(ctx context.Context, tx pgx.Tx, reg *eventstore.Registry, batch 
 				}
 				s.savedProducts[k] = true
 				s.dirty[k] = true
+				s.full[k] = true
 			case inventory.StreamType:
 				if avail, ok := inventory.AvailableAfter(d.ev); ok {
 					s.stock[k] = avail
@@ -204,7 +210,7 @@ func applyBatch(ctx context.Context, tx pgx.Tx, reg *eventstore.Registry, batch 
 		if active && readings {
 			doc.AddReadings()
 		}
-		changes = append(changes, change{Key: k, Doc: doc, Active: active})
+		changes = append(changes, change{Key: k, Doc: doc, Active: active, StockOnly: !s.full[k]})
 	}
 	return w.write(ctx, tx, changes)
 }
@@ -357,6 +363,7 @@ func (s *state) touchReferrers(ctx context.Context, tx pgx.Tx, cats map[uuid.UUI
 		for k, p := range s.products {
 			if k.T == t && slices.ContainsFunc(p.Categories, func(c uuid.UUID) bool { return slices.Contains(affected, c) }) {
 				s.dirty[k] = true
+				s.full[k] = true
 			}
 		}
 	}
@@ -374,6 +381,7 @@ JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON p.tenant_id = k.t AND p.vendo
 		for k, p := range s.products {
 			if slices.Contains(vendors, key{k.T, p.Vendor}) {
 				s.dirty[k] = true
+				s.full[k] = true
 			}
 		}
 	}
@@ -382,6 +390,7 @@ JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON p.tenant_id = k.t AND p.vendo
 	}
 	for _, k := range refs {
 		s.dirty[k] = true
+		s.full[k] = true
 	}
 	return nil
 }

@@ -17,8 +17,8 @@ import (
 )
 
 // Name is the projector's frozen name; renaming it rebuilds the model
-// (v2: readings, reading_n and words_n).
-const Name = "search_documents.v2"
+// (v2: readings, reading_n and words_n; v3: search_available).
+const Name = "search_documents.v3"
 
 // Projector builds search_documents (and its dictionary and facet counts).
 type Projector struct {
@@ -37,8 +37,8 @@ func (Projector) Name() string { return Name }
 // Schema implements projections.Projector.
 func (Projector) Schema() projections.Schema {
 	return projections.Schema{
-		Tables:       []string{"search_documents", "search_hits", "search_words", "search_facet_counts", "search_categories", "search_vendors"},
-		Create:       "rm_search_documents_v2_create",
+		Tables:       []string{"search_documents", "search_hits", "search_available", "search_words", "search_facet_counts", "search_categories", "search_vendors"},
+		Create:       "rm_search_documents_v3_create",
 		Index:        "rm_search_documents_v2_index",
 		PayloadTypes: payloadTypes(),
 	}
@@ -51,7 +51,10 @@ func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Enve
 
 // rowWriter writes documents as search_documents rows, keeps the word
 // dictionary and moves the whole-catalog facet counts by the difference
-// between each old and new document.
+// between each old and new document. A product's available units go to
+// search_available alone (the stored hit leaves them out; the backend joins
+// them in): a change of stock that does not flip in-stock writes that row
+// and nothing else.
 type rowWriter struct{}
 
 type facetKey struct {
@@ -120,7 +123,15 @@ JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON d.tenant_id = k.t AND d.id = 
 	}
 	b := &pgx.Batch{}
 	var delT, delID []uuid.UUID
+	var avT, avID []uuid.UUID
+	var avN []int64
 	for _, c := range changes {
+		if c.Active {
+			avT, avID, avN = append(avT, c.Key.T), append(avID, c.Key.ID), append(avN, c.Doc.Available)
+		}
+		if o, ok := old[c.Key]; ok && c.Active && c.StockOnly && o.inStock == c.Doc.InStock {
+			continue // the stored document and hit stand; search_available moves
+		}
 		if o, ok := old[c.Key]; ok {
 			o.add(c.Key.T, deltas, -1)
 			moveWords(c.Key.T, oldWords[c.Key], -1)
@@ -137,10 +148,17 @@ JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON d.tenant_id = k.t AND d.id = 
 		moveWords(c.Key.T, r.words, +1)
 		b.Queue(upsertDoc, c.Key.T, c.Key.ID, r.titleN, r.matchN, r.grams, r.tsv, r.facets.vendor, r.facets.cats,
 			r.priceMin, r.priceMax, r.facets.bucket, r.facets.inStock, c.Doc.CreatedAt, c.Doc.Version, r.readingN, r.wordsN)
-		b.Queue(`INSERT INTO search_hits (tenant_id, id, hit) VALUES ($1, $2, $3)
+		b.Queue(`INSERT INTO search_hits (tenant_id, id, hit) VALUES ($1, $2, $3::jsonb - 'available')
 ON CONFLICT (tenant_id, id) DO UPDATE SET hit = EXCLUDED.hit`, c.Key.T, c.Key.ID, r.hit)
 	}
+	if len(avT) > 0 {
+		b.Queue(`INSERT INTO search_available (tenant_id, id, available) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[])
+ON CONFLICT (tenant_id, id) DO UPDATE SET available = EXCLUDED.available
+WHERE search_available.available IS DISTINCT FROM EXCLUDED.available`, avT, avID, avN)
+	}
 	if len(delT) > 0 {
+		b.Queue(`DELETE FROM search_available a USING unnest($1::uuid[], $2::uuid[]) AS k(t, id)
+WHERE a.tenant_id = k.t AND a.id = k.id`, delT, delID)
 		b.Queue(`DELETE FROM search_documents d USING unnest($1::uuid[], $2::uuid[]) AS k(t, id)
 WHERE d.tenant_id = k.t AND d.id = k.id`, delT, delID)
 		b.Queue(`DELETE FROM search_hits h USING unnest($1::uuid[], $2::uuid[]) AS k(t, id)

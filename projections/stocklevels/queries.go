@@ -150,3 +150,21 @@ GROUP BY variant_id`
 	}
 	return out, nil
 }
+
+// Low returns tenant t's stock levels with at most threshold units
+// available, fewest first (at most limit), limited to vendor when not nil.
+func Low(ctx context.Context, q eventstore.Querier, t tenant.ID, threshold int64, vendor *uuid.UUID, limit int) ([]Level, error) {
+	const query = `SELECT ` + levelCols + ` FROM stock_levels
+WHERE tenant_id = $1 AND available <= $2 AND ($3::uuid IS NULL OR vendor_id = $3)
+ORDER BY available, sku, location_id
+LIMIT $4`
+	rows, err := q.Query(ctx, query, t, threshold, vendor, limit)
+	if err != nil {
+		return nil, fmt.Errorf("low stock: %w", err)
+	}
+	ls, err := pgx.CollectRows(rows, scanLevel)
+	if err != nil {
+		return nil, fmt.Errorf("low stock: %w", err)
+	}
+	return ls, nil
+}

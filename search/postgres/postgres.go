@@ -443,6 +443,11 @@ func (ix *Index) run(ctx context.Context, sql string, a args) (search.Result, er
 	return decodeResult(total, hits, cats, vendors, prices, stats, stock)
 }
 
+// hitSQL is a hit as the page shows it: its stored JSON (search_hits sh)
+// with the product's available units joined in (search_available sa),
+// which the projector keeps apart so that stock moves do not rewrite hits.
+const hitSQL = `(sh.hit || jsonb_build_object('available', coalesce(sa.available, 0)))`
+
 // facetedSQL builds one statement (one round trip): the matches
 // (materialised once) with each filter as a flag, then the page of hits,
 // the total and every facet, each facet counting under all filters but its
@@ -470,8 +475,9 @@ func facetedSQL(q search.Query, a args, tenantArg, match, score string) (string,
 )
 SELECT
   (SELECT count(*) FROM m WHERE f_cat AND f_vendor AND f_price AND f_stock),
-  (SELECT coalesce(json_agg(sh.hit ORDER BY ` + prefixed("h.", orderBy(q.Sort, true)) + `), '[]') FROM hits h
-     JOIN search_hits sh ON sh.tenant_id = ` + tenantArg + `::uuid AND sh.id = h.id),
+  (SELECT coalesce(json_agg(` + hitSQL + ` ORDER BY ` + prefixed("h.", orderBy(q.Sort, true)) + `), '[]') FROM hits h
+     JOIN search_hits sh ON sh.tenant_id = ` + tenantArg + `::uuid AND sh.id = h.id
+     LEFT JOIN search_available sa ON sa.tenant_id = sh.tenant_id AND sa.id = sh.id),
   (SELECT coalesce(json_agg(json_build_array(c.id, c.n, coalesce(sc.name, ''))), '[]') FROM (
      SELECT unnest(category_ids) AS id, count(*) AS n FROM m WHERE f_vendor AND f_price AND f_stock
      GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ` + strconv.Itoa(maxFacetValues) + `) c
@@ -560,11 +566,12 @@ func (ix *Index) browse(ctx context.Context, t tenant.ID, q search.Query) (searc
 	queueCounts := func(sql string) { b.Queue(sql, t.UUID) }
 	page := a
 	lim, off := page.add(q.Limit), page.add(q.Offset)
-	b.Queue(`SELECT coalesce(json_agg(sh.hit ORDER BY p.rn), '[]') FROM (
+	b.Queue(`SELECT coalesce(json_agg(`+hitSQL+` ORDER BY p.rn), '[]') FROM (
   SELECT d.id, row_number() OVER () AS rn FROM (SELECT d.id FROM search_documents d WHERE `+
 		and(base, f.cat, f.vendor, f.price, f.stock)+`
   ORDER BY `+qualified(orderBy(q.Sort, false))+` LIMIT `+lim+`::int OFFSET `+off+`::int) d) p
-JOIN search_hits sh ON sh.tenant_id = $1::uuid AND sh.id = p.id`, page...)
+JOIN search_hits sh ON sh.tenant_id = $1::uuid AND sh.id = p.id
+LEFT JOIN search_available sa ON sa.tenant_id = sh.tenant_id AND sa.id = sh.id`, page...)
 	stockCond := ""
 	if q.InStock {
 		stockCond = " AND c.in_stock"

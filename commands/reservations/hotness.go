@@ -1,4 +1,4 @@
-package commands
+package reservations
 
 import (
 	"context"
@@ -12,28 +12,37 @@ import (
 	"github.com/honten/honten/domain/tenant"
 )
 
-// hotness marks a variant hot when it is added to carts faster than a
+// Hotness marks a variant hot when it is added to carts faster than a
 // threshold, so its reservations go to the hot lane even when staff have
 // not flagged it (a product that suddenly trends). It counts per process
 // and per second; a variant stays hot for a minute after its last burst.
 //
-// It also admits add-to-cart commands for variants known to be hot a few
-// at a time (a waiting room): a flash sale's thousands of buyers then
+// It is also the waiting room: it admits add-to-cart commands for variants
+// known to be hot a few at a time, so a flash sale's thousands of buyers
 // queue in memory instead of taking every database connection and CPU
 // slot, and carts of other products keep their speed.
-type hotness struct {
+//
+// The zero value detects nothing and admits everything.
+type Hotness struct {
 	threshold int
 	mu        sync.Mutex
 	counts    map[uuid.UUID]*rate
 	// known maps a tenant's variant id or SKU to the time it stays hot.
-	known map[hotKey]time.Time
+	known map[HotKey]time.Time
 	gate  chan struct{} // nil: no admission limit
 }
 
-type hotKey struct {
-	tenant tenant.ID
-	key    string // variant id or "sku:" + SKU
+// HotKey names a variant of a tenant for the waiting room, by id or SKU.
+type HotKey struct {
+	Tenant tenant.ID
+	Key    string // variant id or "sku:" + SKU
 }
+
+// VariantKey is the HotKey of a variant by id.
+func VariantKey(t tenant.ID, v uuid.UUID) HotKey { return HotKey{t, v.String()} }
+
+// SKUKey is the HotKey of a variant by SKU.
+func SKUKey(t tenant.ID, sku string) HotKey { return HotKey{t, "sku:" + sku} }
 
 type rate struct {
 	second   int64
@@ -45,28 +54,28 @@ type rate struct {
 // the shop answers 503 (retry later).
 const hotQueueWait = 10 * time.Second
 
-// SetHotThreshold sets how many add-to-cart requests per second (in this
+// SetThreshold sets how many add-to-cart requests per second (in this
 // process) make a variant hot; 0 turns the detection off.
-func (s *Service) SetHotThreshold(perSecond int) {
-	s.hot.mu.Lock()
-	s.hot.threshold = perSecond
-	s.hot.mu.Unlock()
+func (h *Hotness) SetThreshold(perSecond int) {
+	h.mu.Lock()
+	h.threshold = perSecond
+	h.mu.Unlock()
 }
 
-// SetHotConcurrency sets how many add-to-cart commands for hot variants
-// run at once in this process (the rest wait their turn); 0 removes the
-// limit. Call it before serving.
-func (s *Service) SetHotConcurrency(n int) {
-	s.hot.mu.Lock()
-	defer s.hot.mu.Unlock()
-	s.hot.gate = nil
+// SetConcurrency sets how many add-to-cart commands for hot variants run
+// at once in this process (the rest wait their turn); 0 removes the limit.
+// Call it before serving.
+func (h *Hotness) SetConcurrency(n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.gate = nil
 	if n > 0 {
-		s.hot.gate = make(chan struct{}, n)
+		h.gate = make(chan struct{}, n)
 	}
 }
 
-// observe records one request for v at now and reports whether v is hot.
-func (h *hotness) observe(v uuid.UUID, now time.Time) bool {
+// Observe records one request for v at now and reports whether v is hot.
+func (h *Hotness) Observe(v uuid.UUID, now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.threshold <= 0 {
@@ -91,22 +100,22 @@ func (h *hotness) observe(v uuid.UUID, now time.Time) bool {
 	return now.Before(r.hotUntil)
 }
 
-// remember notes that keys name a hot variant, for a minute from now.
-func (h *hotness) remember(now time.Time, keys ...hotKey) {
+// Remember notes that keys name a hot variant, for a minute from now.
+func (h *Hotness) Remember(now time.Time, keys ...HotKey) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.known == nil || len(h.known) > 10_000 {
-		h.known = map[hotKey]time.Time{}
+		h.known = map[HotKey]time.Time{}
 	}
 	for _, k := range keys {
 		h.known[k] = now.Add(time.Minute)
 	}
 }
 
-// admit waits for a turn when k names a variant known to be hot and
+// Admit waits for a turn when k names a variant known to be hot and
 // returns the function that ends the turn. It fails with 503 when no turn
 // comes within hotQueueWait, and with ctx's error when ctx ends first.
-func (h *hotness) admit(ctx context.Context, k hotKey, now time.Time) (func(), error) {
+func (h *Hotness) Admit(ctx context.Context, k HotKey, now time.Time) (func(), error) {
 	h.mu.Lock()
 	gate := h.gate
 	hot := now.Before(h.known[k])

@@ -1,4 +1,4 @@
-package commands
+package reservations
 
 import (
 	"context"
@@ -16,22 +16,22 @@ import (
 // Add-to-cart for a variant known to be hot is admitted a few at a time;
 // other variants, and hot ones once they cool down, are not held up.
 func TestHotAddsAreAdmittedAFewAtATime(t *testing.T) {
-	s := &Service{}
-	s.SetHotConcurrency(2)
+	var h Hotness
+	h.SetConcurrency(2)
 	now := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
 	shop := tenant.ID{UUID: uuid.Must(uuid.NewV7())}
-	hot, cold := hotKey{shop, "sku:HOT"}, hotKey{shop, "sku:COLD"}
-	s.hot.remember(now, hot)
+	hot, cold := SKUKey(shop, "HOT"), SKUKey(shop, "COLD")
+	h.Remember(now, hot)
 	ctx := context.Background()
 
-	done1, err := s.hot.admit(ctx, hot, now)
+	done1, err := h.Admit(ctx, hot, now)
 	require.NoError(t, err)
-	done2, err := s.hot.admit(ctx, hot, now)
+	done2, err := h.Admit(ctx, hot, now)
 	require.NoError(t, err)
 
 	third := make(chan func())
 	go func() {
-		done, err := s.hot.admit(ctx, hot, now)
+		done, err := h.Admit(ctx, hot, now)
 		if err != nil {
 			close(third)
 			return
@@ -44,7 +44,7 @@ func TestHotAddsAreAdmittedAFewAtATime(t *testing.T) {
 	case <-time.After(50 * time.Millisecond): // the third must still be waiting
 	}
 	// A cold variant passes at once, however busy the hot one is.
-	doneCold, err := s.hot.admit(ctx, cold, now)
+	doneCold, err := h.Admit(ctx, cold, now)
 	require.NoError(t, err)
 	doneCold()
 
@@ -55,11 +55,11 @@ func TestHotAddsAreAdmittedAFewAtATime(t *testing.T) {
 	done3()
 
 	// A waiter whose request ends leaves the queue with its context's error.
-	d1, _ := s.hot.admit(ctx, hot, now)
-	d2, _ := s.hot.admit(ctx, hot, now)
+	d1, _ := h.Admit(ctx, hot, now)
+	d2, _ := h.Admit(ctx, hot, now)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err = s.hot.admit(cctx, hot, now)
+	_, err = h.Admit(cctx, hot, now)
 	require.ErrorIs(t, err, context.Canceled)
 	var e *errs.Error
 	require.False(t, errors.As(err, &e))
@@ -68,9 +68,9 @@ func TestHotAddsAreAdmittedAFewAtATime(t *testing.T) {
 
 	// A minute after its last hot add the variant is ordinary again.
 	later := now.Add(time.Minute + time.Second)
-	d1, _ = s.hot.admit(ctx, hot, later)
-	d2, _ = s.hot.admit(ctx, hot, later)
-	d3, err := s.hot.admit(ctx, hot, later)
+	d1, _ = h.Admit(ctx, hot, later)
+	d2, _ = h.Admit(ctx, hot, later)
+	d3, err := h.Admit(ctx, hot, later)
 	require.NoError(t, err)
 	d1()
 	d2()
