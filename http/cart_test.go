@@ -270,3 +270,39 @@ func TestCartBadInput(t *testing.T) {
 }
 
 func newCommandID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
+
+// A cart created a moment ago is never a 404 to its buyer: while
+// cart_views has not applied the creation, GET waits for it and answers
+// 503 not_caught_up when the wait runs out; once applied, the cart reads.
+// A cart that does not exist, or a wrong token, stays a 404.
+func TestNewCartIsNotA404WhileItsViewLags(t *testing.T) {
+	t.Parallel()
+	env := apitest.NewWith(t, apitest.Options{ConsistencyWait: 500 * time.Millisecond})
+	shop := env.Shop(t, "lag-cart", "single_brand", false)
+	ctx := context.Background()
+	// Hold the cart_views projector: its inserts need ROW EXCLUSIVE,
+	// which SHARE refuses; reads still go through.
+	hold, err := env.Main.Pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = hold.Rollback(ctx) }()
+	_, err = hold.Exec(ctx, `LOCK TABLE carts IN SHARE MODE`)
+	require.NoError(t, err)
+
+	b := newBuyer(t, env, shop.Code)
+	resp := b.do(t, "GET", "", nil)
+	require.Equal(t, http.StatusServiceUnavailable, resp.Status, string(resp.Body))
+	require.Equal(t, "not_caught_up", resp.Map(t)["code"])
+
+	wrong := *b
+	wrong.token = "hct_wrong"
+	resp = wrong.do(t, "GET", "", nil)
+	require.Equal(t, http.StatusNotFound, resp.Status, "a wrong token: %s", resp.Body)
+	missing := *b
+	missing.cart = uuid.Must(uuid.NewV7()).String()
+	resp = missing.do(t, "GET", "", nil)
+	require.Equal(t, http.StatusNotFound, resp.Status, "no such cart: %s", resp.Body)
+
+	require.NoError(t, hold.Rollback(ctx))
+	require.Eventually(t, func() bool { return b.do(t, "GET", "", nil).Status == http.StatusOK },
+		time.Minute, 20*time.Millisecond, "the cart reads once its view has it")
+}

@@ -2,11 +2,15 @@ package http
 
 import (
 	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/honten/honten/commands"
 	"github.com/honten/honten/domain/cart"
@@ -16,6 +20,7 @@ import (
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/cartviews"
 	"github.com/honten/honten/projections/tenancy"
 )
@@ -184,13 +189,42 @@ func (s *Server) getCart(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c, err := s.readCart(r.Context(), tenantFrom(r.Context()), id, token)
+	ctx, t := r.Context(), tenantFrom(r.Context())
+	c, err := s.readCart(ctx, t, id, token)
+	if errs.KindOf(err) == errs.KindNotFound {
+		c, err = s.readNewCart(ctx, t, id, token)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, c)
+}
+
+// readNewCart answers a cart that cart_views does not hold yet although
+// its stream exists: the cart was created a moment ago (POST /carts does
+// not wait for the read model) and a buyer's first GET must not be a 404.
+// It waits, bounded, for cart_views to reach the log's head and reads
+// again; still missing then, the answer is 503 not_caught_up, not 404.
+// A cart that was never created stays a plain 404 without any wait.
+func (s *Server) readNewCart(ctx context.Context, t tenant.ID, id cart.ID, token string) (cartView, error) {
+	var hash string
+	err := s.Pool.QueryRow(ctx, `SELECT coalesce(payload->>'token_hash', '') FROM events
+		WHERE tenant_id = $1 AND stream_id = $2 AND stream_version = 1 AND stream_type = $3`,
+		t.UUID, id.UUID, cart.StreamType).Scan(&hash)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && subtle.ConstantTimeCompare([]byte(hash), []byte(commands.HashToken(token))) != 1 {
+		return cartView{}, commands.ErrCartNotFound
+	}
+	if err != nil {
+		return cartView{}, fmt.Errorf("cart stream: %w", err)
+	}
+	s.catchUp(ctx, "cart_views")
+	c, err := s.readCart(ctx, t, id, token)
+	if errs.KindOf(err) == errs.KindNotFound {
+		return cartView{}, projections.ErrNotCaughtUp
+	}
+	return c, err
 }
 
 type addItemRequest struct {
