@@ -11,11 +11,14 @@ import (
 )
 
 // dbCounters are the database's cumulative counters a run is judged by:
-// committed transactions of the benchmark's database, row writes per table
-// (inserts, updates and deletes; a read model's generations count under the
-// table's name) and the WAL position of the server.
+// committed transactions of the benchmark's database, transaction ids
+// assigned (one per transaction that wrote, committed or not, on the whole
+// server), row writes per table (inserts, updates and deletes; a read
+// model's generations count under the table's name) and the WAL position of
+// the server.
 type dbCounters struct {
 	commits int64
+	xids    int64
 	writes  map[string]int64
 	wal     int64
 }
@@ -37,8 +40,9 @@ func sampleDB(ctx context.Context, pool *pgxpool.Pool, settle time.Duration) (db
 	if _, err := pool.Exec(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
 		return c, err
 	}
-	err := pool.QueryRow(ctx, `SELECT xact_commit, (pg_current_wal_lsn() - '0/0')::bigint
-FROM pg_stat_database WHERE datname = current_database()`).Scan(&c.commits, &c.wal)
+	err := pool.QueryRow(ctx, `SELECT xact_commit, (pg_current_wal_lsn() - '0/0')::bigint,
+	pg_snapshot_xmax(pg_current_snapshot())::text::bigint
+FROM pg_stat_database WHERE datname = current_database()`).Scan(&c.commits, &c.wal, &c.xids)
 	if err != nil {
 		return c, fmt.Errorf("sample pg_stat_database: %w", err)
 	}
@@ -60,8 +64,8 @@ FROM pg_stat_database WHERE datname = current_database()`).Scan(&c.commits, &c.w
 
 // perOrder is what the run between two samples cost per order.
 type perOrder struct {
-	commits, writes, walBytes float64
-	top                       string // every table written, per order, most first
+	commits, writeTxs, writes, walBytes float64
+	top                                 string // every table written, per order, most first
 }
 
 func (c dbCounters) since(c0 dbCounters, orders int64) perOrder {
@@ -98,6 +102,7 @@ func (c dbCounters) since(c0 dbCounters, orders int64) perOrder {
 	}
 	return perOrder{
 		commits:  float64(c.commits-c0.commits) / n,
+		writeTxs: float64(c.xids-c0.xids) / n,
 		writes:   float64(total) / n,
 		walBytes: float64(c.wal-c0.wal) / n,
 		top:      strings.Join(parts, ", "),

@@ -432,6 +432,7 @@ func Checkout(ctx context.Context, env *Env, cfg app.Config, o CheckoutOptions) 
 				Row{Name: "  checkout p50/p95/p99", Value: ms(all.checkout.P(.99)), Unit: "ms", Note: fmt.Sprintf("%.2f / %.2f / %.2f ms", ms(all.checkout.P(.5)), ms(all.checkout.P(.95)), ms(all.checkout.P(.99)))},
 				Row{Name: "  projection lag p99 (worst model)", Value: ms(lag.P(.99)), Unit: "ms", Note: fmt.Sprintf("%d samples", lag.Len())},
 				Row{Name: "  committed transactions per order", Value: cost.commits, Unit: "commits", Target: "≤ 12", Note: "pg_stat_database.xact_commit of the database (reads included)"},
+				Row{Name: "  write transactions per order", Value: cost.writeTxs, Unit: "txs", Target: "≤ 12", Note: "transaction ids assigned on the server (pg_current_snapshot's xmax): transactions that wrote, the reads left out"},
 				Row{Name: "  row writes per order", Value: cost.writes, Unit: "rows", Target: "≤ 40", Note: cost.top},
 				Row{Name: "  WAL per order", Value: cost.walBytes / 1024, Unit: "KB", Target: "≤ 15 KB", Note: "the server's WAL position (other databases' writes included)"},
 				Row{Name: "  CPU per order, app / postgres", Value: 10 * float64(appTicks+pgTicks) / float64(max(orders.Load(), 1)), Unit: "ms",
