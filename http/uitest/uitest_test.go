@@ -209,6 +209,22 @@ func waitText(t *testing.T, ctx context.Context, sel, want string) {
 	}, 20*time.Second, 50*time.Millisecond, "%s shows %q, want %q", sel, got, want)
 }
 
+// clickToLoad clicks the element matching sel, which loads another page,
+// and waits until that page has loaded and shows visible. Waiting for
+// visible alone is not enough when the page clicked from shows it too: the
+// old document would answer before the new one has been parsed.
+func clickToLoad(t *testing.T, ctx context.Context, sel, visible string) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__leaving = true`))
+	require.NoError(t, err)
+	do(t, ctx, chromedp.Click(chromedp.CSS(sel)))
+	require.Eventually(t, func() bool {
+		loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__leaving !== true && document.readyState === "complete"`))
+		return err == nil && loaded
+	}, 20*time.Second, 20*time.Millisecond, "clicking %s loads a new page", sel)
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(visible)))
+}
+
 // waitFor polls the page (reloading it) until cond holds.
 func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 	t.Helper()
@@ -273,8 +289,8 @@ func TestKeyboardCheckoutThenStaffFulfil(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action="/admin/signin"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#q`)))
 	accessible(t, ctx)
-	do(t, ctx, chromedp.SendKeys(chromedp.CSS("#q"), number), chromedp.Click(chromedp.CSS(`.filters button`)),
-		chromedp.WaitVisible(chromedp.CSS(`#orders`)))
+	do(t, ctx, chromedp.SendKeys(chromedp.CSS("#q"), number))
+	clickToLoad(t, ctx, `.filters button`, `#orders`)
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#orders tbody tr").length`))
 	require.NoError(t, err)
 	require.Equal(t, 1, rows)
@@ -319,7 +335,7 @@ func TestKeyboardCheckoutThenStaffFulfil(t *testing.T) {
 	require.Equal(t, "1", text(t, ctx, "#today-orders"))
 	accessible(t, ctx)
 	shot(t, ctx, "admin-dashboard")
-	do(t, ctx, chromedp.Click(chromedp.CSS(`a.lang`)), chromedp.WaitVisible(chromedp.CSS(`#today-orders`)))
+	clickToLoad(t, ctx, `a.lang`, `#today-orders`)
 	lang, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
 	require.NoError(t, err)
 	require.Equal(t, "en", lang)

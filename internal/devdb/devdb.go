@@ -102,17 +102,12 @@ func EnsureNamed(ctx context.Context, root, name string, log *slog.Logger) (Clus
 	if c.Port > 0 && running(ctx, bin, dataDir, asPostgres) && reachable(c) {
 		return c, nil
 	}
-	port, err := freePort()
+	log.Info("starting private PostgreSQL cluster", "dir", dataDir, "socket", c.SocketDir)
+	port, err := start(ctx, log, bin, asPostgres, c, "")
 	if err != nil {
 		return Cluster{}, err
 	}
 	c.Port = port
-	log.Info("starting private PostgreSQL cluster", "dir", dataDir, "port", port, "socket", c.SocketDir)
-	opts := fmt.Sprintf("-p %d -k %s", port, c.SocketDir)
-	args := []string{"start", "-D", dataDir, "-l", filepath.Join(dataDir, "server.log"), "-w", "-t", "60", "-o", opts}
-	if out, err := run(ctx, asPostgres, filepath.Join(bin, "pg_ctl"), args...); err != nil {
-		return Cluster{}, fmt.Errorf("devdb: pg_ctl start: %w\n%s\n(server log: %s)", err, out, filepath.Join(dataDir, "server.log"))
-	}
 	if err := os.WriteFile(portFile, []byte(strconv.Itoa(port)+"\n"), 0o644); err != nil {
 		return Cluster{}, fmt.Errorf("devdb: %w", err)
 	}
@@ -359,6 +354,35 @@ func lockFile(path string) (func(), error) {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN) //nolint:errcheck
 		f.Close()
 	}, nil
+}
+
+// start starts the cluster c with pg_ctl on a free port (extra: more
+// server options) and returns the port. A server that exits while starting
+// is given one more try on another port, since a start can fail for a
+// passing reason (a resource another cluster held a moment); the error
+// carries the end of the server log, which says why.
+func start(ctx context.Context, log *slog.Logger, bin string, asPostgres bool, c Cluster, extra string) (int, error) {
+	logPath := filepath.Join(c.DataDir, "server.log")
+	var failed error
+	for attempt := 1; attempt <= 2; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			return 0, err
+		}
+		opts := fmt.Sprintf("-p %d -k %s%s", port, c.SocketDir, extra)
+		args := []string{"start", "-D", c.DataDir, "-l", logPath, "-w", "-t", "60", "-o", opts}
+		out, err := run(ctx, asPostgres, filepath.Join(bin, "pg_ctl"), args...)
+		if err == nil {
+			return port, nil
+		}
+		serverLog, _ := os.ReadFile(logPath)
+		failed = fmt.Errorf("devdb: pg_ctl start %s: %w\n%s\n(server log %s ends:)\n%s", c.DataDir, err, out, logPath, tail(serverLog))
+		if running(ctx, bin, c.DataDir, asPostgres) || ctx.Err() != nil {
+			break // up but slow, or given up: a second server is not the answer
+		}
+		log.Warn("PostgreSQL did not start; trying once more", "dir", c.DataDir, "attempt", attempt, "err", failed)
+	}
+	return 0, failed
 }
 
 func tail(b []byte) string {

@@ -62,19 +62,14 @@ func EnsureStandby(ctx context.Context, root string, primary Cluster, name strin
 	if _, err := setPrimaryConninfo(dataDir, primary); err != nil {
 		return Cluster{}, err
 	}
-	port, err := freePort()
-	if err != nil {
-		return Cluster{}, err
-	}
-	c.Port = port
-	log.Info("starting the streaming replica", "dir", dataDir, "port", port)
+	log.Info("starting the streaming replica", "dir", dataDir)
 	// hot_standby_feedback: the primary keeps the rows a replica query
 	// still reads, so long reads are not cancelled by replay.
-	opts := fmt.Sprintf("-p %d -k %s -c hot_standby=on -c hot_standby_feedback=on", port, c.SocketDir)
-	args := []string{"start", "-D", dataDir, "-l", filepath.Join(dataDir, "server.log"), "-w", "-t", "60", "-o", opts}
-	if out, err := run(ctx, asPostgres, filepath.Join(bin, "pg_ctl"), args...); err != nil {
-		return Cluster{}, fmt.Errorf("devdb: pg_ctl start (replica): %w\n%s\n(server log: %s)", err, out, filepath.Join(dataDir, "server.log"))
+	port, err := start(ctx, log, bin, asPostgres, c, " -c hot_standby=on -c hot_standby_feedback=on")
+	if err != nil {
+		return Cluster{}, fmt.Errorf("replica: %w", err)
 	}
+	c.Port = port
 	if err := os.WriteFile(portFile, []byte(strconv.Itoa(port)+"\n"), 0o644); err != nil {
 		return Cluster{}, fmt.Errorf("devdb: %w", err)
 	}
