@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
-	"os"
-	"path/filepath"
+	"path"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +22,7 @@ import (
 	"github.com/honten/honten/domain/order"
 	"github.com/honten/honten/domain/promotion"
 	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/integrations/files"
 	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/projections/orderviews"
@@ -546,46 +550,81 @@ func (s *Server) reissueDelivery(w http.ResponseWriter, r *http.Request) {
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	t := tenantFrom(r.Context())
 	token := chiParam(r, "token")
-	dir := s.Config.DownloadsDir
-	var f *os.File
+	store := s.Config.Files
+	if store == nil {
+		store = files.Dir(s.Config.DownloadsDir)
+	}
+	var obj *files.Object
 	defer func() {
-		if f != nil {
-			_ = f.Close()
+		if obj != nil {
+			_ = obj.Body.Close()
 		}
 	}()
 	got, _, err := s.Commands.Download(r.Context(), commands.Download{Tenant: t, By: shopBy(r, "download"), Token: token},
 		func(d commands.DownloadFile) error {
-			if d.File == "" || dir == "" {
+			if d.File == "" {
 				return errFileMissing
 			}
-			var err error
-			f, err = os.OpenInRoot(dir, filepath.FromSlash(d.File))
+			o, err := store.Open(r.Context(), d.File)
 			if err != nil {
+				if !errors.Is(err, files.ErrNotFound) {
+					logFrom(r.Context()).Error("download file store", "err", err)
+				}
 				return errFileMissing
 			}
+			obj = o
 			return nil
 		})
 	if err != nil {
 		if errors.Is(err, errFileMissing) {
-			logFrom(r.Context()).Error("download file missing", "tenant_id", t.String())
+			logFrom(r.Context()).Error("download file missing")
 		}
-		writeError(w, r, err)
-		return
-	}
-	st, err := f.Stat()
-	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+safeName(filepath.Base(got.File))+`"`)
-	http.ServeContent(w, r, "", st.ModTime(), f)
+	w.Header().Set("Content-Disposition", contentDisposition(path.Base(got.File)))
+	if rs, ok := obj.Body.(io.ReadSeeker); ok {
+		http.ServeContent(w, r, "", obj.ModTime, rs)
+		return
+	}
+	if obj.Size >= 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(obj.Size, 10))
+	}
+	if !obj.ModTime.IsZero() {
+		w.Header().Set("Last-Modified", obj.ModTime.UTC().Format(http.TimeFormat))
+	}
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.Copy(w, obj.Body); err != nil {
+		logFrom(r.Context()).Warn("download interrupted", "err", err)
+	}
 }
 
 // errFileMissing is a delivery whose file is not in the downloads
 // directory: nothing is counted, and the buyer may try again later.
 var errFileMissing = errs.New(errs.KindUnavailable, "download_unavailable", "the file is not available right now: try again later or contact the shop")
+
+// contentDisposition names a download's file: as an ASCII fallback, and
+// in full as RFC 6266's filename* (UTF-8, percent-encoded) when it has
+// other characters (抹茶の淹れ方.pdf).
+func contentDisposition(name string) string {
+	ascii := safeName(name)
+	out := `attachment; filename="` + ascii + `"`
+	if ascii != name {
+		var b strings.Builder
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+				b.WriteByte(c)
+			} else {
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		}
+		out += "; filename*=UTF-8''" + b.String()
+	}
+	return out
+}
 
 // safeName keeps a file name to characters safe in a header.
 func safeName(s string) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/eventstore/bus"
+	"github.com/honten/honten/integrations/files"
 	"github.com/honten/honten/projections"
 	"github.com/honten/honten/search"
 )
@@ -47,6 +48,9 @@ type Config struct {
 	// DownloadsDir is where digital goods' files live (DOWNLOADS_DIR); a
 	// product's digital.file is a path inside it.
 	DownloadsDir string
+	// Files, when set, holds those files instead of DownloadsDir (an S3
+	// bucket: DOWNLOADS_S3_BUCKET).
+	Files files.Store
 	// StorefrontShop is the shop code the browser storefront at / shows
 	// when the request names none (?shop=, the Host); empty: the API's
 	// default (the only shop).

@@ -47,6 +47,7 @@ import (
 	"github.com/honten/honten/eventstore/jetstream"
 	honthttp "github.com/honten/honten/http"
 	"github.com/honten/honten/integrations/email"
+	"github.com/honten/honten/integrations/files"
 	"github.com/honten/honten/integrations/webhook"
 	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/devdb"
@@ -353,6 +354,14 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Config.Roles.Workers {
 		m.Store.OnCommit(func(eventstore.Position) { m.Reservations.Nudge() })
 	}
+	var downloads files.Store
+	if m.Config.DownloadsS3 != nil {
+		s3, err := files.NewS3(*m.Config.DownloadsS3)
+		if err != nil {
+			return fmt.Errorf("downloads: %w", err)
+		}
+		downloads = s3
+	}
 	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, Reconcile: m.Reconcile, BaseContext: m.base, Reservations: m.Reservations,
 		Pool: pool, Replica: m.Replica, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
 		Handlers: m.Handlers(),
@@ -361,7 +370,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Config: honthttp.Config{ConsistencyWait: m.Config.ConsistencyWait, TrustedProxies: m.Config.TrustedProxies,
 			CartCreateRate: m.Config.CartCreateRate, CartAddRate: m.Config.CartAddRate, MetricsToken: m.Config.MetricsToken,
 			WriteTimeout: m.Config.HTTPWriteTimeout, MaxUploadBytes: m.Config.ImportMaxBytes,
-			DownloadsDir:        m.Config.DownloadsDir,
+			DownloadsDir: m.Config.DownloadsDir, Files: downloads,
 			WebhookAllowPrivate: m.Config.WebhookAllowPrivate, WebhookSecretOverlap: m.Config.WebhookSecretOverlap,
 			StorefrontShop: m.Config.StorefrontShop},
 	})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	honthttp "github.com/honten/honten/http"
+	"github.com/honten/honten/integrations/files"
 )
 
 // Config is read from the environment; command-line flags override it.
@@ -126,6 +127,13 @@ type Config struct {
 	// DownloadsDir is DOWNLOADS_DIR: where digital goods' files live
 	// (default .data/downloads).
 	DownloadsDir string
+	// DownloadsS3, when set (DOWNLOADS_S3_BUCKET), keeps those files in an
+	// S3-compatible bucket instead: DOWNLOADS_S3_ENDPOINT (default
+	// https://s3.<region>.amazonaws.com), DOWNLOADS_S3_REGION (us-east-1),
+	// DOWNLOADS_S3_PREFIX, DOWNLOADS_S3_VIRTUAL_HOSTED=true, and the
+	// credentials of AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+	// AWS_SESSION_TOKEN.
+	DownloadsS3 *files.S3Config
 	// PurgeEvery is PURGE_EVERY: how often the workers role deletes expired
 	// sessions and stale sign-in throttle rows (default 10m).
 	PurgeEvery time.Duration
@@ -235,6 +243,17 @@ func ConfigFromEnv() (Config, error) {
 	}
 	if c.IdempotencyRetention < 24*time.Hour {
 		return c, fmt.Errorf("IDEMPOTENCY_RETENTION: keys are kept at least 24h, got %s", c.IdempotencyRetention)
+	}
+	if bucket := os.Getenv("DOWNLOADS_S3_BUCKET"); bucket != "" {
+		region := envOr("DOWNLOADS_S3_REGION", "us-east-1")
+		c.DownloadsS3 = &files.S3Config{Endpoint: envOr("DOWNLOADS_S3_ENDPOINT", "https://s3."+region+".amazonaws.com"),
+			Bucket: bucket, Region: region, Prefix: os.Getenv("DOWNLOADS_S3_PREFIX"),
+			VirtualHosted:   os.Getenv("DOWNLOADS_S3_VIRTUAL_HOSTED") == "true",
+			AccessKeyID:     os.Getenv("AWS_ACCESS_KEY_ID"),
+			SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: os.Getenv("AWS_SESSION_TOKEN")}
+		if _, err := files.NewS3(*c.DownloadsS3); err != nil {
+			return c, fmt.Errorf("DOWNLOADS_S3_BUCKET: %w", err)
+		}
 	}
 	c.SearchBackend = envOr("SEARCH_BACKEND", "postgres")
 	c.MeiliURL, c.MeiliAPIKey = os.Getenv("MEILI_URL"), os.Getenv("MEILI_API_KEY")
