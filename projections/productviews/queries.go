@@ -61,6 +61,13 @@ SELECT id FROM tree`
 // is an SQL boolean: when true, the storefront's view, without the
 // back-office fields (store, stock locations, the hot-lane flag) and without
 // the variants that are not on sale.
+//
+// Each variant's units are one primary-key lookup (the scalar subquery,
+// kept from being flattened by OFFSET 0): joined instead, the planner,
+// which guesses 100 elements for jsonb_array_elements, hashed the whole
+// tenant's variant_stock for every product of a page (3,300 rows per
+// product on the demo shop: 45,000 buffers and 22–50 ms for a page of 20,
+// against a few hundred buffers now).
 func docSQL(storefront string) string {
 	return `((p.doc - CASE WHEN ` + storefront + ` THEN ARRAY['store_id', 'location_ids'] ELSE '{}'::text[] END) || (
   SELECT jsonb_build_object(
@@ -73,8 +80,21 @@ func docSQL(storefront string) string {
         - CASE WHEN ` + storefront + ` THEN 'is_hot' ELSE '' END ORDER BY n)
       FILTER (WHERE NOT ` + storefront + ` OR v->>'status' = 'active'), '[]'::jsonb))
   FROM jsonb_array_elements(p.doc->'variants') WITH ORDINALITY AS x(v, n)
-  LEFT JOIN variant_stock s ON s.tenant_id = p.tenant_id AND s.variant_id = (v->>'id')::uuid))`
+  CROSS JOIN LATERAL (SELECT (SELECT vs.available FROM variant_stock vs
+      WHERE vs.tenant_id = p.tenant_id AND vs.variant_id = (x.v->>'id')::uuid) AS available OFFSET 0) s))`
 }
+
+// listSQL is List's statement: $1 tenant, $2 the cursor (ids below it),
+// $3 status ('' for any), $4 vendor, $5 categories, $6 ids, $7 limit, $8
+// storefront.
+var listSQL = `SELECT p.id, ` + docSQL("$8") + ` FROM products p
+WHERE tenant_id = $1 AND id < $2
+  AND ($3 = '' OR status = $3)
+  AND ($4::uuid IS NULL OR vendor_id = $4)
+  AND ($5::uuid[] IS NULL OR categories && $5)
+  AND ($6::uuid[] IS NULL OR id = ANY($6))
+ORDER BY id DESC
+LIMIT $7`
 
 // List returns a page of product documents, newest first. storefront
 // limits it to products on sale.
@@ -96,19 +116,11 @@ func List(ctx context.Context, q eventstore.Querier, t tenant.ID, f Filter, p pr
 	if storefront {
 		status = "active"
 	}
-	query := `SELECT p.id, ` + docSQL("$8") + ` FROM products p
-WHERE tenant_id = $1 AND id < $2
-  AND ($3 = '' OR status = $3)
-  AND ($4::uuid IS NULL OR vendor_id = $4)
-  AND ($5::uuid[] IS NULL OR categories && $5)
-  AND ($6::uuid[] IS NULL OR id = ANY($6))
-ORDER BY id DESC
-LIMIT $7`
 	var ids []uuid.UUID
 	if f.IDs != nil {
 		ids = f.IDs
 	}
-	rows, err := q.Query(ctx, query, t, after, status, f.Vendor, nilIfEmpty(cats), ids, p.Limit+1, storefront)
+	rows, err := q.Query(ctx, listSQL, t, after, status, f.Vendor, nilIfEmpty(cats), ids, p.Limit+1, storefront)
 	if err != nil {
 		return projections.List[json.RawMessage]{}, fmt.Errorf("list products: %w", err)
 	}
