@@ -85,7 +85,7 @@ func docSQL(storefront string) string {
 }
 
 // listSQL is List's statement: $1 tenant, $2 the cursor (ids below it),
-// $3 status (” for any), $4 vendor, $5 categories, $6 ids, $7 limit, $8
+// $3 status (empty for any), $4 vendor, $5 categories, $6 ids, $7 limit, $8
 // storefront.
 var listSQL = `SELECT p.id, ` + docSQL("$8") + ` FROM products p
 WHERE tenant_id = $1 AND id < $2
