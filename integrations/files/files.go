@@ -47,10 +47,12 @@ func (d Dir) Open(_ context.Context, name string) (*Object, error) {
 	}
 	f, err := os.OpenInRoot(string(d), filepath.FromSlash(name))
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "path escapes") {
-			return nil, ErrNotFound
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("files: open %s: %w", name, err) // the operator's to fix
 		}
-		return nil, fmt.Errorf("files: open %s: %w", name, err)
+		// Missing, or not inside the directory (a link out of it, a
+		// file where a directory was named): no such file here.
+		return nil, ErrNotFound
 	}
 	st, err := f.Stat()
 	if err != nil {
