@@ -24,6 +24,13 @@ type Client struct {
 	Shop   string
 	HTTP   *http.Client
 	Budget time.Duration // per request, retries included
+	// RetryInProgress resends a request answered 409 request_in_progress
+	// as well, as a client told to "retry shortly" does: the key's first
+	// attempt is still running, or committed in a process that died before
+	// storing its response, which a retry gets once the key is orphaned
+	// (rebuilt from the log). Off, such an answer is returned (and counted
+	// in Stuck).
+	RetryInProgress bool
 
 	Requests atomic.Int64 // sent, retries included
 	Retries  atomic.Int64
@@ -94,7 +101,8 @@ func (c *Client) Do(ctx context.Context, r Request) (Answer, error) {
 		a, err := c.once(ctx, r, raw)
 		a.Attempts = attempt
 		c.Requests.Add(1)
-		if err == nil && a.Status < 500 {
+		inProgress := err == nil && a.Status == http.StatusConflict && bytes.Contains(a.Body, []byte(`"request_in_progress"`))
+		if err == nil && a.Status < 500 && !(c.RetryInProgress && inProgress) {
 			if a.Status < 300 && r.Method != http.MethodGet {
 				c.Acks.Add(1)
 				if tok := a.Header.Get("X-Event-Position"); tok != "" {
