@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"path"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -550,11 +548,8 @@ func (s *Server) reissueDelivery(w http.ResponseWriter, r *http.Request) {
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	t := tenantFrom(r.Context())
 	token := chiParam(r, "token")
-	store := s.Config.Files
-	if store == nil {
-		store = files.Dir(s.Config.DownloadsDir)
-	}
 	var obj *files.Object
+	var openErr error
 	defer func() {
 		if obj != nil {
 			_ = obj.Body.Close()
@@ -562,22 +557,17 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	}()
 	got, _, err := s.Commands.Download(r.Context(), commands.Download{Tenant: t, By: shopBy(r, "download"), Token: token},
 		func(d commands.DownloadFile) error {
-			if d.File == "" {
+			if d.File == "" || s.Config.Files == nil {
 				return errFileMissing
 			}
-			o, err := store.Open(r.Context(), d.File)
-			if err != nil {
-				if !errors.Is(err, files.ErrNotFound) {
-					logFrom(r.Context()).Error("download file store", "err", err)
-				}
+			if obj, openErr = s.Config.Files.Open(r.Context(), d.File); openErr != nil {
 				return errFileMissing
 			}
-			obj = o
 			return nil
 		})
 	if err != nil {
 		if errors.Is(err, errFileMissing) {
-			logFrom(r.Context()).Error("download file missing")
+			logFrom(r.Context()).Error("download file missing", "err", openErr)
 		}
 		writeError(w, r, err)
 		return
@@ -612,16 +602,7 @@ func contentDisposition(name string) string {
 	ascii := safeName(name)
 	out := `attachment; filename="` + ascii + `"`
 	if ascii != name {
-		var b strings.Builder
-		for i := 0; i < len(name); i++ {
-			c := name[i]
-			if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
-				b.WriteByte(c)
-			} else {
-				fmt.Fprintf(&b, "%%%02X", c)
-			}
-		}
-		out += "; filename*=UTF-8''" + b.String()
+		out += "; filename*=UTF-8''" + files.PercentEncode(name)
 	}
 	return out
 }

@@ -45,11 +45,8 @@ type Config struct {
 	// "Authorization: Bearer <token>"; unset, /metrics is served only by
 	// OpsHandler.
 	MetricsToken string
-	// DownloadsDir is where digital goods' files live (DOWNLOADS_DIR); a
-	// product's digital.file is a path inside it.
-	DownloadsDir string
-	// Files, when set, holds those files instead of DownloadsDir (an S3
-	// bucket: DOWNLOADS_S3_BUCKET).
+	// Files holds digital goods' files (DOWNLOADS_DIR or an S3 bucket);
+	// a product's digital.file names one in it. Nil: no file is served.
 	Files files.Store
 	// StorefrontShop is the shop code the browser storefront at / shows
 	// when the request names none (?shop=, the Host); empty: the API's

@@ -1,6 +1,7 @@
 package files
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -139,7 +140,7 @@ func errorCode(body io.Reader) string {
 // put stores body as the object prefix+name (the contract test's way of
 // placing a file; a shop places its files with its own tools).
 func (s *S3) put(ctx context.Context, name string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, s.objectURL(s.prefix+name).String(), strings.NewReader(string(body)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, s.objectURL(s.prefix+name).String(), bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("files: %w", err)
 	}

@@ -36,22 +36,25 @@ func (c credentials) sign(req *http.Request, payloadHash string, now time.Time) 
 		host = req.URL.Host
 	}
 	canonical, signed := canonicalRequest(req.Method, req.URL.EscapedPath(), req.URL.Query(), host, req.Header, payloadHash)
-	scope := stamp[:8] + "/" + c.Region + "/" + c.Service + "/aws4_request"
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+c.AccessKeyID+"/"+scope+
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+c.AccessKeyID+"/"+c.scope(stamp)+
 		", SignedHeaders="+signed+", Signature="+c.signature(stamp, canonical))
 }
 
 // signature is the hex HMAC of the string to sign for canonical, made at
 // stamp (YYYYMMDDTHHMMSSZ), under the key derived for its day.
 func (c credentials) signature(stamp, canonical string) string {
-	scope := stamp[:8] + "/" + c.Region + "/" + c.Service + "/aws4_request"
 	sum := sha256.Sum256([]byte(canonical))
-	toSign := "AWS4-HMAC-SHA256\n" + stamp + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
+	toSign := "AWS4-HMAC-SHA256\n" + stamp + "\n" + c.scope(stamp) + "\n" + hex.EncodeToString(sum[:])
 	key := mac([]byte("AWS4"+c.SecretAccessKey), stamp[:8])
 	for _, part := range []string{c.Region, c.Service, "aws4_request"} {
 		key = mac(key, part)
 	}
 	return hex.EncodeToString(mac(key, toSign))
+}
+
+// scope is the credential scope of a request signed at stamp.
+func (c credentials) scope(stamp string) string {
+	return stamp[:8] + "/" + c.Region + "/" + c.Service + "/aws4_request"
 }
 
 func mac(key []byte, data string) []byte {
@@ -70,7 +73,7 @@ func canonicalRequest(method, escapedPath string, query url.Values, host string,
 	var pairs []string
 	for k, vs := range query {
 		for _, v := range vs {
-			pairs = append(pairs, uriEncode(k)+"="+uriEncode(v))
+			pairs = append(pairs, PercentEncode(k)+"="+PercentEncode(v))
 		}
 	}
 	sort.Strings(pairs)
@@ -101,9 +104,10 @@ func canonicalRequest(method, escapedPath string, query url.Values, host string,
 	return b.String(), signed
 }
 
-// uriEncode is SigV4's URI encoding: every byte but A–Z a–z 0–9 - _ . ~
-// as %XX in upper-case hex.
-func uriEncode(s string) string {
+// PercentEncode writes every byte of s but the unreserved characters of
+// RFC 3986 (A–Z a–z 0–9 - _ . ~) as %XX in upper-case hex: SigV4's URI
+// encoding, and a valid RFC 5987 value (a download's filename*).
+func PercentEncode(s string) string {
 	const hexdig = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -124,7 +128,7 @@ func uriEncode(s string) string {
 func escapePath(p string) string {
 	parts := strings.Split(p, "/")
 	for i, part := range parts {
-		parts[i] = uriEncode(part)
+		parts[i] = PercentEncode(part)
 	}
 	return strings.Join(parts, "/")
 }

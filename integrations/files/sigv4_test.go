@@ -59,7 +59,7 @@ func TestSignatureMatchesTheDocumentedExamples(t *testing.T) {
 }
 
 func TestURIEncodeKeepsOnlyUnreservedCharacters(t *testing.T) {
-	require.Equal(t, "a%20b%2A%28c%29~-_.", uriEncode("a b*(c)~-_."))
-	require.Equal(t, "%E6%8A%B9%E8%8C%B6%2Bplus", uriEncode("抹茶+plus"))
+	require.Equal(t, "a%20b%2A%28c%29~-_.", PercentEncode("a b*(c)~-_."))
+	require.Equal(t, "%E6%8A%B9%E8%8C%B6%2Bplus", PercentEncode("抹茶+plus"))
 	require.Equal(t, "/bucket/dir/%E6%8A%B9%E8%8C%B6%20v1.pdf", escapePath("/bucket/dir/抹茶 v1.pdf"))
 }

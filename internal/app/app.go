@@ -354,7 +354,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Config.Roles.Workers {
 		m.Store.OnCommit(func(eventstore.Position) { m.Reservations.Nudge() })
 	}
-	var downloads files.Store
+	var downloads files.Store = files.Dir(m.Config.DownloadsDir)
 	if m.Config.DownloadsS3 != nil {
 		s3, err := files.NewS3(*m.Config.DownloadsS3)
 		if err != nil {
@@ -370,7 +370,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Config: honthttp.Config{ConsistencyWait: m.Config.ConsistencyWait, TrustedProxies: m.Config.TrustedProxies,
 			CartCreateRate: m.Config.CartCreateRate, CartAddRate: m.Config.CartAddRate, MetricsToken: m.Config.MetricsToken,
 			WriteTimeout: m.Config.HTTPWriteTimeout, MaxUploadBytes: m.Config.ImportMaxBytes,
-			DownloadsDir: m.Config.DownloadsDir, Files: downloads,
+			Files:               downloads,
 			WebhookAllowPrivate: m.Config.WebhookAllowPrivate, WebhookSecretOverlap: m.Config.WebhookSecretOverlap,
 			StorefrontShop: m.Config.StorefrontShop},
 	})

@@ -101,8 +101,7 @@ func (c *Client) Do(ctx context.Context, r Request) (Answer, error) {
 		a, err := c.once(ctx, r, raw)
 		a.Attempts = attempt
 		c.Requests.Add(1)
-		inProgress := err == nil && a.Status == http.StatusConflict && bytes.Contains(a.Body, []byte(`"request_in_progress"`))
-		if err == nil && a.Status < 500 && !(c.RetryInProgress && inProgress) {
+		if err == nil && a.Status < 500 && !(c.RetryInProgress && inProgress(a)) {
 			if a.Status < 300 && r.Method != http.MethodGet {
 				c.Acks.Add(1)
 				if tok := a.Header.Get("X-Event-Position"); tok != "" {
@@ -184,8 +183,12 @@ func (c *Client) once(ctx context.Context, r Request, raw []byte) (Answer, error
 // committed but whose response was never stored (the process died in
 // between): 409 request_in_progress, or cart_token_shown_once for a cart.
 func Stuck(a Answer) bool {
-	return a.Status == http.StatusConflict &&
-		(bytes.Contains(a.Body, []byte(`"request_in_progress"`)) || bytes.Contains(a.Body, []byte(`"cart_token_shown_once"`)))
+	return inProgress(a) || a.Status == http.StatusConflict && bytes.Contains(a.Body, []byte(`"cart_token_shown_once"`))
+}
+
+// inProgress reports whether a is 409 request_in_progress.
+func inProgress(a Answer) bool {
+	return a.Status == http.StatusConflict && bytes.Contains(a.Body, []byte(`"request_in_progress"`))
 }
 
 // Positions returns the X-Event-Position of every acknowledged write.
