@@ -26,7 +26,7 @@ import (
 )
 
 // Name is the projector's frozen name; renaming it rebuilds the model.
-const Name = "stock_levels.v1"
+const Name = "stock_levels.v2"
 
 // Projector builds stock_levels.
 type Projector struct {
@@ -48,7 +48,7 @@ var catalogTypes = []string{
 func (Projector) Schema() projections.Schema {
 	return projections.Schema{
 		Tables:       []string{"stock_levels", "stock_levels_variants", "stock_levels_products", "stock_levels_holds"},
-		Create:       "rm_stock_levels_v1_create",
+		Create:       "rm_stock_levels_v2_create",
 		Index:        "rm_stock_levels_v1_index",
 		PayloadTypes: append(slices.Clone(catalogTypes), projections.EventNames(inventory.Events)...),
 	}
@@ -72,10 +72,13 @@ type level struct {
 type variantRow struct {
 	product, vendor *uuid.UUID
 	sku             string
-	// inventoryVersion is the last inventory event applied: the guard that
-	// makes a replayed event a no-op.
+	// inventoryVersion is the last inventory event that changed a level of
+	// the variant: the guard that makes a replayed event a no-op. It is not
+	// stored: load takes the highest version among the variant's level rows
+	// (every event that changes anything touches a level; one that changes
+	// nothing is a no-op when replayed as well).
 	inventoryVersion int64
-	dirty            bool
+	dirty            bool // product, vendor or SKU changed
 }
 
 type productRow struct {
@@ -206,7 +209,7 @@ func (f *fold) apply(env eventstore.Envelope, ev eventstore.Event) {
 		if v <= vr.inventoryVersion {
 			return // applied before
 		}
-		vr.inventoryVersion, vr.dirty = v, true
+		vr.inventoryVersion = v
 		f.applyInventory(vk, v, ev)
 	}
 }
@@ -354,7 +357,7 @@ func load(ctx context.Context, tx pgx.Tx, variants, products, reservations map[k
 		products: map[key]*productRow{}, holds: map[key]*hold{}, dropped: map[key]bool{}}
 	vt, vi := keyList(variants)
 	if len(vi) > 0 {
-		const qv = `SELECT v.tenant_id, v.variant_id, v.product_id, v.vendor_id, v.sku, v.inventory_version
+		const qv = `SELECT v.tenant_id, v.variant_id, v.product_id, v.vendor_id, v.sku
 FROM stock_levels_variants v JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON v.tenant_id = k.t AND v.variant_id = k.id`
 		rows, err := tx.Query(ctx, qv, vt, vi)
 		if err != nil {
@@ -362,7 +365,7 @@ FROM stock_levels_variants v JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON 
 		}
 		var k key
 		var vr variantRow
-		if _, err := pgx.ForEachRow(rows, []any{&k.tenant, &k.id, &vr.product, &vr.vendor, &vr.sku, &vr.inventoryVersion}, func() error {
+		if _, err := pgx.ForEachRow(rows, []any{&k.tenant, &k.id, &vr.product, &vr.vendor, &vr.sku}, func() error {
 			row := vr
 			f.variants[k] = &row
 			return nil
@@ -382,6 +385,9 @@ ORDER BY l.tenant_id, l.variant_id, l.location_id`
 			f.levels[lk] = &row
 			vk := key{lk.tenant, lk.variant}
 			f.byVariant[vk] = append(f.byVariant[vk], lk)
+			if vr := f.variant(vk); l.version > vr.inventoryVersion {
+				vr.inventoryVersion = l.version
+			}
 			return nil
 		}); err != nil {
 			return nil, err
@@ -434,10 +440,10 @@ ON CONFLICT (tenant_id, variant_id, location_id) DO UPDATE SET
     on_hand = EXCLUDED.on_hand, reserved = EXCLUDED.reserved, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
 WHERE stock_levels.version <= EXCLUDED.version`
 	upsertVariants = `
-INSERT INTO stock_levels_variants (tenant_id, variant_id, product_id, vendor_id, sku, inventory_version)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::bigint[])
+INSERT INTO stock_levels_variants (tenant_id, variant_id, product_id, vendor_id, sku)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[])
 ON CONFLICT (tenant_id, variant_id) DO UPDATE SET
-    product_id = EXCLUDED.product_id, vendor_id = EXCLUDED.vendor_id, sku = EXCLUDED.sku, inventory_version = EXCLUDED.inventory_version`
+    product_id = EXCLUDED.product_id, vendor_id = EXCLUDED.vendor_id, sku = EXCLUDED.sku`
 	upsertProducts = `
 INSERT INTO stock_levels_products (tenant_id, product_id, vendor_id, version)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[])
@@ -473,13 +479,12 @@ func (f *fold) save(ctx context.Context, tx pgx.Tx) error {
 		var t, v []uuid.UUID
 		var product, vendor []*uuid.UUID
 		var sku []string
-		var version []int64
 		for _, vk := range vks {
 			r := f.variants[vk]
 			t, v = append(t, vk.tenant), append(v, vk.id)
-			product, vendor, sku, version = append(product, r.product), append(vendor, r.vendor), append(sku, r.sku), append(version, r.inventoryVersion)
+			product, vendor, sku = append(product, r.product), append(vendor, r.vendor), append(sku, r.sku)
 		}
-		b.Queue(upsertVariants, t, v, product, vendor, sku, version)
+		b.Queue(upsertVariants, t, v, product, vendor, sku)
 	}
 	if pks := sortedDirty(f.products, func(r *productRow) bool { return r.dirty }); len(pks) > 0 {
 		var t, p []uuid.UUID
