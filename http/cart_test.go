@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/commands"
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/internal/apitest"
@@ -171,6 +172,50 @@ func TestCartReserveAndCheckout(t *testing.T) {
 	// The cart is closed.
 	resp = b.add(t, "TEA-A", 1)
 	require.Equal(t, http.StatusConflict, resp.Status)
+}
+
+// A cart shows a line's reservation decision as soon as it is decided: the
+// cart read model keeps which reservation holds the line, the decision is
+// read from the reservation index, so a read at the add's own position
+// (the line is there) already shows it.
+func TestCartShowsTheDecisionOnceTheLineIsThere(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	shop := env.Shop(t, "decided-shop", "single_brand", false)
+	sellable(t, env, shop, 1200, 5, "CUP-1")
+	b := newBuyer(t, env, "decided-shop")
+	resp := b.do(t, "POST", "/items?wait=5000", map[string]any{"sku": "CUP-1", "quantity": 2})
+	require.Contains(t, []int{http.StatusOK, http.StatusAccepted}, resp.Status, string(resp.Body))
+	at := resp.Header.Get("X-Event-Position")
+	require.NotEmpty(t, at)
+	rid, err := uuid.Parse(resp.Map(t)["reservation"].(map[string]any)["id"].(string))
+	require.NoError(t, err)
+	var decided reservations.Status
+	require.Eventually(t, func() bool { // a loaded machine answered 202: wait for the worker
+		st, err := reservations.Statuses(context.Background(), env.Main.Pool, shop.Tenant, []uuid.UUID{rid})
+		require.NoError(t, err)
+		decided = st[rid]
+		return decided.Decided()
+	}, time.Minute, 10*time.Millisecond)
+	require.Equal(t, "reserved", decided.Status)
+
+	var cart struct {
+		Lines []struct {
+			Reservation struct {
+				ID        string     `json:"id"`
+				Status    string     `json:"status"`
+				ExpiresAt *time.Time `json:"expires_at"`
+			} `json:"reservation"`
+		} `json:"lines"`
+	}
+	got := b.do(t, "GET", "", nil, "X-Min-Position", at)
+	require.Equal(t, http.StatusOK, got.Status, string(got.Body))
+	got.JSON(t, &cart)
+	require.Len(t, cart.Lines, 1)
+	require.Equal(t, rid.String(), cart.Lines[0].Reservation.ID)
+	require.Equal(t, "reserved", cart.Lines[0].Reservation.Status)
+	require.NotNil(t, cart.Lines[0].Reservation.ExpiresAt)
+	require.True(t, decided.ExpiresAt.Equal(*cart.Lines[0].Reservation.ExpiresAt))
 }
 
 func setBank(t *testing.T, env *apitest.Env, shop apitest.Shop) {

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/honten/honten/commands"
+	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/cart"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/checkout"
@@ -117,7 +118,15 @@ func cartTotals(set tenant.Settings, cur money.Currency, lines []cartLineView) (
 // readCart reads a cart from cart_views, checking its token (a wrong token
 // is a 404, like a missing cart).
 func (s *Server) readCart(ctx context.Context, t tenant.ID, id cart.ID, token string) (cartView, error) {
-	c, err := cartviews.Get(ctx, s.readDB(ctx), t, id.UUID)
+	db := s.readDB(ctx)
+	c, err := cartviews.Get(ctx, db, t, id.UUID, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]cartviews.Reservation, error) {
+		st, err := reservations.Statuses(ctx, db, t, ids)
+		out := make(map[uuid.UUID]cartviews.Reservation, len(st))
+		for id, d := range st {
+			out[id] = cartviews.Reservation{Status: d.Status, ExpiresAt: d.ExpiresAt}
+		}
+		return out, err
+	})
 	if err != nil {
 		return cartView{}, err
 	}

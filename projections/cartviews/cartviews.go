@@ -1,13 +1,15 @@
-// Package cartviews is the cart_views read model: carts, their lines and
-// each line's reservation status (pending until the reservation worker
-// decides; reserved with its expiry, rejected, expired, released,
-// committed at checkout). It must not import http or commands.
+// Package cartviews is the cart_views read model: carts and their lines,
+// each with the reservation that holds its stock. It follows the cart
+// events alone: a line's reservation status (pending until the reservation
+// worker decides; reserved with its expiry, rejected, expired, released,
+// committed at checkout) is read from reservation_index, which the
+// transaction deciding it writes, when a cart is queried (Get). It must not
+// import http or commands.
 package cartviews
 
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -19,7 +21,7 @@ import (
 )
 
 // Name is the projector's frozen name.
-const Name = "cart_views.v1"
+const Name = "cart_views.v2"
 
 // Projector builds cart_views.
 type Projector struct {
@@ -33,16 +35,14 @@ func (Projector) Name() string { return Name }
 
 // Schema implements projections.Projector.
 func (Projector) Schema() projections.Schema {
-	types := projections.EventNames(cart.Events,
-		[]eventstore.Event{inventory.Reserved{}, inventory.Rejected{}, inventory.Released{}, inventory.Expired{}, inventory.Committed{}})
-	return projections.Schema{Tables: []string{"carts", "cart_lines"}, Create: "rm_cart_views_v1_create", Index: "rm_cart_views_v1_index", PayloadTypes: types}
+	return projections.Schema{Tables: []string{"carts", "cart_lines"}, Create: "rm_cart_views_v2_create", PayloadTypes: projections.EventNames(cart.Events)}
 }
 
 // Apply implements projections.Projector.
 func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Envelope) error {
 	b := &pgx.Batch{}
 	for _, env := range batch {
-		if env.StreamType != cart.StreamType && env.StreamType != inventory.StreamType {
+		if env.StreamType != cart.StreamType {
 			continue
 		}
 		if env.Payload == nil {
@@ -62,30 +62,16 @@ func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Enve
 ON CONFLICT (tenant_id, id) DO NOTHING`, t, id, e.Token, e.Currency, v, at)
 		case cart.ItemAdded:
 			l := e.Line
-			status := "pending"
-			var res *uuid.UUID
-			if l.Reservation.IsZero() {
-				status = "not_required"
-			} else {
-				res = &l.Reservation.UUID
-			}
 			b.Queue(`INSERT INTO cart_lines (tenant_id, cart_id, line_id, position, variant_id, product_id, sku, title, quantity, unit_price, currency,
-  tax_rate, fulfillment_type, reservation_id, reservation_status)
-VALUES ($1, $2, $3, (SELECT count(*) FROM cart_lines WHERE tenant_id = $1 AND cart_id = $2), $4, $5, $6, $7, $8, $9::numeric, $10, $11, $12, $13, $14)
+  tax_rate, fulfillment_type, reservation_id)
+VALUES ($1, $2, $3, (SELECT count(*) FROM cart_lines WHERE tenant_id = $1 AND cart_id = $2), $4, $5, $6, $7, $8, $9::numeric, $10, $11, $12, $13)
 ON CONFLICT (tenant_id, cart_id, line_id) DO NOTHING`,
 				t, id, l.ID, l.Variant, l.Product, l.SKU, l.Title, l.Quantity, l.UnitPrice.AmountString(), l.UnitPrice.Currency(),
-				l.TaxRate, l.FulfillmentType, res, status)
+				l.TaxRate, l.FulfillmentType, reservationOf(l.Reservation))
 			touch()
 		case cart.QuantityChanged:
-			status := "pending"
-			var res *uuid.UUID
-			if e.Reservation.IsZero() {
-				status = "not_required"
-			} else {
-				res = &e.Reservation.UUID
-			}
-			b.Queue(`UPDATE cart_lines SET quantity = $4, reservation_id = $5, reservation_status = $6, expires_at = NULL
-WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`, t, id, e.Line, e.Quantity, res, status)
+			b.Queue(`UPDATE cart_lines SET quantity = $4, reservation_id = $5 WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`,
+				t, id, e.Line, e.Quantity, reservationOf(e.Reservation))
 			touch()
 		case cart.ItemRepriced:
 			b.Queue(`UPDATE cart_lines SET unit_price = $4::numeric, currency = $5 WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`,
@@ -97,16 +83,6 @@ WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`, t, id, e.Line, e.Quanti
 		case cart.CheckedOut:
 			b.Queue(`UPDATE carts SET status = 'checked_out', order_id = $3, version = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND version < $4`,
 				t, id, e.Order, v, at)
-		case inventory.Reserved:
-			queueStatus(b, t.UUID, e.Reservation.UUID, "reserved", &e.ExpiresAt)
-		case inventory.Rejected:
-			queueStatus(b, t.UUID, e.Reservation.UUID, "rejected", nil)
-		case inventory.Released:
-			queueStatus(b, t.UUID, e.Reservation.UUID, "released", nil)
-		case inventory.Expired:
-			queueStatus(b, t.UUID, e.Reservation.UUID, "expired", nil)
-		case inventory.Committed:
-			queueStatus(b, t.UUID, e.Reservation.UUID, "committed", nil)
 		}
 	}
 	if b.Len() == 0 {
@@ -118,6 +94,11 @@ WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`, t, id, e.Line, e.Quanti
 	return nil
 }
 
-func queueStatus(b *pgx.Batch, t, r uuid.UUID, status string, expires *time.Time) {
-	b.Queue(`UPDATE cart_lines SET reservation_status = $3, expires_at = $4 WHERE tenant_id = $1 AND reservation_id = $2`, t, r, status, expires)
+// reservationOf is a line's reservation id for its row: none (NULL) for a
+// line that needs no stock (digital goods).
+func reservationOf(r inventory.ReservationID) *uuid.UUID {
+	if r.IsZero() {
+		return nil
+	}
+	return &r.UUID
 }

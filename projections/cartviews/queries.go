@@ -48,8 +48,17 @@ type Reservation struct {
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 
-// Get returns a cart with its lines, or eventstore.ErrNotFound.
-func Get(ctx context.Context, q eventstore.Querier, t tenant.ID, id uuid.UUID) (Cart, error) {
+// Decisions returns the reservation decisions of ids (reservations.Statuses
+// in the process: the reservation index, written in the transaction that
+// decides): each one's status ("pending" while undecided) and, for a live
+// hold, its expiry.
+type Decisions func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Reservation, error)
+
+// Get returns a cart with its lines, or eventstore.ErrNotFound. A line's
+// reservation status comes from decisions ("not_required" for a line that
+// needs no stock): the read model keeps which reservation holds each line,
+// not its status, so a decision shows as soon as it is committed.
+func Get(ctx context.Context, q eventstore.Querier, t tenant.ID, id uuid.UUID, decisions Decisions) (Cart, error) {
 	var c Cart
 	err := q.QueryRow(ctx, `SELECT id, status, order_id, currency, token_hash, created_at, updated_at FROM carts WHERE tenant_id = $1 AND id = $2`, t, id).
 		Scan(&c.ID, &c.Status, &c.OrderID, &c.Currency, &c.TokenHash, &c.CreatedAt, &c.UpdatedAt)
@@ -59,8 +68,7 @@ func Get(ctx context.Context, q eventstore.Querier, t tenant.ID, id uuid.UUID) (
 	if err != nil {
 		return Cart{}, err
 	}
-	rows, err := q.Query(ctx, `SELECT line_id, variant_id, product_id, sku, title, quantity, unit_price, currency, tax_rate, fulfillment_type,
-  reservation_id, reservation_status, expires_at
+	rows, err := q.Query(ctx, `SELECT line_id, variant_id, product_id, sku, title, quantity, unit_price, currency, tax_rate, fulfillment_type, reservation_id
 FROM cart_lines WHERE tenant_id = $1 AND cart_id = $2 ORDER BY position, line_id`, t, id)
 	if err != nil {
 		return Cart{}, err
@@ -68,11 +76,41 @@ FROM cart_lines WHERE tenant_id = $1 AND cart_id = $2 ORDER BY position, line_id
 	c.Lines, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Line, error) {
 		var l Line
 		err := r.Scan(&l.ID, &l.VariantID, &l.ProductID, &l.SKU, &l.Title, &l.Quantity, &l.UnitPrice, &l.Currency, &l.TaxRate,
-			&l.FulfillmentType, &l.Reservation.ID, &l.Reservation.Status, &l.Reservation.ExpiresAt)
+			&l.FulfillmentType, &l.Reservation.ID)
 		return l, err
 	})
+	if err != nil {
+		return Cart{}, err
+	}
+	var held []uuid.UUID
+	for _, l := range c.Lines {
+		if l.Reservation.ID != nil {
+			held = append(held, *l.Reservation.ID)
+		}
+	}
+	var decided map[uuid.UUID]Reservation
+	if len(held) > 0 {
+		if decided, err = decisions(ctx, held); err != nil {
+			return Cart{}, fmt.Errorf("cart %s: %w", id, err)
+		}
+	}
+	for i, l := range c.Lines {
+		r := &c.Lines[i].Reservation
+		if l.Reservation.ID == nil {
+			r.Status = "not_required"
+			continue
+		}
+		d, ok := decided[*l.Reservation.ID]
+		r.Status, r.ExpiresAt = "pending", nil
+		if ok && d.Status != "" {
+			r.Status = d.Status
+		}
+		if r.Status == "reserved" {
+			r.ExpiresAt = d.ExpiresAt
+		}
+	}
 	if c.Lines == nil {
 		c.Lines = []Line{}
 	}
-	return c, err
+	return c, nil
 }
