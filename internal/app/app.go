@@ -306,7 +306,8 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Feed = eventstore.NewWatcher(pool, eventstore.WatchOptions{Logger: m.Log})
 	m.Store.OnCommit(func(eventstore.Position) { m.Feed.Nudge() })
-	m.Runner, err = projections.NewRunner(pool, append(projectors, extra...), projections.Options{Logger: m.Log, Changes: m.Feed.Changes, Registry: m.Registry})
+	m.Runner, err = projections.NewRunner(pool, append(projectors, extra...), projections.Options{Logger: m.Log, Changes: m.Feed.Changes, Registry: m.Registry,
+		Linger: m.Config.ProjectionLinger})
 	if err != nil {
 		return err
 	}

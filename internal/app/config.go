@@ -49,6 +49,11 @@ type Config struct {
 	IdleInTxTimeout time.Duration
 	// ConsistencyWait is CONSISTENCY_WAIT: how long X-Min-Position waits (default 2s).
 	ConsistencyWait time.Duration
+	// ProjectionLinger is PROJECTION_LINGER: how long a busy, caught-up
+	// projector lets commits gather before its next batch
+	// (projections.Options.Linger; default 50ms). A read that waits for
+	// the read models (X-Min-Position, read-your-writes) cuts it short.
+	ProjectionLinger time.Duration
 	// Migrate runs migrations at start-up (MIGRATE, default true).
 	Migrate bool
 	// HotThreshold is HOT_THRESHOLD: add-to-cart requests per second (per
@@ -194,6 +199,7 @@ func ConfigFromEnv() (Config, error) {
 		DBMaxConns:         60,
 		IdleInTxTimeout:    30 * time.Second,
 		ConsistencyWait:    2 * time.Second,
+		ProjectionLinger:   50 * time.Millisecond,
 		Migrate:            true,
 		SweepEvery:         time.Minute,
 
@@ -229,7 +235,7 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.DBMaxConns = int32(n)
 	}
-	for name, dst := range map[string]*time.Duration{"IDLE_IN_TX_TIMEOUT": &c.IdleInTxTimeout, "CONSISTENCY_WAIT": &c.ConsistencyWait, "SWEEP_EVERY": &c.SweepEvery,
+	for name, dst := range map[string]*time.Duration{"IDLE_IN_TX_TIMEOUT": &c.IdleInTxTimeout, "CONSISTENCY_WAIT": &c.ConsistencyWait, "PROJECTION_LINGER": &c.ProjectionLinger, "SWEEP_EVERY": &c.SweepEvery,
 		"SIGNIN_QUEUE_WAIT": &c.SignInQueueWait, "HTTP_READ_HEADER_TIMEOUT": &c.HTTPReadHeaderTimeout, "HTTP_READ_TIMEOUT": &c.HTTPReadTimeout,
 		"HTTP_WRITE_TIMEOUT": &c.HTTPWriteTimeout, "HTTP_IDLE_TIMEOUT": &c.HTTPIdleTimeout, "PURGE_EVERY": &c.PurgeEvery,
 		"IDEMPOTENCY_RETENTION": &c.IdempotencyRetention, "REACTION_RETRY_FOR": &c.ReactionRetryFor, "REACTION_RETRY_MAX_DELAY": &c.ReactionRetryMaxDelay} {

@@ -77,6 +77,10 @@ func Config(url string, o Options) (*pgxpool.Config, error) {
 	cfg.MaxConns = o.MaxConns
 	cfg.MinConns = o.MinConns
 	cfg.PrepareConn = prepare(o.APIRole, o.RLS)
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		RegisterUUID(c.TypeMap())
+		return nil
+	}
 	rp := cfg.ConnConfig.RuntimeParams
 	rp["application_name"] = o.AppName
 	rp["timezone"] = "UTC"
