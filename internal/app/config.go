@@ -51,7 +51,7 @@ type Config struct {
 	ConsistencyWait time.Duration
 	// ProjectionLinger is PROJECTION_LINGER: how long a busy, caught-up
 	// projector lets commits gather before its next batch
-	// (projections.Options.Linger; default 50ms). A read that waits for
+	// (projections.Options.Linger; default 20ms). A read that waits for
 	// the read models (X-Min-Position, read-your-writes) cuts it short.
 	ProjectionLinger time.Duration
 	// Migrate runs migrations at start-up (MIGRATE, default true).
@@ -199,7 +199,7 @@ func ConfigFromEnv() (Config, error) {
 		DBMaxConns:         60,
 		IdleInTxTimeout:    30 * time.Second,
 		ConsistencyWait:    2 * time.Second,
-		ProjectionLinger:   50 * time.Millisecond,
+		ProjectionLinger:   20 * time.Millisecond,
 		Migrate:            true,
 		SweepEvery:         time.Minute,
 
