@@ -80,7 +80,9 @@ func (c uuidCodec) PlanScan(m *pgtype.Map, oid uint32, format int16, target any)
 	case t == reflect.PointerTo(uuidType):
 		get = func(v any) *pgUUID { return (*pgUUID)(v.(*uuid.UUID)) }
 	case t != nil && t.Kind() == reflect.Pointer && typedID(t.Elem()):
-		get = func(v any) *pgUUID { return (*pgUUID)(reflect.ValueOf(v).Elem().Field(0).Addr().Interface().(*uuid.UUID)) }
+		get = func(v any) *pgUUID {
+			return (*pgUUID)(reflect.ValueOf(v).Elem().Field(0).Addr().Interface().(*uuid.UUID))
+		}
 	default:
 		return c.UUIDCodec.PlanScan(m, oid, format, target)
 	}
