@@ -12,7 +12,6 @@ import (
 	"github.com/honten/honten/commands/importer"
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/tenant"
-	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/projections/productviews"
 )
@@ -89,19 +88,8 @@ func (s *Server) exportProducts(w http.ResponseWriter, r *http.Request) {
 	c := callerFrom(r.Context())
 	ctx := r.Context()
 	// An export holds everything the shop committed before asking for it
-	// (an import that just finished included): the read models it reads
-	// catch up with the shop's last event first, as a read with
-	// X-Min-Position would.
-	head, err := eventstore.Head(ctx, s.Pool)
-	if err == nil && !head.IsZero() {
-		wctx, cancel := context.WithTimeout(ctx, s.Config.ConsistencyWait)
-		err = s.waitFor(wctx, head, "product_views", "stock_levels")
-		cancel()
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
+	// (an import that just finished included).
+	s.catchUp(ctx, "product_views", "stock_levels")
 	rows, err := s.Pool.Query(ctx, `SELECT id, code FROM locations WHERE tenant_id = $1 ORDER BY code, id`, c.Acting)
 	if err != nil {
 		writeError(w, r, err)

@@ -154,7 +154,7 @@ func walByKind(ctx context.Context, pool *pgxpool.Pool, from, to string, orders 
 	}
 	out, err := exec.CommandContext(ctx, bin, "--stats", "-p", filepath.Join(dir, "pg_wal"), "-s", from, "-e", to).CombinedOutput()
 	if err != nil {
-		return fmt.Sprintf("pg_waldump: %v: %s", err, strings.TrimSpace(tailLines(string(out), 2)))
+		return fmt.Sprintf("pg_waldump: %v: %s", err, strings.TrimSpace(string(out)))
 	}
 	type kind struct {
 		name       string
@@ -182,13 +182,4 @@ func walByKind(ctx context.Context, pool *pgxpool.Pool, from, to string, orders 
 		parts = append(parts, fmt.Sprintf("%s %.1f KB (page images %.1f)", k.name, float64(k.total)/n, float64(k.fpi)/n))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// tailLines returns the last n lines of s.
-func tailLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -1,6 +1,7 @@
 package cartviews
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -100,11 +101,8 @@ FROM cart_lines WHERE tenant_id = $1 AND cart_id = $2 ORDER BY position, line_id
 			r.Status = "not_required"
 			continue
 		}
-		d, ok := decided[*l.Reservation.ID]
-		r.Status, r.ExpiresAt = "pending", nil
-		if ok && d.Status != "" {
-			r.Status = d.Status
-		}
+		d := decided[*l.Reservation.ID]
+		r.Status, r.ExpiresAt = cmp.Or(d.Status, "pending"), nil
 		if r.Status == "reserved" {
 			r.ExpiresAt = d.ExpiresAt
 		}
