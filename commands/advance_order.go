@@ -112,7 +112,7 @@ func (st *orderState) deliver(ctx context.Context, tx *eventstore.Tx, t tenant.I
 	if o.Status() == order.StatusCancelled || st.payment == nil || !st.payment.IsSettled() || !hasDigital(o) {
 		return nil
 	}
-	tn, err := tenants.Load(ctx, tx, t, t.UUID)
+	tn, err := tenants.Read(ctx, tx, t, t.UUID)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ var errNotOverdue = errors.New("not overdue")
 func (s *Service) CancelOverdueOrder(ctx context.Context, c CancelOverdueOrder) (Result, error) {
 	now := s.Now()
 	_, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (struct{}, error) {
-		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		t, err := tenants.Read(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
 			return struct{}{}, err
 		}

@@ -62,7 +62,7 @@ func (s *Service) CreateCart(ctx context.Context, c CreateCart) (CartCreated, Re
 	token, hash := NewToken("hct_")
 	now := s.Now()
 	out, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (CartCreated, error) {
-		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		t, err := tenants.Read(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
 			return CartCreated{}, err
 		}
@@ -150,7 +150,7 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 		if err != nil {
 			return CartChange{}, err
 		}
-		p, err := products.Load(ctx, tx, c.Tenant, pid.UUID)
+		p, err := products.Read(ctx, tx, c.Tenant, pid.UUID)
 		if err != nil {
 			return CartChange{}, err
 		}
@@ -159,7 +159,7 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 			return CartChange{}, ErrVariantNotForSale
 		}
 		hot := v.IsHot || c.Hot || s.hot.Observe(vid.UUID, now)
-		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		t, err := tenants.Read(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
 			return CartChange{}, err
 		}
@@ -213,7 +213,7 @@ func (s *Service) ChangeCartLine(ctx context.Context, c ChangeCartLine) (CartCha
 		}
 		var limit int64
 		if l, ok := x.Line(c.Line); ok && c.Quantity > 0 {
-			t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+			t, err := tenants.Read(ctx, tx, c.Tenant, c.Tenant.UUID)
 			if err != nil {
 				return CartChange{}, err
 			}

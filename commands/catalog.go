@@ -113,7 +113,7 @@ func (s *Service) CreateProduct(ctx context.Context, c CreateProduct) (catalog.P
 	id := catalog.ProductID{UUID: c.By.DerivedID(0)}
 	now := s.Now()
 	version, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (int64, error) {
-		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		t, err := tenants.Read(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
 			return 0, err
 		}
@@ -378,7 +378,7 @@ func (s *Service) AddVariant(ctx context.Context, c AddVariant) (catalog.Variant
 	id := catalog.VariantID{UUID: c.By.DerivedID(0)}
 	now := s.Now()
 	version, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (int64, error) {
-		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		t, err := tenants.Read(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
 			return 0, err
 		}
@@ -461,7 +461,7 @@ func (s *Service) UpdateVariant(ctx context.Context, c UpdateVariant) (catalog.P
 		if pid, err = VariantProduct(ctx, tx, c.Tenant, c.Variant); err != nil {
 			return 0, err
 		}
-		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		t, err := tenants.Read(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
 			return 0, err
 		}

@@ -176,7 +176,7 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 		if stale := staleLines(lines, offers); stale != nil {
 			return Placed{}, stale
 		}
-		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		t, err := tenants.Read(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
 			return Placed{}, err
 		}

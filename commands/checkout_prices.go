@@ -72,7 +72,7 @@ func currentOffers(ctx context.Context, tx *eventstore.Tx, t tenant.ID, lines []
 		p, ok := loaded[l.Product]
 		if !ok {
 			var err error
-			p, err = products.Load(ctx, tx, t, l.Product)
+			p, err = products.Read(ctx, tx, t, l.Product)
 			if errors.Is(err, eventstore.ErrNotFound) {
 				out[l.Variant] = offer{}
 				continue

@@ -73,7 +73,7 @@ func issueToken(ctx context.Context, tx *eventstore.Tx, t tenant.ID, id uuid.UUI
 		hash, t, id, purpose, now, now.Add(ttl)); err != nil {
 		return fmt.Errorf("issue %s token: %w", purpose, err)
 	}
-	shop, err := tenants.Load(ctx, tx, t, t.UUID)
+	shop, err := tenants.Read(ctx, tx, t, t.UUID)
 	if err != nil {
 		return fmt.Errorf("issue %s token: %w", purpose, err)
 	}

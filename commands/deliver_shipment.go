@@ -34,7 +34,7 @@ func (s *Service) DeliverShipment(ctx context.Context, c DeliverShipment) (Resul
 		if err != nil {
 			return struct{}{}, err
 		}
-		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		t, err := tenants.Read(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
 			return struct{}{}, err
 		}

@@ -50,7 +50,7 @@ func issueDeliveries(ctx context.Context, tx *eventstore.Tx, t tenant.ID, o *ord
 			continue
 		}
 		ttl, max, file := set.DigitalURLTTLHours, set.DigitalMaxDownloads, ""
-		p, err := products.Load(ctx, tx, t, l.Product)
+		p, err := products.Read(ctx, tx, t, l.Product)
 		if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
 			return err
 		}
@@ -262,13 +262,13 @@ func (s *Service) ReissueDelivery(ctx context.Context, c ReissueDelivery) (Downl
 		if err != nil {
 			return DownloadLink{}, err
 		}
-		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		t, err := tenants.Read(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
 			return DownloadLink{}, err
 		}
 		set := t.Settings()
 		ttl, max := set.DigitalURLTTLHours, set.DigitalMaxDownloads
-		if p, err := products.Load(ctx, tx, c.Tenant, d.Issued().Product); err == nil && p.Digital() != nil {
+		if p, err := products.Read(ctx, tx, c.Tenant, d.Issued().Product); err == nil && p.Digital() != nil {
 			if p.Digital().URLTTLHours > 0 {
 				ttl = p.Digital().URLTTLHours
 			}

@@ -77,7 +77,7 @@ func (s *Service) CreatePromotion(ctx context.Context, c CreatePromotion) (promo
 	id := promotion.ID{UUID: c.By.DerivedID(0)}
 	now := s.Now()
 	_, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (struct{}, error) {
-		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		t, err := tenants.Read(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
 			return struct{}{}, err
 		}
@@ -122,7 +122,7 @@ func (s *Service) UpdatePromotion(ctx context.Context, c UpdatePromotion) (Resul
 		if err != nil {
 			return struct{}{}, err
 		}
-		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		t, err := tenants.Read(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
 			return struct{}{}, err
 		}
@@ -454,7 +454,7 @@ func promotionItems(ctx context.Context, tx *eventstore.Tx, t tenant.ID, lines [
 	for _, l := range lines {
 		cs, ok := cats[l.Product]
 		if !ok {
-			p, err := products.Load(ctx, tx, t, l.Product)
+			p, err := products.Read(ctx, tx, t, l.Product)
 			if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
 				return nil, err
 			}

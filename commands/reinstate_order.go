@@ -114,7 +114,7 @@ func (s *Service) ReinstateOrder(ctx context.Context, c ReinstateOrder) (Result,
 					if err != nil {
 						return fmt.Errorf("product of line %s: %w", r.line.ID, err)
 					}
-					p, err := products.Load(ctx, tx, c.Tenant, pid.UUID)
+					p, err := products.Read(ctx, tx, c.Tenant, pid.UUID)
 					if err != nil {
 						return fmt.Errorf("product of line %s: %w", r.line.ID, err)
 					}

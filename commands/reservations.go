@@ -26,11 +26,11 @@ func reservationMeta(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v cata
 	if err != nil {
 		return nil, 0, err
 	}
-	p, err := products.Load(ctx, tx, t, pid.UUID)
+	p, err := products.Read(ctx, tx, t, pid.UUID)
 	if err != nil {
 		return nil, 0, err
 	}
-	tn, err := tenants.Load(ctx, tx, t, t.UUID)
+	tn, err := tenants.Read(ctx, tx, t, t.UUID)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -41,7 +41,7 @@ func (s *Service) SetStock(ctx context.Context, c SetStock) (Result, error) {
 	// Lock variants in one order, so two batches cannot deadlock.
 	slices.SortStableFunc(levels, func(a, b StockSet) int { return ids.Compare(a.Variant.UUID, b.Variant.UUID) })
 	_, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (struct{}, error) {
-		p, err := products.Load(ctx, tx, c.Tenant, c.Product.UUID)
+		p, err := products.Read(ctx, tx, c.Tenant, c.Product.UUID)
 		if err != nil {
 			return struct{}{}, err
 		}

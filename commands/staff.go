@@ -127,7 +127,7 @@ func (s *Service) checkVendorRole(ctx context.Context, tx *eventstore.Tx, t tena
 	if role != staff.Vendor {
 		return nil
 	}
-	tn, err := tenants.Load(ctx, tx, t, t.UUID)
+	tn, err := tenants.Read(ctx, tx, t, t.UUID)
 	if err != nil {
 		return err
 	}

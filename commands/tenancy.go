@@ -228,7 +228,7 @@ func (s *Service) CreateVendor(ctx context.Context, c CreateVendor) (vendor.ID, 
 	id := vendor.ID{UUID: c.By.DerivedID(0)}
 	now := s.Now()
 	_, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (vendor.ID, error) {
-		t, err := tenants.Load(ctx, tx, c.Tenant, c.Tenant.UUID)
+		t, err := tenants.Read(ctx, tx, c.Tenant, c.Tenant.UUID)
 		if err != nil {
 			return id, err
 		}

@@ -29,19 +29,64 @@ type Repo[A Aggregate] struct {
 // Load reads the aggregate in tx. It returns ErrNotFound when the stream
 // has no events for tenant t.
 func (r Repo[A]) Load(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A, error) {
+	a, _, err := r.load(ctx, tx, t, id)
+	return a, err
+}
+
+// load is Load, also reporting whether the stream holds personal data.
+func (r Repo[A]) load(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A, bool, error) {
 	var zero A
 	envs, err := tx.Load(ctx, t, id)
 	if err != nil {
-		return zero, err
+		return zero, false, err
 	}
 	if len(envs) == 0 || envs[0].StreamType != r.StreamType {
-		return zero, fmt.Errorf("%s %s: %w", r.StreamType, id, ErrNotFound)
+		return zero, false, fmt.Errorf("%s %s: %w", r.StreamType, id, ErrNotFound)
 	}
+	personal := false
 	history := make([]Event, len(envs))
 	for i, e := range envs {
 		history[i] = e.Data
+		personal = personal || e.PersonalKey != uuid.Nil
 	}
-	return r.FromHistory(history), nil
+	return r.FromHistory(history), personal, nil
+}
+
+// Read returns the aggregate as committed, for reading only: the instance
+// is shared with other commands of the process, so the caller must not
+// change it (record nothing on it, change nothing it returns). Products
+// and the shop's settings are read by every cart and checkout command and
+// change rarely: Read keeps the last committed instance of a stream in the
+// store's memory and, in tx, only checks that the stream has no newer
+// event (one index probe) instead of reading and decoding its history. A
+// stream with newer events is read again in full. A stream holding
+// personal data is never kept (a forgotten subject's data must not outlive
+// its key in memory). Read returns ErrNotFound as Load does.
+func (r Repo[A]) Read(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A, error) {
+	key := sharedKey{tenant: t.UUID, stream: id}
+	if v, ok := tx.store.shared.get(key, r.StreamType); ok {
+		if a, ok := v.(A); ok && len(a.Pending()) == 0 {
+			newer, err := tx.store.hasNewer(ctx, tx, t, id, a.LoadedVersion())
+			if err != nil {
+				return a, err
+			}
+			if !newer {
+				return a, nil
+			}
+		}
+	}
+	a, personal, err := r.load(ctx, tx, t, id)
+	if err != nil || personal {
+		return a, err
+	}
+	// Kept once the transaction has committed: then what it read (and not
+	// an event it appended and could still roll back) is committed.
+	tx.AfterCommit(func() {
+		if len(a.Pending()) == 0 {
+			tx.store.shared.put(key, r.StreamType, a, a.LoadedVersion())
+		}
+	})
+	return a, nil
 }
 
 // LoadAll reads many aggregates with one query (Tx.LoadStreams). An id

@@ -36,6 +36,9 @@ type Store struct {
 
 	mu       sync.RWMutex
 	onCommit []func(Position)
+
+	// shared holds the aggregates Repo.Read hands out.
+	shared sharedCache
 }
 
 // New returns a store on pool that encodes and decodes events with reg.

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,31 +15,47 @@ import (
 
 // WatchOptions tune a Watcher.
 type WatchOptions struct {
-	// MinPoll is the head poll interval right after a change; 0 means 5ms.
+	// MinPoll is the poll interval right after a change, and while
+	// committed events wait behind an older running transaction; 0 means
+	// 5ms.
 	MinPoll time.Duration
-	// MaxPoll is the longest head poll interval when nothing changes; 0
-	// means 250ms. It bounds how late a consumer in this process learns of
-	// a commit made by another process.
+	// MaxPoll is the longest poll interval when nothing changes; 0 means
+	// 250ms. It bounds how late a consumer in this process learns of a
+	// commit made by another process.
 	MaxPoll time.Duration
 	Logger  *slog.Logger
 }
 
 // Watcher tells the feed consumers of a process (projectors, the
-// reservation worker, watermill subscribers) when the feed may hold
-// something new, so that an idle consumer waits on a channel instead of
-// polling the events table. It signals at once after a commit in this
-// process (Nudge, wired to Store.OnCommit), and otherwise when one cheap
-// query — the feed head and the oldest running transaction id — sees a
-// change: an event committed by another process, or an older transaction
-// ending, which makes events committed after it readable. Polling that one
-// query costs a few index pages, whatever the size of the log; it speeds up
-// while changes come and backs off to MaxPoll when none do.
+// reservation worker, watermill subscribers) when the feed holds something
+// new for them, so that an idle consumer waits on a channel instead of
+// polling the events table.
+//
+// It tails the feed itself, reading only the stream types of the events
+// that became readable since its last look (a feed consumer reads below
+// the oldest running transaction, so an event becomes readable when it and
+// every older transaction have ended, in this process or another). A
+// consumer of some stream types (ChangesOf) is woken only when events of
+// those types became readable: a commit of orders does not wake the
+// reservation lanes, and the many commits of a busy shop do not each wake
+// every consumer. The watcher looks again at once after a commit in this
+// process (Nudge, wired to Store.OnCommit), every few milliseconds while
+// committed events wait behind an older transaction, and otherwise backs
+// off to MaxPoll.
 type Watcher struct {
 	pool *pgxpool.Pool
 	opts WatchOptions
+	poke chan struct{}
 
-	mu sync.Mutex
-	ch chan struct{}
+	mu     sync.Mutex
+	groups map[string]*watchGroup
+}
+
+// watchGroup is the channel of the consumers of one set of stream types
+// (nil types: every type).
+type watchGroup struct {
+	types []string
+	ch    chan struct{}
 }
 
 // NewWatcher returns a Watcher of pool's events table; Run polls it.
@@ -50,49 +69,136 @@ func NewWatcher(pool *pgxpool.Pool, opts WatchOptions) *Watcher {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Watcher{pool: pool, opts: opts, ch: make(chan struct{})}
+	return &Watcher{pool: pool, opts: opts, poke: make(chan struct{}, 1), groups: map[string]*watchGroup{}}
 }
 
-// Changes returns a channel closed at the next change. A consumer takes it
-// before it reads the feed and waits on it after an empty read, so a change
-// between the two is never missed.
-func (w *Watcher) Changes() <-chan struct{} {
+// Changes returns a channel closed when events of any type become
+// readable. A consumer takes it before it reads the feed and waits on it
+// after an empty read, so a change between the two is never missed.
+func (w *Watcher) Changes() <-chan struct{} { return w.group(nil) }
+
+// ChangesOf returns a Changes function for a consumer of the given stream
+// types only: its channel is closed when events of one of them become
+// readable (or when the watcher cannot tell, after a failed look). No
+// types means every type.
+func (w *Watcher) ChangesOf(streamTypes ...string) func() <-chan struct{} {
+	types := slices.Clone(streamTypes)
+	slices.Sort(types)
+	types = slices.Compact(types)
+	return func() <-chan struct{} { return w.group(types) }
+}
+
+func (w *Watcher) group(types []string) <-chan struct{} {
+	key := strings.Join(types, "\x00")
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.ch
+	g, ok := w.groups[key]
+	if !ok {
+		g = &watchGroup{types: types, ch: make(chan struct{})}
+		w.groups[key] = g
+	}
+	return g.ch
 }
 
-// Nudge signals a change (a commit in this process).
-func (w *Watcher) Nudge() {
+// signal wakes the consumers of any of types (all of them when all is set).
+func (w *Watcher) signal(types []string, all bool) {
 	w.mu.Lock()
-	close(w.ch)
-	w.ch = make(chan struct{})
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	for _, g := range w.groups {
+		if all || g.types == nil || slices.ContainsFunc(g.types, func(t string) bool { return slices.Contains(types, t) }) {
+			close(g.ch)
+			g.ch = make(chan struct{})
+		}
+	}
 }
 
-// WatchState is what a Watcher compares between two polls.
+// Nudge makes the watcher look at the feed now (a commit in this process).
+func (w *Watcher) Nudge() {
+	select {
+	case w.poke <- struct{}{}:
+	default:
+	}
+}
+
+// WatchState is what a Watcher learns in one look at the feed.
 type WatchState struct {
-	// Head is the global position of the last committed event.
-	Head int64
-	// Xmin is the oldest transaction id still running.
-	Xmin string
+	// Cursor is the last readable event the look reached.
+	Cursor Position
+	// Types are the stream types of the events that became readable after
+	// the previous cursor (at most watchLimit events are read).
+	Types []string
+	// Read is how many events the look read (watchLimit: there may be more).
+	Read int
+	// Held reports committed events not yet readable: an older
+	// transaction is still running.
+	Held bool
 }
 
-// ReadWatchState reads the feed head (a backward step on the feed index)
-// and the oldest running transaction id, in one statement.
-func ReadWatchState(ctx context.Context, q Querier) (WatchState, error) {
-	const query = `SELECT coalesce((SELECT e.global_position FROM events e ORDER BY e.tx_id DESC, e.global_position DESC LIMIT 1), 0),
-       pg_snapshot_xmin(pg_current_snapshot())::text`
+// heldMaxPoll is the longest poll interval while committed events wait
+// behind an older transaction.
+const heldMaxPoll = 20 * time.Millisecond
+
+// watchLimit bounds the events one look reads.
+const watchLimit = 5000
+
+// watchQuery reads the stream types of the events readable after the
+// cursor, the last of them, and whether any committed event waits at or
+// above the oldest running transaction. Both read the feed index from
+// their lower bound: the new events, and the first held one.
+const watchQuery = `WITH n AS MATERIALIZED (
+    SELECT e.stream_type, e.tx_id, e.global_position FROM events e
+    WHERE (e.tx_id, e.global_position) > ($1::text::xid8, $2::bigint)
+      AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY e.tx_id, e.global_position
+    LIMIT $3),
+last AS (SELECT tx_id, global_position FROM n ORDER BY tx_id DESC, global_position DESC LIMIT 1)
+SELECT coalesce((SELECT array_agg(DISTINCT stream_type) FROM n), '{}'),
+       (SELECT count(*) FROM n),
+       coalesce((SELECT tx_id::text FROM last), $1),
+       coalesce((SELECT global_position FROM last), $2::bigint),
+       EXISTS (SELECT 1 FROM events e
+               WHERE (e.tx_id, e.global_position) >= (pg_snapshot_xmin(pg_current_snapshot()), 0::bigint))`
+
+// readableHeadQuery is the last readable event: where a new watcher starts.
+const readableHeadQuery = `SELECT coalesce((SELECT e.tx_id::text FROM events e WHERE e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY e.tx_id DESC, e.global_position DESC LIMIT 1), '0'),
+  coalesce((SELECT e.global_position FROM events e WHERE e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY e.tx_id DESC, e.global_position DESC LIMIT 1), 0)`
+
+// StartWatch returns the last readable event: where a watcher starts
+// (what is readable already is not news to it).
+func StartWatch(ctx context.Context, q Querier) (Position, error) {
+	var p Position
+	var tx string
+	if err := q.QueryRow(ctx, readableHeadQuery).Scan(&tx, &p.Pos); err != nil {
+		return Position{}, fmt.Errorf("watch the feed: %w", err)
+	}
+	var err error
+	if p.Tx, err = strconv.ParseUint(tx, 10, 64); err != nil {
+		return Position{}, fmt.Errorf("watch the feed: head %q: %w", tx, err)
+	}
+	return p, nil
+}
+
+// ReadWatchState looks at the feed after cursor: what became readable, and
+// whether committed events wait behind an older transaction.
+func ReadWatchState(ctx context.Context, q Querier, cursor Position) (WatchState, error) {
 	var st WatchState
-	if err := q.QueryRow(ctx, query).Scan(&st.Head, &st.Xmin); err != nil {
+	var tx string
+	if err := q.QueryRow(ctx, watchQuery, cursor.TxText(), cursor.Pos, watchLimit).Scan(&st.Types, &st.Read, &tx, &st.Cursor.Pos, &st.Held); err != nil {
 		return WatchState{}, fmt.Errorf("watch the feed: %w", err)
+	}
+	var err error
+	if st.Cursor.Tx, err = strconv.ParseUint(tx, 10, 64); err != nil {
+		return WatchState{}, fmt.Errorf("watch the feed: cursor %q: %w", tx, err)
 	}
 	return st, nil
 }
 
-// Run polls the feed head until ctx ends and signals every change.
+// Run looks at the feed until ctx ends and wakes the consumers of what
+// becomes readable.
 func (w *Watcher) Run(ctx context.Context) error {
-	var last WatchState
+	var cursor Position
 	first := true
 	interval := w.opts.MinPoll
 	t := time.NewTimer(0)
@@ -102,24 +208,50 @@ func (w *Watcher) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-w.poke:
 		}
-		st, err := ReadWatchState(ctx, w.pool)
-		if err != nil {
+		var st WatchState
+		var err error
+		if first {
+			cursor, err = StartWatch(ctx, w.pool)
+		}
+		if err == nil {
+			st, err = ReadWatchState(ctx, w.pool, cursor)
+		}
+		switch {
+		case err != nil:
 			if ctx.Err() != nil {
 				return nil
 			}
-			w.opts.Logger.Warn("feed watcher: head poll failed", "err", err)
+			w.opts.Logger.Warn("feed watcher: look at the feed failed", "err", err)
 			// Wake the consumers anyway: they poll themselves and report.
-			w.Nudge()
+			w.signal(nil, true)
 			interval = w.opts.MaxPoll
-		} else if first || st != last {
-			if !first {
-				w.Nudge()
-			}
-			first, last = false, st
+		case first:
+			// The first look: what was committed before it is not news to
+			// it, but may be to a consumer already waiting.
+			w.signal(nil, true)
+		case len(st.Types) > 0:
+			w.signal(st.Types, false)
 			interval = w.opts.MinPoll
-		} else {
+			if st.Read >= watchLimit {
+				interval = 0
+			}
+		case st.Held:
+			// Committed events wait behind an older transaction: look again
+			// soon, backing off a little while it lasts.
+			interval = min(max(interval*2, w.opts.MinPoll), heldMaxPoll, w.opts.MaxPoll)
+		default:
 			interval = min(interval*2, w.opts.MaxPoll)
+		}
+		if err == nil {
+			cursor, first = st.Cursor, false
+		}
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
 		}
 		t.Reset(interval)
 	}

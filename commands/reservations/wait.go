@@ -122,8 +122,8 @@ func (w *Worker) watch() {
 	for {
 		// Taken before the look: a change while it runs is not missed.
 		var changed <-chan struct{}
-		if w.opts.Changes != nil {
-			changed = w.opts.Changes()
+		if w.opts.DecisionChanges != nil {
+			changed = w.opts.DecisionChanges()
 		}
 		w.mu.Lock()
 		keys := make([]waitKey, 0, len(w.waiters))

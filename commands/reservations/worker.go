@@ -32,12 +32,16 @@ type Options struct {
 	// MinPoll and MaxPoll bound the idle polling backoff; 0 means 1ms and
 	// 50ms, or 1ms and 5s with Changes.
 	MinPoll, MaxPoll time.Duration
-	// Changes, when set, returns a channel closed when the feed may hold
-	// something new (eventstore.Watcher.Changes), also after a commit in
-	// another process: an idle lane waits on it, and so do waiters (Wait)
-	// for a decision made elsewhere; their own polling is then only a
-	// safety net.
+	// Changes, when set, returns a channel closed when requests may have
+	// become readable on the feed (eventstore.Watcher.ChangesOf the cart
+	// stream type), also after a commit in another process: an idle lane
+	// waits on it, and its own polling is then only a safety net.
 	Changes func() <-chan struct{}
+	// DecisionChanges, when set, returns a channel closed when decisions
+	// may have become readable (eventstore.Watcher.ChangesOf the inventory
+	// stream type): waiters (Wait) wait on it for a decision made in
+	// another process. Nil means Changes.
+	DecisionChanges func() <-chan struct{}
 	// ExpiryEvery is the longest wait between two looks for due holds; 0
 	// means 500ms, or 5s with Changes. The expiry loop also wakes at the
 	// next hold's expiry time and after every decision.
@@ -135,6 +139,9 @@ func NewWorker(store *eventstore.Store, now func() time.Time, meta Meta, o Optio
 	}
 	if o.LockRetry <= 0 {
 		o.LockRetry = time.Second
+	}
+	if o.DecisionChanges == nil {
+		o.DecisionChanges = o.Changes
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -249,16 +256,20 @@ func (w *Worker) lead(ctx context.Context, name string, fn func(context.Context)
 
 func (w *Worker) runLane(ctx context.Context, lane string) error {
 	backoff := w.opts.MinPoll
+	// The lane's checkpoint, read once: while this process leads the lane
+	// nobody else moves it.
+	var cp *eventstore.Position
 	for ctx.Err() == nil {
 		// Taken before the read: a change while it runs is not missed.
 		var changed <-chan struct{}
 		if w.opts.Changes != nil {
 			changed = w.opts.Changes()
 		}
-		n, cp, err := w.process(ctx, lane)
+		n, last, err := w.process(ctx, lane, cp)
 		if err != nil {
 			return err
 		}
+		cp = &last
 		if n > 0 {
 			backoff = w.opts.MinPoll
 			continue
@@ -266,13 +277,16 @@ func (w *Worker) runLane(ctx context.Context, lane string) error {
 		// Committed requests held back by an older transaction still
 		// running (the feed reads only below it) are read soon after it
 		// ends (it may append nothing, so no nudge comes): poll every few
-		// milliseconds at most while that lasts.
-		held, err := eventstore.ReservationFeedHeldBack(ctx, w.store.Pool(), cp)
-		if err != nil {
-			return err
-		}
-		if held {
-			backoff = min(backoff, max(w.opts.MinPoll, heldPoll))
+		// milliseconds at most while that lasts. With Changes, the feed
+		// watcher wakes the lane when they become readable.
+		if w.opts.Changes == nil {
+			held, err := eventstore.ReservationFeedHeldBack(ctx, w.store.Pool(), last)
+			if err != nil {
+				return err
+			}
+			if held {
+				backoff = min(backoff, max(w.opts.MinPoll, heldPoll))
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -303,16 +317,22 @@ type variantKey struct {
 // Process reads one batch of lane's feed, decides it, and moves the lane's
 // checkpoint past it. It returns how many feed events it read.
 func (w *Worker) Process(ctx context.Context, lane string) (int, error) {
-	n, _, err := w.process(ctx, lane)
+	n, _, err := w.process(ctx, lane, nil)
 	return n, err
 }
 
-// process is Process, also returning the checkpoint it read from.
-func (w *Worker) process(ctx context.Context, lane string) (int, eventstore.Position, error) {
+// process is Process from checkpoint from (nil: the stored one), also
+// returning the checkpoint after it.
+func (w *Worker) process(ctx context.Context, lane string, from *eventstore.Position) (int, eventstore.Position, error) {
 	pool := w.store.Pool()
-	cp, err := w.checkpoint(ctx, lane)
-	if err != nil {
-		return 0, cp, err
+	var cp eventstore.Position
+	if from != nil {
+		cp = *from
+	} else {
+		var err error
+		if cp, err = w.checkpoint(ctx, lane); err != nil {
+			return 0, cp, err
+		}
 	}
 	evs, err := eventstore.ReadReservationFeed(ctx, pool, cp, w.opts.Batch)
 	if err != nil || len(evs) == 0 {

@@ -46,12 +46,13 @@ type Handler struct {
 // Options tune a Worker.
 type Options struct {
 	// PollInterval bounds the idle wait between polls; 0 means 50ms, or 5s
-	// with Changes.
+	// with ChangesOf.
 	PollInterval time.Duration
-	// Changes, when set, returns a channel closed when the feed may hold
-	// something new (eventstore.Watcher.Changes): an idle subscriber waits
-	// on it, and its own polling is only a safety net.
-	Changes func() <-chan struct{}
+	// ChangesOf, when set, returns for the stream types of a topic (none:
+	// every type) a function returning a channel closed when events of
+	// them become readable (eventstore.Watcher.ChangesOf): an idle
+	// subscriber waits on it, and its own polling is only a safety net.
+	ChangesOf func(streamTypes ...string) func() <-chan struct{}
 	// RetryFor is how long a failing message is retried, with exponential
 	// backoff, before it goes to the poison queue; 0 means 10 minutes, so a
 	// short database outage or restart never loses a reaction.
@@ -85,7 +86,7 @@ type Worker struct {
 func NewWorker(pool *pgxpool.Pool, handlers []Handler, opts Options) *Worker {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 50 * time.Millisecond
-		if opts.Changes != nil {
+		if opts.ChangesOf != nil {
 			opts.PollInterval = 5 * time.Second
 		}
 	}
@@ -177,7 +178,7 @@ func (w *Worker) Router() (*message.Router, error) {
 			if w.opts.Subscribe != nil && !h.FromPostgres {
 				sub, subTopic, err = w.opts.Subscribe(h.Name, topic)
 			} else {
-				sub, err = w.subscriber(h.Name, wlog)
+				sub, err = w.subscriber(h.Name, topic, wlog)
 			}
 			if err != nil {
 				return nil, err
@@ -224,7 +225,7 @@ func poisoned(h message.HandlerFunc) message.HandlerFunc {
 	}
 }
 
-func (w *Worker) subscriber(group string, wlog watermill.LoggerAdapter) (*wsql.Subscriber, error) {
+func (w *Worker) subscriber(group, topic string, wlog watermill.LoggerAdapter) (*wsql.Subscriber, error) {
 	// A message is acknowledged once handled or poisoned: the deadline
 	// outlasts its retries.
 	ack := w.opts.RetryFor + time.Minute
@@ -238,8 +239,12 @@ func (w *Worker) subscriber(group string, wlog watermill.LoggerAdapter) (*wsql.S
 		AckDeadline:    &ack,
 	}
 	db := wsql.BeginnerFromPgx(w.pool)
-	if w.opts.Changes != nil {
-		ib := &idleBeginner{Beginner: db, changes: w.opts.Changes, max: w.opts.PollInterval}
+	if w.opts.ChangesOf != nil {
+		changes := w.opts.ChangesOf()
+		if topic != TopicAll {
+			changes = w.opts.ChangesOf(topic)
+		}
+		ib := &idleBeginner{Beginner: db, changes: changes, max: w.opts.PollInterval}
 		db = ib
 		cfg.BackoffManager = idleBackoff{b: ib, retry: w.opts.RetryInterval}
 	}

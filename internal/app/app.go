@@ -320,7 +320,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.newMail(); err != nil {
 		return err
 	}
-	busOpts := bus.Options{Logger: m.Log, Changes: m.Feed.Changes,
+	busOpts := bus.Options{Logger: m.Log, ChangesOf: m.Feed.ChangesOf,
 		RetryFor: m.Config.ReactionRetryFor, MaxRetryInterval: m.Config.ReactionRetryMaxDelay}
 	handlers := m.Handlers()
 	if m.Config.NatsURL != "" && m.Config.Roles.Workers {
@@ -349,12 +349,12 @@ func (m *Main) Open(ctx context.Context) error {
 	// process, wake on its changes; elsewhere waits poll the index.
 	ro := reservations.Options{Logger: m.Log}
 	if m.Config.Roles.Projectors || m.Config.Roles.Workers {
-		ro.Changes = m.Feed.Changes
+		// Lanes wake when requests (recorded in carts) become readable,
+		// waiters when decisions (recorded in inventory) do.
+		ro.Changes = m.Feed.ChangesOf(cart.StreamType)
+		ro.DecisionChanges = m.Feed.ChangesOf(inventory.StreamType)
 	}
 	m.Reservations = m.Commands.NewReservationWorker(ro)
-	if m.Config.Roles.Workers {
-		m.Store.OnCommit(func(eventstore.Position) { m.Reservations.Nudge() })
-	}
 	var downloads files.Store = files.Dir(m.Config.DownloadsDir)
 	if m.Config.DownloadsS3 != nil {
 		s3, err := files.NewS3(*m.Config.DownloadsS3)

@@ -132,8 +132,12 @@ func Feeds(ctx context.Context, pool *pgxpool.Pool, cs Cursors) ([]Query, error)
 			_, err := orderviews.OverdueOrders(ctx, q, cs.Now, 100)
 			return err
 		}},
-		{"feed watcher", false, func(q eventstore.Querier) error {
-			_, err := eventstore.ReadWatchState(ctx, q)
+		{"feed watcher", true, func(q eventstore.Querier) error {
+			_, err := eventstore.ReadWatchState(ctx, q, cs.Projection)
+			return err
+		}},
+		{"feed watcher, start", false, func(q eventstore.Querier) error {
+			_, err := eventstore.StartWatch(ctx, q)
 			return err
 		}},
 	}

@@ -1,0 +1,147 @@
+package eventstore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/honten/honten/domain/aggregate"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/pgtest"
+)
+
+// counter is a tiny aggregate: the sum of the noted events' N and the
+// plans of the sign-ups (personal data).
+type counter struct {
+	aggregate.Base
+	sum   int
+	plans []string
+}
+
+func counterFrom(history []eventstore.Event) *counter {
+	c := &counter{}
+	for _, e := range history {
+		c.apply(e)
+	}
+	c.Replayed(len(history))
+	return c
+}
+
+func (c *counter) apply(e eventstore.Event) {
+	switch e := e.(type) {
+	case noted:
+		c.sum += e.N
+	case signedUp:
+		c.plans = append(c.plans, e.Plan)
+	}
+}
+
+func (c *counter) add(n int) { e := noted{N: n}; c.apply(e); c.Record(e) }
+
+// Read hands out the committed aggregate without reading its history
+// again, sees every newer event (of this process or another), and keeps
+// nothing of a stream with personal data or of an instance changed in
+// spite of its contract.
+func TestReadSharesTheCommittedAggregateAndSeesNewerEvents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	reg := eventstore.NewRegistry()
+	reg.Register(noted{}, signedUp{})
+	store, other := eventstore.New(pool, reg), eventstore.New(pool, reg)
+	repo := eventstore.Repo[*counter]{StreamType: "counter", FromHistory: counterFrom}
+	tn, id := tenant.NewID(), uuid.Must(uuid.NewV7())
+	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
+	save := func(s *eventstore.Store, n int) {
+		_, err := s.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			c, err := repo.Load(ctx, tx, tn, id)
+			if err != nil {
+				c = &counter{}
+			}
+			c.add(n)
+			_, err = repo.Save(ctx, tx, tn, id, c, nil, md)
+			return err
+		})
+		require.NoError(t, err)
+	}
+	read := func(s *eventstore.Store) *counter {
+		var c *counter
+		_, err := s.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			var err error
+			c, err = repo.Read(ctx, tx, tn, id)
+			return err
+		})
+		require.NoError(t, err)
+		return c
+	}
+
+	_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		_, err := repo.Read(ctx, tx, tn, id)
+		return err
+	})
+	require.ErrorIs(t, err, eventstore.ErrNotFound)
+
+	save(store, 1)
+	save(store, 2)
+	first := read(store)
+	require.Equal(t, 3, first.sum)
+	require.Same(t, first, read(store), "the committed instance is shared")
+
+	// A newer event, here from another process, is seen at once.
+	save(other, 4)
+	fresh := read(store)
+	require.Equal(t, 7, fresh.sum)
+	require.EqualValues(t, 3, fresh.LoadedVersion())
+	require.Equal(t, 3, first.sum, "an instance handed out is never changed")
+	require.Same(t, fresh, read(store))
+
+	// An instance changed against the contract is not handed out again.
+	fresh.add(100)
+	again := read(store)
+	require.NotSame(t, fresh, again)
+	require.Equal(t, 7, again.sum)
+	require.Empty(t, again.Pending())
+
+	// A transaction that rolls back keeps nothing it read.
+	id2 := uuid.Must(uuid.NewV7())
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		c := &counter{}
+		c.add(5)
+		if _, err := repo.Save(ctx, tx, tn, id2, c, nil, md); err != nil {
+			return err
+		}
+		if _, err := repo.Read(ctx, tx, tn, id2); err != nil {
+			return err
+		}
+		return context.Canceled
+	})
+	require.ErrorIs(t, err, context.Canceled)
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		_, err := repo.Read(ctx, tx, tn, id2)
+		return err
+	})
+	require.ErrorIs(t, err, eventstore.ErrNotFound, "the rolled-back stream is not remembered")
+
+	// A stream with personal data is read in full each time.
+	pid := uuid.Must(uuid.NewV7())
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		_, err := tx.Append(ctx, eventstore.Stream{Tenant: tn, Type: "counter", ID: pid}, 0,
+			[]eventstore.Event{signedUp{Who: pid, Email: "a@example.jp", Name: "山田 太郎", Plan: "gold"}}, md)
+		return err
+	})
+	require.NoError(t, err)
+	var p1, p2 *counter
+	for _, p := range []**counter{&p1, &p2} {
+		_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			var err error
+			*p, err = repo.Read(ctx, tx, tn, pid)
+			return err
+		})
+		require.NoError(t, err)
+	}
+	require.Equal(t, []string{"gold"}, p1.plans)
+	require.NotSame(t, p1, p2, "a stream with personal data is not kept")
+}
