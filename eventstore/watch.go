@@ -39,9 +39,9 @@ type WatchOptions struct {
 // those types became readable: a commit of orders does not wake the
 // reservation lanes, and the many commits of a busy shop do not each wake
 // every consumer. The watcher looks again at once after a commit in this
-// process (Nudge, wired to Store.OnCommit), every few milliseconds while
-// committed events wait behind an older transaction, and otherwise backs
-// off to MaxPoll.
+// process (Nudge, wired to Store.OnCommit) but never sooner than MinPoll
+// after the previous look, every few milliseconds while committed events
+// wait behind an older transaction, and otherwise backs off to MaxPoll.
 type Watcher struct {
 	pool *pgxpool.Pool
 	opts WatchOptions
@@ -203,6 +203,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	interval := w.opts.MinPoll
 	t := time.NewTimer(0)
 	defer t.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -210,6 +211,16 @@ func (w *Watcher) Run(ctx context.Context) error {
 		case <-t.C:
 		case <-w.poke:
 		}
+		// Looks are at least MinPoll apart: under load commits come by the
+		// thousand a second, and one look serves all of them.
+		if d := w.opts.MinPoll - time.Since(last); d > 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(d):
+			}
+		}
+		last = time.Now()
 		var st WatchState
 		var err error
 		if first {
