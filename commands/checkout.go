@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"slices"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -133,10 +134,7 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 	if err != nil {
 		return Placed{}, Result{}, err
 	}
-	if err := s.precheck(ctx, c); err != nil {
-		return Placed{}, Result{}, err
-	}
-	if err := s.repriceCart(ctx, c); err != nil {
+	if err := s.prepareCheckout(ctx, c); err != nil {
 		return Placed{}, Result{}, err
 	}
 	// The number is taken by its own short statement before the checkout's
@@ -332,48 +330,40 @@ func newNotReserved(lines []NotReservedLine) *NotReserved {
 	return &NotReserved{Lines: lines}
 }
 
-// precheck refuses, before an order number is taken, a checkout that would
-// fail: unknown cart or token, closed or empty cart, a line whose
-// reservation (by the reservation index) is not a live hold.
-func (s *Service) precheck(ctx context.Context, c Checkout) error {
-	now := s.Now()
-	_, err := s.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token)
-		if err != nil {
-			return err
+// precheck refuses, before an order number is taken, a checkout of cart x
+// that would fail: closed or empty cart, a line whose reservation (by the
+// reservation index) is not a live hold.
+func precheck(ctx context.Context, tx *eventstore.Tx, x *cart.Cart, now time.Time) error {
+	if x.Order() != uuid.Nil {
+		return cart.ErrClosed
+	}
+	if len(x.Lines()) == 0 {
+		return cart.ErrEmpty
+	}
+	var ids []uuid.UUID
+	for _, l := range x.Lines() {
+		if !l.Reservation.IsZero() {
+			ids = append(ids, l.Reservation.UUID)
 		}
-		if x.Order() != uuid.Nil {
-			return cart.ErrClosed
+	}
+	live, err := reservations.Live(ctx, tx, ids, now)
+	if err != nil {
+		return err
+	}
+	var blocked []NotReservedLine
+	for _, l := range x.Lines() {
+		if l.Reservation.IsZero() {
+			continue
 		}
-		if len(x.Lines()) == 0 {
-			return cart.ErrEmpty
+		switch st, ok := live[l.Reservation.UUID]; {
+		case !ok:
+			blocked = append(blocked, NotReservedLine{Line: l.ID, SKU: l.SKU, Status: "pending"})
+		case st != "reserved":
+			blocked = append(blocked, NotReservedLine{Line: l.ID, SKU: l.SKU, Status: st})
 		}
-		var ids []uuid.UUID
-		for _, l := range x.Lines() {
-			if !l.Reservation.IsZero() {
-				ids = append(ids, l.Reservation.UUID)
-			}
-		}
-		live, err := reservations.Live(ctx, tx, ids, now)
-		if err != nil {
-			return err
-		}
-		var blocked []NotReservedLine
-		for _, l := range x.Lines() {
-			if l.Reservation.IsZero() {
-				continue
-			}
-			switch st, ok := live[l.Reservation.UUID]; {
-			case !ok:
-				blocked = append(blocked, NotReservedLine{Line: l.ID, SKU: l.SKU, Status: "pending"})
-			case st != "reserved":
-				blocked = append(blocked, NotReservedLine{Line: l.ID, SKU: l.SKU, Status: st})
-			}
-		}
-		if len(blocked) > 0 {
-			return newNotReserved(blocked)
-		}
-		return nil
-	})
-	return err
+	}
+	if len(blocked) > 0 {
+		return newNotReserved(blocked)
+	}
+	return nil
 }

@@ -107,11 +107,13 @@ func staleLines(lines []cart.Line, offers map[uuid.UUID]offer) *StaleLines {
 	return &StaleLines{Lines: out}
 }
 
-// repriceCart brings the cart's prices to the current catalog in a
-// transaction of its own (committed even though the checkout then fails,
-// so the cart shows the new prices) and returns a *StaleLines when any
-// line changed or is no longer for sale.
-func (s *Service) repriceCart(ctx context.Context, c Checkout) error {
+// prepareCheckout refuses a checkout that would fail (precheck: unknown
+// cart or token, closed or empty cart, a line not held), then brings the
+// cart's prices to the current catalog, in one transaction of its own
+// before the order number is taken (a reprice is committed even though the
+// checkout then fails, so the cart shows the new prices). It returns a
+// *StaleLines when any line changed or is no longer for sale.
+func (s *Service) prepareCheckout(ctx context.Context, c Checkout) error {
 	now := s.Now()
 	var stale *StaleLines
 	_, err := s.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
@@ -120,8 +122,8 @@ func (s *Service) repriceCart(ctx context.Context, c Checkout) error {
 		if err != nil {
 			return err
 		}
-		if x.Order() != uuid.Nil {
-			return nil // checkout reports the closed cart
+		if err := precheck(ctx, tx, x, now); err != nil {
+			return err
 		}
 		offers, err := currentOffers(ctx, tx, c.Tenant, x.Lines())
 		if err != nil {

@@ -191,13 +191,14 @@ func reclaimHosts(ctx context.Context, tx *eventstore.Tx, t tenant.ID, before, a
 	return nil
 }
 
-// LoadTenant reads a tenant aggregate (for commands and settings reads that
-// must be current, such as checkout).
+// LoadTenant reads a tenant aggregate as committed (for settings reads that
+// must be current, such as the e-mails of an order). The tenant is shared
+// (eventstore.Repo.Read): read it, never change it.
 func (s *Service) LoadTenant(ctx context.Context, t tenant.ID) (*tenant.Tenant, error) {
 	var out *tenant.Tenant
 	_, err := s.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
 		var err error
-		out, err = tenants.Load(ctx, tx, t, t.UUID)
+		out, err = tenants.Read(ctx, tx, t, t.UUID)
 		return err
 	})
 	return out, err
