@@ -63,8 +63,8 @@ func (r Repo[A]) load(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A
 // personal data is never kept (a forgotten subject's data must not outlive
 // its key in memory). Read returns ErrNotFound as Load does.
 func (r Repo[A]) Read(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A, error) {
-	key := sharedKey{tenant: t.UUID, stream: id}
-	if v, ok := tx.store.shared.get(key, r.StreamType); ok {
+	key := sharedKey{tenant: t.UUID, stream: id, streamType: r.StreamType}
+	if v, _, ok := tx.store.shared.Get(key); ok {
 		if a, ok := v.(A); ok && len(a.Pending()) == 0 {
 			newer, err := tx.store.hasNewer(ctx, tx, t, id, a.LoadedVersion())
 			if err != nil {
@@ -83,7 +83,7 @@ func (r Repo[A]) Read(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A
 	// an event it appended and could still roll back) is committed.
 	tx.AfterCommit(func() {
 		if len(a.Pending()) == 0 {
-			tx.store.shared.put(key, r.StreamType, a, a.LoadedVersion())
+			tx.store.shared.Put(key, a, a.LoadedVersion())
 		}
 	})
 	return a, nil

@@ -10,46 +10,53 @@ import (
 	"github.com/honten/honten/domain/tenant"
 )
 
-// sharedCacheSize bounds the aggregates Repo.Read keeps per store; past it
-// the cache starts over (a miss costs one full read of a stream).
-const sharedCacheSize = 50_000
+// VersionCache keeps per key the value of a stream at the highest version
+// put: transactions commit out of order, so an older value never replaces
+// a newer one. It holds at most Size entries; past it, it starts over.
+// Entries are starting points or checked values: a reader still asks the
+// store for the stream's newer events.
+type VersionCache[K comparable, V any] struct {
+	Size int
 
-type sharedKey struct{ tenant, stream uuid.UUID }
-
-type sharedEntry struct {
-	streamType string
-	version    int64
-	agg        any
-}
-
-// sharedCache holds the aggregates Repo.Read hands out, as last committed.
-type sharedCache struct {
 	mu sync.Mutex
-	m  map[sharedKey]sharedEntry
+	m  map[K]versioned[V]
 }
 
-func (c *sharedCache) get(k sharedKey, streamType string) (any, bool) {
+type versioned[V any] struct {
+	value   V
+	version int64
+}
+
+// Get returns the value kept for k and its version.
+func (c *VersionCache[K, V]) Get(k K) (V, int64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
-	if !ok || e.streamType != streamType {
-		return nil, false
-	}
-	return e.agg, true
+	return e.value, e.version, ok
 }
 
-// put keeps agg at version unless the same or a newer version is kept:
-// transactions commit out of order.
-func (c *sharedCache) put(k sharedKey, streamType string, agg any, version int64) {
+// Put keeps v at version for k unless the same or a newer version is kept.
+func (c *VersionCache[K, V]) Put(k K, v V, version int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.m[k]; ok && e.streamType == streamType && e.version >= version {
+	if e, ok := c.m[k]; ok && e.version >= version {
 		return
 	}
-	if c.m == nil || len(c.m) >= sharedCacheSize {
-		c.m = map[sharedKey]sharedEntry{}
+	if c.m == nil || len(c.m) >= c.Size {
+		c.m = map[K]versioned[V]{}
 	}
-	c.m[k] = sharedEntry{streamType: streamType, version: version, agg: agg}
+	c.m[k] = versioned[V]{value: v, version: version}
+}
+
+// sharedCacheSize bounds the aggregates Repo.Read keeps per store (a miss
+// costs one full read of a stream).
+const sharedCacheSize = 50_000
+
+// sharedKey names a stream read with Repo.Read; the stream type keeps
+// aggregates of different repos apart.
+type sharedKey struct {
+	tenant, stream uuid.UUID
+	streamType     string
 }
 
 const newerQuery = `SELECT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = $1 AND e.stream_id = $2 AND e.stream_version > $3)`

@@ -38,12 +38,12 @@ type Store struct {
 	onCommit []func(Position)
 
 	// shared holds the aggregates Repo.Read hands out.
-	shared sharedCache
+	shared VersionCache[sharedKey, any]
 }
 
 // New returns a store on pool that encodes and decodes events with reg.
 func New(pool *pgxpool.Pool, reg *Registry) *Store {
-	return &Store{pool: pool, reg: reg}
+	return &Store{pool: pool, reg: reg, shared: VersionCache[sharedKey, any]{Size: sharedCacheSize}}
 }
 
 // Pool returns the store's connection pool.

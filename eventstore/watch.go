@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -100,12 +102,12 @@ func (w *Watcher) group(types []string) <-chan struct{} {
 	return g.ch
 }
 
-// signal wakes the consumers of any of types (all of them when all is set).
-func (w *Watcher) signal(types []string, all bool) {
+// signal wakes the consumers of any of types (nil: every consumer).
+func (w *Watcher) signal(types []string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, g := range w.groups {
-		if all || g.types == nil || slices.ContainsFunc(g.types, func(t string) bool { return slices.Contains(types, t) }) {
+		if types == nil || g.types == nil || slices.ContainsFunc(g.types, func(t string) bool { return slices.Contains(types, t) }) {
 			close(g.ch)
 			g.ch = make(chan struct{})
 		}
@@ -160,23 +162,23 @@ SELECT coalesce((SELECT array_agg(DISTINCT stream_type) FROM n), '{}'),
                WHERE (e.tx_id, e.global_position) >= (pg_snapshot_xmin(pg_current_snapshot()), 0::bigint))`
 
 // readableHeadQuery is the last readable event: where a new watcher starts.
-const readableHeadQuery = `SELECT coalesce((SELECT e.tx_id::text FROM events e WHERE e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
-    ORDER BY e.tx_id DESC, e.global_position DESC LIMIT 1), '0'),
-  coalesce((SELECT e.global_position FROM events e WHERE e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
-    ORDER BY e.tx_id DESC, e.global_position DESC LIMIT 1), 0)`
+const readableHeadQuery = `SELECT e.tx_id::text, e.global_position FROM events e
+WHERE e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY e.tx_id DESC, e.global_position DESC LIMIT 1`
 
-// StartWatch returns the last readable event: where a watcher starts
-// (what is readable already is not news to it).
+// StartWatch returns the last readable event (zero on an empty log): where
+// a watcher starts, since what is readable already is not news to it.
 func StartWatch(ctx context.Context, q Querier) (Position, error) {
 	var p Position
 	var tx string
-	if err := q.QueryRow(ctx, readableHeadQuery).Scan(&tx, &p.Pos); err != nil {
+	err := q.QueryRow(ctx, readableHeadQuery).Scan(&tx, &p.Pos)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Position{}, nil
+	}
+	if err != nil {
 		return Position{}, fmt.Errorf("watch the feed: %w", err)
 	}
-	var err error
-	if p.Tx, err = strconv.ParseUint(tx, 10, 64); err != nil {
-		return Position{}, fmt.Errorf("watch the feed: head %q: %w", tx, err)
-	}
+	p.Tx, _ = strconv.ParseUint(tx, 10, 64)
 	return p, nil
 }
 
@@ -188,10 +190,7 @@ func ReadWatchState(ctx context.Context, q Querier, cursor Position) (WatchState
 	if err := q.QueryRow(ctx, watchQuery, cursor.TxText(), cursor.Pos, watchLimit).Scan(&st.Types, &st.Read, &tx, &st.Cursor.Pos, &st.Held); err != nil {
 		return WatchState{}, fmt.Errorf("watch the feed: %w", err)
 	}
-	var err error
-	if st.Cursor.Tx, err = strconv.ParseUint(tx, 10, 64); err != nil {
-		return WatchState{}, fmt.Errorf("watch the feed: cursor %q: %w", tx, err)
-	}
+	st.Cursor.Tx, _ = strconv.ParseUint(tx, 10, 64)
 	return st, nil
 }
 
@@ -236,14 +235,14 @@ func (w *Watcher) Run(ctx context.Context) error {
 			}
 			w.opts.Logger.Warn("feed watcher: look at the feed failed", "err", err)
 			// Wake the consumers anyway: they poll themselves and report.
-			w.signal(nil, true)
+			w.signal(nil)
 			interval = w.opts.MaxPoll
 		case first:
 			// The first look: what was committed before it is not news to
 			// it, but may be to a consumer already waiting.
-			w.signal(nil, true)
+			w.signal(nil)
 		case len(st.Types) > 0:
-			w.signal(st.Types, false)
+			w.signal(st.Types)
 			interval = w.opts.MinPoll
 			if st.Read >= watchLimit {
 				interval = 0
@@ -257,12 +256,6 @@ func (w *Watcher) Run(ctx context.Context) error {
 		}
 		if err == nil {
 			cursor, first = st.Cursor, false
-		}
-		if !t.Stop() {
-			select {
-			case <-t.C:
-			default:
-			}
 		}
 		t.Reset(interval)
 	}

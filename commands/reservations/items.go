@@ -3,7 +3,6 @@ package reservations
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/google/uuid"
 
@@ -33,8 +32,10 @@ func LockItem(ctx context.Context, tx *eventstore.Tx, v catalog.VariantID) error
 // otherwise from the latest snapshot.
 func LoadItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.VariantID) (*inventory.Item, error) {
 	key := itemKey{store: tx.Store(), tenant: t.UUID, variant: v.UUID}
-	it, ok := itemStates.cached(key)
-	if !ok {
+	it, _, ok := itemStates.Get(key)
+	if ok {
+		it = it.Clone()
+	} else {
 		it = inventory.NewItem()
 		version, state, found, err := tx.LoadSnapshot(ctx, t, v.UUID)
 		if err != nil {
@@ -57,10 +58,14 @@ func LoadItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.Var
 		it.Apply(e.Data)
 	}
 	// Once committed, the item is as loaded or as this transaction saved
-	// it; one changed but not saved is not cached.
+	// it; one changed but not saved is not cached. (A hot item holds many
+	// holds: it is copied only when it is newer than the one kept.)
 	tx.AfterCommit(func() {
-		if len(it.Pending()) == 0 {
-			itemStates.put(key, it)
+		if len(it.Pending()) > 0 {
+			return
+		}
+		if _, kept, ok := itemStates.Get(key); !ok || kept < it.LoadedVersion() {
+			itemStates.Put(key, it.Clone(), it.LoadedVersion())
 		}
 	})
 	return it, nil
@@ -87,8 +92,9 @@ func SaveItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.Var
 // variant's item (its holds) is then not decoded from a snapshot for every
 // decision batch and checkout. An entry is a starting point only — LoadItem
 // always reads the stream's events after it — so a stale entry costs a few
-// more events, never a wrong answer.
-var itemStates = &itemCache{m: map[itemKey]*inventory.Item{}}
+// more events, never a wrong answer. Entries are copies: a caller changes
+// its own.
+var itemStates = &eventstore.VersionCache[itemKey, *inventory.Item]{Size: itemCacheSize}
 
 // itemCacheSize bounds the cache; past it the cache starts over.
 const itemCacheSize = 20_000
@@ -96,34 +102,4 @@ const itemCacheSize = 20_000
 type itemKey struct {
 	store           *eventstore.Store
 	tenant, variant uuid.UUID
-}
-
-type itemCache struct {
-	mu sync.Mutex
-	m  map[itemKey]*inventory.Item
-}
-
-// cached returns a copy of the cached item, which the caller may change.
-func (c *itemCache) cached(k itemKey) (*inventory.Item, bool) {
-	c.mu.Lock()
-	it, ok := c.m[k]
-	c.mu.Unlock()
-	if !ok {
-		return nil, false
-	}
-	return it.Clone(), true
-}
-
-// put caches a copy of it unless the same or a newer version is cached;
-// transactions may finish out of order.
-func (c *itemCache) put(k itemKey, it *inventory.Item) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.m[k]; ok && old.LoadedVersion() >= it.LoadedVersion() {
-		return
-	}
-	if len(c.m) >= itemCacheSize {
-		clear(c.m)
-	}
-	c.m[k] = it.Clone()
 }

@@ -84,7 +84,6 @@ type Worker struct {
 	mu      sync.Mutex
 	decided chan struct{} // closed and replaced after every decision commit
 	metas   map[uuid.UUID]variantMeta
-	wake    map[string]chan struct{}
 	// waiters are the callers in this process waiting for a decision.
 	waiters  map[waitKey][]chan Status
 	watching bool          // the watch loop runs
@@ -147,19 +146,7 @@ func NewWorker(store *eventstore.Store, now func() time.Time, meta Meta, o Optio
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Worker{store: store, now: now, meta: meta, opts: o, log: o.Logger, decided: make(chan struct{}), metas: map[uuid.UUID]variantMeta{},
-		wake:    map[string]chan struct{}{LaneHot: make(chan struct{}, 1), LaneNormal: make(chan struct{}, 1)},
 		waiters: map[waitKey][]chan Status{}, kick: make(chan struct{}, 1)}
-}
-
-// Nudge wakes idle lanes now (the store calls it after a commit in this
-// process) instead of at their next poll.
-func (w *Worker) Nudge() {
-	for _, ch := range w.wake {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
 }
 
 // Decided returns a channel closed at the next decision commit of this
@@ -291,8 +278,6 @@ func (w *Worker) runLane(ctx context.Context, lane string) error {
 		select {
 		case <-ctx.Done():
 		case <-changed:
-			backoff = w.opts.MinPoll
-		case <-w.wake[lane]:
 			backoff = w.opts.MinPoll
 		case <-time.After(backoff):
 			backoff = min(backoff*2, w.opts.MaxPoll)

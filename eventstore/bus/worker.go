@@ -240,11 +240,11 @@ func (w *Worker) subscriber(group, topic string, wlog watermill.LoggerAdapter) (
 	}
 	db := wsql.BeginnerFromPgx(w.pool)
 	if w.opts.ChangesOf != nil {
-		changes := w.opts.ChangesOf()
+		var types []string // TopicAll: every type
 		if topic != TopicAll {
-			changes = w.opts.ChangesOf(topic)
+			types = []string{topic}
 		}
-		ib := &idleBeginner{Beginner: db, changes: changes, max: w.opts.PollInterval}
+		ib := &idleBeginner{Beginner: db, changes: w.opts.ChangesOf(types...), max: w.opts.PollInterval}
 		db = ib
 		cfg.BackoffManager = idleBackoff{b: ib, retry: w.opts.RetryInterval}
 	}
