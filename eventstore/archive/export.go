@@ -172,7 +172,8 @@ func Export(ctx context.Context, pool *pgxpool.Pool, o ExportOptions) (ExportRes
 	if err := drain(pool); err != nil {
 		return res, err
 	}
-	for try := 0; ; try++ {
+	giveUp, wait := time.Now().Add(stateRetryFor), stateRetryWait
+	for try := 1; ; try++ {
 		man.Keys, man.State, err = exportState(ctx, pool, o.Dir, drain, func() eventstore.Position { return res.Last })
 		if err == nil {
 			break
@@ -180,14 +181,15 @@ func Export(ctx context.Context, pool *pgxpool.Pool, o ExportOptions) (ExportRes
 		if !errors.Is(err, errMore) {
 			return res, err
 		}
-		if try == stateRetries {
-			return res, fmt.Errorf("%w (%d tries)", ErrLogMoving, try+1)
+		if time.Now().After(giveUp) {
+			return res, fmt.Errorf("%w (%d tries in %s)", ErrLogMoving, try, stateRetryFor)
 		}
 		select {
 		case <-ctx.Done():
 			return res, ctx.Err()
-		case <-time.After(stateRetryWait):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, stateRetryMaxWait)
 	}
 	if w.f != nil {
 		f, err := w.close()

@@ -203,9 +203,16 @@ WHERE e.global_position = w.cursor_pos AND w.cursor_tx <> e.tx_id`
 	})
 }
 
-// stateRetries bounds how often Export reads the events committed while it
-// took the command state before it gives up with ErrLogMoving.
-const stateRetries = 50
+// stateRetryFor bounds how long Export keeps reading the events committed
+// while it took the command state before it gives up with ErrLogMoving. A
+// settled moment needs every transaction that began before a commit to
+// have ended, anywhere on the server: a long one (a report, a bulk import)
+// holds it back for as long as it runs.
+const stateRetryFor = 30 * time.Second
 
-// stateRetryWait is the pause between two tries.
-const stateRetryWait = 50 * time.Millisecond
+// stateRetryWait is the first pause between two tries; it doubles up to
+// stateRetryMaxWait.
+const (
+	stateRetryWait    = 20 * time.Millisecond
+	stateRetryMaxWait = 500 * time.Millisecond
+)
