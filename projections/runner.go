@@ -46,6 +46,12 @@ type Options struct {
 	// after a full batch (behind: the next batch is read at once). 0 means
 	// 20ms, negative none.
 	Linger time.Duration
+	// Gather is how long the first live tail asking for a batch waits for
+	// the other tails of this runner to ask too, so that their batches
+	// are applied in one transaction (see liveBatch); it stops waiting
+	// once every running tail has asked. 0 means 2ms, negative: every
+	// projector commits its own batches.
+	Gather time.Duration
 	// Logger receives the runner's logs; nil discards them.
 	Logger *slog.Logger
 	// Registry, when set, unseals the personal data of every batch before
@@ -82,6 +88,9 @@ func (o *Options) defaults() {
 	if o.Linger == 0 {
 		o.Linger = 20 * time.Millisecond
 	}
+	if o.Gather == 0 {
+		o.Gather = 2 * time.Millisecond
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -93,6 +102,8 @@ type Runner struct {
 	projectors []Projector
 	byModel    map[string]Projector
 	feeds      map[string]eventstore.FeedFilter // by model: the payloads its batches read
+	payloads   map[string]map[string]bool       // by model: its PayloadTypes as a set
+	external   map[string]bool                  // the models kept outside PostgreSQL
 	internal   []string                         // the models kept in PostgreSQL
 	opts       Options
 	log        *slog.Logger
@@ -108,6 +119,13 @@ type Runner struct {
 	// held is how many projectors this runner leads (or is about to);
 	// instances is how many runners of this database are live (see share).
 	held, instances int
+
+	// Group batches (liveBatch): the queued requests, whether a leader
+	// is gathering or applying them, and a poke for the gathering leader.
+	gmu      sync.Mutex
+	gqueue   []*batchReq
+	gbusy    bool
+	garrived chan struct{}
 }
 
 // NewRunner returns a runner for projectors on pool. It returns an error for
@@ -115,7 +133,9 @@ type Runner struct {
 func NewRunner(pool *pgxpool.Pool, projectors []Projector, opts Options) (*Runner, error) {
 	opts.defaults()
 	r := &Runner{pool: pool, opts: opts, log: opts.Logger, byModel: map[string]Projector{}, feeds: map[string]eventstore.FeedFilter{},
-		wake: map[string]chan struct{}{}, applied: make(chan struct{}), running: map[string]bool{}, hurry: map[string]chan struct{}{}}
+		payloads: map[string]map[string]bool{}, external: map[string]bool{},
+		wake: map[string]chan struct{}{}, applied: make(chan struct{}), running: map[string]bool{}, hurry: map[string]chan struct{}{},
+		garrived: make(chan struct{}, 1)}
 	for _, p := range projectors {
 		if err := validate(p); err != nil {
 			return nil, err
@@ -127,7 +147,13 @@ func NewRunner(pool *pgxpool.Pool, projectors []Projector, opts Options) (*Runne
 		r.byModel[m] = p
 		s := p.Schema()
 		r.feeds[m] = eventstore.FeedFilter{PayloadTypes: s.PayloadTypes, NoPayload: s.NoPayloads}
-		if !s.External {
+		r.payloads[m] = map[string]bool{}
+		for _, t := range s.PayloadTypes {
+			r.payloads[m][t] = true
+		}
+		if s.External {
+			r.external[m] = true
+		} else {
 			r.internal = append(r.internal, m)
 		}
 		r.projectors = append(r.projectors, p)
@@ -368,7 +394,7 @@ func (r *Runner) runProjector(ctx context.Context, p Projector) {
 				if r.opts.Changes != nil {
 					changed = r.opts.Changes()
 				}
-				n, err := r.batch(ctx, conn, p, g, r.opts.BatchSize)
+				n, err := r.liveBatch(ctx, conn, p, g, r.opts.BatchSize)
 				if err != nil {
 					return err
 				}
@@ -676,6 +702,7 @@ func (r *Runner) setRunning(model string, on bool) {
 	r.mu.Lock()
 	r.running[model] = on
 	r.mu.Unlock()
+	r.poke() // a gathering group leader counts the running tails again
 }
 
 func (r *Runner) recordError(model string, gen int, err error) {
