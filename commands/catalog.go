@@ -423,8 +423,17 @@ type UpdateVariant struct {
 }
 
 // VariantProduct returns the product a variant belongs to, or ErrNotFound.
+// In a command's transaction, a variant's product is looked up once per
+// store (a variant never moves to another product: KeepOwners).
 func VariantProduct(ctx context.Context, q eventstore.Querier, t tenant.ID, v catalog.VariantID) (catalog.ProductID, error) {
-	owner, ok, err := eventstore.Owner(ctx, q, t.UUID, ClaimVariant, v.String())
+	var owner uuid.UUID
+	var ok bool
+	var err error
+	if tx, isTx := q.(*eventstore.Tx); isTx {
+		owner, ok, err = tx.Owner(ctx, t.UUID, ClaimVariant, v.String())
+	} else {
+		owner, ok, err = eventstore.Owner(ctx, q, t.UUID, ClaimVariant, v.String())
+	}
 	if err != nil {
 		return catalog.ProductID{}, err
 	}

@@ -29,6 +29,7 @@ func New(store *eventstore.Store, now func() time.Time) *Service {
 	}
 	s := &Service{store: store, now: now, hashing: newHashGate(0, 0)}
 	s.hot.SetThreshold(50)
+	store.KeepOwners(ClaimVariant)
 	return s
 }
 

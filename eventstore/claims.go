@@ -58,6 +58,46 @@ func Owner(ctx context.Context, q Querier, scope uuid.UUID, kind, value string) 
 	return owner, true, nil
 }
 
+// KeepOwners declares claim kinds whose value, once claimed, keeps its
+// owner for good (never released nor handed over, such as a variant id's
+// product): Tx.Owner keeps their committed owners in memory. Call it
+// before the store is used.
+func (s *Store) KeepOwners(kinds ...string) {
+	for _, k := range kinds {
+		s.permanent[k] = true
+	}
+}
+
+// ownerCacheSize bounds the owners of permanent claims a store keeps.
+const ownerCacheSize = 200_000
+
+// claimKey names one claimed value.
+type claimKey struct {
+	scope uuid.UUID
+	kind  string
+	value string
+}
+
+// Owner is the package's Owner in the transaction, answered from memory
+// for a kind declared with KeepOwners once a committed transaction has
+// seen its owner (a claim this transaction made is kept only after it
+// commits).
+func (tx *Tx) Owner(ctx context.Context, scope uuid.UUID, kind, value string) (uuid.UUID, bool, error) {
+	s := tx.store
+	if !s.permanent[kind] {
+		return Owner(ctx, tx, scope, kind, value)
+	}
+	k := claimKey{scope: scope, kind: kind, value: value}
+	if owner, _, ok := s.owners.Get(k); ok {
+		return owner, true, nil
+	}
+	owner, ok, err := Owner(ctx, tx, scope, kind, value)
+	if err == nil && ok {
+		tx.AfterCommit(func() { s.owners.Put(k, owner, 0) })
+	}
+	return owner, ok, err
+}
+
 // Claims returns every value of kind in scope that owner holds.
 func Claims(ctx context.Context, q Querier, scope uuid.UUID, kind string, owner uuid.UUID) ([]string, error) {
 	rows, err := q.Query(ctx, `SELECT value FROM unique_claims WHERE scope = $1 AND kind = $2 AND owner = $3 ORDER BY value`, scope, kind, owner)

@@ -64,6 +64,14 @@ func (r Repo[A]) load(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A
 // its key in memory). Read returns ErrNotFound as Load does.
 func (r Repo[A]) Read(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A, error) {
 	key := sharedKey{tenant: t.UUID, stream: id, streamType: r.StreamType}
+	// Read again in the same transaction, before it appended to the
+	// stream: the instance it checked already (a command's transaction
+	// reads the shop or a product as of its first read).
+	if v, ok := tx.read[key]; ok && !tx.appendedTo(id) {
+		if a, ok := v.(A); ok && len(a.Pending()) == 0 {
+			return a, nil
+		}
+	}
 	if v, _, ok := tx.store.shared.Get(key); ok {
 		if a, ok := v.(A); ok && len(a.Pending()) == 0 {
 			newer, err := tx.store.hasNewer(ctx, tx, t, id, a.LoadedVersion())
@@ -71,6 +79,7 @@ func (r Repo[A]) Read(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A
 				return a, err
 			}
 			if !newer {
+				tx.remember(key, a)
 				return a, nil
 			}
 		}
@@ -79,6 +88,7 @@ func (r Repo[A]) Read(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A
 	if err != nil || personal {
 		return a, err
 	}
+	tx.remember(key, a)
 	// Kept once the transaction has committed: then what it read (and not
 	// an event it appended and could still roll back) is committed.
 	tx.AfterCommit(func() {
@@ -87,6 +97,24 @@ func (r Repo[A]) Read(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A
 		}
 	})
 	return a, nil
+}
+
+// remember keeps what Read checked for the rest of the transaction.
+func (tx *Tx) remember(key sharedKey, a any) {
+	if tx.read == nil {
+		tx.read = map[sharedKey]any{}
+	}
+	tx.read[key] = a
+}
+
+// appendedTo reports whether the transaction appended to stream id.
+func (tx *Tx) appendedTo(id uuid.UUID) bool {
+	for i := range tx.appended {
+		if tx.appended[i].StreamID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // LoadAll reads many aggregates with one query (Tx.LoadStreams). An id

@@ -145,3 +145,51 @@ func TestReadSharesTheCommittedAggregateAndSeesNewerEvents(t *testing.T) {
 	require.Equal(t, []string{"gold"}, p1.plans)
 	require.NotSame(t, p1, p2, "a stream with personal data is not kept")
 }
+
+// In one transaction, Read answers as of its first read: a second Read
+// costs nothing even if another process appended meanwhile, until the
+// transaction appends to the stream itself.
+func TestReadInATransactionIsAsOfItsFirstRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	reg := eventstore.NewRegistry()
+	reg.Register(noted{}, signedUp{})
+	store, other := eventstore.New(pool, reg), eventstore.New(pool, reg)
+	repo := eventstore.Repo[*counter]{StreamType: "counter", FromHistory: counterFrom}
+	tn, id := tenant.NewID(), uuid.Must(uuid.NewV7())
+	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
+	add := func(s *eventstore.Store, n int) {
+		_, err := s.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			c, err := repo.Load(ctx, tx, tn, id)
+			if err != nil {
+				c = &counter{}
+			}
+			c.add(n)
+			_, err = repo.Save(ctx, tx, tn, id, c, nil, md)
+			return err
+		})
+		require.NoError(t, err)
+	}
+	add(store, 1)
+	_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		first, err := repo.Read(ctx, tx, tn, id)
+		require.NoError(t, err)
+		require.Equal(t, 1, first.sum)
+		add(other, 2)
+		second, err := repo.Read(ctx, tx, tn, id)
+		require.NoError(t, err)
+		require.Same(t, first, second, "read again in the transaction: as of its first read")
+
+		c, err := repo.Load(ctx, tx, tn, id)
+		require.NoError(t, err)
+		c.add(4)
+		_, err = repo.Save(ctx, tx, tn, id, c, nil, md)
+		require.NoError(t, err)
+		third, err := repo.Read(ctx, tx, tn, id)
+		require.NoError(t, err)
+		require.Equal(t, 7, third.sum, "after appending to the stream, the transaction reads it again")
+		return nil
+	})
+	require.NoError(t, err)
+}

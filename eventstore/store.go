@@ -39,11 +39,16 @@ type Store struct {
 
 	// shared holds the aggregates Repo.Read hands out.
 	shared VersionCache[sharedKey, any]
+	// permanent are the claim kinds whose owner never changes (KeepOwners);
+	// owners keeps their committed owners.
+	permanent map[string]bool
+	owners    VersionCache[claimKey, uuid.UUID]
 }
 
 // New returns a store on pool that encodes and decodes events with reg.
 func New(pool *pgxpool.Pool, reg *Registry) *Store {
-	return &Store{pool: pool, reg: reg, shared: VersionCache[sharedKey, any]{Size: sharedCacheSize}}
+	return &Store{pool: pool, reg: reg, shared: VersionCache[sharedKey, any]{Size: sharedCacheSize},
+		permanent: map[string]bool{}, owners: VersionCache[claimKey, uuid.UUID]{Size: ownerCacheSize}}
 }
 
 // Pool returns the store's connection pool.
@@ -90,6 +95,8 @@ type Tx struct {
 	after    []func()
 	// keys caches the personal keys this transaction used.
 	keys map[string]personalKey
+	// read holds what Repo.Read checked in this transaction.
+	read map[sharedKey]any
 }
 
 // Store returns the store the transaction belongs to.
