@@ -21,7 +21,8 @@ import (
 	"github.com/honten/honten/eventstore"
 )
 
-var carts = repo(cart.StreamType, cart.FromHistory)
+var carts = eventstore.Repo[*cart.Cart]{StreamType: cart.StreamType, FromHistory: cart.FromHistory,
+	Continue: func(x *cart.Cart, more []eventstore.Event) *cart.Cart { return x.Continue(more) }}
 
 // Errors of the cart commands.
 var (

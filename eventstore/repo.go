@@ -24,13 +24,62 @@ type Aggregate interface {
 type Repo[A Aggregate] struct {
 	StreamType  string
 	FromHistory func(history []Event) A
+	// Continue, when set, returns a copy of a as stored (events it
+	// recorded count as saved) with more, the stream's next events,
+	// applied, leaving a unchanged. Load then starts from the state the
+	// store kept of the stream after the last committed transaction that
+	// loaded or saved it, and reads only the events after it: a cart
+	// changed by every add-to-cart is not replayed from its first event
+	// each time.
+	Continue func(a A, more []Event) A
 }
 
 // Load reads the aggregate in tx. It returns ErrNotFound when the stream
-// has no events for tenant t.
+// has no events for tenant t. Each call returns an instance of its own.
 func (r Repo[A]) Load(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A, error) {
-	a, _, err := r.load(ctx, tx, t, id)
-	return a, err
+	if r.Continue == nil {
+		a, _, err := r.load(ctx, tx, t, id)
+		return a, err
+	}
+	key := sharedKey{tenant: t.UUID, stream: id, streamType: r.StreamType}
+	if v, version, ok := tx.store.kept.Get(key); ok {
+		if base, ok := v.(A); ok {
+			envs, err := tx.store.LoadFrom(ctx, tx, t, id, version)
+			if err != nil {
+				var zero A
+				return zero, err
+			}
+			more := make([]Event, len(envs))
+			personal := false
+			for i, e := range envs {
+				more[i] = e.Data
+				personal = personal || e.PersonalKey != uuid.Nil
+			}
+			if !personal {
+				a := r.Continue(base, more)
+				r.keep(tx, key, a)
+				return a, nil
+			}
+		}
+	}
+	a, personal, err := r.load(ctx, tx, t, id)
+	if err != nil || personal {
+		return a, err
+	}
+	r.keep(tx, key, a)
+	return a, nil
+}
+
+// keep keeps a copy of a once tx has committed, as the transaction left it
+// (as loaded, or as it saved it); an instance holding events it did not
+// save is not kept.
+func (r Repo[A]) keep(tx *Tx, key sharedKey, a A) {
+	tx.AfterCommit(func() {
+		if len(a.Pending()) == 0 {
+			kept := r.Continue(a, nil)
+			tx.store.kept.Put(key, kept, kept.LoadedVersion())
+		}
+	})
 }
 
 // load is Load, also reporting whether the stream holds personal data.

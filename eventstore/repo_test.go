@@ -2,6 +2,8 @@ package eventstore_test
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -192,4 +194,108 @@ func TestReadInATransactionIsAsOfItsFirstRead(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, err)
+}
+
+// continueCounter is the counter's Repo.Continue: a copy as stored, with
+// more applied.
+func continueCounter(c *counter, more []eventstore.Event) *counter {
+	n := *c
+	n.Saved()
+	n.plans = append([]string(nil), c.plans...)
+	for _, e := range more {
+		n.apply(e)
+	}
+	n.Replayed(len(more))
+	return &n
+}
+
+// With Continue, Load starts from the state kept after the last committed
+// transaction that loaded or saved the stream and reads only the events
+// after it: the history is replayed once, every load returns an instance of
+// its own, another process's events are seen, and nothing of a rolled-back
+// transaction, of an unsaved change or of a stream with personal data is
+// kept.
+func TestLoadContinuesTheKeptStateOfTheStream(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	reg := eventstore.NewRegistry()
+	reg.Register(noted{}, signedUp{})
+	store, other := eventstore.New(pool, reg), eventstore.New(pool, reg)
+	var replays atomic.Int64
+	repo := eventstore.Repo[*counter]{StreamType: "counter", Continue: continueCounter,
+		FromHistory: func(h []eventstore.Event) *counter { replays.Add(1); return counterFrom(h) }}
+	plain := eventstore.Repo[*counter]{StreamType: "counter", FromHistory: counterFrom}
+	tn, id := tenant.NewID(), uuid.Must(uuid.NewV7())
+	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
+	update := func(s *eventstore.Store, r eventstore.Repo[*counter], n int, fail error) (*counter, error) {
+		var c *counter
+		_, err := s.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			var err error
+			if c, err = r.Load(ctx, tx, tn, id); errors.Is(err, eventstore.ErrNotFound) {
+				c, err = &counter{}, nil
+			}
+			if err != nil {
+				return err
+			}
+			if n != 0 {
+				c.add(n)
+				if _, err := r.Save(ctx, tx, tn, id, c, nil, md); err != nil {
+					return err
+				}
+			}
+			return fail
+		})
+		return c, err
+	}
+	load := func() *counter {
+		c, err := update(store, repo, 0, nil)
+		require.NoError(t, err)
+		return c
+	}
+
+	_, err := update(store, plain, 1, nil)
+	require.NoError(t, err)
+	_, err = update(store, repo, 2, nil)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, replays.Load())
+	first, second := load(), load()
+	require.NotSame(t, first, second, "every load returns an instance of its own")
+	require.Equal(t, 3, second.sum)
+	require.EqualValues(t, 2, second.LoadedVersion())
+	require.EqualValues(t, 1, replays.Load(), "the history is replayed once")
+
+	// A change made to a loaded instance is not kept unless saved.
+	second.add(1000)
+	require.Equal(t, 3, load().sum)
+
+	// Another process's events are read and applied.
+	_, err = update(other, plain, 4, nil)
+	require.NoError(t, err)
+	c := load()
+	require.Equal(t, 7, c.sum)
+	require.EqualValues(t, 3, c.LoadedVersion())
+
+	// A rolled-back transaction keeps nothing.
+	rollback := errors.New("roll back")
+	_, err = update(store, repo, 8, rollback)
+	require.ErrorIs(t, err, rollback)
+	c = load()
+	require.Equal(t, 7, c.sum)
+	require.EqualValues(t, 3, c.LoadedVersion())
+	require.EqualValues(t, 1, replays.Load())
+
+	// A stream with personal data is replayed every time.
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		_, err := tx.Append(ctx, eventstore.Stream{Tenant: tn, Type: "counter", ID: id}, 3,
+			[]eventstore.Event{signedUp{Who: id, Email: "a@example.jp", Name: "山田 太郎", Plan: "gold"}}, md)
+		return err
+	})
+	require.NoError(t, err)
+	c = load()
+	require.Equal(t, []string{"gold"}, c.plans)
+	require.Equal(t, 7, c.sum)
+	before := replays.Load()
+	load()
+	require.Equal(t, before+1, replays.Load(), "a stream with personal data is not kept")
 }

@@ -37,8 +37,9 @@ type Store struct {
 	mu       sync.RWMutex
 	onCommit []func(Position)
 
-	// shared holds the aggregates Repo.Read hands out.
-	shared VersionCache[sharedKey, any]
+	// shared holds the aggregates Repo.Read hands out; kept the states
+	// Repo.Load continues (Repo.Continue).
+	shared, kept VersionCache[sharedKey, any]
 	// permanent are the claim kinds whose owner never changes (KeepOwners);
 	// owners keeps their committed owners.
 	permanent map[string]bool
@@ -47,7 +48,7 @@ type Store struct {
 
 // New returns a store on pool that encodes and decodes events with reg.
 func New(pool *pgxpool.Pool, reg *Registry) *Store {
-	return &Store{pool: pool, reg: reg, shared: VersionCache[sharedKey, any]{Size: sharedCacheSize},
+	return &Store{pool: pool, reg: reg, shared: VersionCache[sharedKey, any]{Size: sharedCacheSize}, kept: VersionCache[sharedKey, any]{Size: sharedCacheSize},
 		permanent: map[string]bool{}, owners: VersionCache[claimKey, uuid.UUID]{Size: ownerCacheSize}}
 }
 

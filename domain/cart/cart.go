@@ -173,6 +173,22 @@ func FromHistory(history []aggregate.Event) *Cart {
 	return x
 }
 
+// Continue returns a copy of the cart as stored (the events it recorded
+// count as saved) with history, the stream's next events, applied; x is
+// not changed. A store keeps a cart's last committed state and continues
+// it instead of replaying the whole stream (eventstore.Repo.Continue).
+func (x *Cart) Continue(history []aggregate.Event) *Cart {
+	c := *x
+	c.Saved()
+	c.lines = slices.Clone(x.lines)
+	c.coupons = slices.Clone(x.coupons)
+	for _, e := range history {
+		c.apply(e)
+	}
+	c.Replayed(len(history))
+	return &c
+}
+
 func checkQuantity(q int64) error {
 	if q < 1 || q > MaxQuantity {
 		return ErrQuantity

@@ -8,6 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
+	"github.com/honten/honten/domain/aggregate"
 	"github.com/honten/honten/domain/cart"
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/inventory"
@@ -58,4 +59,35 @@ func TestRepriceAndAddAtTheCurrentPrice(t *testing.T) {
 	again := cart.FromHistory(x.Pending())
 	l, _ = again.Line(id)
 	require.True(t, l.UnitPrice.Equal(yen(1800)))
+}
+
+// Continue copies the cart as stored and applies the next events; neither
+// the copy nor the original changes the other, and it ends where replaying
+// the whole stream ends.
+func TestContinueIsACopyThatReplaysLikeTheStream(t *testing.T) {
+	t.Parallel()
+	x := cart.New(cart.NewID(), "hash", money.JPY, now)
+	a, err := x.Add(line(uuid.New(), 1, 1500), inventory.NewReservationID(), 0, now)
+	require.NoError(t, err)
+	stored := x.Pending()
+	x.Saved()
+
+	next := cart.FromHistory(stored)
+	b, err := next.Add(line(uuid.New(), 2, 900), inventory.NewReservationID(), 0, now)
+	require.NoError(t, err)
+	require.NoError(t, next.SetQuantity(a, 3, inventory.NewReservationID(), 0, now))
+
+	c := x.Continue(next.Pending())
+	require.EqualValues(t, len(stored)+len(next.Pending()), c.LoadedVersion())
+	require.Empty(t, c.Pending())
+	require.Equal(t, cart.FromHistory(append(append([]aggregate.Event(nil), stored...), next.Pending()...)).Lines(), c.Lines())
+	require.Len(t, x.Lines(), 1, "the original is unchanged")
+	l, _ := x.Line(a)
+	require.EqualValues(t, 1, l.Quantity)
+
+	require.NoError(t, c.Remove(b, now))
+	require.NoError(t, c.SetQuantity(a, 5, inventory.NewReservationID(), 0, now))
+	l, _ = x.Line(a)
+	require.EqualValues(t, 1, l.Quantity, "changing the copy leaves the original")
+	require.Len(t, x.Lines(), 1)
 }
