@@ -79,6 +79,7 @@ func Config(url string, o Options) (*pgxpool.Config, error) {
 	cfg.PrepareConn = prepare(o.APIRole, o.RLS)
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		RegisterUUID(c.TypeMap())
+		RegisterJSON(c.TypeMap())
 		return nil
 	}
 	rp := cfg.ConnConfig.RuntimeParams
