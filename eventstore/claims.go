@@ -60,11 +60,11 @@ func Owner(ctx context.Context, q Querier, scope uuid.UUID, kind, value string) 
 
 // KeepOwners declares claim kinds whose value, once claimed, keeps its
 // owner for good (never released nor handed over, such as a variant id's
-// product): Tx.Owner keeps their committed owners in memory. Call it
-// before the store is used.
+// product): Tx.Owner keeps their committed owners in memory. It is safe
+// to call while the store is in use.
 func (s *Store) KeepOwners(kinds ...string) {
 	for _, k := range kinds {
-		s.permanent[k] = true
+		s.permanent.Store(k, true)
 	}
 }
 
@@ -84,7 +84,7 @@ type claimKey struct {
 // commits).
 func (tx *Tx) Owner(ctx context.Context, scope uuid.UUID, kind, value string) (uuid.UUID, bool, error) {
 	s := tx.store
-	if !s.permanent[kind] {
+	if _, ok := s.permanent.Load(kind); !ok {
 		return Owner(ctx, tx, scope, kind, value)
 	}
 	k := claimKey{scope: scope, kind: kind, value: value}

@@ -40,6 +40,17 @@ func TestOwnerKeepsThePermanentClaimsItSawCommitted(t *testing.T) {
 	}
 	claim("fixed", "a")
 	claim("loose", "a")
+	// Declaring kinds while commands run (each service built on a shared
+	// store declares its own) is safe.
+	declared := make(chan struct{})
+	go func() {
+		defer close(declared)
+		for range 100 {
+			b.store.KeepOwners("fixed", "also-fixed")
+		}
+	}()
+	owned("fixed", "a")
+	<-declared
 	for _, kind := range []string{"fixed", "loose"} {
 		got, ok := owned(kind, "a")
 		require.True(t, ok, kind)

@@ -40,16 +40,17 @@ type Store struct {
 	// shared holds the aggregates Repo.Read hands out; kept the states
 	// Repo.Load continues (Repo.Continue).
 	shared, kept VersionCache[sharedKey, any]
-	// permanent are the claim kinds whose owner never changes (KeepOwners);
+	// permanent holds the claim kinds whose owner never changes
+	// (KeepOwners, which may be called while the store is in use);
 	// owners keeps their committed owners.
-	permanent map[string]bool
+	permanent sync.Map
 	owners    VersionCache[claimKey, uuid.UUID]
 }
 
 // New returns a store on pool that encodes and decodes events with reg.
 func New(pool *pgxpool.Pool, reg *Registry) *Store {
 	return &Store{pool: pool, reg: reg, shared: VersionCache[sharedKey, any]{Size: sharedCacheSize}, kept: VersionCache[sharedKey, any]{Size: sharedCacheSize},
-		permanent: map[string]bool{}, owners: VersionCache[claimKey, uuid.UUID]{Size: ownerCacheSize}}
+		owners: VersionCache[claimKey, uuid.UUID]{Size: ownerCacheSize}}
 }
 
 // Pool returns the store's connection pool.
