@@ -76,8 +76,7 @@ func (r Repo[A]) Load(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A
 func (r Repo[A]) keep(tx *Tx, key sharedKey, a A) {
 	tx.AfterCommit(func() {
 		if len(a.Pending()) == 0 {
-			kept := r.Continue(a, nil)
-			tx.store.kept.Put(key, kept, kept.LoadedVersion())
+			tx.store.kept.Offer(key, a.LoadedVersion(), func() any { return r.Continue(a, nil) })
 		}
 	})
 }

@@ -43,6 +43,40 @@ func (c *counter) apply(e eventstore.Event) {
 
 func (c *counter) add(n int) { e := noted{N: n}; c.apply(e); c.Record(e) }
 
+// counterStreams is one counter stream in a fresh database, seen through
+// two stores (two processes).
+type counterStreams struct {
+	store, other *eventstore.Store
+	tn           tenant.ID
+	id           uuid.UUID
+	md           eventstore.Metadata
+}
+
+func newCounterStreams(t *testing.T) *counterStreams {
+	t.Helper()
+	pool := pgtest.New(t)
+	reg := eventstore.NewRegistry()
+	reg.Register(noted{}, signedUp{})
+	tn := tenant.NewID()
+	return &counterStreams{store: eventstore.New(pool, reg), other: eventstore.New(pool, reg), tn: tn, id: uuid.Must(uuid.NewV7()),
+		md: eventstore.Metadata{Tenant: tn, Actor: "test"}}
+}
+
+// add adds n to the counter through s with repo, creating the stream.
+func (cs *counterStreams) add(t *testing.T, s *eventstore.Store, repo eventstore.Repo[*counter], n int) {
+	t.Helper()
+	_, err := s.Do(context.Background(), func(ctx context.Context, tx *eventstore.Tx) error {
+		c, err := repo.Load(ctx, tx, cs.tn, cs.id)
+		if err != nil {
+			c = &counter{}
+		}
+		c.add(n)
+		_, err = repo.Save(ctx, tx, cs.tn, cs.id, c, nil, cs.md)
+		return err
+	})
+	require.NoError(t, err)
+}
+
 // Read hands out the committed aggregate without reading its history
 // again, sees every newer event (of this process or another), and keeps
 // nothing of a stream with personal data or of an instance changed in
@@ -50,25 +84,10 @@ func (c *counter) add(n int) { e := noted{N: n}; c.apply(e); c.Record(e) }
 func TestReadSharesTheCommittedAggregateAndSeesNewerEvents(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgtest.New(t)
-	reg := eventstore.NewRegistry()
-	reg.Register(noted{}, signedUp{})
-	store, other := eventstore.New(pool, reg), eventstore.New(pool, reg)
+	cs := newCounterStreams(t)
+	store, other, tn, id, md := cs.store, cs.other, cs.tn, cs.id, cs.md
 	repo := eventstore.Repo[*counter]{StreamType: "counter", FromHistory: counterFrom}
-	tn, id := tenant.NewID(), uuid.Must(uuid.NewV7())
-	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
-	save := func(s *eventstore.Store, n int) {
-		_, err := s.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-			c, err := repo.Load(ctx, tx, tn, id)
-			if err != nil {
-				c = &counter{}
-			}
-			c.add(n)
-			_, err = repo.Save(ctx, tx, tn, id, c, nil, md)
-			return err
-		})
-		require.NoError(t, err)
-	}
+	save := func(s *eventstore.Store, n int) { cs.add(t, s, repo, n) }
 	read := func(s *eventstore.Store) *counter {
 		var c *counter
 		_, err := s.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
@@ -154,25 +173,10 @@ func TestReadSharesTheCommittedAggregateAndSeesNewerEvents(t *testing.T) {
 func TestReadInATransactionIsAsOfItsFirstRead(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgtest.New(t)
-	reg := eventstore.NewRegistry()
-	reg.Register(noted{}, signedUp{})
-	store, other := eventstore.New(pool, reg), eventstore.New(pool, reg)
+	cs := newCounterStreams(t)
+	store, other, tn, id, md := cs.store, cs.other, cs.tn, cs.id, cs.md
 	repo := eventstore.Repo[*counter]{StreamType: "counter", FromHistory: counterFrom}
-	tn, id := tenant.NewID(), uuid.Must(uuid.NewV7())
-	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
-	add := func(s *eventstore.Store, n int) {
-		_, err := s.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-			c, err := repo.Load(ctx, tx, tn, id)
-			if err != nil {
-				c = &counter{}
-			}
-			c.add(n)
-			_, err = repo.Save(ctx, tx, tn, id, c, nil, md)
-			return err
-		})
-		require.NoError(t, err)
-	}
+	add := func(s *eventstore.Store, n int) { cs.add(t, s, repo, n) }
 	add(store, 1)
 	_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
 		first, err := repo.Read(ctx, tx, tn, id)
@@ -218,16 +222,13 @@ func continueCounter(c *counter, more []eventstore.Event) *counter {
 func TestLoadContinuesTheKeptStateOfTheStream(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgtest.New(t)
-	reg := eventstore.NewRegistry()
-	reg.Register(noted{}, signedUp{})
-	store, other := eventstore.New(pool, reg), eventstore.New(pool, reg)
+	cs := newCounterStreams(t)
+	store, other := cs.store, cs.other
 	var replays atomic.Int64
 	repo := eventstore.Repo[*counter]{StreamType: "counter", Continue: continueCounter,
 		FromHistory: func(h []eventstore.Event) *counter { replays.Add(1); return counterFrom(h) }}
 	plain := eventstore.Repo[*counter]{StreamType: "counter", FromHistory: counterFrom}
-	tn, id := tenant.NewID(), uuid.Must(uuid.NewV7())
-	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
+	tn, id, md := cs.tn, cs.id, cs.md
 	update := func(s *eventstore.Store, r eventstore.Repo[*counter], n int, fail error) (*counter, error) {
 		var c *counter
 		_, err := s.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {

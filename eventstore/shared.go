@@ -35,6 +35,16 @@ func (c *VersionCache[K, V]) Get(k K) (V, int64, bool) {
 	return e.value, e.version, ok
 }
 
+// Offer keeps a copy of a value at version for k unless the same or a
+// newer version is kept; copy is called only when the copy would be kept
+// (a large value is not copied for nothing after every commit).
+func (c *VersionCache[K, V]) Offer(k K, version int64, copy func() V) {
+	if _, kept, ok := c.Get(k); ok && kept >= version {
+		return
+	}
+	c.Put(k, copy(), version)
+}
+
 // Put keeps v at version for k unless the same or a newer version is kept.
 func (c *VersionCache[K, V]) Put(k K, v V, version int64) {
 	c.mu.Lock()

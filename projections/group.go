@@ -154,9 +154,10 @@ func (r *Runner) applyGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*bat
 	}
 }
 
-// groupBatch is batch for several projectors in one transaction: it
-// returns how many events each applied, or an error after which nothing of
-// the group is kept.
+// groupBatch applies a batch for each of reqs in one transaction (once
+// started, it finishes even if ctx ends, within Options.Grace): it returns
+// how many events each applied, or an error after which nothing of the
+// group is kept.
 func (r *Runner) groupBatch(ctx context.Context, conn *pgxpool.Conn, reqs []*batchReq) ([]int, error) {
 	bctx, cancel := graceful(ctx, r.opts.Grace)
 	defer cancel()
@@ -202,6 +203,7 @@ FROM public.projections p JOIN unnest($1::text[], $2::int[]) AS k(model, generat
 	// One feed read per distinct checkpoint (after catching up, there is
 	// one), with every payload one of its readers wants.
 	reads := map[eventstore.Position][]eventstore.Envelope{}
+	shared := map[eventstore.Position]bool{} // read for more than one model
 	for _, q := range reqs {
 		cp := cps[q.g.Model]
 		if _, ok := reads[cp]; ok {
@@ -224,7 +226,7 @@ FROM public.projections p JOIN unnest($1::text[], $2::int[]) AS k(model, generat
 				return nil, err
 			}
 		}
-		reads[cp] = evs
+		reads[cp], shared[cp] = evs, len(readers) > 1
 	}
 
 	if _, err := tx.Exec(bctx, `SELECT set_config('idle_in_transaction_session_timeout', $1, true)`,
@@ -235,7 +237,10 @@ FROM public.projections p JOIN unnest($1::text[], $2::int[]) AS k(model, generat
 	var up checkpointUpdates
 	for i, q := range reqs {
 		cp := cps[q.g.Model]
-		evs := r.feedFor(q.g.Model, reads[cp], q.limit)
+		evs := reads[cp]
+		if shared[cp] {
+			evs = r.feedFor(q.g.Model, evs, q.limit)
+		}
 		if len(evs) == 0 {
 			continue
 		}

@@ -75,6 +75,18 @@ END $$`, m))
 		stamp{model: "stamp_c", reg: b.reg, none: true}
 }
 
+// gatheringRunner runs ps until the test ends with a long gather: a group
+// waits for every running tail, so each batch is shared by all of them.
+func gatheringRunner(t *testing.T, b *testBundle, ps ...projections.Projector) *projections.Runner {
+	t.Helper()
+	r, err := projections.NewRunner(b.pool, ps,
+		projections.Options{LockRetry: 20 * time.Millisecond, MaxPoll: 20 * time.Millisecond, Gather: time.Minute})
+	require.NoError(t, err)
+	require.NoError(t, r.Ensure(context.Background()))
+	projtest.Start(t, r)
+	return r
+}
+
 // appendNoted appends a noted event to a new stream.
 func (b *testBundle) appendNoted(ctx context.Context) (eventstore.Result, error) {
 	return b.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
@@ -136,13 +148,7 @@ func TestLiveTailsApplyTheirBatchesInOneTransaction(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 	pa, pb, pc := stamps(t, b)
-	// A long gather: a group waits for every running tail, so each batch
-	// is shared by all three.
-	r, err := projections.NewRunner(b.pool, []projections.Projector{pa, pb, pc},
-		projections.Options{LockRetry: 20 * time.Millisecond, MaxPoll: 20 * time.Millisecond, Gather: time.Minute})
-	require.NoError(t, err)
-	require.NoError(t, r.Ensure(ctx))
-	projtest.Start(t, r)
+	r := gatheringRunner(t, b, pa, pb, pc)
 
 	first, err := b.appendOne(ctx, uuid.Must(uuid.NewV7()), 1)
 	require.NoError(t, err)
@@ -181,11 +187,7 @@ func TestFailingProjectorDoesNotHoldBackItsGroup(t *testing.T) {
 	pa, pb, pc := stamps(t, b)
 	pa.failAt = &atomic.Int64{}
 	pa.failAt.Store(13)
-	r, err := projections.NewRunner(b.pool, []projections.Projector{pa, pb, pc},
-		projections.Options{LockRetry: 20 * time.Millisecond, MaxPoll: 20 * time.Millisecond, Gather: time.Minute})
-	require.NoError(t, err)
-	require.NoError(t, r.Ensure(ctx))
-	projtest.Start(t, r)
+	r := gatheringRunner(t, b, pa, pb, pc)
 
 	stream := uuid.Must(uuid.NewV7())
 	var bad eventstore.Result

@@ -591,76 +591,23 @@ func graceful(ctx context.Context, grace time.Duration) (context.Context, contex
 	return gctx, func() { stop(); cancel() }
 }
 
-// batch applies up to limit events after g's checkpoint in one transaction
-// and returns how many it applied. The checkpoint update is guarded by the
-// old checkpoint, so two writers of one generation can never both commit.
 // batchIdleLimit bounds a projector batch's idle time inside its
-// transaction.
+// transaction: a batch's pauses between statements are the projector
+// computing its rows (thousands of events on a rebuild, slow under load),
+// not a forgotten transaction, so the session's short idle-in-transaction
+// limit is raised for that transaction only.
 const batchIdleLimit = 10 * time.Minute
 
+// batch applies up to limit events after g's checkpoint in one transaction
+// and returns how many it applied: a group batch of one (groupBatch). The
+// checkpoint update is guarded by the old checkpoint, so two writers of one
+// generation can never both commit.
 func (r *Runner) batch(ctx context.Context, conn *pgxpool.Conn, p Projector, g generation, limit int) (int, error) {
-	// Once started, a batch finishes even if ctx ends (graceful shutdown),
-	// within the grace period.
-	bctx, cancel := graceful(ctx, r.opts.Grace)
-	defer cancel()
-
-	tx, err := conn.Begin(bctx)
+	ns, err := r.groupBatch(ctx, conn, []*batchReq{{p: p, g: g, limit: limit}})
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback(context.WithoutCancel(bctx)) //nolint:errcheck // no-op after commit
-
-	const cpq = `SELECT state, tx_id::text, position FROM projections WHERE model = $1 AND generation = $2`
-	var state, txText string
-	var cp eventstore.Position
-	if err := tx.QueryRow(bctx, cpq, g.Model, g.Generation).Scan(&state, &txText, &cp.Pos); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return 0, errRetired
-		}
-		return 0, err
-	}
-	if state == "retired" {
-		return 0, errRetired
-	}
-	cp.Tx, _ = strconv.ParseUint(txText, 10, 64)
-	evs, err := eventstore.ReadFeed(bctx, tx, cp, limit, r.feeds[g.Model])
-	if err != nil || len(evs) == 0 {
-		return 0, err
-	}
-	if r.opts.Registry != nil {
-		if err := r.opts.Registry.Unseal(bctx, tx, evs); err != nil {
-			return 0, err
-		}
-	}
-	// A batch's pauses between statements are the projector computing its
-	// rows (thousands of events on a rebuild, slow under load), not a
-	// forgotten transaction: the session's short idle-in-transaction limit
-	// is raised for this transaction only.
-	if _, err := tx.Exec(bctx, `SELECT set_config('search_path', $1, true), set_config('idle_in_transaction_session_timeout', $2, true)`,
-		quote(g.Schema), strconv.FormatInt(batchIdleLimit.Milliseconds(), 10)); err != nil {
-		return 0, err
-	}
-	if err := p.Apply(bctx, tx, evs); err != nil {
-		return 0, fmt.Errorf("apply %s at %s: %w", p.Name(), evs[0].Position, err)
-	}
-	last := evs[len(evs)-1]
-	const upd = `UPDATE public.projections
-SET tx_id = $3::text::xid8, position = $4, events_applied = events_applied + $5, last_event_at = $6,
-    updated_at = now(), last_error = NULL
-WHERE model = $1 AND generation = $2 AND tx_id = $7::text::xid8 AND position = $8 AND state <> 'retired'`
-	tag, err := tx.Exec(bctx, upd, g.Model, g.Generation, last.Position.TxText(), last.Position.Pos, len(evs), last.RecordedAt, cp.TxText(), cp.Pos)
-	if err != nil {
-		return 0, err
-	}
-	if tag.RowsAffected() != 1 {
-		return 0, errRetired
-	}
-	if err := tx.Commit(bctx); err != nil {
-		return 0, err
-	}
-	metrics.ProjectorApplied.WithLabelValues(p.Name()).Add(float64(len(evs)))
-	r.signalApplied()
-	return len(evs), nil
+	return ns[0], nil
 }
 
 // linger waits Options.Linger, or less if a caller begins to wait for the

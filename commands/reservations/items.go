@@ -61,11 +61,8 @@ func LoadItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.Var
 	// it; one changed but not saved is not cached. (A hot item holds many
 	// holds: it is copied only when it is newer than the one kept.)
 	tx.AfterCommit(func() {
-		if len(it.Pending()) > 0 {
-			return
-		}
-		if _, kept, ok := itemStates.Get(key); !ok || kept < it.LoadedVersion() {
-			itemStates.Put(key, it.Clone(), it.LoadedVersion())
+		if len(it.Pending()) == 0 {
+			itemStates.Offer(key, it.LoadedVersion(), it.Clone)
 		}
 	})
 	return it, nil
