@@ -113,7 +113,7 @@ func (c Checkout) validate() (order.Customer, order.Address, order.PaymentMethod
 // statement (the counter row is never held for a whole checkout).
 func (s *Service) nextOrderNumber(ctx context.Context, t tenant.ID) (int64, error) {
 	var n int64
-	err := s.store.Pool().QueryRow(ctx, `INSERT INTO order_counters (tenant_id, last) VALUES ($1, 1)
+	err := s.store.PoolFor(ctx).QueryRow(ctx, `INSERT INTO order_counters (tenant_id, last) VALUES ($1, 1)
 ON CONFLICT (tenant_id) DO UPDATE SET last = order_counters.last + 1 RETURNING last`, t).Scan(&n)
 	return n, err
 }

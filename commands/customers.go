@@ -182,7 +182,7 @@ type CustomerSession struct {
 // for unknown e-mails), ErrTooManyAttempts or ErrSignInBusy.
 func (s *Service) SignInCustomer(ctx context.Context, c CustomerSignIn) (CustomerSession, error) {
 	email := strings.ToLower(strings.TrimSpace(c.Email))
-	pool := s.store.Pool()
+	pool := s.store.PoolFor(ctx)
 	now := s.Now()
 	at := newAttempt(throttleEmail(c.Tenant, email), c.Client)
 	if err := at.take(ctx, pool, now); err != nil {
@@ -221,7 +221,7 @@ func (s *Service) SignInCustomer(ctx context.Context, c CustomerSignIn) (Custome
 
 // SignOutCustomer ends the session of token (a no-op when unknown).
 func (s *Service) SignOutCustomer(ctx context.Context, t tenant.ID, token string) error {
-	_, err := s.store.Pool().Exec(ctx, `DELETE FROM customer_sessions WHERE tenant_id = $1 AND token_hash = $2`, t, tokenHash(token))
+	_, err := s.store.PoolFor(ctx).Exec(ctx, `DELETE FROM customer_sessions WHERE tenant_id = $1 AND token_hash = $2`, t, tokenHash(token))
 	return err
 }
 
@@ -229,7 +229,7 @@ func (s *Service) SignOutCustomer(ctx context.Context, t tenant.ID, token string
 // shop t. It returns ErrCustomerSession.
 func (s *Service) AuthenticateCustomer(ctx context.Context, t tenant.ID, token string) (customer.ID, error) {
 	var id uuid.UUID
-	err := s.store.Pool().QueryRow(ctx, `SELECT customer_id FROM customer_sessions WHERE tenant_id = $1 AND token_hash = $2 AND expires_at > $3`,
+	err := s.store.PoolFor(ctx).QueryRow(ctx, `SELECT customer_id FROM customer_sessions WHERE tenant_id = $1 AND token_hash = $2 AND expires_at > $3`,
 		t, tokenHash(token), s.Now()).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return customer.ID{}, ErrCustomerSession
@@ -380,7 +380,7 @@ func (s *Service) RemoveCustomerAddress(ctx context.Context, t tenant.ID, by By,
 func (s *Service) RequestPasswordReset(ctx context.Context, t tenant.ID, email, client string) error {
 	email = strings.ToLower(strings.TrimSpace(email))
 	now := s.Now()
-	pool := s.store.Pool()
+	pool := s.store.PoolFor(ctx)
 	for _, key := range []string{"client:" + client, throttleEmail(t, email)} {
 		ok, wait, err := resetLimit.take(ctx, pool, now, key)
 		if err != nil {

@@ -132,7 +132,7 @@ type CodeJobs struct {
 // Resume to take over; another error fails it.
 func (j CodeJobs) Run(ctx context.Context, t tenant.ID, p promotion.ID, job uuid.UUID) (bool, error) {
 	s := j.Commands
-	pool := s.store.Pool()
+	pool := s.store.PoolFor(ctx)
 	const claim = `UPDATE import_jobs SET status = 'running', started_at = coalesce(started_at, now()), heartbeat_at = now(),
   options = coalesce(options, '{}'::jsonb) || jsonb_build_object('promotion_id', $3::uuid)
 WHERE id = $1 AND tenant_id = $2 AND kind = $4
@@ -253,7 +253,7 @@ func (j CodeJobs) Resume(ctx context.Context) error {
   CASE WHEN j.status = 'queued' THEN 0
        ELSE greatest(0, extract(epoch FROM j.heartbeat_at + make_interval(secs => $2) - now()))::float8 END
 FROM import_jobs j WHERE j.kind = $1 AND j.status IN ('queued', 'running') ORDER BY j.created_at`
-	pool := j.Commands.store.Pool()
+	pool := j.Commands.store.PoolFor(ctx)
 	for {
 		rows, err := pool.Query(ctx, q, CodeJobKind, CodeJobStale.Seconds())
 		if err != nil {

@@ -167,7 +167,7 @@ const signInCandidates = 2
 // in several shops.
 func (s *Service) SignIn(ctx context.Context, c SignIn) (Session, error) {
 	email := strings.ToLower(strings.TrimSpace(c.Email))
-	pool := s.store.Pool()
+	pool := s.store.PoolFor(ctx)
 	now := s.Now()
 	at := newAttempt(email, c.Client)
 	if err := at.take(ctx, pool, now); err != nil {
@@ -260,12 +260,12 @@ func (s *Service) SignIn(ctx context.Context, c SignIn) (Session, error) {
 // lock are over; it returns how many rows of each it deleted.
 func (s *Service) PurgeSessions(ctx context.Context) (sessions, throttles int64, err error) {
 	now := s.Now()
-	tag, err := s.store.Pool().Exec(ctx, `DELETE FROM staff_sessions WHERE expires_at < $1`, now)
+	tag, err := s.store.PoolFor(ctx).Exec(ctx, `DELETE FROM staff_sessions WHERE expires_at < $1`, now)
 	if err != nil {
 		return 0, 0, fmt.Errorf("purge sessions: %w", err)
 	}
 	sessions = tag.RowsAffected()
-	tag, err = s.store.Pool().Exec(ctx, `DELETE FROM login_throttle WHERE window_start < $1 AND (locked_until IS NULL OR locked_until < $2)`, now.Add(-throttleWindow), now)
+	tag, err = s.store.PoolFor(ctx).Exec(ctx, `DELETE FROM login_throttle WHERE window_start < $1 AND (locked_until IS NULL OR locked_until < $2)`, now.Add(-throttleWindow), now)
 	if err != nil {
 		return sessions, 0, fmt.Errorf("purge sign-in throttle: %w", err)
 	}

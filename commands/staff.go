@@ -315,7 +315,7 @@ FROM staff_sessions s JOIN staff_accounts a ON a.id = s.staff_id
 WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.status = 'active'`
 	var p Principal
 	var vid *uuid.UUID
-	err := s.store.Pool().QueryRow(ctx, q, tokenHash(token), s.Now()).Scan(&p.Staff, &p.Tenant, &p.Email, &p.Role, &vid, &p.PlatformAdmin)
+	err := s.store.PoolFor(ctx).QueryRow(ctx, q, tokenHash(token), s.Now()).Scan(&p.Staff, &p.Tenant, &p.Email, &p.Role, &vid, &p.PlatformAdmin)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Principal{}, ErrSessionInvalid
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/honten/honten/domain/personal"
 	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/metrics"
 )
 
@@ -32,7 +33,10 @@ type Querier interface {
 // Store appends and reads events.
 type Store struct {
 	pool *pgxpool.Pool
-	reg  *Registry
+	// requests, when set, serves the contexts a request scoped to a tenant
+	// (database.WithTenant); pool serves the rest (ServeRequestsFrom).
+	requests *pgxpool.Pool
+	reg      *Registry
 
 	mu       sync.RWMutex
 	onCommit []func(Position)
@@ -53,8 +57,31 @@ func New(pool *pgxpool.Pool, reg *Registry) *Store {
 		owners: VersionCache[claimKey, uuid.UUID]{Size: ownerCacheSize}}
 }
 
-// Pool returns the store's connection pool.
+// Pool returns the store's connection pool: the workers' pool when
+// requests have one of their own (ServeRequestsFrom).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// ServeRequestsFrom makes p the pool of the work a request scoped to a
+// tenant does (a context made by database.WithTenant; PoolFor), while the
+// workers keep the store's own pool. Call it before the store is used.
+//
+// Both pools set a connection's role and tenant to what the context asks
+// (database.Open), so either one answers every context correctly; apart,
+// a pooled session seldom switches between a request's role and tenant
+// and the workers' login role, a round trip and a commit each time in a
+// process that runs both.
+func (s *Store) ServeRequestsFrom(p *pgxpool.Pool) { s.requests = p }
+
+// PoolFor returns the pool for work under ctx: the requests' pool for a
+// context scoped to a tenant when there is one, the store's pool otherwise.
+func (s *Store) PoolFor(ctx context.Context) *pgxpool.Pool {
+	if s.requests != nil {
+		if _, ok := database.Tenant(ctx); ok {
+			return s.requests
+		}
+	}
+	return s.pool
+}
 
 // Registry returns the store's event registry.
 func (s *Store) Registry() *Registry { return s.reg }
@@ -153,7 +180,7 @@ func (s *Store) Do(ctx context.Context, fn func(ctx context.Context, tx *Tx) err
 }
 
 func (s *Store) once(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) (Result, error) {
-	ptx, err := s.pool.Begin(ctx)
+	ptx, err := s.PoolFor(ctx).Begin(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("begin: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/pgtest"
 )
 
@@ -425,4 +426,45 @@ func TestAppendAllIsOneAtomicWriteAcrossStreams(t *testing.T) {
 	envs, err := b.store.Load(ctx, b.pool, b.tenant, fresh)
 	require.NoError(t, err)
 	require.Empty(t, envs, "nothing of a failed AppendAll is written")
+}
+
+func TestRequestsRunOnTheirOwnPoolAndWorkersOnTheStores(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewURL(t)
+	open := func(name string) *pgxpool.Pool {
+		p, err := database.Open(ctx, url, database.Options{MaxConns: 4, AppName: name})
+		require.NoError(t, err)
+		t.Cleanup(p.Close)
+		return p
+	}
+	workers, requests := open("workers"), open("requests")
+	store := eventstore.New(workers, eventstore.NewRegistry())
+	where := func(ctx context.Context) (app, role string) {
+		_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			return tx.QueryRow(ctx, `SELECT current_setting('application_name'), current_user::text`).Scan(&app, &role)
+		})
+		require.NoError(t, err)
+		return app, role
+	}
+	var login string
+	require.NoError(t, workers.QueryRow(ctx, `SELECT current_user::text`).Scan(&login))
+	scoped := database.WithTenant(ctx, uuid.New())
+
+	// Before the requests have a pool, the store's pool serves them all.
+	app, role := where(scoped)
+	require.Equal(t, []string{"workers", "honten_app"}, []string{app, role})
+	require.Same(t, workers, store.PoolFor(scoped))
+
+	store.ServeRequestsFrom(requests)
+	for range 3 {
+		app, role = where(scoped)
+		require.Equal(t, []string{"requests", "honten_app"}, []string{app, role}, "a tenant's request")
+		app, role = where(ctx)
+		require.Equal(t, []string{"workers", login}, []string{app, role}, "a worker")
+		app, role = where(database.WithoutTenant(scoped))
+		require.Equal(t, []string{"workers", login}, []string{app, role}, "worker's work a request started")
+	}
+	require.Same(t, requests, store.PoolFor(scoped))
+	require.Same(t, workers, store.PoolFor(ctx))
+	require.Same(t, workers, store.Pool())
 }

@@ -167,7 +167,7 @@ func (w *Worker) signal() {
 // Statuses returns the index status of a tenant's reservations; unknown
 // ones are pending.
 func (w *Worker) Statuses(ctx context.Context, t tenant.ID, ids []uuid.UUID) (map[uuid.UUID]Status, error) {
-	return Statuses(ctx, w.store.Pool(), t, ids)
+	return Statuses(ctx, w.store.PoolFor(ctx), t, ids)
 }
 
 // Lane names.

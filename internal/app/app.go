@@ -70,7 +70,13 @@ type Main struct {
 	Log    *slog.Logger
 	Now    func() time.Time
 
+	// Pool is the workers' pool: projectors, reactions, the reservation
+	// lanes, sweeps, every context not scoped to a tenant.
 	Pool *pgxpool.Pool
+	// Requests is the pool of the work requests do for a tenant (the HTTP
+	// server's pool, and the store's for contexts made by
+	// database.WithTenant; eventstore.Store.ServeRequestsFrom).
+	Requests *pgxpool.Pool
 	// Replica is the pool on the read replica (Config.ReplicaURL), or nil.
 	Replica *pgxpool.Pool
 	// RLS turns the requests' API role (row-level security) off and on at
@@ -279,12 +285,20 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	m.RLS = &database.RLSSwitch{}
-	pool, err := database.Open(ctx, url, database.Options{MaxConns: m.Config.DBMaxConns, IdleInTxTimeout: m.Config.IdleInTxTimeout,
+	pool, err := database.Open(ctx, url, database.Options{MaxConns: cmp.Or(m.Config.DBWorkerConns, defaultWorkerConns), IdleInTxTimeout: m.Config.IdleInTxTimeout,
 		APIRole: m.Config.APIRole, RLS: m.RLS, AppName: m.Config.DBAppName})
 	if err != nil {
 		return err
 	}
 	m.Pool = pool
+	// Requests get a pool of their own: a session then keeps the API role
+	// and tenant of the requests it serves instead of switching to the
+	// workers' login role and back (a round trip and a commit each time).
+	m.Requests, err = database.Open(ctx, url, database.Options{MaxConns: m.Config.DBMaxConns, IdleInTxTimeout: m.Config.IdleInTxTimeout,
+		APIRole: m.Config.APIRole, RLS: m.RLS, AppName: cmp.Or(m.Config.DBAppName, "honten") + "-requests"})
+	if err != nil {
+		return err
+	}
 	if m.Config.ReplicaURL != "" && m.Config.Roles.API {
 		m.Replica, err = database.Open(ctx, m.Config.ReplicaURL, database.Options{MaxConns: m.Config.DBMaxConns, IdleInTxTimeout: m.Config.IdleInTxTimeout,
 			APIRole: m.Config.APIRole, RLS: m.RLS, AppName: cmp.Or(m.Config.DBAppName, "honten") + "-replica-reads"})
@@ -294,6 +308,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Registry = Registry()
 	m.Store = eventstore.New(pool, m.Registry)
+	m.Store.ServeRequestsFrom(m.Requests)
 	m.Commands = commands.New(m.Store, m.Now)
 	m.Commands.SetHotThreshold(m.Config.HotThreshold)
 	m.Commands.SetHotConcurrency(m.Config.HotConcurrency)
@@ -364,7 +379,7 @@ func (m *Main) Open(ctx context.Context) error {
 		downloads = s3
 	}
 	m.Server = honthttp.NewServer(honthttp.Deps{Imports: m.Imports, Reconcile: m.Reconcile, BaseContext: m.base, Reservations: m.Reservations,
-		Pool: pool, Replica: m.Replica, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
+		Pool: m.Requests, Replica: m.Replica, Store: m.Store, Commands: m.Commands, Projections: m.Runner, ProjectionsLocal: m.Config.Roles.Projectors,
 		Handlers: m.Handlers(),
 		Search:   m.Search,
 		Logger:   m.Log, Now: m.Now,
@@ -629,7 +644,7 @@ func (m *Main) CaughtUp(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the database pool.
+// Close releases the database pools.
 func (m *Main) Close() {
 	m.cancelBase()
 	if m.opsListener != nil && m.opsServer == nil {
@@ -637,6 +652,9 @@ func (m *Main) Close() {
 	}
 	if m.Pool != nil {
 		m.Pool.Close()
+	}
+	if m.Requests != nil {
+		m.Requests.Close()
 	}
 	if m.Replica != nil {
 		m.Replica.Close()

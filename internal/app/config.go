@@ -43,8 +43,12 @@ type Config struct {
 	LogFormat string
 	// Roles is ROLES: a comma list of api, projectors, workers (default all).
 	Roles Roles
-	// DBMaxConns is DB_MAX_CONNS (default 60).
+	// DBMaxConns is DB_MAX_CONNS (default 60): the requests' pool.
 	DBMaxConns int32
+	// DBWorkerConns is DB_WORKER_CONNS (default 30; 0 means the default):
+	// the pool of the projectors, reactions and workers (each projector a
+	// process leads holds one connection while it leads).
+	DBWorkerConns int32
 	// IdleInTxTimeout is IDLE_IN_TX_TIMEOUT (default 30s).
 	IdleInTxTimeout time.Duration
 	// ConsistencyWait is CONSISTENCY_WAIT: how long X-Min-Position waits (default 2s).
@@ -185,6 +189,10 @@ func (r Roles) String() string {
 	return strings.Join(out, ",")
 }
 
+// defaultWorkerConns is DB_WORKER_CONNS unset: room for every projector's
+// leader connection, the reservation lanes, the reactions and the sweeps.
+const defaultWorkerConns = 30
+
 // ConfigFromEnv reads the configuration from environment variables.
 func ConfigFromEnv() (Config, error) {
 	c := Config{
@@ -197,6 +205,7 @@ func ConfigFromEnv() (Config, error) {
 		LogFormat:          envOr("LOG_FORMAT", "json"),
 		DownloadsDir:       envOr("DOWNLOADS_DIR", filepath.Join(".data", "downloads")),
 		DBMaxConns:         60,
+		DBWorkerConns:      defaultWorkerConns,
 		IdleInTxTimeout:    30 * time.Second,
 		ConsistencyWait:    2 * time.Second,
 		ProjectionLinger:   20 * time.Millisecond,
@@ -234,6 +243,13 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("DB_MAX_CONNS: want an integer ≥ 2, got %q", v)
 		}
 		c.DBMaxConns = int32(n)
+	}
+	if v := os.Getenv("DB_WORKER_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 4 {
+			return c, fmt.Errorf("DB_WORKER_CONNS: want an integer ≥ 4, got %q", v)
+		}
+		c.DBWorkerConns = int32(n)
 	}
 	for name, dst := range map[string]*time.Duration{"IDLE_IN_TX_TIMEOUT": &c.IdleInTxTimeout, "CONSISTENCY_WAIT": &c.ConsistencyWait, "PROJECTION_LINGER": &c.ProjectionLinger, "SWEEP_EVERY": &c.SweepEvery,
 		"SIGNIN_QUEUE_WAIT": &c.SignInQueueWait, "HTTP_READ_HEADER_TIMEOUT": &c.HTTPReadHeaderTimeout, "HTTP_READ_TIMEOUT": &c.HTTPReadTimeout,

@@ -15,6 +15,6 @@ func (m *Main) searchBackend(ctx context.Context) (search.Index, []projections.P
 	case "meilisearch":
 		return m.meiliBackend(ctx)
 	default:
-		return postgres.New(m.Pool), nil, nil
+		return postgres.New(m.Requests), nil, nil
 	}
 }
