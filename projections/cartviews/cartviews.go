@@ -21,7 +21,7 @@ import (
 )
 
 // Name is the projector's frozen name.
-const Name = "cart_views.v2"
+const Name = "cart_views.v3"
 
 // Projector builds cart_views.
 type Projector struct {
@@ -35,7 +35,7 @@ func (Projector) Name() string { return Name }
 
 // Schema implements projections.Projector.
 func (Projector) Schema() projections.Schema {
-	return projections.Schema{Tables: []string{"carts", "cart_lines"}, Create: "rm_cart_views_v2_create", PayloadTypes: projections.EventNames(cart.Events)}
+	return projections.Schema{Tables: []string{"carts", "cart_lines"}, Create: "rm_cart_views_v3_create", PayloadTypes: projections.EventNames(cart.Events)}
 }
 
 // Apply implements projections.Projector.
@@ -53,6 +53,9 @@ func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Enve
 			return err
 		}
 		t, id, v, at := env.Tenant, env.StreamID, env.Version, env.RecordedAt
+		// A line carries when it last changed (Get reads the cart's
+		// updated_at from its lines too); the header row is written for
+		// what no line can carry.
 		touch := func() {
 			b.Queue(`UPDATE carts SET version = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND version < $3`, t, id, v, at)
 		}
@@ -63,20 +66,17 @@ ON CONFLICT (tenant_id, id) DO NOTHING`, t, id, e.Token, e.Currency, v, at)
 		case cart.ItemAdded:
 			l := e.Line
 			b.Queue(`INSERT INTO cart_lines (tenant_id, cart_id, line_id, position, variant_id, product_id, sku, title, quantity, unit_price, currency,
-  tax_rate, fulfillment_type, reservation_id)
-VALUES ($1, $2, $3, (SELECT count(*) FROM cart_lines WHERE tenant_id = $1 AND cart_id = $2), $4, $5, $6, $7, $8, $9::numeric, $10, $11, $12, $13)
+  tax_rate, fulfillment_type, reservation_id, changed_at)
+VALUES ($1, $2, $3, (SELECT count(*) FROM cart_lines WHERE tenant_id = $1 AND cart_id = $2), $4, $5, $6, $7, $8, $9::numeric, $10, $11, $12, $13, $14)
 ON CONFLICT (tenant_id, cart_id, line_id) DO NOTHING`,
 				t, id, l.ID, l.Variant, l.Product, l.SKU, l.Title, l.Quantity, l.UnitPrice.AmountString(), l.UnitPrice.Currency(),
-				l.TaxRate, l.FulfillmentType, reservationOf(l.Reservation))
-			touch()
+				l.TaxRate, l.FulfillmentType, reservationOf(l.Reservation), at)
 		case cart.QuantityChanged:
-			b.Queue(`UPDATE cart_lines SET quantity = $4, reservation_id = $5 WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`,
-				t, id, e.Line, e.Quantity, reservationOf(e.Reservation))
-			touch()
+			b.Queue(`UPDATE cart_lines SET quantity = $4, reservation_id = $5, changed_at = $6 WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`,
+				t, id, e.Line, e.Quantity, reservationOf(e.Reservation), at)
 		case cart.ItemRepriced:
-			b.Queue(`UPDATE cart_lines SET unit_price = $4::numeric, currency = $5 WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`,
-				t, id, e.Line, e.UnitPrice.AmountString(), e.UnitPrice.Currency())
-			touch()
+			b.Queue(`UPDATE cart_lines SET unit_price = $4::numeric, currency = $5, changed_at = $6 WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`,
+				t, id, e.Line, e.UnitPrice.AmountString(), e.UnitPrice.Currency(), at)
 		case cart.ItemRemoved:
 			b.Queue(`DELETE FROM cart_lines WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`, t, id, e.Line)
 			touch()

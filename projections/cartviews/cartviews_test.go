@@ -187,3 +187,70 @@ func TestCartsShowTheirLinesWithTheReservationIndexDecisions(t *testing.T) {
 	tx := projtest.Reapply(t, pool, cartviews.Projector{Registry: reg})
 	require.Equal(t, live, projtest.Dump(t, tx, tables...))
 }
+
+func TestACartChangesWhenItsLinesDoWithoutItsHeaderRewritten(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	reg := app.Registry()
+	s := &shop{t: t, store: eventstore.New(pool, reg), runner: projtest.Run(t, pool, cartviews.Projector{Registry: reg}),
+		tenant: tenant.NewID(), now: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
+	id := cart.ID{UUID: uuid.New()}
+	// lastChange is when the cart's newest event was recorded.
+	lastChange := func() time.Time {
+		t.Helper()
+		var at time.Time
+		require.NoError(t, pool.QueryRow(ctx, `SELECT recorded_at FROM events WHERE tenant_id = $1 AND stream_id = $2 ORDER BY stream_version DESC LIMIT 1`,
+			s.tenant, id.UUID).Scan(&at))
+		return at
+	}
+	type header struct {
+		Version   int64
+		UpdatedAt time.Time
+	}
+	headerRow := func() header {
+		t.Helper()
+		var h header
+		require.NoError(t, pool.QueryRow(ctx, `SELECT version, updated_at FROM carts WHERE tenant_id = $1 AND id = $2`, s.tenant, id.UUID).
+			Scan(&h.Version, &h.UpdatedAt))
+		return h
+	}
+	get := func() cartviews.Cart {
+		t.Helper()
+		c, err := cartviews.Get(ctx, pool, s.tenant, id.UUID, index{}.decisions)
+		require.NoError(t, err)
+		return c
+	}
+	tea, cup := s.line("TEA", catalog.FulfillmentPhysical), s.line("CUP", catalog.FulfillmentPhysical)
+
+	s.wait(s.change(id, func(x *cart.Cart) {}))
+	created := headerRow()
+	require.Equal(t, lastChange(), get().UpdatedAt, "a new cart changed when it was created")
+
+	// Lines added and changed: the cart shows when, from its lines, and
+	// its header row stays as it was written.
+	s.wait(s.change(id, func(x *cart.Cart) {
+		_, err := x.Add(tea, inventory.NewReservationID(), 0, s.now)
+		require.NoError(t, err)
+	}))
+	require.Equal(t, lastChange(), get().UpdatedAt, "a line added")
+	s.wait(s.change(id, func(x *cart.Cart) {
+		_, err := x.Add(cup, inventory.NewReservationID(), 0, s.now)
+		require.NoError(t, err)
+	}))
+	s.wait(s.change(id, func(x *cart.Cart) { require.NoError(t, x.SetQuantity(tea.ID, 2, inventory.NewReservationID(), 0, s.now)) }))
+	require.Equal(t, lastChange(), get().UpdatedAt, "a quantity changed")
+	require.Equal(t, created, headerRow(), "no line change rewrites the header")
+
+	// A removed line leaves nothing to carry the time: the header does.
+	s.wait(s.change(id, func(x *cart.Cart) { require.NoError(t, x.Remove(tea.ID, s.now)) }))
+	removed := headerRow()
+	require.Greater(t, removed.Version, created.Version)
+	require.Equal(t, lastChange(), removed.UpdatedAt)
+	require.Equal(t, lastChange(), get().UpdatedAt, "a line removed")
+
+	s.wait(s.change(id, func(x *cart.Cart) { require.NoError(t, x.CheckOut(uuid.New(), s.now)) }))
+	c := get()
+	require.Equal(t, "checked_out", c.Status)
+	require.Equal(t, lastChange(), c.UpdatedAt, "checked out")
+}

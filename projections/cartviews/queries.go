@@ -61,7 +61,10 @@ type Decisions func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]Reserva
 // not its status, so a decision shows as soon as it is committed.
 func Get(ctx context.Context, q eventstore.Querier, t tenant.ID, id uuid.UUID, decisions Decisions) (Cart, error) {
 	var c Cart
-	err := q.QueryRow(ctx, `SELECT id, status, order_id, currency, token_hash, created_at, updated_at FROM carts WHERE tenant_id = $1 AND id = $2`, t, id).
+	// The cart changed last when its header or one of its lines did.
+	err := q.QueryRow(ctx, `SELECT id, status, order_id, currency, token_hash, created_at,
+  greatest(updated_at, (SELECT max(changed_at) FROM cart_lines l WHERE l.tenant_id = c.tenant_id AND l.cart_id = c.id))
+FROM carts c WHERE tenant_id = $1 AND id = $2`, t, id).
 		Scan(&c.ID, &c.Status, &c.OrderID, &c.Currency, &c.TokenHash, &c.CreatedAt, &c.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Cart{}, fmt.Errorf("cart %s: %w", id, eventstore.ErrNotFound)

@@ -153,6 +153,9 @@ type stockRow struct {
 
 // queueStock upserts the batch's last stock figure of each variant in one
 // statement; an older figure (a replayed batch) never overwrites a newer one.
+// A figure that did not change writes no row: a reservation committed at
+// checkout moves units from reserved to sold and leaves available as it
+// was, so the row's version then stays at the event that last changed it.
 func queueStock(b *pgx.Batch, stock map[key]stockRow) {
 	if len(stock) == 0 {
 		return
@@ -177,7 +180,7 @@ func queueStock(b *pgx.Batch, stock map[key]stockRow) {
 	b.Queue(`INSERT INTO variant_stock (tenant_id, variant_id, available, version)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[])
 ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = excluded.available, version = excluded.version
-WHERE variant_stock.version < excluded.version`, ts, ids, avail, vers)
+WHERE variant_stock.version < excluded.version AND variant_stock.available IS DISTINCT FROM excluded.available`, ts, ids, avail, vers)
 }
 
 func queueStatus(b *pgx.Batch, t, id uuid.UUID, s catalog.ProductStatus, v int64, at any) {

@@ -493,7 +493,8 @@ SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) ON CONFLICT (tenant_id,
 		}
 		b.Queue(`INSERT INTO search_stock (tenant_id, variant_id, available)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[])
-ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = EXCLUDED.available`, ts, ids, ns)
+ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = EXCLUDED.available
+WHERE search_stock.available IS DISTINCT FROM EXCLUDED.available`, ts, ids, ns)
 	}
 	if len(s.savedCats) > 0 {
 		ks := keysOf(s.savedCats)

@@ -108,6 +108,14 @@ func TestStockMovesRewriteOnlyWhatAShopperSees(t *testing.T) {
   (SELECT xmin::text FROM `+pv+`.products WHERE tenant_id = $1 AND id = $2)`, shop.Tenant, id).Scan(&d, &h, &p))
 		return append([]string{d, h, p}, dump(t, ctx, env.Pool)["search_facet_counts"]...)
 	}
+	// narrow are the versions of the variant's and product's stock rows.
+	narrow := func() []string {
+		var vs, ss, sa string
+		require.NoError(t, env.Pool.QueryRow(ctx, `SELECT (SELECT xmin::text FROM `+pv+`.variant_stock WHERE tenant_id = $1 AND variant_id = $2),
+  (SELECT xmin::text FROM `+sd+`.search_stock WHERE tenant_id = $1 AND variant_id = $2),
+  (SELECT xmin::text FROM `+sd+`.search_available WHERE tenant_id = $1 AND id = $3)`, shop.Tenant, shop.Variants[sku], id).Scan(&vs, &ss, &sa))
+		return []string{vs, ss, sa}
+	}
 	// shown is what a shopper sees: the search hit's and the product
 	// document's available units and in-stock flags.
 	shown := func() (hitAvail int64, hitIn bool, docAvail, varAvail int64, docIn bool) {
@@ -130,12 +138,23 @@ func TestStockMovesRewriteOnlyWhatAShopperSees(t *testing.T) {
 	ha, hi, da, va, di := shown()
 	require.Equal(t, []any{int64(10), true, int64(10), int64(10), true}, []any{ha, hi, da, va, di})
 
-	before := rows()
+	before, stock := rows(), narrow()
 	require.NoError(t, shop.SetStock(ctx, sku, 9))
 	env.Wait(t, shop.Last)
 	require.Equal(t, before, rows(), "a move that keeps the product in stock rewrites no wide row")
 	ha, hi, da, va, di = shown()
 	require.Equal(t, []any{int64(9), true, int64(9), int64(9), true}, []any{ha, hi, da, va, di})
+	moved := narrow()
+	for i := range moved {
+		require.NotEqual(t, stock[i], moved[i], "the units moved: the narrow stock rows change")
+	}
+
+	// An event that leaves the units as they were (a hold committed at
+	// checkout moves them from reserved to sold) writes no row at all.
+	require.NoError(t, shop.SetStock(ctx, sku, 9))
+	env.Wait(t, shop.Last)
+	require.Equal(t, moved, narrow(), "the same units: no stock row is written")
+	require.Equal(t, before, rows())
 
 	require.NoError(t, shop.SetStock(ctx, sku, 0))
 	env.Wait(t, shop.Last)
