@@ -238,7 +238,9 @@ func TestACartChangesWhenItsLinesDoWithoutItsHeaderRewritten(t *testing.T) {
 		_, err := x.Add(cup, inventory.NewReservationID(), 0, s.now)
 		require.NoError(t, err)
 	}))
-	s.wait(s.change(id, func(x *cart.Cart) { require.NoError(t, x.SetQuantity(tea.ID, 2, inventory.NewReservationID(), 0, s.now)) }))
+	s.wait(s.change(id, func(x *cart.Cart) {
+		require.NoError(t, x.SetQuantity(tea.ID, 2, inventory.NewReservationID(), 0, s.now))
+	}))
 	require.Equal(t, lastChange(), get().UpdatedAt, "a quantity changed")
 	require.Equal(t, created, headerRow(), "no line change rewrites the header")
 
