@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -66,13 +67,26 @@ type DetailedError interface {
 	ProblemExtra() map[string]any
 }
 
+// statusClientClosed is the status of a request whose client went away
+// before it was answered (nginx's 499): the work it had started was cut
+// short with it, which is no fault of the server's.
+const statusClientClosed = 499
+
 // writeError turns err into a problem+json response. Unknown errors are a
-// 500 "internal error" whose cause is logged, never sent.
+// 500 "internal error" whose cause is logged, never sent. A request its
+// client abandoned (its context canceled) and that failed for it is a 499,
+// logged at info: nobody reads the answer, and no server fault is counted.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	kind := errs.KindOf(err)
 	status, ok := statusOf[kind]
 	if !ok {
 		status = http.StatusInternalServerError
+	}
+	if status >= 500 && errors.Is(r.Context().Err(), context.Canceled) {
+		logFrom(r.Context()).Info("request abandoned by its client", "err", err)
+		writeProblem(w, Problem{Type: "urn:honten:problem:client_closed_request", Title: "Client Closed Request",
+			Status: statusClientClosed, Instance: r.URL.Path, RequestID: requestID(r.Context())})
+		return
 	}
 	p := Problem{
 		Type:      "urn:honten:problem:" + kind.String(),

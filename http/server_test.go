@@ -2,8 +2,11 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -145,4 +148,32 @@ func newRecorder(h http.Handler, method, path string) *httptest.ResponseRecorder
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
 	return rec
+}
+
+// A request its client abandoned fails with its canceled context: that is
+// a 499 logged at info, not a server error.
+func TestAnAbandonedRequestIsNotAServerError(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	failing := func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, fmt.Errorf("begin: %w", r.Context().Err()))
+	}
+	h := withLogging(log)(http.HandlerFunc(failing))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/store/carts", nil).WithContext(ctx))
+	require.Equal(t, 499, rec.Code)
+	require.Contains(t, rec.Body.String(), "client_closed_request")
+	require.NotContains(t, logs.String(), `"level":"ERROR"`)
+	require.Contains(t, logs.String(), "request abandoned by its client")
+
+	// The same failure while the client still waits is a 500, logged.
+	logs.Reset()
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/store/carts", nil))
+	require.Equal(t, http.StatusInternalServerError, rec.Code)
+	require.Contains(t, logs.String(), `"level":"ERROR"`)
 }
