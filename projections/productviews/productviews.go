@@ -28,8 +28,9 @@ import (
 )
 
 // Name is the projector's frozen name; renaming it rebuilds the model.
-// (v2: stock figures out of the stored document, joined when read).
-const Name = "product_views.v2"
+// (v2: stock figures out of the stored document, joined when read; v3:
+// variant_stock without a version, written only when a figure changes).
+const Name = "product_views.v3"
 
 // Projector builds product_views.
 type Projector struct {
@@ -45,7 +46,7 @@ func (Projector) Name() string { return Name }
 func (Projector) Schema() projections.Schema {
 	return projections.Schema{
 		Tables:       []string{"products", "product_variants", "variant_stock", "categories"},
-		Create:       "rm_product_views_v2_create",
+		Create:       "rm_product_views_v3_create",
 		Index:        "rm_product_views_v1_index",
 		PayloadTypes: projections.EventNames(catalog.Events, inventory.Events),
 	}
@@ -60,7 +61,7 @@ func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Enve
 	cats := map[key]bool{}
 	// The last stock figure of each variant in the batch: one row write per
 	// variant, however many reservations the batch holds.
-	stock := map[key]stockRow{}
+	stock := map[key]int64{}
 	for _, env := range batch {
 		switch env.StreamType {
 		case catalog.ProductStream, catalog.CategoryStream, inventory.StreamType:
@@ -125,9 +126,7 @@ WHERE tenant_id = $1 AND id = $2`, t, e.Variant, e.SKU, e.Title, nullJSON(opts),
 			continue
 		default:
 			if avail, ok := inventory.AvailableAfter(ev); ok {
-				if cur, seen := stock[key{t, id}]; !seen || cur.version < v {
-					stock[key{t, id}] = stockRow{available: avail, version: v}
-				}
+				stock[key{t, id}] = avail // the batch is in log order
 			}
 			continue
 		}
@@ -146,17 +145,11 @@ WHERE tenant_id = $1 AND id = $2`, t, e.Variant, e.SKU, e.Title, nullJSON(opts),
 	return refreshDocs(ctx, tx, products, cats)
 }
 
-// stockRow is a variant's available units after the event of version.
-type stockRow struct {
-	available, version int64
-}
-
 // queueStock upserts the batch's last stock figure of each variant in one
-// statement; an older figure (a replayed batch) never overwrites a newer one.
-// A figure that did not change writes no row: a reservation committed at
-// checkout moves units from reserved to sold and leaves available as it
-// was, so the row's version then stays at the event that last changed it.
-func queueStock(b *pgx.Batch, stock map[key]stockRow) {
+// statement. A figure that did not change writes no row: a reservation
+// committed at checkout moves units from reserved to sold and leaves
+// available as it was.
+func queueStock(b *pgx.Batch, stock map[key]int64) {
 	if len(stock) == 0 {
 		return
 	}
@@ -173,14 +166,14 @@ func queueStock(b *pgx.Batch, stock map[key]stockRow) {
 		return ks[i].id.String() < ks[j].id.String()
 	})
 	ts, ids := make([]uuid.UUID, len(ks)), make([]uuid.UUID, len(ks))
-	avail, vers := make([]int64, len(ks)), make([]int64, len(ks))
+	avail := make([]int64, len(ks))
 	for i, k := range ks {
-		ts[i], ids[i], avail[i], vers[i] = k.tenant, k.id, stock[k].available, stock[k].version
+		ts[i], ids[i], avail[i] = k.tenant, k.id, stock[k]
 	}
-	b.Queue(`INSERT INTO variant_stock (tenant_id, variant_id, available, version)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[])
-ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = excluded.available, version = excluded.version
-WHERE variant_stock.version < excluded.version AND variant_stock.available IS DISTINCT FROM excluded.available`, ts, ids, avail, vers)
+	b.Queue(`INSERT INTO variant_stock (tenant_id, variant_id, available)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[])
+ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = excluded.available
+WHERE variant_stock.available IS DISTINCT FROM excluded.available`, ts, ids, avail)
 }
 
 func queueStatus(b *pgx.Batch, t, id uuid.UUID, s catalog.ProductStatus, v int64, at any) {
