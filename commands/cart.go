@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -135,23 +136,7 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 		if err != nil {
 			return CartChange{}, err
 		}
-		vid := catalog.VariantID{}
-		if c.Variant != nil {
-			vid = *c.Variant
-		} else if vid, err = VariantBySKU(ctx, tx, c.Tenant, c.SKU); err != nil {
-			if errors.Is(err, eventstore.ErrNotFound) {
-				return CartChange{}, ErrUnknownSKU
-			}
-			return CartChange{}, err
-		}
-		pid, err := VariantProduct(ctx, tx, c.Tenant, vid)
-		if errors.Is(err, eventstore.ErrNotFound) {
-			return CartChange{}, errs.InvalidFields(errs.FieldError{Field: "variant_id", Message: "is not a variant of this shop"})
-		}
-		if err != nil {
-			return CartChange{}, err
-		}
-		p, err := products.Read(ctx, tx, c.Tenant, pid.UUID)
+		vid, pid, p, err := s.cartVariant(ctx, tx, c)
 		if err != nil {
 			return CartChange{}, err
 		}
@@ -182,6 +167,108 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 		return CartChange{Line: id, Reservation: l.Reservation, Variant: vid.UUID, Hot: hot, Now: l}, nil
 	})
 	return out, Result{Result: res, ID: out.Line}, err
+}
+
+// cartVariant resolves the variant an AddToCart names (by id, or by SKU)
+// and reads its product as committed. A SKU the service resolved before is
+// taken from its memory (s.skus) and checked against the product, which
+// Read checks is current: the variant holding the SKU there holds its claim
+// (a SKU's claim moves with the SKU, in the same transaction). A SKU that
+// moved since is asked of the claims again.
+func (s *Service) cartVariant(ctx context.Context, tx *eventstore.Tx, c AddToCart) (catalog.VariantID, catalog.ProductID, *catalog.Product, error) {
+	var sku string
+	if c.Variant == nil {
+		if parsed, err := catalog.ParseSKU(c.SKU); err == nil {
+			sku = parsed.Key()
+		}
+	}
+	remembered := sku != ""
+	for {
+		var vid catalog.VariantID
+		switch {
+		case c.Variant != nil:
+			vid = *c.Variant
+		case remembered && s.skus.get(c.Tenant, sku, &vid):
+		default:
+			remembered = false
+			var err error
+			if vid, err = VariantBySKU(ctx, tx, c.Tenant, c.SKU); err != nil {
+				if errors.Is(err, eventstore.ErrNotFound) {
+					return vid, catalog.ProductID{}, nil, ErrUnknownSKU
+				}
+				return vid, catalog.ProductID{}, nil, err
+			}
+			if sku != "" {
+				s.skus.put(c.Tenant, sku, vid)
+			}
+		}
+		pid, err := VariantProduct(ctx, tx, c.Tenant, vid)
+		if errors.Is(err, eventstore.ErrNotFound) {
+			if remembered {
+				remembered = false
+				continue
+			}
+			return vid, pid, nil, errs.InvalidFields(errs.FieldError{Field: "variant_id", Message: "is not a variant of this shop"})
+		}
+		if err != nil {
+			return vid, pid, nil, err
+		}
+		if err := tx.ReadAhead(ctx, products.Key(c.Tenant, pid.UUID), tenants.Key(c.Tenant, c.Tenant.UUID)); err != nil {
+			return vid, pid, nil, err
+		}
+		p, err := products.Read(ctx, tx, c.Tenant, pid.UUID)
+		if err != nil {
+			return vid, pid, nil, err
+		}
+		if remembered {
+			if v, ok := p.Variant(vid); !ok || v.SKU.Key() != sku {
+				s.skus.forget(c.Tenant, sku)
+				remembered = false
+				continue
+			}
+		}
+		return vid, pid, p, nil
+	}
+}
+
+// skuMemory keeps the variants SKUs were last resolved to, per tenant. An
+// entry is a guess that AddToCart checks against the product it reads.
+type skuMemory struct {
+	mu sync.Mutex
+	m  map[skuKey]catalog.VariantID
+}
+
+type skuKey struct {
+	tenant uuid.UUID
+	sku    string
+}
+
+// skuMemorySize bounds the SKUs remembered (past it, memory starts over).
+const skuMemorySize = 100_000
+
+func (m *skuMemory) get(t tenant.ID, sku string, v *catalog.VariantID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	got, ok := m.m[skuKey{t.UUID, sku}]
+	if ok {
+		*v = got
+	}
+	return ok
+}
+
+func (m *skuMemory) put(t tenant.ID, sku string, v catalog.VariantID) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= skuMemorySize {
+		m.m = map[skuKey]catalog.VariantID{}
+	}
+	m.m[skuKey{t.UUID, sku}] = v
+}
+
+func (m *skuMemory) forget(t tenant.ID, sku string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.m, skuKey{t.UUID, sku})
 }
 
 func lineTitle(product, variant string) string {

@@ -64,8 +64,16 @@ type offer struct {
 }
 
 // currentOffers reads the current catalog offer of every line's variant,
-// one product load per product.
+// one product load per product. The products and the shop (which checkout
+// reads next) are checked for newer events in one statement.
 func currentOffers(ctx context.Context, tx *eventstore.Tx, t tenant.ID, lines []cart.Line) (map[uuid.UUID]offer, error) {
+	ahead := make([]eventstore.ReadKey, 0, len(lines)+1)
+	for _, l := range lines {
+		ahead = append(ahead, products.Key(t, l.Product))
+	}
+	if err := tx.ReadAhead(ctx, append(ahead, tenants.Key(t, t.UUID))...); err != nil {
+		return nil, err
+	}
 	loaded := map[uuid.UUID]*catalog.Product{}
 	out := make(map[uuid.UUID]offer, len(lines))
 	for _, l := range lines {

@@ -18,6 +18,8 @@ type Service struct {
 	store *eventstore.Store
 	now   func() time.Time
 	hot   reservations.Hotness
+	// skus remembers what SKUs resolved to (AddToCart by SKU).
+	skus skuMemory
 	// hashing bounds concurrent password hashing.
 	hashing *hashGate
 }

@@ -7,11 +7,14 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/domain/aggregate"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/pgtest"
 )
 
@@ -299,4 +302,83 @@ func TestLoadContinuesTheKeptStateOfTheStream(t *testing.T) {
 	before := replays.Load()
 	load()
 	require.Equal(t, before+1, replays.Load(), "a stream with personal data is not kept")
+}
+
+// statementCounter counts the statements sent on a pool's connections.
+type statementCounter struct{ n atomic.Int64 }
+
+func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// ReadAhead checks every stream a transaction is about to read in one
+// statement: a kept stream with no newer event is then read without a
+// probe of its own, and one that moved on (or is not kept) is read in full.
+func TestReadAheadChecksTheStreamsAboutToBeReadInOneStatement(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg, err := database.Config(pgtest.NewURL(t), database.Options{MaxConns: 4})
+	require.NoError(t, err)
+	var sent statementCounter
+	cfg.ConnConfig.Tracer = &sent
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	reg := eventstore.NewRegistry()
+	reg.Register(noted{}, signedUp{})
+	store, other := eventstore.New(pool, reg), eventstore.New(pool, reg)
+	tn := tenant.NewID()
+	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
+	repo := eventstore.Repo[*counter]{StreamType: "counter", FromHistory: counterFrom}
+	add := func(s *eventstore.Store, id uuid.UUID, n int) {
+		t.Helper()
+		_, err := s.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			c, err := repo.Load(ctx, tx, tn, id)
+			if err != nil {
+				c = &counter{}
+			}
+			c.add(n)
+			_, err = repo.Save(ctx, tx, tn, id, c, nil, md)
+			return err
+		})
+		require.NoError(t, err)
+	}
+	kept, moved, unread := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	for _, id := range []uuid.UUID{kept, moved, unread} {
+		add(store, id, 1)
+	}
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		for _, id := range []uuid.UUID{kept, moved} {
+			if _, err := repo.Read(ctx, tx, tn, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	add(other, moved, 2) // another process moves one of them on
+
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		before := sent.n.Load()
+		require.NoError(t, tx.ReadAhead(ctx, repo.Key(tn, kept), repo.Key(tn, moved), repo.Key(tn, unread), repo.Key(tn, kept)))
+		require.Equal(t, before+1, sent.n.Load(), "one statement for every stream")
+
+		c, err := repo.Read(ctx, tx, tn, kept)
+		require.NoError(t, err)
+		require.Equal(t, 1, c.sum)
+		require.Equal(t, before+1, sent.n.Load(), "a kept, current stream is read without a probe")
+
+		c, err = repo.Read(ctx, tx, tn, moved)
+		require.NoError(t, err)
+		require.Equal(t, 3, c.sum, "a stream that moved on is read again")
+		c, err = repo.Read(ctx, tx, tn, unread)
+		require.NoError(t, err)
+		require.Equal(t, 1, c.sum)
+		require.Greater(t, sent.n.Load(), before+2)
+		return nil
+	})
+	require.NoError(t, err)
 }

@@ -3,9 +3,11 @@ package eventstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/honten/honten/domain/tenant"
 )
@@ -78,4 +80,69 @@ func (s *Store) hasNewer(ctx context.Context, q Querier, t tenant.ID, id uuid.UU
 		return false, fmt.Errorf("check stream %s: %w", id, err)
 	}
 	return newer, nil
+}
+
+// ReadKey names a stream a transaction is about to Read (Repo.Key), for
+// Tx.ReadAhead.
+type ReadKey struct{ key sharedKey }
+
+// Key names stream id of tenant t for Tx.ReadAhead.
+func (r Repo[A]) Key(t tenant.ID, id uuid.UUID) ReadKey {
+	return ReadKey{sharedKey{tenant: t.UUID, stream: id, streamType: r.StreamType}}
+}
+
+const newerManyQuery = `SELECT k.stream FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS k(tenant, stream, version)
+WHERE EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = k.tenant AND e.stream_id = k.stream AND e.stream_version > k.version)`
+
+// ReadAhead checks, in one statement, the streams a transaction is about
+// to Read: each whose last committed instance the store keeps and that has
+// no newer event is then read from the transaction's memo, as a second
+// Read in the transaction is, without a probe of its own. A command that
+// reads a product and the shop's settings asks once instead of twice. A
+// stream the store does not keep, or that has moved on, is left to Read,
+// which reads it in full; so is every stream when the check fails (the
+// error is returned: the transaction is aborted).
+func (tx *Tx) ReadAhead(ctx context.Context, keys ...ReadKey) error {
+	var ts, ids []uuid.UUID
+	var versions []int64
+	var values []any
+	var kept []sharedKey
+	for _, k := range keys {
+		if _, ok := tx.read[k.key]; ok && !tx.appendedTo(k.key.stream) {
+			continue
+		}
+		v, version, ok := tx.store.shared.Get(k.key)
+		if !ok || slices.Contains(kept, k.key) {
+			continue
+		}
+		ts, ids, versions = append(ts, k.key.tenant), append(ids, k.key.stream), append(versions, version)
+		values, kept = append(values, v), append(kept, k.key)
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	if len(kept) == 1 {
+		newer, err := tx.store.hasNewer(ctx, tx, tenant.ID{UUID: ts[0]}, ids[0], versions[0])
+		if err != nil {
+			return err
+		}
+		if !newer {
+			tx.remember(kept[0], values[0])
+		}
+		return nil
+	}
+	rows, err := tx.Query(ctx, newerManyQuery, ts, ids, versions)
+	if err != nil {
+		return fmt.Errorf("check streams: %w", err)
+	}
+	moved, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return fmt.Errorf("check streams: %w", err)
+	}
+	for i, k := range kept {
+		if !slices.Contains(moved, k.stream) {
+			tx.remember(k, values[i])
+		}
+	}
+	return nil
 }

@@ -1,0 +1,69 @@
+package commands_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
+
+	"github.com/honten/honten/commands"
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/money"
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/app"
+)
+
+// AddToCart by SKU follows the SKU when it moves to another variant, even
+// when another process moved it (the service remembers what a SKU resolved
+// to and checks it against the product it reads).
+func TestAddToCartBySKUFollowsTheSKUWhereverItMoves(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := newShop(t, 10, false)
+	other := commands.New(eventstore.New(b.store.Pool(), app.Registry()), b.clock.now)
+	ten := b.tenant.Tenant
+	by := func() commands.By { return commands.By{Actor: "test", CommandID: uuid.Must(uuid.NewV7())} }
+	add := func(sku string) (uuid.UUID, error) {
+		t.Helper()
+		c, _, err := b.svc.CreateCart(ctx, commands.CreateCart{Tenant: ten, By: by()})
+		require.NoError(t, err)
+		ch, _, err := b.svc.AddToCart(ctx, commands.AddToCart{Tenant: ten, By: by(), Cart: c.Cart, Token: c.Token, SKU: sku, Quantity: 1})
+		return ch.Variant, err
+	}
+	rename := func(v catalog.VariantID, sku string) {
+		t.Helper()
+		_, _, err := other.UpdateVariant(ctx, commands.UpdateVariant{Tenant: ten, By: by(), Variant: v, SKU: &sku})
+		require.NoError(t, err)
+	}
+
+	got, err := add("SNKR-1")
+	require.NoError(t, err)
+	require.Equal(t, b.variant.UUID, got)
+	got, err = add("snkr-1")
+	require.NoError(t, err)
+	require.Equal(t, b.variant.UUID, got, "SKUs are matched without case")
+
+	// Another process renames the variant and gives its old SKU to a new one.
+	rename(b.variant, "SNKR-1B")
+	pb := by()
+	_, _, err = other.CreateProduct(ctx, commands.CreateProduct{Tenant: ten, By: pb, Title: "復刻スニーカー", Status: "active",
+		Variants: []commands.VariantInput{{SKU: "SNKR-1", Price: money.MustNew(decimal.NewFromInt(21000), money.JPY)}}})
+	require.NoError(t, err)
+	reissued := catalog.VariantID{UUID: pb.DerivedID(100)}
+	got, err = add("SNKR-1")
+	require.NoError(t, err)
+	require.Equal(t, reissued.UUID, got, "the SKU now names the new variant")
+	got, err = add("SNKR-1B")
+	require.NoError(t, err)
+	require.Equal(t, b.variant.UUID, got)
+
+	// A SKU no variant holds any more is unknown.
+	rename(reissued, "SNKR-2")
+	_, err = add("SNKR-1")
+	require.ErrorIs(t, err, commands.ErrUnknownSKU)
+	got, err = add("SNKR-2")
+	require.NoError(t, err)
+	require.Equal(t, reissued.UUID, got)
+}
