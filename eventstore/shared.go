@@ -71,15 +71,18 @@ type sharedKey struct {
 	streamType     string
 }
 
-const newerQuery = `SELECT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = $1 AND e.stream_id = $2 AND e.stream_version > $3)`
+// lastVersionQuery is the stream's last version (NULL for none): a max()
+// over the stream's unique index (tenant, stream, version), read backwards
+// from the stream's last entry.
+const lastVersionQuery = `SELECT max(e.stream_version) FROM events e WHERE e.tenant_id = $1 AND e.stream_id = $2`
 
 // hasNewer reports whether stream id of tenant t has an event after version.
 func (s *Store) hasNewer(ctx context.Context, q Querier, t tenant.ID, id uuid.UUID, version int64) (bool, error) {
-	var newer bool
-	if err := q.QueryRow(ctx, newerQuery, t, id, version).Scan(&newer); err != nil {
+	var last *int64
+	if err := q.QueryRow(ctx, lastVersionQuery, t, id).Scan(&last); err != nil {
 		return false, fmt.Errorf("check stream %s: %w", id, err)
 	}
-	return newer, nil
+	return last != nil && *last > version, nil
 }
 
 // ReadKey names a stream a transaction is about to Read (Repo.Key), for
@@ -91,8 +94,16 @@ func (r Repo[A]) Key(t tenant.ID, id uuid.UUID) ReadKey {
 	return ReadKey{sharedKey{tenant: t.UUID, stream: id, streamType: r.StreamType}}
 }
 
-const newerManyQuery = `SELECT k.stream FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS k(tenant, stream, version)
-WHERE EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = k.tenant AND e.stream_id = k.stream AND e.stream_version > k.version)`
+// lastVersionsQuery is lastVersionQuery for many streams: each key's last
+// version by its position in the arrays (from 1), a scalar subquery per
+// key. Written as a join of the keys with their events (an EXISTS after
+// each version), the plan under row-level security took the filter on a
+// tenant the statistics do not know yet (a shop opened since the last
+// ANALYZE) for selective and read every event of the tenant for each key:
+// 40 ms a check on the million-event log, a third of the checkouts per
+// second (TestReadAheadProbesEachStreamWhateverTheStatistics).
+const lastVersionsQuery = `SELECT k.i, (SELECT max(e.stream_version) FROM events e WHERE e.tenant_id = k.tenant AND e.stream_id = k.stream)
+FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS k(tenant, stream, i)`
 
 // ReadAhead checks, in one statement, the streams a transaction is about
 // to Read: each whose last committed instance the store keeps and that has
@@ -131,18 +142,20 @@ func (tx *Tx) ReadAhead(ctx context.Context, keys ...ReadKey) error {
 		}
 		return nil
 	}
-	rows, err := tx.Query(ctx, newerManyQuery, ts, ids, versions)
+	rows, err := tx.Query(ctx, lastVersionsQuery, ts, ids)
 	if err != nil {
 		return fmt.Errorf("check streams: %w", err)
 	}
-	moved, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-	if err != nil {
-		return fmt.Errorf("check streams: %w", err)
-	}
-	for i, k := range kept {
-		if !slices.Contains(moved, k.stream) {
-			tx.remember(k, values[i])
+	var i int64
+	var last *int64
+	_, err = pgx.ForEachRow(rows, []any{&i, &last}, func() error {
+		if n := int(i) - 1; n >= 0 && n < len(kept) && (last == nil || *last <= versions[n]) {
+			tx.remember(kept[n], values[n])
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check streams: %w", err)
 	}
 	return nil
 }
