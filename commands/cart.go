@@ -176,59 +176,55 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 // (a SKU's claim moves with the SKU, in the same transaction). A SKU that
 // moved since is asked of the claims again.
 func (s *Service) cartVariant(ctx context.Context, tx *eventstore.Tx, c AddToCart) (catalog.VariantID, catalog.ProductID, *catalog.Product, error) {
+	if c.Variant != nil {
+		pid, p, err := variantProduct(ctx, tx, c.Tenant, *c.Variant)
+		return *c.Variant, pid, p, err
+	}
 	var sku string
-	if c.Variant == nil {
-		if parsed, err := catalog.ParseSKU(c.SKU); err == nil {
-			sku = parsed.Key()
-		}
-	}
-	remembered := sku != ""
-	for {
-		var vid catalog.VariantID
-		switch {
-		case c.Variant != nil:
-			vid = *c.Variant
-		case remembered && s.skus.get(c.Tenant, sku, &vid):
-		default:
-			remembered = false
-			var err error
-			if vid, err = VariantBySKU(ctx, tx, c.Tenant, c.SKU); err != nil {
-				if errors.Is(err, eventstore.ErrNotFound) {
-					return vid, catalog.ProductID{}, nil, ErrUnknownSKU
+	if parsed, err := catalog.ParseSKU(c.SKU); err == nil {
+		sku = parsed.Key()
+		if vid, ok := s.skus.get(c.Tenant, sku); ok {
+			pid, p, err := variantProduct(ctx, tx, c.Tenant, vid)
+			if err == nil {
+				if v, ok := p.Variant(vid); ok && v.SKU.Key() == sku {
+					return vid, pid, p, nil
 				}
-				return vid, catalog.ProductID{}, nil, err
+			} else if !errors.Is(err, errNotAVariant) {
+				return vid, pid, nil, err
 			}
-			if sku != "" {
-				s.skus.put(c.Tenant, sku, vid)
-			}
+			s.skus.forget(c.Tenant, sku)
 		}
-		pid, err := VariantProduct(ctx, tx, c.Tenant, vid)
-		if errors.Is(err, eventstore.ErrNotFound) {
-			if remembered {
-				remembered = false
-				continue
-			}
-			return vid, pid, nil, errs.InvalidFields(errs.FieldError{Field: "variant_id", Message: "is not a variant of this shop"})
-		}
-		if err != nil {
-			return vid, pid, nil, err
-		}
-		if err := tx.ReadAhead(ctx, products.Key(c.Tenant, pid.UUID), tenants.Key(c.Tenant, c.Tenant.UUID)); err != nil {
-			return vid, pid, nil, err
-		}
-		p, err := products.Read(ctx, tx, c.Tenant, pid.UUID)
-		if err != nil {
-			return vid, pid, nil, err
-		}
-		if remembered {
-			if v, ok := p.Variant(vid); !ok || v.SKU.Key() != sku {
-				s.skus.forget(c.Tenant, sku)
-				remembered = false
-				continue
-			}
-		}
-		return vid, pid, p, nil
 	}
+	vid, err := VariantBySKU(ctx, tx, c.Tenant, c.SKU)
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return vid, catalog.ProductID{}, nil, ErrUnknownSKU
+	}
+	if err != nil {
+		return vid, catalog.ProductID{}, nil, err
+	}
+	s.skus.put(c.Tenant, sku, vid)
+	pid, p, err := variantProduct(ctx, tx, c.Tenant, vid)
+	return vid, pid, p, err
+}
+
+// errNotAVariant is a variant id that no product of the shop holds.
+var errNotAVariant = errs.InvalidFields(errs.FieldError{Field: "variant_id", Message: "is not a variant of this shop"})
+
+// variantProduct reads the product of variant vid as committed, checking
+// it and the shop (which AddToCart reads next) in one statement.
+func variantProduct(ctx context.Context, tx *eventstore.Tx, t tenant.ID, vid catalog.VariantID) (catalog.ProductID, *catalog.Product, error) {
+	pid, err := VariantProduct(ctx, tx, t, vid)
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return pid, nil, errNotAVariant
+	}
+	if err != nil {
+		return pid, nil, err
+	}
+	if err := tx.ReadAhead(ctx, products.Key(t, pid.UUID), tenants.Key(t, t.UUID)); err != nil {
+		return pid, nil, err
+	}
+	p, err := products.Read(ctx, tx, t, pid.UUID)
+	return pid, p, err
 }
 
 // skuMemory keeps the variants SKUs were last resolved to, per tenant. An
@@ -246,17 +242,17 @@ type skuKey struct {
 // skuMemorySize bounds the SKUs remembered (past it, memory starts over).
 const skuMemorySize = 100_000
 
-func (m *skuMemory) get(t tenant.ID, sku string, v *catalog.VariantID) bool {
+func (m *skuMemory) get(t tenant.ID, sku string) (catalog.VariantID, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	got, ok := m.m[skuKey{t.UUID, sku}]
-	if ok {
-		*v = got
-	}
-	return ok
+	v, ok := m.m[skuKey{t.UUID, sku}]
+	return v, ok
 }
 
 func (m *skuMemory) put(t tenant.ID, sku string, v catalog.VariantID) {
+	if sku == "" {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.m == nil || len(m.m) >= skuMemorySize {

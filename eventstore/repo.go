@@ -112,25 +112,28 @@ func (r Repo[A]) load(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A
 // its key in memory). Read returns ErrNotFound as Load does.
 func (r Repo[A]) Read(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A, error) {
 	key := sharedKey{tenant: t.UUID, stream: id, streamType: r.StreamType}
-	// Read again in the same transaction, before it appended to the
-	// stream: the instance it checked already (a command's transaction
-	// reads the shop or a product as of its first read).
-	if v, ok := tx.read[key]; ok && !tx.appendedTo(id) {
-		if a, ok := v.(A); ok && len(a.Pending()) == 0 {
-			return a, nil
+	// What the transaction read (or checked with ReadAhead) before it
+	// appended to the stream: a command's transaction reads the shop or a
+	// product as of its first read.
+	checked := func() (A, bool) {
+		if v, ok := tx.read[key]; ok && !tx.appendedTo(id) {
+			if a, ok := v.(A); ok && len(a.Pending()) == 0 {
+				return a, true
+			}
 		}
+		var zero A
+		return zero, false
 	}
-	if v, _, ok := tx.store.shared.Get(key); ok {
-		if a, ok := v.(A); ok && len(a.Pending()) == 0 {
-			newer, err := tx.store.hasNewer(ctx, tx, t, id, a.LoadedVersion())
-			if err != nil {
-				return a, err
-			}
-			if !newer {
-				tx.remember(key, a)
-				return a, nil
-			}
-		}
+	if a, ok := checked(); ok {
+		return a, nil
+	}
+	// The kept instance, when the stream has no newer event.
+	if err := tx.ReadAhead(ctx, ReadKey{key}); err != nil {
+		var zero A
+		return zero, err
+	}
+	if a, ok := checked(); ok {
+		return a, nil
 	}
 	a, personal, err := r.load(ctx, tx, t, id)
 	if err != nil || personal {

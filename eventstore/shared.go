@@ -109,38 +109,42 @@ FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS k(tenant, stream, i)`
 // to Read: each whose last committed instance the store keeps and that has
 // no newer event is then read from the transaction's memo, as a second
 // Read in the transaction is, without a probe of its own. A command that
-// reads a product and the shop's settings asks once instead of twice. A
+// reads a product and the shop's settings asks once instead of twice
+// (Repo.Read checks the one stream it reads the same way). A
 // stream the store does not keep, or that has moved on, is left to Read,
 // which reads it in full; so is every stream when the check fails (the
 // error is returned: the transaction is aborted).
 func (tx *Tx) ReadAhead(ctx context.Context, keys ...ReadKey) error {
-	var ts, ids []uuid.UUID
-	var versions []int64
-	var values []any
-	var kept []sharedKey
+	type check struct {
+		key     sharedKey
+		value   any
+		version int64
+	}
+	var checks []check
 	for _, k := range keys {
 		if _, ok := tx.read[k.key]; ok && !tx.appendedTo(k.key.stream) {
 			continue
 		}
 		v, version, ok := tx.store.shared.Get(k.key)
-		if !ok || slices.Contains(kept, k.key) {
+		if !ok || slices.ContainsFunc(checks, func(c check) bool { return c.key == k.key }) {
 			continue
 		}
-		ts, ids, versions = append(ts, k.key.tenant), append(ids, k.key.stream), append(versions, version)
-		values, kept = append(values, v), append(kept, k.key)
+		checks = append(checks, check{key: k.key, value: v, version: version})
 	}
-	if len(kept) == 0 {
+	switch len(checks) {
+	case 0:
 		return nil
+	case 1:
+		c := checks[0]
+		newer, err := tx.store.hasNewer(ctx, tx, tenant.ID{UUID: c.key.tenant}, c.key.stream, c.version)
+		if err == nil && !newer {
+			tx.remember(c.key, c.value)
+		}
+		return err
 	}
-	if len(kept) == 1 {
-		newer, err := tx.store.hasNewer(ctx, tx, tenant.ID{UUID: ts[0]}, ids[0], versions[0])
-		if err != nil {
-			return err
-		}
-		if !newer {
-			tx.remember(kept[0], values[0])
-		}
-		return nil
+	ts, ids := make([]uuid.UUID, len(checks)), make([]uuid.UUID, len(checks))
+	for i, c := range checks {
+		ts[i], ids[i] = c.key.tenant, c.key.stream
 	}
 	rows, err := tx.Query(ctx, lastVersionsQuery, ts, ids)
 	if err != nil {
@@ -149,8 +153,8 @@ func (tx *Tx) ReadAhead(ctx context.Context, keys ...ReadKey) error {
 	var i int64
 	var last *int64
 	_, err = pgx.ForEachRow(rows, []any{&i, &last}, func() error {
-		if n := int(i) - 1; n >= 0 && n < len(kept) && (last == nil || *last <= versions[n]) {
-			tx.remember(kept[n], values[n])
+		if n := int(i) - 1; n >= 0 && n < len(checks) && (last == nil || *last <= checks[n].version) {
+			tx.remember(checks[n].key, checks[n].value)
 		}
 		return nil
 	})

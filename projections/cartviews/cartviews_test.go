@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
@@ -63,6 +64,13 @@ func (s *shop) change(id cart.ID, fn func(x *cart.Cart)) eventstore.Position {
 	return res.Last
 }
 
+// newShop is a new tenant's carts on pool, projected by a running cart_views.
+func newShop(t *testing.T, pool *pgxpool.Pool) *shop {
+	reg := app.Registry()
+	return &shop{t: t, store: eventstore.New(pool, reg), runner: projtest.Run(t, pool, cartviews.Projector{Registry: reg}),
+		tenant: tenant.NewID(), now: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
+}
+
 func (s *shop) line(sku string, ft catalog.FulfillmentType) cart.Line {
 	return cart.Line{ID: uuid.New(), Variant: uuid.New(), Product: uuid.New(), SKU: sku, Title: "Sencha " + sku, Quantity: 1,
 		UnitPrice: money.MustNew(decimal.NewFromInt(1200), money.JPY), TaxRate: catalog.TaxReduced, FulfillmentType: ft}
@@ -93,9 +101,7 @@ func TestCartsShowTheirLinesWithTheReservationIndexDecisions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	reg := app.Registry()
-	s := &shop{t: t, store: eventstore.New(pool, reg), runner: projtest.Run(t, pool, cartviews.Projector{Registry: reg}),
-		tenant: tenant.NewID(), now: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
+	s := newShop(t, pool)
 	id, other := cart.ID{UUID: uuid.New()}, cart.ID{UUID: uuid.New()}
 	tea, ebook, cup, gone := s.line("TEA", catalog.FulfillmentPhysical), s.line("EBOOK", catalog.FulfillmentDigital),
 		s.line("CUP", catalog.FulfillmentPhysical), s.line("GONE", catalog.FulfillmentPhysical)
@@ -184,7 +190,7 @@ func TestCartsShowTheirLinesWithTheReservationIndexDecisions(t *testing.T) {
 	live := projtest.Dump(t, pool, tables...)
 	require.NoError(t, s.runner.Rebuild(ctx, "cart_views", nil))
 	require.Equal(t, live, projtest.Dump(t, pool, tables...))
-	tx := projtest.Reapply(t, pool, cartviews.Projector{Registry: reg})
+	tx := projtest.Reapply(t, pool, cartviews.Projector{Registry: s.store.Registry()})
 	require.Equal(t, live, projtest.Dump(t, tx, tables...))
 }
 
@@ -192,9 +198,7 @@ func TestACartChangesWhenItsLinesDoWithoutItsHeaderRewritten(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	reg := app.Registry()
-	s := &shop{t: t, store: eventstore.New(pool, reg), runner: projtest.Run(t, pool, cartviews.Projector{Registry: reg}),
-		tenant: tenant.NewID(), now: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
+	s := newShop(t, pool)
 	id := cart.ID{UUID: uuid.New()}
 	// lastChange is when the cart's newest event was recorded.
 	lastChange := func() time.Time {
