@@ -62,7 +62,7 @@ func stringsRepeat(s string, n int) string {
 }
 
 func FuzzNormalize(f *testing.F) {
-	for _, s := range []string{"ヘッドフォン", "ﾍｯﾄﾞﾎﾝ", "コーヒーー", "ー", "〜ー〜", "ゔぁ", "ＡＢＣ", "\xff\xfe", "İstanbul", "ﬁ", "a\u0301", "ヴ", "ｳﾞ"} {
+	for _, s := range []string{"ヘッドフォン", "ﾍｯﾄﾞﾎﾝ", "コーヒーー", "ー", "〜ー〜", "ゔぁ", "ＡＢＣ", "\xff\xfe", "İstanbul", "ﬁ", "a\u0301", "ヴ", "ｳﾞ", "\xc3Y\u030a", "ぅ\u3099", "ゥ\u3099ー"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
