@@ -29,8 +29,9 @@ import (
 
 // Name is the projector's frozen name; renaming it rebuilds the model.
 // (v2: stock figures out of the stored document, joined when read; v3:
-// variant_stock without a version, written only when a figure changes).
-const Name = "product_views.v3"
+// variant_stock without a version, written only when a figure changes; v4:
+// the storefront document kept rendered).
+const Name = "product_views.v4"
 
 // Projector builds product_views.
 type Projector struct {
@@ -46,7 +47,7 @@ func (Projector) Name() string { return Name }
 func (Projector) Schema() projections.Schema {
 	return projections.Schema{
 		Tables:       []string{"products", "product_variants", "variant_stock", "categories"},
-		Create:       "rm_product_views_v3_create",
+		Create:       "rm_product_views_v4_create",
 		Index:        "rm_product_views_v1_index",
 		PayloadTypes: projections.EventNames(catalog.Events, inventory.Events),
 	}
@@ -219,10 +220,13 @@ func nullJSON(b []byte) []byte {
 	return b
 }
 
-// refreshDocs rebuilds the price range and the stored document (without
-// the stock figures, which docSQL joins in when reading) of every product
-// touched directly or through one of its categories.
-const refresh = `
+// refreshDocs rebuilds the price range and the stored documents (without
+// the stock figures, which are joined in when reading) of every product
+// touched directly or through one of its categories: the admin document in
+// doc, and the storefront's rendered from it (renderStorefront). The
+// documents are built by refreshSQL, rendered here, and written with the
+// price range in one statement, so a product's row is written once.
+const refreshSQL = `
 WITH touched AS (
     SELECT t, i FROM unnest($1::uuid[], $2::uuid[]) AS x(t, i)
     UNION
@@ -245,9 +249,8 @@ agg AS (
     LEFT JOIN product_variants v ON v.tenant_id = tc.t AND v.product_id = tc.i
     GROUP BY tc.t, tc.i
 )
-UPDATE products p SET
-    currency = agg.currency, price_min = agg.pmin, price_max = agg.pmax,
-    doc = jsonb_build_object(
+SELECT p.tenant_id, p.id, agg.currency, agg.pmin::text, agg.pmax::text,
+    jsonb_build_object(
         'id', p.id, 'title', p.title, 'handle', p.handle, 'description', p.description, 'status', p.status,
         'vendor_id', p.vendor_id, 'store_id', p.store_id,
         'categories', coalesce((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name, 'handle', c.handle) ORDER BY c.position, c.name, c.id)
@@ -258,9 +261,18 @@ UPDATE products p SET
             'min', jsonb_build_object('amount', agg.pmin::text, 'currency', agg.currency),
             'max', jsonb_build_object('amount', agg.pmax::text, 'currency', agg.currency)) END,
         'variants', coalesce(agg.variants, '[]'::jsonb),
-        'created_at', p.created_at, 'updated_at', p.updated_at)
-FROM agg
-WHERE p.tenant_id = agg.t AND p.id = agg.i`
+        'created_at', p.created_at, 'updated_at', p.updated_at)::text
+FROM agg JOIN products p ON p.tenant_id = agg.t AND p.id = agg.i`
+
+// writeDocsSQL writes what refreshSQL built and renderStorefront rendered.
+// Each product's stocked variants travel as an array literal, since
+// unnest cannot take an array of arrays of different lengths.
+const writeDocsSQL = `
+UPDATE products p SET currency = x.currency, price_min = x.pmin::numeric, price_max = x.pmax::numeric,
+    doc = x.doc::jsonb, storefront = x.storefront, storefront_stock = x.stock::uuid[], storefront_digital = x.digital
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[])
+    AS x(t, i, currency, pmin, pmax, doc, storefront, stock, digital)
+WHERE p.tenant_id = x.t AND p.id = x.i`
 
 func refreshDocs(ctx context.Context, tx pgx.Tx, products, cats map[key]bool) error {
 	split := func(m map[key]bool) ([]uuid.UUID, []uuid.UUID) {
@@ -272,8 +284,49 @@ func refreshDocs(ctx context.Context, tx pgx.Tx, products, cats map[key]bool) er
 	}
 	pt, pi := split(products)
 	ct, ci := split(cats)
-	if _, err := tx.Exec(ctx, refresh, pt, pi, ct, ci); err != nil {
+	rows, err := tx.Query(ctx, refreshSQL, pt, pi, ct, ci)
+	if err != nil {
 		return fmt.Errorf("product_views: refresh documents: %w", err)
 	}
+	var ts, ids []uuid.UUID
+	var currency, pmin, pmax []*string
+	var docs, sfs, stocks []string
+	var digital []bool
+	var t, id uuid.UUID
+	var cur, lo, hi *string
+	var doc string
+	_, err = pgx.ForEachRow(rows, []any{&t, &id, &cur, &lo, &hi, &doc}, func() error {
+		sf, err := renderStorefront([]byte(doc))
+		if err != nil {
+			return fmt.Errorf("product %s: %w", id, err)
+		}
+		ts, ids = append(ts, t), append(ids, id)
+		currency, pmin, pmax = append(currency, cur), append(pmin, lo), append(pmax, hi)
+		docs, sfs = append(docs, doc), append(sfs, sf.template)
+		stocks, digital = append(stocks, uuidArrayLiteral(sf.stock)), append(digital, sf.digital)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("product_views: refresh documents: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, writeDocsSQL, ts, ids, currency, pmin, pmax, docs, sfs, stocks, digital); err != nil {
+		return fmt.Errorf("product_views: write documents: %w", err)
+	}
 	return nil
+}
+
+// uuidArrayLiteral is ids as a PostgreSQL array literal: {a,b}.
+func uuidArrayLiteral(ids []uuid.UUID) string {
+	b := make([]byte, 0, 2+len(ids)*37)
+	b = append(b, '{')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, id.String()...)
+	}
+	return string(append(b, '}'))
 }

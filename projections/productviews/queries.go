@@ -55,12 +55,11 @@ SELECT id FROM tree`
 	return ids, nil
 }
 
-// docSQL is the document of the products row p as a query returns it: the
-// stored document with the stock figures joined in from variant_stock (the
-// product's available units and in-stock flag, each variant's). storefront
-// is an SQL boolean: when true, the storefront's view, without the
-// back-office fields (store, stock locations, the hot-lane flag) and without
-// the variants that are not on sale.
+// docSQL is the back-office document of the products row p as a query
+// returns it: the stored document with the stock figures joined in from
+// variant_stock (the product's available units and in-stock flag, each
+// variant's). The storefront reads its own, rendered form instead
+// (storefrontSQL).
 //
 // Each variant's units are one primary-key lookup (the scalar subquery,
 // kept from being flattened by OFFSET 0): joined instead, the planner,
@@ -68,26 +67,31 @@ SELECT id FROM tree`
 // tenant's variant_stock for every product of a page (3,300 rows per
 // product on the demo shop: 45,000 buffers and 22–50 ms for a page of 20,
 // against a few hundred buffers now).
-func docSQL(storefront string) string {
-	return `((p.doc - CASE WHEN ` + storefront + ` THEN ARRAY['store_id', 'location_ids'] ELSE '{}'::text[] END) || (
+const docSQL = `(p.doc || (
   SELECT jsonb_build_object(
     'available', coalesce(sum(greatest(coalesce(s.available, 0), 0))
                    FILTER (WHERE v->>'status' = 'active' AND v->>'fulfillment_type' = 'physical'), 0),
     'in_stock', coalesce(bool_or(v->>'status' = 'active' AND (v->>'fulfillment_type' = 'digital' OR coalesce(s.available, 0) > 0)), false),
-    'variants', coalesce(jsonb_agg((v || jsonb_build_object(
+    'variants', coalesce(jsonb_agg(v || jsonb_build_object(
         'available', CASE WHEN v->>'fulfillment_type' = 'digital' THEN NULL ELSE greatest(coalesce(s.available, 0), 0) END,
-        'in_stock', v->>'status' = 'active' AND (v->>'fulfillment_type' = 'digital' OR coalesce(s.available, 0) > 0)))
-        - CASE WHEN ` + storefront + ` THEN 'is_hot' ELSE '' END ORDER BY n)
-      FILTER (WHERE NOT ` + storefront + ` OR v->>'status' = 'active'), '[]'::jsonb))
+        'in_stock', v->>'status' = 'active' AND (v->>'fulfillment_type' = 'digital' OR coalesce(s.available, 0) > 0))
+        ORDER BY n), '[]'::jsonb))
   FROM jsonb_array_elements(p.doc->'variants') WITH ORDINALITY AS x(v, n)
   CROSS JOIN LATERAL (SELECT (SELECT vs.available FROM variant_stock vs
       WHERE vs.tenant_id = p.tenant_id AND vs.variant_id = (x.v->>'id')::uuid) AS available OFFSET 0) s))`
-}
 
-// listSQL is List's statement: $1 tenant, $2 the cursor (ids below it),
-// $3 status (empty for any), $4 vendor, $5 categories, $6 ids, $7 limit, $8
-// storefront.
-var listSQL = `SELECT p.id, ` + docSQL("$8") + ` FROM products p
+// storefrontSQL is the columns of the products row p that a storefront
+// read fills (fillStorefront): the rendered document, whether it sells a
+// digital variant, and the units of its stocked variants in document
+// order, each one primary-key lookup of variant_stock (a scalar subquery,
+// which the planner cannot turn into a join).
+const storefrontSQL = `p.storefront, p.storefront_digital,
+  ARRAY(SELECT (SELECT vs.available FROM variant_stock vs WHERE vs.tenant_id = p.tenant_id AND vs.variant_id = u.id)
+        FROM unnest(p.storefront_stock) WITH ORDINALITY AS u(id, n) ORDER BY u.n)`
+
+// listWhere is List's filter: $1 tenant, $2 the cursor (ids below it), $3
+// status (empty for any), $4 vendor, $5 categories, $6 ids, $7 limit.
+const listWhere = ` FROM products p
 WHERE tenant_id = $1 AND id < $2
   AND ($3 = '' OR status = $3)
   AND ($4::uuid IS NULL OR vendor_id = $4)
@@ -96,8 +100,15 @@ WHERE tenant_id = $1 AND id < $2
 ORDER BY id DESC
 LIMIT $7`
 
+// listSQL is List's statement for the back office, storefrontListSQL the
+// storefront's.
+const (
+	listSQL           = `SELECT p.id, ` + docSQL + listWhere
+	storefrontListSQL = `SELECT p.id, ` + storefrontSQL + listWhere
+)
+
 // List returns a page of product documents, newest first. storefront
-// limits it to products on sale.
+// limits it to products on sale, in their storefront form.
 func List(ctx context.Context, q eventstore.Querier, t tenant.ID, f Filter, p projections.Page, storefront bool) (projections.List[json.RawMessage], error) {
 	var after uuid.UUID
 	if ok, err := p.DecodeCursor(&after); err != nil {
@@ -112,15 +123,15 @@ func List(ctx context.Context, q eventstore.Querier, t tenant.ID, f Filter, p pr
 			return projections.List[json.RawMessage]{}, err
 		}
 	}
-	status := f.Status
+	status, query := f.Status, listSQL
 	if storefront {
-		status = "active"
+		status, query = "active", storefrontListSQL
 	}
 	var ids []uuid.UUID
 	if f.IDs != nil {
 		ids = f.IDs
 	}
-	rows, err := q.Query(ctx, listSQL, t, after, status, f.Vendor, nilIfEmpty(cats), ids, p.Limit+1, storefront)
+	rows, err := q.Query(ctx, query, t, after, status, f.Vendor, nilIfEmpty(cats), ids, p.Limit+1)
 	if err != nil {
 		return projections.List[json.RawMessage]{}, fmt.Errorf("list products: %w", err)
 	}
@@ -130,7 +141,15 @@ func List(ctx context.Context, q eventstore.Querier, t tenant.ID, f Filter, p pr
 	}
 	rs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 		var x row
-		return x, r.Scan(&x.id, &x.doc)
+		if !storefront {
+			return x, r.Scan(&x.id, &x.doc)
+		}
+		var sf filled
+		if err := r.Scan(&x.id, &sf.template, &sf.digital, &sf.units); err != nil {
+			return x, err
+		}
+		x.doc, err = sf.fill(x.id)
+		return x, err
 	})
 	if err != nil {
 		return projections.List[json.RawMessage]{}, err
@@ -141,6 +160,25 @@ func List(ctx context.Context, q eventstore.Querier, t tenant.ID, f Filter, p pr
 		out.Items[i] = x.doc
 	}
 	return out, nil
+}
+
+// filled is a storefront row as storefrontSQL reads it.
+type filled struct {
+	template *string
+	digital  bool
+	units    []*int64
+}
+
+// fill returns the storefront document of product id.
+func (f filled) fill(id uuid.UUID) (json.RawMessage, error) {
+	if f.template == nil {
+		return nil, fmt.Errorf("product %s: no storefront document", id)
+	}
+	doc, err := fillStorefront(make([]byte, 0, len(*f.template)+32), *f.template, f.digital, f.units)
+	if err != nil {
+		return nil, fmt.Errorf("product %s: %w", id, err)
+	}
+	return doc, nil
 }
 
 func nilIfEmpty(u []uuid.UUID) []uuid.UUID {
@@ -160,13 +198,27 @@ type Product struct {
 }
 
 // Get returns one product by id or handle. storefront hides products not
-// on sale. It returns eventstore.ErrNotFound.
+// on sale and returns the storefront form. It returns
+// eventstore.ErrNotFound.
 func Get(ctx context.Context, q eventstore.Querier, t tenant.ID, idOrHandle string, storefront bool) (Product, error) {
-	query := `SELECT p.id, p.vendor_id, p.status, p.version, ` + docSQL("$3") + ` FROM products p
-WHERE tenant_id = $1 AND (id::text = $2 OR handle = $2) AND (NOT $3 OR status = 'active')
+	cols, filter := docSQL, ""
+	if storefront {
+		cols, filter = storefrontSQL, " AND status = 'active'"
+	}
+	query := `SELECT p.id, p.vendor_id, p.status, p.version, ` + cols + ` FROM products p
+WHERE tenant_id = $1 AND (id::text = $2 OR handle = $2)` + filter + `
 ORDER BY (id::text = $2) DESC LIMIT 1`
 	var p Product
-	err := q.QueryRow(ctx, query, t, idOrHandle, storefront).Scan(&p.ID, &p.Vendor, &p.Status, &p.Version, &p.Doc)
+	var err error
+	if storefront {
+		var sf filled
+		err = q.QueryRow(ctx, query, t, idOrHandle).Scan(&p.ID, &p.Vendor, &p.Status, &p.Version, &sf.template, &sf.digital, &sf.units)
+		if err == nil {
+			p.Doc, err = sf.fill(p.ID)
+		}
+	} else {
+		err = q.QueryRow(ctx, query, t, idOrHandle).Scan(&p.ID, &p.Vendor, &p.Status, &p.Version, &p.Doc)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Product{}, fmt.Errorf("product %q: %w", idOrHandle, eventstore.ErrNotFound)
 	}

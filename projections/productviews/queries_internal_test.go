@@ -2,14 +2,20 @@ package productviews
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/demo"
 	"github.com/honten/honten/internal/feedcost"
 	"github.com/honten/honten/internal/pgtest"
 	"github.com/honten/honten/projections"
@@ -35,9 +41,13 @@ func TestAPageReadsEachVariantsStockByItsKey(t *testing.T) {
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT count(*) FROM variant_stock WHERE tenant_id = $1`, shop.Tenant).Scan(&variants))
 	require.Greater(t, variants, 60, "a catalog with more variants than a page shows")
 
-	for _, generic := range []bool{false, true} {
-		plan, err := feedcost.Explain(ctx, env.Pool, feedcost.Query{Feed: "product list", SQL: listSQL,
-			Args: []any{shop.Tenant.String(), uuid.Max.String(), "active", nil, nil, nil, 21, true}}, generic)
+	for _, c := range []struct {
+		sql     string
+		generic bool
+	}{{listSQL, false}, {listSQL, true}, {storefrontListSQL, false}, {storefrontListSQL, true}} {
+		generic := c.generic
+		plan, err := feedcost.Explain(ctx, env.Pool, feedcost.Query{Feed: "product list", SQL: c.sql,
+			Args: []any{shop.Tenant.String(), uuid.Max.String(), "active", nil, nil, nil, 21}}, generic)
 		require.NoError(t, err)
 		stockReads := 0
 		for _, s := range plan.Scans {
@@ -63,4 +73,96 @@ func TestAPageReadsEachVariantsStockByItsKey(t *testing.T) {
 		}
 	}
 	require.Positive(t, withUnits)
+}
+
+// storefrontOracle is the storefront document as the database built it
+// from the stored document before the storefront kept its own, rendered
+// (product_views.v3's docSQL with storefront true): the oracle that the
+// rendered and filled document must equal byte for byte.
+const storefrontOracle = `SELECT p.id, ((p.doc - ARRAY['store_id', 'location_ids']) || (
+  SELECT jsonb_build_object(
+    'available', coalesce(sum(greatest(coalesce(s.available, 0), 0))
+                   FILTER (WHERE v->>'status' = 'active' AND v->>'fulfillment_type' = 'physical'), 0),
+    'in_stock', coalesce(bool_or(v->>'status' = 'active' AND (v->>'fulfillment_type' = 'digital' OR coalesce(s.available, 0) > 0)), false),
+    'variants', coalesce(jsonb_agg((v || jsonb_build_object(
+        'available', CASE WHEN v->>'fulfillment_type' = 'digital' THEN NULL ELSE greatest(coalesce(s.available, 0), 0) END,
+        'in_stock', v->>'status' = 'active' AND (v->>'fulfillment_type' = 'digital' OR coalesce(s.available, 0) > 0)))
+        - 'is_hot' ORDER BY n)
+      FILTER (WHERE v->>'status' = 'active'), '[]'::jsonb))
+  FROM jsonb_array_elements(p.doc->'variants') WITH ORDINALITY AS x(v, n)
+  LEFT JOIN variant_stock s ON s.tenant_id = p.tenant_id AND s.variant_id = (x.v->>'id')::uuid))::text
+FROM products p WHERE tenant_id = $1 AND status = 'active'`
+
+// The storefront's rendered document, filled with the stock figures when
+// read, is the document the database would build from the stored one:
+// the same bytes for every product of the demo catalog, including digital
+// variants, a product that mixes both kinds, variants not on sale, no
+// stock row, and stock below zero. Detail and list agree.
+func TestTheRenderedStorefrontDocumentIsTheOneTheDatabaseWouldBuild(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := searchtest.Start(t, pgtest.New(t), func(t *testing.T, _ *pgxpool.Pool, reg *eventstore.Registry) searchtest.Backend {
+		return searchtest.Backend{Projectors: []projections.Projector{Projector{Registry: reg}}}
+	})
+	shop := searchtest.NewShop(env.Store)
+	require.NoError(t, shop.LoadDemo(ctx, demo.Catalog(1)))
+
+	// Pick a published product with several physical variants and bend it.
+	var pid uuid.UUID
+	var skus []string
+	for _, p := range demo.Catalog(1) {
+		if p.Status == "active" && len(p.Variants) >= 3 && !p.Variants[0].Digital {
+			pid = shop.Products[p.Handle]
+			for _, v := range p.Variants {
+				skus = append(skus, v.SKU)
+			}
+			break
+		}
+	}
+	require.NotEqual(t, uuid.Nil, pid, "the demo catalog has a product with three physical variants")
+	inactive, digital := catalog.VariantInactive, catalog.FulfillmentDigital
+	require.NoError(t, shop.Append(ctx, catalog.ProductStream, pid,
+		catalog.VariantUpdated{Variant: catalog.VariantID{UUID: shop.Variants[skus[1]]}, Status: &inactive},
+		catalog.VariantUpdated{Variant: catalog.VariantID{UUID: shop.Variants[skus[2]]}, FulfillmentType: &digital}))
+	require.NoError(t, shop.SetStock(ctx, skus[0], -2))
+	// A variant added after the stock was counted has no stock row.
+	require.NoError(t, shop.Append(ctx, catalog.ProductStream, pid, catalog.VariantAdded{
+		Variant: catalog.VariantID{UUID: uuid.Must(uuid.NewV7())}, SKU: "BENT-NEW", Title: "New",
+		FulfillmentType: catalog.FulfillmentPhysical, Price: money.MustNew(decimal.NewFromInt(500), money.JPY),
+		TaxRate: catalog.TaxStandard, Status: catalog.VariantActive}))
+	env.Wait(t, shop.Last)
+
+	want := map[uuid.UUID]string{}
+	rows, err := env.Pool.Query(ctx, storefrontOracle, shop.Tenant)
+	require.NoError(t, err)
+	var id uuid.UUID
+	var doc string
+	_, err = pgx.ForEachRow(rows, []any{&id, &doc}, func() error { want[id] = doc; return nil })
+	require.NoError(t, err)
+	require.Greater(t, len(want), 100)
+
+	got := map[uuid.UUID]string{}
+	p := projections.Page{Limit: 100}
+	for {
+		l, err := List(ctx, env.Pool, shop.Tenant, Filter{}, p, true)
+		require.NoError(t, err)
+		for _, d := range l.Items {
+			var x struct{ ID uuid.UUID }
+			require.NoError(t, json.Unmarshal(d, &x), string(d))
+			got[x.ID] = string(d)
+		}
+		if l.NextCursor == nil {
+			break
+		}
+		p.Cursor = *l.NextCursor
+	}
+	require.Len(t, got, len(want))
+	for id, w := range want {
+		require.Equal(t, w, got[id], "product %s", id)
+	}
+	bent, err := Get(ctx, env.Pool, shop.Tenant, pid.String(), true)
+	require.NoError(t, err)
+	require.Equal(t, want[pid], string(bent.Doc))
+	require.Contains(t, want[pid], `"fulfillment_type": "digital"`)
+	require.Contains(t, want[pid], `"available": null`)
 }
