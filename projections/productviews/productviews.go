@@ -5,8 +5,10 @@
 // listing a page is one indexed read. Availability comes from the inventory
 // events, each of which carries the variant's available units: it is kept
 // apart, in the narrow variant_stock table, and joined into the document
-// when it is read (docSQL), so a reservation writes one small row and never
-// rewrites the product's document.
+// when it is read, so a reservation writes one small row and never
+// rewrites the product's document. The back office's reads join it in SQL
+// (docSQL); the storefront's fill it into the storefront document, which
+// the row keeps rendered (storefront.go).
 //
 // It must not import http or commands.
 package productviews
