@@ -54,6 +54,9 @@ type SchemaAdapter struct {
 
 var _ wsql.SchemaAdapter = SchemaAdapter{}
 
+// defaultBatchSize is SchemaAdapter's batch when BatchSize is 0.
+const defaultBatchSize = 50
+
 // ErrReadOnly is returned when something tries to publish into the events table.
 var ErrReadOnly = errors.New("bus: the events table is written by the event store only")
 
@@ -66,7 +69,7 @@ func (SchemaAdapter) InsertQuery(wsql.InsertQueryParams) (wsql.Query, error) {
 func (a SchemaAdapter) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error) {
 	n := a.BatchSize
 	if n <= 0 {
-		n = 50
+		n = defaultBatchSize
 	}
 	// The cursor is read by scalar subqueries (init plans), so it is an index
 	// condition in custom and generic plans alike: a join with the offsets

@@ -244,7 +244,11 @@ func (w *Worker) subscriber(group, topic string, wlog watermill.LoggerAdapter) (
 		if topic != TopicAll {
 			types = []string{topic}
 		}
-		ib := &idleBeginner{Beginner: db, changes: w.opts.ChangesOf(types...), max: w.opts.PollInterval}
+		batch := w.opts.BatchSize
+		if batch <= 0 {
+			batch = defaultBatchSize
+		}
+		ib := &idleBeginner{Beginner: db, changes: w.opts.ChangesOf(types...), max: w.opts.PollInterval, batch: batch}
 		db = ib
 		cfg.BackoffManager = idleBackoff{b: ib, retry: w.opts.RetryInterval}
 	}
@@ -252,12 +256,18 @@ func (w *Worker) subscriber(group, topic string, wlog watermill.LoggerAdapter) (
 }
 
 // idleBeginner makes a watermill subscriber wait for a feed change instead
-// of polling on a timer: after a poll that found nothing (idleBackoff), the
-// next poll's transaction begins only when the feed changes, or after max.
+// of polling on a timer: after a poll that found nothing (idleBackoff), or
+// fewer events than a batch holds (shortBatchTx), the next poll's
+// transaction begins only when the feed changes, or after max. A short
+// batch was everything readable when it was read; what became readable
+// since changed the feed after this poll began, so it wakes the next one.
+// Without that, every wake under load cost two transactions: the batch,
+// then a poll that found nothing.
 type idleBeginner struct {
 	wsql.Beginner
 	changes func() <-chan struct{}
 	max     time.Duration
+	batch   int // events a poll reads at most
 
 	mu      sync.Mutex
 	idle    bool
@@ -281,7 +291,55 @@ func (b *idleBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (wsq
 	b.mu.Lock()
 	b.idle, b.changed = false, b.changes()
 	b.mu.Unlock()
-	return b.Beginner.BeginTx(ctx, opts)
+	tx, err := b.Beginner.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &shortBatchTx{Tx: tx, b: b}, nil
+}
+
+// shortBatchTx is a poll's transaction: its first query is the poll's
+// select, whose rows it counts (countedRows).
+type shortBatchTx struct {
+	wsql.Tx
+	b       *idleBeginner
+	queried bool
+}
+
+// QueryContext implements wsql.Tx.
+func (t *shortBatchTx) QueryContext(ctx context.Context, query string, args ...any) (wsql.Rows, error) {
+	rows, err := t.Tx.QueryContext(ctx, query, args...)
+	if err != nil || t.queried {
+		return rows, err
+	}
+	t.queried = true
+	return &countedRows{Rows: rows, b: t.b}, nil
+}
+
+// countedRows marks its subscriber idle when the poll's select ends with
+// some events but fewer than a batch (none: idleBackoff does it). The
+// subscriber handles and acknowledges them all before it polls again
+// (watermill's subscriber resends a message until it is acknowledged).
+type countedRows struct {
+	wsql.Rows
+	b    *idleBeginner
+	n    int
+	done bool
+}
+
+// Next implements wsql.Rows.
+func (r *countedRows) Next() bool {
+	if r.Rows.Next() {
+		r.n++
+		return true
+	}
+	if !r.done {
+		r.done = true
+		if r.n > 0 && r.n < r.b.batch {
+			r.b.setIdle()
+		}
+	}
+	return false
 }
 
 func (b *idleBeginner) setIdle() {
