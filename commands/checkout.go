@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -109,13 +110,16 @@ func (c Checkout) validate() (order.Customer, order.Address, order.PaymentMethod
 		method, nil
 }
 
-// nextOrderNumber takes the tenant's next order number in its own short
-// statement (the counter row is never held for a whole checkout).
-func (s *Service) nextOrderNumber(ctx context.Context, t tenant.ID) (int64, error) {
+// nextOrderNumber takes the tenant's next order number. The counter row
+// stays locked until tx ends: it must be tx's last statement.
+func nextOrderNumber(ctx context.Context, tx *eventstore.Tx, t tenant.ID) (int64, error) {
 	var n int64
-	err := s.store.PoolFor(ctx).QueryRow(ctx, `INSERT INTO order_counters (tenant_id, last) VALUES ($1, 1)
+	err := tx.QueryRow(ctx, `INSERT INTO order_counters (tenant_id, last) VALUES ($1, 1)
 ON CONFLICT (tenant_id) DO UPDATE SET last = order_counters.last + 1 RETURNING last`, t).Scan(&n)
-	return n, err
+	if err != nil {
+		return 0, fmt.Errorf("order number: %w", err)
+	}
+	return n, nil
 }
 
 // Checkout places the order: every physical line must hold a live
@@ -134,13 +138,9 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 	if err != nil {
 		return Placed{}, Result{}, err
 	}
-	if err := s.prepareCheckout(ctx, c); err != nil {
-		return Placed{}, Result{}, err
-	}
-	// The number is taken by its own short statement before the checkout's
-	// transaction (the counter row is never held across a checkout). The
-	// precheck refuses most failing checkouts first, so gaps are rare.
-	n, err := s.nextOrderNumber(ctx, c.Tenant)
+	// The number is taken at the end of the precheck's transaction, which
+	// refuses most failing checkouts first, so gaps are rare.
+	n, err := s.prepareCheckout(ctx, c)
 	if err != nil {
 		return Placed{}, Result{}, err
 	}

@@ -117,13 +117,17 @@ func staleLines(lines []cart.Line, offers map[uuid.UUID]offer) *StaleLines {
 
 // prepareCheckout refuses a checkout that would fail (precheck: unknown
 // cart or token, closed or empty cart, a line not held), then brings the
-// cart's prices to the current catalog, in one transaction of its own
-// before the order number is taken (a reprice is committed even though the
-// checkout then fails, so the cart shows the new prices). It returns a
-// *StaleLines when any line changed or is no longer for sale.
-func (s *Service) prepareCheckout(ctx context.Context, c Checkout) error {
+// cart's prices to the current catalog, in one transaction of its own (a
+// reprice is committed even though the checkout then fails, so the cart
+// shows the new prices). It returns a *StaleLines when any line changed or
+// is no longer for sale. Otherwise its last statement takes the order
+// number, which it returns: the counter row is held only until that
+// commit, never across the checkout's own transaction, and the number
+// costs no transaction of its own.
+func (s *Service) prepareCheckout(ctx context.Context, c Checkout) (int64, error) {
 	now := s.Now()
 	var stale *StaleLines
+	var number int64
 	_, err := s.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
 		stale = nil
 		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token)
@@ -139,7 +143,8 @@ func (s *Service) prepareCheckout(ctx context.Context, c Checkout) error {
 		}
 		stale = staleLines(x.Lines(), offers)
 		if stale == nil {
-			return nil
+			number, err = nextOrderNumber(ctx, tx, c.Tenant)
+			return err
 		}
 		for _, l := range stale.Lines {
 			if l.UnitPrice != nil {
@@ -161,10 +166,10 @@ func (s *Service) prepareCheckout(ctx context.Context, c Checkout) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if stale != nil {
-		return stale
+		return 0, stale
 	}
-	return nil
+	return number, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -389,5 +391,74 @@ func TestAwaitDeliversTheCommittedDecision(t *testing.T) {
 	case d := <-got3:
 		t.Fatalf("a cancelled wait got %v", d)
 	default:
+	}
+}
+
+// Concurrent checkouts of one shop take distinct order numbers, and when
+// none fails, consecutive ones: the number is taken by the last statement
+// of the checkout's precheck, whose rollback (a retry) gives it back.
+func TestConcurrentCheckoutsTakeConsecutiveOrderNumbers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const buyers = 24
+	b := newShop(t, 1000, false)
+	w := b.svc.NewReservationWorker(reservations.Options{LockRetry: 5 * time.Millisecond})
+	t.Cleanup(runWorker(w))
+
+	type cartOf struct {
+		c  commands.CartCreated
+		by func(int) commands.By
+	}
+	carts := make([]cartOf, buyers)
+	for i := range carts {
+		by := func(n int) commands.By {
+			return commands.By{Actor: "buyer", CommandID: uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "numbers/%d/%d", i, n))}
+		}
+		c, _, err := b.svc.CreateCart(ctx, commands.CreateCart{Tenant: b.tenant.Tenant, By: by(0)})
+		require.NoError(t, err)
+		ch, _, err := b.svc.AddToCart(ctx, commands.AddToCart{Tenant: b.tenant.Tenant, By: by(1), Cart: c.Cart, Token: c.Token, SKU: b.sku, Quantity: 1})
+		require.NoError(t, err)
+		require.True(t, decided(ctx, b, w, ch.Reservation.UUID))
+		carts[i] = cartOf{c: c, by: by}
+	}
+
+	numbers := make([]string, buyers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make([]error, buyers)
+	for i, x := range carts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			co := buyerInfo
+			co.Tenant, co.By, co.Cart, co.Token = b.tenant.Tenant, x.by(2), x.c.Cart, x.c.Token
+			p, _, err := b.svc.Checkout(ctx, co)
+			numbers[i], errs[i] = p.Number, err
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	var prefix string
+	seqs := make([]int, 0, buyers)
+	for _, n := range numbers {
+		i := len(n)
+		for i > 0 && n[i-1] >= '0' && n[i-1] <= '9' {
+			i--
+		}
+		if prefix == "" {
+			prefix = n[:i]
+		}
+		require.Equal(t, prefix, n[:i], "one shop, one prefix: %v", numbers)
+		seq, err := strconv.Atoi(n[i:])
+		require.NoError(t, err, n)
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	for i := 1; i < len(seqs); i++ {
+		require.Equal(t, seqs[i-1]+1, seqs[i], "distinct, consecutive numbers: %v", numbers)
 	}
 }
