@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
@@ -55,11 +56,14 @@ SELECT id FROM tree`
 	return ids, nil
 }
 
-// docSQL is the back-office document of the products row p as a query
-// returns it: the stored document with the stock figures joined in from
-// variant_stock (the product's available units and in-stock flag, each
-// variant's). The storefront reads its own, rendered form instead
-// (storefrontSQL).
+// docSQL is the document of the products row p as a query returns it: the
+// stored document with the stock figures joined in from variant_stock (the
+// product's available units and in-stock flag, each variant's). The back
+// office reads it so (storefront false). With storefront true it is the
+// storefront's view, without the back-office fields (store, stock
+// locations, the hot-lane flag) and the variants not on sale: the
+// storefront reads its rendered form instead (storefrontSQL), and this one
+// only while a deploy rebuilds the model into a generation that has it.
 //
 // Each variant's units are one primary-key lookup (the scalar subquery,
 // kept from being flattened by OFFSET 0): joined instead, the planner,
@@ -67,18 +71,25 @@ SELECT id FROM tree`
 // tenant's variant_stock for every product of a page (3,300 rows per
 // product on the demo shop: 45,000 buffers and 22–50 ms for a page of 20,
 // against a few hundred buffers now).
-const docSQL = `(p.doc || (
+func docSQL(storefront bool) string {
+	sf := "false"
+	if storefront {
+		sf = "true"
+	}
+	return `((p.doc - CASE WHEN ` + sf + ` THEN ARRAY['store_id', 'location_ids'] ELSE '{}'::text[] END) || (
   SELECT jsonb_build_object(
     'available', coalesce(sum(greatest(coalesce(s.available, 0), 0))
                    FILTER (WHERE v->>'status' = 'active' AND v->>'fulfillment_type' = 'physical'), 0),
     'in_stock', coalesce(bool_or(v->>'status' = 'active' AND (v->>'fulfillment_type' = 'digital' OR coalesce(s.available, 0) > 0)), false),
-    'variants', coalesce(jsonb_agg(v || jsonb_build_object(
+    'variants', coalesce(jsonb_agg((v || jsonb_build_object(
         'available', CASE WHEN v->>'fulfillment_type' = 'digital' THEN NULL ELSE greatest(coalesce(s.available, 0), 0) END,
-        'in_stock', v->>'status' = 'active' AND (v->>'fulfillment_type' = 'digital' OR coalesce(s.available, 0) > 0))
-        ORDER BY n), '[]'::jsonb))
+        'in_stock', v->>'status' = 'active' AND (v->>'fulfillment_type' = 'digital' OR coalesce(s.available, 0) > 0)))
+        - CASE WHEN ` + sf + ` THEN 'is_hot' ELSE '' END ORDER BY n)
+      FILTER (WHERE NOT ` + sf + ` OR v->>'status' = 'active'), '[]'::jsonb))
   FROM jsonb_array_elements(p.doc->'variants') WITH ORDINALITY AS x(v, n)
   CROSS JOIN LATERAL (SELECT (SELECT vs.available FROM variant_stock vs
       WHERE vs.tenant_id = p.tenant_id AND vs.variant_id = (x.v->>'id')::uuid) AS available OFFSET 0) s))`
+}
 
 // storefrontSQL is the columns of the products row p that a storefront
 // read fills (fillStorefront): the rendered document, whether it sells a
@@ -101,11 +112,21 @@ ORDER BY id DESC
 LIMIT $7`
 
 // listSQL is List's statement for the back office, storefrontListSQL the
-// storefront's.
-const (
-	listSQL           = `SELECT p.id, ` + docSQL + listWhere
-	storefrontListSQL = `SELECT p.id, ` + storefrontSQL + listWhere
+// storefront's, and builtStorefrontListSQL the storefront's while the live
+// generation predates the rendered document.
+var (
+	listSQL                = `SELECT p.id, ` + docSQL(false) + listWhere
+	storefrontListSQL      = `SELECT p.id, ` + storefrontSQL + listWhere
+	builtStorefrontListSQL = `SELECT p.id, ` + docSQL(true) + listWhere
 )
+
+// unrendered reports the error of a storefront read from a generation of
+// the model that predates the rendered document (product_views.v3, live
+// while a deploy rebuilds v4): the read is then answered by docSQL(true).
+func unrendered(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "42703" // undefined_column
+}
 
 // List returns a page of product documents, newest first. storefront
 // limits it to products on sale, in their storefront form.
@@ -123,36 +144,45 @@ func List(ctx context.Context, q eventstore.Querier, t tenant.ID, f Filter, p pr
 			return projections.List[json.RawMessage]{}, err
 		}
 	}
-	status, query := f.Status, listSQL
+	status := f.Status
 	if storefront {
-		status, query = "active", storefrontListSQL
+		status = "active"
 	}
 	var ids []uuid.UUID
 	if f.IDs != nil {
 		ids = f.IDs
 	}
-	rows, err := q.Query(ctx, query, t, after, status, f.Vendor, nilIfEmpty(cats), ids, p.Limit+1)
-	if err != nil {
-		return projections.List[json.RawMessage]{}, fmt.Errorf("list products: %w", err)
-	}
 	type row struct {
 		id  uuid.UUID
 		doc json.RawMessage
 	}
-	rs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-		var x row
-		if !storefront {
-			return x, r.Scan(&x.id, &x.doc)
+	read := func(query string, rendered bool) ([]row, error) {
+		rows, err := q.Query(ctx, query, t, after, status, f.Vendor, nilIfEmpty(cats), ids, p.Limit+1)
+		if err != nil {
+			return nil, err
 		}
-		var sf filled
-		if err := r.Scan(&x.id, &sf.template, &sf.digital, &sf.units); err != nil {
+		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			if !rendered {
+				return x, r.Scan(&x.id, &x.doc)
+			}
+			var sf filled
+			if err := r.Scan(&x.id, &sf.template, &sf.digital, &sf.units); err != nil {
+				return x, err
+			}
+			x.doc, err = sf.fill(x.id)
 			return x, err
-		}
-		x.doc, err = sf.fill(x.id)
-		return x, err
-	})
+		})
+	}
+	var rs []row
+	var err error
+	if !storefront {
+		rs, err = read(listSQL, false)
+	} else if rs, err = read(storefrontListSQL, true); unrendered(err) {
+		rs, err = read(builtStorefrontListSQL, false)
+	}
 	if err != nil {
-		return projections.List[json.RawMessage]{}, err
+		return projections.List[json.RawMessage]{}, fmt.Errorf("list products: %w", err)
 	}
 	l := projections.NewList(rs, p.Limit, func(x row) any { return x.id })
 	out := projections.List[json.RawMessage]{Items: make([]json.RawMessage, len(l.Items)), NextCursor: l.NextCursor}
@@ -201,23 +231,29 @@ type Product struct {
 // on sale and returns the storefront form. It returns
 // eventstore.ErrNotFound.
 func Get(ctx context.Context, q eventstore.Querier, t tenant.ID, idOrHandle string, storefront bool) (Product, error) {
-	cols, filter := docSQL, ""
-	if storefront {
-		cols, filter = storefrontSQL, " AND status = 'active'"
-	}
-	query := `SELECT p.id, p.vendor_id, p.status, p.version, ` + cols + ` FROM products p
-WHERE tenant_id = $1 AND (id::text = $2 OR handle = $2)` + filter + `
+	get := func(cols string, rendered bool) (Product, error) {
+		query := `SELECT p.id, p.vendor_id, p.status, p.version, ` + cols + ` FROM products p
+WHERE tenant_id = $1 AND (id::text = $2 OR handle = $2) AND (NOT $3 OR status = 'active')
 ORDER BY (id::text = $2) DESC LIMIT 1`
+		var p Product
+		row := q.QueryRow(ctx, query, t, idOrHandle, storefront)
+		if !rendered {
+			return p, row.Scan(&p.ID, &p.Vendor, &p.Status, &p.Version, &p.Doc)
+		}
+		var sf filled
+		if err := row.Scan(&p.ID, &p.Vendor, &p.Status, &p.Version, &sf.template, &sf.digital, &sf.units); err != nil {
+			return p, err
+		}
+		var err error
+		p.Doc, err = sf.fill(p.ID)
+		return p, err
+	}
 	var p Product
 	var err error
-	if storefront {
-		var sf filled
-		err = q.QueryRow(ctx, query, t, idOrHandle).Scan(&p.ID, &p.Vendor, &p.Status, &p.Version, &sf.template, &sf.digital, &sf.units)
-		if err == nil {
-			p.Doc, err = sf.fill(p.ID)
-		}
-	} else {
-		err = q.QueryRow(ctx, query, t, idOrHandle).Scan(&p.ID, &p.Vendor, &p.Status, &p.Version, &p.Doc)
+	if !storefront {
+		p, err = get(docSQL(false), false)
+	} else if p, err = get(storefrontSQL, true); unrendered(err) {
+		p, err = get(docSQL(true), false)
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Product{}, fmt.Errorf("product %q: %w", idOrHandle, eventstore.ErrNotFound)
