@@ -114,26 +114,17 @@ func (r Repo[A]) Read(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A
 	key := sharedKey{tenant: t.UUID, stream: id, streamType: r.StreamType}
 	// What the transaction read (or checked with ReadAhead) before it
 	// appended to the stream: a command's transaction reads the shop or a
-	// product as of its first read.
-	checked := func() (A, bool) {
-		if v, ok := tx.read[key]; ok && !tx.appendedTo(id) {
-			if a, ok := v.(A); ok && len(a.Pending()) == 0 {
-				return a, true
-			}
-		}
-		var zero A
-		return zero, false
-	}
-	if a, ok := checked(); ok {
-		return a, nil
-	}
-	// The kept instance, when the stream has no newer event.
+	// product as of its first read. ReadAhead sends nothing for such a
+	// stream, and otherwise remembers the kept instance when the stream has
+	// no newer event.
 	if err := tx.ReadAhead(ctx, ReadKey{key}); err != nil {
 		var zero A
 		return zero, err
 	}
-	if a, ok := checked(); ok {
-		return a, nil
+	if v, ok := tx.read[key]; ok && !tx.appendedTo(id) {
+		if a, ok := v.(A); ok && len(a.Pending()) == 0 {
+			return a, nil
+		}
 	}
 	a, personal, err := r.load(ctx, tx, t, id)
 	if err != nil || personal {

@@ -8,13 +8,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/domain/aggregate"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
-	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/pgtest"
 )
 
@@ -320,13 +318,8 @@ func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQu
 func TestReadAheadChecksTheStreamsAboutToBeReadInOneStatement(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg, err := database.Config(pgtest.NewURL(t), database.Options{MaxConns: 4})
-	require.NoError(t, err)
 	var sent statementCounter
-	cfg.ConnConfig.Tracer = &sent
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
+	pool := pgtest.Traced(t, &sent)
 	reg := eventstore.NewRegistry()
 	reg.Register(noted{}, signedUp{})
 	store, other := eventstore.New(pool, reg), eventstore.New(pool, reg)
@@ -350,7 +343,7 @@ func TestReadAheadChecksTheStreamsAboutToBeReadInOneStatement(t *testing.T) {
 	for _, id := range []uuid.UUID{kept, moved, unread} {
 		add(store, id, 1)
 	}
-	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+	_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
 		for _, id := range []uuid.UUID{kept, moved} {
 			if _, err := repo.Read(ctx, tx, tn, id); err != nil {
 				return err

@@ -54,8 +54,13 @@ type SchemaAdapter struct {
 
 var _ wsql.SchemaAdapter = SchemaAdapter{}
 
-// defaultBatchSize is SchemaAdapter's batch when BatchSize is 0.
-const defaultBatchSize = 50
+// batch is the events a poll reads at most.
+func (a SchemaAdapter) batch() int {
+	if a.BatchSize <= 0 {
+		return 50
+	}
+	return a.BatchSize
+}
 
 // ErrReadOnly is returned when something tries to publish into the events table.
 var ErrReadOnly = errors.New("bus: the events table is written by the event store only")
@@ -67,10 +72,7 @@ func (SchemaAdapter) InsertQuery(wsql.InsertQueryParams) (wsql.Query, error) {
 
 // SelectQuery implements wsql.SchemaAdapter.
 func (a SchemaAdapter) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error) {
-	n := a.BatchSize
-	if n <= 0 {
-		n = defaultBatchSize
-	}
+	n := a.batch()
 	// The cursor is read by scalar subqueries (init plans), so it is an index
 	// condition in custom and generic plans alike: a join with the offsets
 	// row would leave it a join filter the planner may apply after walking

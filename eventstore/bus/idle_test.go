@@ -10,13 +10,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/eventstore/bus"
-	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/pgtest"
 )
 
@@ -60,13 +58,8 @@ func (f *feedSignal) raise() {
 func TestAShortBatchIsThePollsLastUntilTheFeedChanges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg, err := database.Config(pgtest.NewURL(t), database.Options{MaxConns: 8})
-	require.NoError(t, err)
 	var polls pollCounter
-	cfg.ConnConfig.Tracer = &polls
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
+	pool := pgtest.Traced(t, &polls)
 	reg := eventstore.NewRegistry()
 	reg.Register(counted{}, acknowledged{})
 	b := &testBundle{store: eventstore.New(pool, reg), tenant: tenant.NewID()}

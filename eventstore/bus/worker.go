@@ -229,9 +229,10 @@ func (w *Worker) subscriber(group, topic string, wlog watermill.LoggerAdapter) (
 	// A message is acknowledged once handled or poisoned: the deadline
 	// outlasts its retries.
 	ack := w.opts.RetryFor + time.Minute
+	adapter := SchemaAdapter{BatchSize: w.opts.BatchSize}
 	cfg := wsql.SubscriberConfig{
 		ConsumerGroup:  group,
-		SchemaAdapter:  SchemaAdapter{BatchSize: w.opts.BatchSize},
+		SchemaAdapter:  adapter,
 		OffsetsAdapter: OffsetsAdapter{},
 		PollInterval:   w.opts.PollInterval,
 		ResendInterval: w.opts.RetryInterval,
@@ -244,25 +245,21 @@ func (w *Worker) subscriber(group, topic string, wlog watermill.LoggerAdapter) (
 		if topic != TopicAll {
 			types = []string{topic}
 		}
-		batch := w.opts.BatchSize
-		if batch <= 0 {
-			batch = defaultBatchSize
-		}
-		ib := &idleBeginner{Beginner: db, changes: w.opts.ChangesOf(types...), max: w.opts.PollInterval, batch: batch}
+		ib := &idleBeginner{Beginner: db, changes: w.opts.ChangesOf(types...), max: w.opts.PollInterval, batch: adapter.batch()}
 		db = ib
-		cfg.BackoffManager = idleBackoff{b: ib, retry: w.opts.RetryInterval}
+		cfg.BackoffManager = idleBackoff{retry: w.opts.RetryInterval}
 	}
 	return wsql.NewSubscriber(db, cfg, wlog)
 }
 
 // idleBeginner makes a watermill subscriber wait for a feed change instead
-// of polling on a timer: after a poll that found nothing (idleBackoff), or
-// fewer events than a batch holds (shortBatchTx), the next poll's
-// transaction begins only when the feed changes, or after max. A short
-// batch was everything readable when it was read; what became readable
-// since changed the feed after this poll began, so it wakes the next one.
-// Without that, every wake under load cost two transactions: the batch,
-// then a poll that found nothing.
+// of polling on a timer: after a poll that read fewer events than a batch
+// holds, none included (countedRows), the next poll's transaction begins
+// only when the feed changes, or after max. Such a poll read everything
+// readable when it ran; what became readable since changed the feed after
+// the poll began, so it wakes the next one. (Idle only after an empty
+// poll, every wake under load cost two transactions: the batch, then a
+// poll that found nothing.)
 type idleBeginner struct {
 	wsql.Beginner
 	changes func() <-chan struct{}
@@ -317,9 +314,9 @@ func (t *shortBatchTx) QueryContext(ctx context.Context, query string, args ...a
 }
 
 // countedRows marks its subscriber idle when the poll's select ends with
-// some events but fewer than a batch (none: idleBackoff does it). The
-// subscriber handles and acknowledges them all before it polls again
-// (watermill's subscriber resends a message until it is acknowledged).
+// fewer events than a batch. The subscriber handles and acknowledges them
+// all before it polls again (watermill's subscriber resends a message
+// until it is acknowledged).
 type countedRows struct {
 	wsql.Rows
 	b    *idleBeginner
@@ -335,7 +332,7 @@ func (r *countedRows) Next() bool {
 	}
 	if !r.done {
 		r.done = true
-		if r.n > 0 && r.n < r.b.batch {
+		if r.n < r.b.batch {
 			r.b.setIdle()
 		}
 	}
@@ -349,24 +346,21 @@ func (b *idleBeginner) setIdle() {
 }
 
 // idleBackoff is the subscriber's wsql.BackoffManager with an idleBeginner:
-// an empty poll marks the subscriber idle and waits no further here.
+// a failed poll waits retry; any other poll waits no further here (the
+// idleBeginner holds the next one while the subscriber is idle).
 type idleBackoff struct {
-	b     *idleBeginner
 	retry time.Duration
 }
 
 // HandleError implements wsql.BackoffManager.
-func (m idleBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
-	if err != nil {
-		if !errors.Is(err, context.Canceled) {
-			logger.Error("bus: polling the feed failed", err, watermill.LogFields{"wait_time": m.retry})
-		}
-		return m.retry
+func (m idleBackoff) HandleError(logger watermill.LoggerAdapter, _ bool, err error) time.Duration {
+	if err == nil {
+		return 0
 	}
-	if noMsg {
-		m.b.setIdle()
+	if !errors.Is(err, context.Canceled) {
+		logger.Error("bus: polling the feed failed", err, watermill.LogFields{"wait_time": m.retry})
 	}
-	return 0
+	return m.retry
 }
 
 func (w *Worker) adapt(h Handler) message.NoPublishHandlerFunc {

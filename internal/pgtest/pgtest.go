@@ -46,6 +46,24 @@ func New(t testing.TB) *pgxpool.Pool {
 	return pool
 }
 
+// Traced returns a pool on a fresh migrated database, as New does, whose
+// connections report every statement to tracer: for tests that count what
+// is sent.
+func Traced(t testing.TB, tracer pgx.QueryTracer) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := database.Config(NewURL(t), database.Options{MaxConns: 8})
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	cfg.ConnConfig.Tracer = tracer
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
 // NewURL creates a fresh migrated database and returns its URL, for code
 // under test that opens its own pool (end-to-end tests through cmd wiring).
 func NewURL(t testing.TB) string {

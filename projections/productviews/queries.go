@@ -227,14 +227,23 @@ type Product struct {
 	Doc     json.RawMessage
 }
 
+// getWhere is Get's filter: $1 tenant, $2 id or handle, $3 on sale only.
+const getWhere = ` FROM products p
+WHERE tenant_id = $1 AND (id::text = $2 OR handle = $2) AND (NOT $3 OR status = 'active')
+ORDER BY (id::text = $2) DESC LIMIT 1`
+
+// Get's statements, as List's.
+var (
+	getSQL                = `SELECT p.id, p.vendor_id, p.status, p.version, ` + docSQL(false) + getWhere
+	storefrontGetSQL      = `SELECT p.id, p.vendor_id, p.status, p.version, ` + storefrontSQL + getWhere
+	builtStorefrontGetSQL = `SELECT p.id, p.vendor_id, p.status, p.version, ` + docSQL(true) + getWhere
+)
+
 // Get returns one product by id or handle. storefront hides products not
 // on sale and returns the storefront form. It returns
 // eventstore.ErrNotFound.
 func Get(ctx context.Context, q eventstore.Querier, t tenant.ID, idOrHandle string, storefront bool) (Product, error) {
-	get := func(cols string, rendered bool) (Product, error) {
-		query := `SELECT p.id, p.vendor_id, p.status, p.version, ` + cols + ` FROM products p
-WHERE tenant_id = $1 AND (id::text = $2 OR handle = $2) AND (NOT $3 OR status = 'active')
-ORDER BY (id::text = $2) DESC LIMIT 1`
+	get := func(query string, rendered bool) (Product, error) {
 		var p Product
 		row := q.QueryRow(ctx, query, t, idOrHandle, storefront)
 		if !rendered {
@@ -251,9 +260,9 @@ ORDER BY (id::text = $2) DESC LIMIT 1`
 	var p Product
 	var err error
 	if !storefront {
-		p, err = get(docSQL(false), false)
-	} else if p, err = get(storefrontSQL, true); unrendered(err) {
-		p, err = get(docSQL(true), false)
+		p, err = get(getSQL, false)
+	} else if p, err = get(storefrontGetSQL, true); unrendered(err) {
+		p, err = get(builtStorefrontGetSQL, false)
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Product{}, fmt.Errorf("product %q: %w", idOrHandle, eventstore.ErrNotFound)

@@ -23,6 +23,14 @@ import (
 	"github.com/honten/honten/search/searchtest"
 )
 
+// start runs product_views alone on a fresh database.
+func start(t *testing.T) *searchtest.Env {
+	t.Helper()
+	return searchtest.Start(t, pgtest.New(t), func(t *testing.T, _ *pgxpool.Pool, reg *eventstore.Registry) searchtest.Backend {
+		return searchtest.Backend{Projectors: []projections.Projector{Projector{Registry: reg}}}
+	})
+}
+
 // A page of the product list reads each variant's units by its key: the
 // cost of a page does not grow with the shop's catalog. (Joined instead,
 // the planner hashed the tenant's whole variant_stock once per product of
@@ -30,9 +38,7 @@ import (
 func TestAPageReadsEachVariantsStockByItsKey(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := searchtest.Start(t, pgtest.New(t), func(t *testing.T, _ *pgxpool.Pool, reg *eventstore.Registry) searchtest.Backend {
-		return searchtest.Backend{Projectors: []projections.Projector{Projector{Registry: reg}}}
-	})
+	env := start(t)
 	shop := searchtest.NewShop(env.Store)
 	require.NoError(t, shop.LoadCatalog(ctx, searchtest.Catalog()))
 	env.Wait(t, shop.Last)
@@ -87,9 +93,7 @@ func TestAPageReadsEachVariantsStockByItsKey(t *testing.T) {
 func TestTheRenderedStorefrontDocumentIsTheOneTheDatabaseWouldBuild(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := searchtest.Start(t, pgtest.New(t), func(t *testing.T, _ *pgxpool.Pool, reg *eventstore.Registry) searchtest.Backend {
-		return searchtest.Backend{Projectors: []projections.Projector{Projector{Registry: reg}}}
-	})
+	env := start(t)
 	shop := searchtest.NewShop(env.Store)
 	require.NoError(t, shop.LoadDemo(ctx, demo.Catalog(1)))
 

@@ -140,6 +140,17 @@ func fillStorefront(dst []byte, template string, digital bool, units []*int64) (
 			inStock = true
 		}
 	}
+	// The i-th available marker and the i-th in-stock marker are the i-th
+	// stocked variant's.
+	unit := func(i int) (int64, error) {
+		if i >= len(units) {
+			return 0, fmt.Errorf("storefront document: %d stocked variants, more markers", len(units))
+		}
+		if units[i] == nil {
+			return 0, nil
+		}
+		return max(*units[i], 0), nil
+	}
 	va, vi := 0, 0
 	start := 0
 	for i := 0; i < len(template); i++ {
@@ -154,24 +165,20 @@ func fillStorefront(dst []byte, template string, digital bool, units []*int64) (
 			dst = strconv.AppendInt(dst, total, 10)
 		case markInStock:
 			dst = strconv.AppendBool(dst, inStock)
-		case markVariantAvailable, markVariantInStock:
-			k := &va
-			if c == markVariantInStock {
-				k = &vi
+		case markVariantAvailable:
+			u, err := unit(va)
+			if err != nil {
+				return nil, err
 			}
-			if *k >= len(units) {
-				return nil, fmt.Errorf("storefront document: %d stocked variants, more markers", len(units))
+			va++
+			dst = strconv.AppendInt(dst, u, 10)
+		case markVariantInStock:
+			u, err := unit(vi)
+			if err != nil {
+				return nil, err
 			}
-			var u int64
-			if units[*k] != nil {
-				u = max(*units[*k], 0)
-			}
-			*k++
-			if c == markVariantAvailable {
-				dst = strconv.AppendInt(dst, u, 10)
-			} else {
-				dst = strconv.AppendBool(dst, u > 0)
-			}
+			vi++
+			dst = strconv.AppendBool(dst, u > 0)
 		}
 	}
 	if va != len(units) || vi != len(units) {
