@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -105,6 +106,45 @@ func (r Repo[A]) Key(t tenant.ID, id uuid.UUID) ReadKey {
 const lastVersionsQuery = `SELECT k.i, (SELECT max(e.stream_version) FROM events e WHERE e.tenant_id = k.tenant AND e.stream_id = k.stream)
 FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS k(tenant, stream, i)`
 
+// maxListedKeys is the most keys lastVersionsStatement lists as
+// parameters of their own; more go as arrays.
+const maxListedKeys = 8
+
+// lastVersionsListed holds, for n keys (2 ≤ n ≤ maxListedKeys),
+// lastVersionsQuery with the keys listed in VALUES, a parameter each.
+// PostgreSQL planned the array form again on every execution: its generic
+// plan takes an array parameter for 100 elements and so always costs more
+// than a custom plan for the two or three keys a command checks, and the
+// planning cost 4× the execution (0.16 against 0.04 ms, about 0.8 ms of
+// PostgreSQL's time per checkout). A listed statement's generic plan
+// counts the keys it will get, and is kept from its sixth execution.
+var lastVersionsListed = func() [maxListedKeys + 1]string {
+	var out [maxListedKeys + 1]string
+	for n := 2; n <= maxListedKeys; n++ {
+		rows := make([]string, n)
+		for i := range rows {
+			rows[i] = fmt.Sprintf("($%d::uuid, $%d::uuid, %d)", 2*i+1, 2*i+2, i+1)
+		}
+		out[n] = `SELECT k.i, (SELECT max(e.stream_version) FROM events e WHERE e.tenant_id = k.tenant AND e.stream_id = k.stream)
+FROM (VALUES ` + strings.Join(rows, ", ") + `) AS k(tenant, stream, i)`
+	}
+	return out
+}()
+
+// lastVersionsStatement is the statement and arguments that read the last
+// version of each stream (tenants[i], streams[i]), by position from 1.
+func lastVersionsStatement(tenants, streams []uuid.UUID) (string, []any) {
+	n := len(streams)
+	if n > maxListedKeys {
+		return lastVersionsQuery, []any{tenants, streams}
+	}
+	args := make([]any, 0, 2*n)
+	for i := range streams {
+		args = append(args, tenants[i], streams[i])
+	}
+	return lastVersionsListed[n], args
+}
+
 // ReadAhead checks, in one statement, the streams a transaction is about
 // to Read: each whose last committed instance the store keeps and that has
 // no newer event is then read from the transaction's memo, as a second
@@ -146,7 +186,8 @@ func (tx *Tx) ReadAhead(ctx context.Context, keys ...ReadKey) error {
 	for i, c := range checks {
 		ts[i], ids[i] = c.key.tenant, c.key.stream
 	}
-	rows, err := tx.Query(ctx, lastVersionsQuery, ts, ids)
+	q, args := lastVersionsStatement(ts, ids)
+	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("check streams: %w", err)
 	}
