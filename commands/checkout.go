@@ -181,24 +181,27 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 		set := t.Settings()
 		// Lock the variants in one order, so concurrent checkouts cannot deadlock.
 		slices.SortStableFunc(lines, func(a, b cart.Line) int { return ids.Compare(a.Variant, b.Variant) })
-		itemsByVariant := map[uuid.UUID]*inventory.Item{}
+		var vs []catalog.VariantID
+		for _, l := range lines {
+			if l.FulfillmentType != catalog.FulfillmentDigital && (len(vs) == 0 || vs[len(vs)-1].UUID != l.Variant) {
+				vs = append(vs, catalog.VariantID{UUID: l.Variant})
+			}
+		}
+		its, err := reservations.LockItems(ctx, tx, c.Tenant, vs)
+		if err != nil {
+			return Placed{}, err
+		}
+		itemsByVariant := make(map[uuid.UUID]*inventory.Item, len(vs))
+		for i, v := range vs {
+			itemsByVariant[v.UUID] = its[i]
+		}
 		var blocked []cart.Line
 		expired := map[uuid.UUID]bool{} // blocked lines whose live hold ran out
 		for _, l := range lines {
 			if l.FulfillmentType == catalog.FulfillmentDigital {
 				continue
 			}
-			it, ok := itemsByVariant[l.Variant]
-			if !ok {
-				vid := catalog.VariantID{UUID: l.Variant}
-				if err := reservations.LockItem(ctx, tx, vid); err != nil {
-					return Placed{}, err
-				}
-				if it, err = reservations.LoadItem(ctx, tx, c.Tenant, vid); err != nil {
-					return Placed{}, err
-				}
-				itemsByVariant[l.Variant] = it
-			}
+			it := itemsByVariant[l.Variant]
 			h, live := it.Hold(l.Reservation)
 			if !live || h.Order != uuid.Nil || !now.Before(h.ExpiresAt) || h.Quantity != l.Quantity {
 				blocked = append(blocked, l)

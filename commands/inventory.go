@@ -134,10 +134,7 @@ func (s *Service) AdjustInventory(ctx context.Context, c AdjustInventory) (Stock
 		if err != nil {
 			return StockLevel{}, err
 		}
-		if err := reservations.LockItem(ctx, tx, v.ID); err != nil {
-			return StockLevel{}, err
-		}
-		it, err := reservations.LoadItem(ctx, tx, c.Tenant, v.ID)
+		it, err := reservations.LockItem(ctx, tx, c.Tenant, v.ID)
 		if err != nil {
 			return StockLevel{}, err
 		}

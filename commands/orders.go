@@ -185,26 +185,29 @@ func changeAllocations(ctx context.Context, tx *eventstore.Tx, t tenant.ID, allo
 }
 
 // changeItems runs fn on the inventory item of each entry's variant, and
-// locks, loads and saves each variant's item once. entries must be sorted
+// locks and loads the items together, then saves each variant's item once. entries must be sorted
 // by variant: every command then locks variants in one order, so two of
 // them cannot deadlock.
 func changeItems[E any](ctx context.Context, tx *eventstore.Tx, t tenant.ID, entries []E, variant func(E) catalog.VariantID,
 	md eventstore.Metadata, fn func(it *inventory.Item, e E) error) error {
-	for i := 0; i < len(entries); {
-		v := variant(entries[i])
-		if err := reservations.LockItem(ctx, tx, v); err != nil {
-			return err
+	var vs []catalog.VariantID
+	for _, e := range entries {
+		if v := variant(e); len(vs) == 0 || vs[len(vs)-1] != v {
+			vs = append(vs, v)
 		}
-		it, err := reservations.LoadItem(ctx, tx, t, v)
-		if err != nil {
-			return err
-		}
+	}
+	its, err := reservations.LockItems(ctx, tx, t, vs)
+	if err != nil {
+		return err
+	}
+	i := 0
+	for n, v := range vs {
 		for ; i < len(entries) && variant(entries[i]) == v; i++ {
-			if err := fn(it, entries[i]); err != nil {
+			if err := fn(its[n], entries[i]); err != nil {
 				return err
 			}
 		}
-		if err := reservations.SaveItem(ctx, tx, t, v, it, md); err != nil {
+		if err := reservations.SaveItem(ctx, tx, t, v, its[n], md); err != nil {
 			return err
 		}
 	}

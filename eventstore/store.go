@@ -460,27 +460,103 @@ func (s *Store) LoadFrom(ctx context.Context, q Querier, t tenant.ID, id uuid.UU
 	if err != nil {
 		return nil, fmt.Errorf("load stream %s: %w", id, err)
 	}
+	out, err := scanEvents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("load stream %s: %w", id, err)
+	}
+	if err := s.decode(ctx, q, out); err != nil {
+		return nil, fmt.Errorf("load stream %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// StreamAfter names a stream of a tenant and the version up to which its
+// reader holds it, for Tx.LoadAfter.
+type StreamAfter struct {
+	Tenant tenant.ID
+	ID     uuid.UUID
+	After  int64
+}
+
+// LoadAfter reads the events of streams after the versions given, decoded and upcast, by stream in the order given. The statements
+// queued in first (nil: none) run before the reads, and all go to the
+// server in one round trip: a command that locks the streams it is about
+// to read (advisory locks) waits for the locks and reads in one exchange
+// instead of two per stream. Each read is a statement of its own, so its
+// snapshot is taken once the statements before it have finished: it sees
+// what the previous holder of a lock committed. An error of any statement
+// is returned (the transaction is then aborted).
+func (tx *Tx) LoadAfter(ctx context.Context, first *pgx.Batch, streams []StreamAfter) ([][]Envelope, error) {
+	b := first
+	if b == nil {
+		b = &pgx.Batch{}
+	}
+	before := b.Len()
+	for _, st := range streams {
+		b.Queue(loadQuery, st.Tenant, st.ID, st.After)
+	}
+	out := make([][]Envelope, len(streams))
+	err := func() (err error) {
+		br := tx.SendBatch(ctx, b)
+		defer func() {
+			if cerr := br.Close(); err == nil {
+				err = cerr
+			}
+		}()
+		for range before {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		for i := range streams {
+			rows, err := br.Query()
+			if err != nil {
+				return fmt.Errorf("load stream %s: %w", streams[i].ID, err)
+			}
+			if out[i], err = scanEvents(rows); err != nil {
+				return fmt.Errorf("load stream %s: %w", streams[i].ID, err)
+			}
+		}
+		return nil
+	}()
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := tx.store.decode(ctx, tx, out[i]); err != nil {
+			return nil, fmt.Errorf("load stream %s: %w", streams[i].ID, err)
+		}
+	}
+	return out, nil
+}
+
+// scanEvents reads rows of eventColumns to the end and closes them.
+func scanEvents(rows pgx.Rows) ([]Envelope, error) {
 	defer rows.Close()
 	var out []Envelope
 	for rows.Next() {
 		env, err := scanEvent(rows)
 		if err != nil {
-			return nil, fmt.Errorf("load stream %s: %w", id, err)
+			return nil, err
 		}
 		out = append(out, env)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load stream %s: %w", id, err)
+	return out, rows.Err()
+}
+
+// decode unseals envs' personal data (reading their keys through q) and
+// decodes and upcasts each event's payload.
+func (s *Store) decode(ctx context.Context, q Querier, envs []Envelope) error {
+	if err := s.reg.Unseal(ctx, q, envs); err != nil {
+		return err
 	}
-	if err := s.reg.Unseal(ctx, q, out); err != nil {
-		return nil, fmt.Errorf("load stream %s: %w", id, err)
-	}
-	for i := range out {
-		if out[i].Data, err = s.reg.Decode(out[i]); err != nil {
-			return nil, fmt.Errorf("load stream %s: %w", id, err)
+	for i := range envs {
+		var err error
+		if envs[i].Data, err = s.reg.Decode(envs[i]); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 var loadManyQuery = `SELECT ` + fmt.Sprintf(eventColumns, "e.payload") + `
@@ -500,25 +576,14 @@ func (tx *Tx) LoadStreams(ctx context.Context, t tenant.ID, ids []uuid.UUID) (ma
 	if err != nil {
 		return nil, fmt.Errorf("load %d streams: %w", len(ids), err)
 	}
-	defer rows.Close()
-	var envs []Envelope
-	for rows.Next() {
-		env, err := scanEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("load streams: %w", err)
-		}
-		envs = append(envs, env)
-	}
-	if err := rows.Err(); err != nil {
+	envs, err := scanEvents(rows)
+	if err != nil {
 		return nil, fmt.Errorf("load streams: %w", err)
 	}
-	if err := tx.store.reg.Unseal(ctx, tx, envs); err != nil {
+	if err := tx.store.decode(ctx, tx, envs); err != nil {
 		return nil, fmt.Errorf("load streams: %w", err)
 	}
 	for _, env := range envs {
-		if env.Data, err = tx.store.reg.Decode(env); err != nil {
-			return nil, fmt.Errorf("load stream %s: %w", env.StreamID, err)
-		}
 		out[env.StreamID] = append(out[env.StreamID], env)
 	}
 	return out, nil

@@ -13,7 +13,7 @@
 //     add-to-cart, whichever process's worker makes it;
 //   - Hotness: hot-variant detection and the waiting room that admits
 //     add-to-cart commands for hot variants a few at a time;
-//   - the inventory item helpers (LockItem, LoadItem, SaveItem) with the
+//   - the inventory item helpers (LockItems, LockItem, SaveItem) with the
 //     item cache that spares a hot variant's decoding on every decision;
 //   - the index functions the checkout uses (Indexed, Live, Commit) and
 //     the ones the expiry loop and the operators' tools use.

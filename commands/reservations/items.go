@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/inventory"
@@ -14,58 +15,115 @@ import (
 
 var items = eventstore.Repo[*inventory.Item]{StreamType: inventory.StreamType, FromHistory: inventory.FromHistory}
 
-// LockItem queues the transaction behind other writers of the variant's
-// inventory stream until it ends. An advisory lock takes no transaction
-// id, so the append stays the first write; concurrent writers then wait in
-// line instead of colliding and rerunning.
-func LockItem(ctx context.Context, tx *eventstore.Tx, v catalog.VariantID) error {
-	const q = `SELECT pg_advisory_xact_lock(hashtextextended('honten.inventory:' || $1::text, 0))`
-	if _, err := tx.Exec(ctx, q, v.UUID); err != nil {
-		return fmt.Errorf("lock inventory %s: %w", v, err)
+// lockItemSQL queues the transaction behind other writers of the
+// variant's inventory stream until it ends. An advisory lock takes no
+// transaction id, so the append stays the first write; concurrent writers
+// then wait in line instead of colliding and rerunning.
+const lockItemSQL = `SELECT pg_advisory_xact_lock(hashtextextended('honten.inventory:' || $1::text, 0))`
+
+// LockItems locks the inventory of each variant of vs, in the order given,
+// and loads it; a variant whose stock never changed has no stream yet and
+// gets an empty item at version 0. Callers sort vs (by variant, as every
+// command does) so that no two transactions deadlock, and name a variant
+// once.
+//
+// An item the item cache holds is read from there, with only the events
+// since; otherwise from the latest snapshot. The locks and the reads of
+// the cached items go to the server in one round trip (each read runs once
+// the locks before it are held, so it sees what their previous holders
+// committed): a checkout of three lines waits once instead of six times.
+func LockItems(ctx context.Context, tx *eventstore.Tx, t tenant.ID, vs []catalog.VariantID) ([]*inventory.Item, error) {
+	keys := make([]variantKey, len(vs))
+	for i, v := range vs {
+		keys[i] = variantKey{tenant: t, variant: v.UUID}
+	}
+	return lockItems(ctx, tx, keys)
+}
+
+// lockItems is LockItems for variants of any tenants.
+func lockItems(ctx context.Context, tx *eventstore.Tx, keys []variantKey) ([]*inventory.Item, error) {
+	out := make([]*inventory.Item, len(keys))
+	locks := &pgx.Batch{}
+	var streams []eventstore.StreamAfter
+	var cached []int
+	for i, k := range keys {
+		locks.Queue(lockItemSQL, k.variant)
+		if it, _, ok := itemStates.Get(k.cacheKey(tx)); ok {
+			out[i] = it.Clone()
+			streams = append(streams, eventstore.StreamAfter{Tenant: k.tenant, ID: k.variant, After: out[i].LoadedVersion()})
+			cached = append(cached, i)
+		}
+	}
+	envs, err := tx.LoadAfter(ctx, locks, streams)
+	if err != nil {
+		return nil, fmt.Errorf("lock inventory of %d variants: %w", len(keys), err)
+	}
+	for j, i := range cached {
+		if err := applyItem(keys[i].variant, out[i], envs[j]); err != nil {
+			return nil, err
+		}
+	}
+	for i, k := range keys {
+		if out[i] == nil {
+			if out[i], err = loadItem(ctx, tx, k); err != nil {
+				return nil, err
+			}
+		}
+		keepItem(tx, k.cacheKey(tx), out[i])
+	}
+	return out, nil
+}
+
+// LockItem is LockItems for one variant.
+func LockItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.VariantID) (*inventory.Item, error) {
+	its, err := LockItems(ctx, tx, t, []catalog.VariantID{v})
+	if err != nil {
+		return nil, err
+	}
+	return its[0], nil
+}
+
+// loadItem loads an item the cache does not hold: from its latest
+// snapshot and the events since.
+func loadItem(ctx context.Context, tx *eventstore.Tx, k variantKey) (*inventory.Item, error) {
+	it := inventory.NewItem()
+	version, state, found, err := tx.LoadSnapshot(ctx, k.tenant, k.variant)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		if it, err = inventory.ItemFromSnapshot(state, version); err != nil {
+			return nil, fmt.Errorf("inventory snapshot of %s: %w", k.variant, err)
+		}
+	}
+	envs, err := tx.Store().LoadFrom(ctx, tx, k.tenant, k.variant, it.LoadedVersion())
+	if err != nil {
+		return nil, err
+	}
+	return it, applyItem(k.variant, it, envs)
+}
+
+// applyItem applies the events of variant v's stream read after it.
+func applyItem(v uuid.UUID, it *inventory.Item, envs []eventstore.Envelope) error {
+	for _, e := range envs {
+		if e.StreamType != inventory.StreamType {
+			return fmt.Errorf("inventory of %s: stream %s is a %s stream", v, v, e.StreamType)
+		}
+		it.Apply(e.Data)
 	}
 	return nil
 }
 
-// LoadItem loads a variant's inventory; a variant whose stock never changed
-// has no stream yet and gets an empty item at version 0. It starts from the
-// item cache when it holds the variant and reads only the events since;
-// otherwise from the latest snapshot.
-func LoadItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.VariantID) (*inventory.Item, error) {
-	key := itemKey{store: tx.Store(), tenant: t.UUID, variant: v.UUID}
-	it, _, ok := itemStates.Get(key)
-	if ok {
-		it = it.Clone()
-	} else {
-		it = inventory.NewItem()
-		version, state, found, err := tx.LoadSnapshot(ctx, t, v.UUID)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			if it, err = inventory.ItemFromSnapshot(state, version); err != nil {
-				return nil, fmt.Errorf("inventory snapshot of %s: %w", v, err)
-			}
-		}
-	}
-	envs, err := tx.Store().LoadFrom(ctx, tx, t, v.UUID, it.LoadedVersion())
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range envs {
-		if e.StreamType != inventory.StreamType {
-			return nil, fmt.Errorf("inventory of %s: stream %s is a %s stream", v, v, e.StreamType)
-		}
-		it.Apply(e.Data)
-	}
-	// Once committed, the item is as loaded or as this transaction saved
-	// it; one changed but not saved is not cached. (A hot item holds many
-	// holds: it is copied only when it is newer than the one kept.)
+// keepItem caches it once tx has committed, as loaded or as the
+// transaction saved it; one changed but not saved is not cached. (A hot
+// item holds many holds: it is copied only when it is newer than the one
+// kept.)
+func keepItem(tx *eventstore.Tx, key itemKey, it *inventory.Item) {
 	tx.AfterCommit(func() {
 		if len(it.Pending()) == 0 {
 			itemStates.Offer(key, it.LoadedVersion(), it.Clone)
 		}
 	})
-	return it, nil
 }
 
 // SaveItem appends the item's pending events and, every
@@ -87,7 +145,7 @@ func SaveItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.Var
 
 // itemStates caches inventory items as last committed, per store: a hot
 // variant's item (its holds) is then not decoded from a snapshot for every
-// decision batch and checkout. An entry is a starting point only — LoadItem
+// decision batch and checkout. An entry is a starting point only — LockItems
 // always reads the stream's events after it — so a stale entry costs a few
 // more events, never a wrong answer. Entries are copies: a caller changes
 // its own.
@@ -99,4 +157,9 @@ const itemCacheSize = 20_000
 type itemKey struct {
 	store           *eventstore.Store
 	tenant, variant uuid.UUID
+}
+
+// cacheKey is k's entry in the item cache of tx's store.
+func (k variantKey) cacheKey(tx *eventstore.Tx) itemKey {
+	return itemKey{store: tx.Store(), tenant: k.tenant.UUID, variant: k.variant}
 }

@@ -461,8 +461,12 @@ func (w *Worker) decide(ctx context.Context, keys []variantKey, ops map[variantK
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			if err := w.decideVariant(ctx, tx, k, ops[k], done, ds, now); err != nil {
+		its, err := lockItems(ctx, tx, keys)
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			if err := w.decideVariant(ctx, tx, k, its[i], ops[k], done, ds, now); err != nil {
 				return fmt.Errorf("decide %s: %w", k.variant, err)
 			}
 		}
@@ -471,17 +475,12 @@ func (w *Worker) decide(ctx context.Context, keys []variantKey, ops map[variantK
 	return ds, err
 }
 
-func (w *Worker) decideVariant(ctx context.Context, tx *eventstore.Tx, k variantKey, ops []op, done map[uuid.UUID]string,
+// decideVariant applies the ops of one variant to its item, locked and
+// loaded by decide, and indexes the decisions.
+func (w *Worker) decideVariant(ctx context.Context, tx *eventstore.Tx, k variantKey, it *inventory.Item, ops []op, done map[uuid.UUID]string,
 	ds map[waitKey]Status, now time.Time) error {
 	vid := catalog.VariantID{UUID: k.variant}
 	m, err := w.metaOf(ctx, tx, k, now)
-	if err != nil {
-		return err
-	}
-	if err := LockItem(ctx, tx, vid); err != nil {
-		return err
-	}
-	it, err := LoadItem(ctx, tx, k.tenant, vid)
 	if err != nil {
 		return err
 	}
@@ -532,13 +531,11 @@ func (w *Worker) ExpireDue(ctx context.Context) (int, error) {
 		k := variantKey{d.Tenant, d.Variant}
 		vid := catalog.VariantID{UUID: k.variant}
 		_, err := w.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-			if err := LockItem(ctx, tx, vid); err != nil {
-				return err
-			}
-			it, err := LoadItem(ctx, tx, k.tenant, vid)
+			its, err := lockItems(ctx, tx, []variantKey{k})
 			if err != nil {
 				return err
 			}
+			it := its[0]
 			it.ExpireDue(now)
 			pending := it.Pending()
 			if len(pending) == 0 {

@@ -1,0 +1,173 @@
+package reservations_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/honten/honten/commands/reservations"
+	"github.com/honten/honten/domain/catalog"
+	"github.com/honten/honten/domain/ids"
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/pgtest"
+)
+
+// LockItems sends the locks of a command's items and the reads of the
+// cached ones in one round trip, and each read runs once the locks before
+// it are held: a command that waited for another's lock reads what that
+// one committed, although its cached item is older.
+func TestLockedItemsAreReadOnceTheLocksAreHeldInOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sent := &sendCounter{}
+	pool := pgtest.Traced(t, sent)
+	st := eventstore.New(pool, app.Registry())
+	shop := tenant.ID{UUID: uuid.Must(uuid.NewV7())}
+	md := eventstore.Metadata{Tenant: shop, Actor: "test"}
+	loc := uuid.New()
+	vs := []catalog.VariantID{{UUID: uuid.New()}, {UUID: uuid.New()}, {UUID: uuid.New()}}
+	slices.SortFunc(vs, func(a, b catalog.VariantID) int { return ids.Compare(a.UUID, b.UUID) })
+
+	// Stock the three items; the item cache then holds them.
+	_, err := st.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		its, err := reservations.LockItems(ctx, tx, shop, vs)
+		if err != nil {
+			return err
+		}
+		for i, it := range its {
+			require.Zero(t, it.Version(), "a variant whose stock never changed")
+			if err := it.Adjust(loc, 10, nil, "count", time.Now()); err != nil {
+				return err
+			}
+			if err := reservations.SaveItem(ctx, tx, shop, vs[i], it, md); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+
+	// A holds the second item's lock and adds five units to it.
+	locked, release := make(chan struct{}), make(chan struct{})
+	aDone := make(chan error, 1)
+	go func() {
+		_, err := st.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			it, err := reservations.LockItem(ctx, tx, shop, vs[1])
+			if err != nil {
+				return err
+			}
+			if err := it.Adjust(loc, 5, nil, "delivery", time.Now()); err != nil {
+				return err
+			}
+			if err := reservations.SaveItem(ctx, tx, shop, vs[1], it, md); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+		aDone <- err
+	}()
+	<-locked
+
+	// B locks all three, from the cache's items (the second one at its
+	// version before A's change); it waits for A.
+	type result struct {
+		onHand []int64
+		err    error
+	}
+	got := make(chan result, 1)
+	go func() {
+		var r result
+		_, r.err = st.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			sent.watch(tx.Conn())
+			its, err := reservations.LockItems(ctx, tx, shop, vs)
+			sent.watch(nil)
+			if err != nil {
+				return err
+			}
+			for _, it := range its {
+				r.onHand = append(r.onHand, it.OnHand(loc))
+			}
+			return nil
+		})
+		got <- r
+	}()
+	require.Eventually(t, func() bool {
+		var waiting bool
+		err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)`).Scan(&waiting)
+		return err == nil && waiting
+	}, 10*time.Second, time.Millisecond, "B waits for A's lock")
+	close(release)
+	require.NoError(t, <-aDone)
+	r := <-got
+	require.NoError(t, r.err)
+	require.Equal(t, []int64{10, 15, 10}, r.onHand, "B read A's delivery")
+	batches, queries := sent.counts()
+	require.Equal(t, 1, batches, "the locks and the reads in one round trip")
+	require.Equal(t, 6, queries, "three locks, three reads")
+}
+
+// sendCounter counts what one watched connection sends: batches, and the
+// statements in them or alone.
+type sendCounter struct {
+	mu               sync.Mutex
+	conn             *pgx.Conn
+	batches, queries int
+}
+
+func (c *sendCounter) watch(conn *pgx.Conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.conn = conn
+}
+
+func (c *sendCounter) counts() (batches, queries int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.batches, c.queries
+}
+
+func (c *sendCounter) count(conn *pgx.Conn, batch bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if conn == nil || conn != c.conn {
+		return
+	}
+	if batch {
+		c.batches++
+	} else {
+		c.queries++
+	}
+}
+
+func (c *sendCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.count(conn, false)
+	return ctx
+}
+
+func (c *sendCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (c *sendCounter) TraceBatchStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.count(conn, true)
+	return ctx
+}
+
+func (c *sendCounter) TraceBatchQuery(ctx context.Context, conn *pgx.Conn, _ pgx.TraceBatchQueryData) {
+	c.count(conn, false)
+}
+
+func (c *sendCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+var _ interface {
+	pgx.QueryTracer
+	pgx.BatchTracer
+} = (*sendCounter)(nil)
