@@ -309,7 +309,7 @@ func (r *Registry) Unseal(ctx context.Context, q Querier, envs []Envelope) error
 	for id := range need {
 		ids = append(ids, id)
 	}
-	rows, err := q.Query(ctx, `SELECT id, key FROM public.personal_keys WHERE id = ANY($1) AND key IS NOT NULL`, ids)
+	rows, err := q.Query(ctx, keysStatement(len(ids)), uuidArgs(ids)...)
 	if err != nil {
 		return fmt.Errorf("unseal: read keys: %w", err)
 	}
@@ -368,4 +368,41 @@ func (r *Registry) UnsealPayload(ctx context.Context, q Querier, typ string, pay
 		return nil, err
 	}
 	return envs[0].Payload, nil
+}
+
+// keysQueries holds, for n keys (1 ≤ n ≤ maxListedKeys), the read of the
+// keys with each id a parameter of its own; more go as one array. As with
+// lastVersionsListed, PostgreSQL planned the array form on every
+// execution, for the one or two keys a batch of events needs.
+var keysQueries = func() [maxListedKeys + 1]string {
+	var out [maxListedKeys + 1]string
+	for n := 1; n <= maxListedKeys; n++ {
+		ps := make([]string, n)
+		for i := range ps {
+			ps[i] = fmt.Sprintf("$%d::uuid", i+1)
+		}
+		out[n] = `SELECT id, key FROM public.personal_keys WHERE id IN (` + strings.Join(ps, ", ") + `) AND key IS NOT NULL`
+	}
+	return out
+}()
+
+// keysStatement is the read of n personal keys, for uuidArgs of their ids.
+func keysStatement(n int) string {
+	if n > maxListedKeys {
+		return `SELECT id, key FROM public.personal_keys WHERE id = ANY($1) AND key IS NOT NULL`
+	}
+	return keysQueries[n]
+}
+
+// uuidArgs are the arguments of a statement built for len(ids) ids: one
+// each up to maxListedKeys, else one array.
+func uuidArgs(ids []uuid.UUID) []any {
+	if len(ids) > maxListedKeys {
+		return []any{ids}
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return args
 }

@@ -2,6 +2,8 @@ package eventstore_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -162,4 +164,60 @@ func TestConcurrentWritersOfOneSubjectShareOneKey(t *testing.T) {
 	var rows int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM personal_keys WHERE tenant_id = $1`, tn).Scan(&rows))
 	require.Equal(t, 1, rows)
+}
+
+// Unseal reads the keys of a few subjects with a statement listing each
+// key and of many with one array: both read every live key, and neither
+// an erased one.
+func TestUnsealReadsTheKeysOfFewAndManySubjects(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	reg := eventstore.NewRegistry()
+	reg.Register(signedUp{})
+	store := eventstore.New(pool, reg)
+	tn := tenant.NewID()
+	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
+	const n = 12
+	var erased uuid.UUID
+	_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		for i := range n {
+			who := uuid.Must(uuid.NewV7())
+			e := signedUp{Who: who, Email: fmt.Sprintf("c%d@example.jp", i), Name: "客", Plan: "free"}
+			envs, err := tx.Append(ctx, eventstore.Stream{Tenant: tn, Type: "test", ID: who}, 0, []eventstore.Event{e}, md)
+			if err != nil {
+				return err
+			}
+			if i == 1 {
+				erased = envs[0].PersonalKey
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		_, err := tx.ErasePersonalKeys(ctx, tn, []uuid.UUID{erased})
+		return err
+	})
+	require.NoError(t, err)
+
+	var feed []eventstore.Envelope
+	require.Eventually(t, func() bool { // the feed stops below the cluster's oldest running transaction
+		feed, err = eventstore.ReadFeed(ctx, pool, eventstore.Position{}, n, eventstore.FeedFilter{Tenant: tn})
+		require.NoError(t, err)
+		return len(feed) == n
+	}, 30*time.Second, 5*time.Millisecond)
+	for _, size := range []int{1, 3, n} {
+		envs := slices.Clone(feed[:size])
+		require.NoError(t, reg.Unseal(ctx, pool, envs), "%d subjects", size)
+		for i, env := range envs {
+			ev, err := reg.Decode(env)
+			require.NoError(t, err)
+			want := fmt.Sprintf("c%d@example.jp", i)
+			if i == 1 {
+				want = personal.Erased
+			}
+			require.Equal(t, want, ev.(signedUp).Email, "%d subjects, event %d", size, i)
+		}
+	}
 }
