@@ -15,6 +15,7 @@ import (
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/demo"
 	"github.com/honten/honten/internal/progress"
 )
@@ -76,6 +77,7 @@ func runDemo(ctx context.Context, cfg app.Config, args []string) error {
 func loadDemo(ctx context.Context, m *app.Main, quiet bool) error {
 	bar := progress.New("demo catalog", "products", m.Log)
 	d, err := demo.Load(ctx, m.Commands, m.Log, bar)
+	loaded := err == nil
 	switch {
 	case errors.Is(err, demo.ErrAlreadyLoaded):
 		if !quiet {
@@ -93,21 +95,27 @@ func loadDemo(ctx context.Context, m *app.Main, quiet bool) error {
 		if !quiet {
 			fmt.Fprintln(os.Stderr, "The demo mall is already loaded (shop code "+demo.MallCode+").")
 		}
-		return nil
 	case err != nil:
 		return err
-	}
-	fmt.Fprintf(os.Stderr, "\nDemo mall %q loaded: %d vendors, %d products, %d orders, a payout run.\n  Sign-ins (shown once):\n",
-		mall.Code, mall.Vendors, mall.Products, mall.Orders)
-	for _, s := range mall.Staff {
-		who := s.Role
-		if s.Vendor != "" {
-			who += ", " + s.Vendor
+	default:
+		loaded = true
+		fmt.Fprintf(os.Stderr, "\nDemo mall %q loaded: %d vendors, %d products, %d orders, a payout run.\n  Sign-ins (shown once):\n",
+			mall.Code, mall.Vendors, mall.Products, mall.Orders)
+		for _, s := range mall.Staff {
+			who := s.Role
+			if s.Vendor != "" {
+				who += ", " + s.Vendor
+			}
+			fmt.Fprintf(os.Stderr, "    %-34s %s  (%s)\n", s.Email, s.Password, who)
 		}
-		fmt.Fprintf(os.Stderr, "    %-34s %s  (%s)\n", s.Email, s.Password, who)
+		fmt.Fprintf(os.Stderr, "  Storefront: send X-Tenant: %s\n\n", mall.Code)
 	}
-	fmt.Fprintf(os.Stderr, "  Storefront: send X-Tenant: %s\n\n", mall.Code)
-	return nil
+	if !loaded {
+		return nil
+	}
+	// A bulk load: the store serves from here on with the statistics
+	// autovacuum would take within a minute.
+	return database.Analyze(ctx, m.Pool)
 }
 
 // runTenant is `honten tenant create --code --name --type`.

@@ -60,6 +60,10 @@ func Catalog(ctx context.Context, env *Env, cfg app.Config, o CatalogOptions) ([
 	if err := m.Runner.WaitFor(ctx, mustHead(ctx, m.Pool)); err != nil {
 		return nil, err
 	}
+	// Measured as a shop runs: with the statistics autovacuum keeps.
+	if err := database.Analyze(ctx, m.Pool); err != nil {
+		return nil, err
+	}
 	base := "http://" + m.Addr() + "/api/v1/store"
 	catalog := demo.Catalog(1)
 	var handles []string

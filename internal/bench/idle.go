@@ -19,6 +19,7 @@ import (
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/database"
 	"github.com/honten/honten/internal/demo"
 	"github.com/honten/honten/internal/feedcost"
 	"github.com/honten/honten/internal/progress"
@@ -233,7 +234,7 @@ func Prefill(ctx context.Context, env *Env, cfg app.Config, n int) (Prefilled, e
 	}
 	out.Rows = append(out.Rows, Row{Name: "rebuild of every read model by replay", Value: float64(out.Events) / time.Since(start).Seconds(), Unit: "events/s",
 		Note: fmt.Sprintf("%d events, %d models", out.Events, len(rb.Runner.Models()))})
-	return out, nil
+	return out, database.Analyze(ctx, env.Pool)
 }
 
 func ratio(a, b float64) float64 {
