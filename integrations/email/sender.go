@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/internal/database"
 )
 
 // SMTPConfig is where mail goes: SMTP_URL parsed.
@@ -211,10 +212,15 @@ func (s *Sender) lead(ctx context.Context) error {
 		return nil
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+lock+`)`) //nolint:errcheck
-	var lastReminders time.Time
+	var lastReminders, lastPing time.Time
 	for ctx.Err() == nil {
-		if err := conn.Ping(ctx); err != nil {
-			return err // the lock's session is gone: another process may take over
+		// The lock's session is checked every few seconds, not on each of
+		// the nudges that come with every order under load.
+		if time.Since(lastPing) >= database.LockPing {
+			if err := conn.Ping(ctx); err != nil {
+				return err // the lock's session is gone: another process may take over
+			}
+			lastPing = time.Now()
 		}
 		if s.RemindersFunc != nil && time.Since(lastReminders) >= time.Minute {
 			if err := s.RemindersFunc(ctx, s.Now()); err != nil && ctx.Err() == nil {
@@ -222,13 +228,15 @@ func (s *Sender) lead(ctx context.Context) error {
 			}
 			lastReminders = time.Now()
 		}
-		n, err := s.SendDue(ctx, 50)
+		n, err := s.SendDue(ctx, sendBatch)
 		if err != nil {
 			return err
 		}
-		if n > 0 {
-			continue
+		if n == sendBatch {
+			continue // a full batch: more may be due
 		}
+		// A short batch took every message that was due: the next is
+		// written later (a nudge) or falls due later (the poll).
 		select {
 		case <-ctx.Done():
 		case <-s.nudges():
@@ -237,6 +245,9 @@ func (s *Sender) lead(ctx context.Context) error {
 	}
 	return nil
 }
+
+// sendBatch is the most messages one poll of the outbox sends.
+const sendBatch = 50
 
 type outgoing struct {
 	id                      uuid.UUID

@@ -1,0 +1,64 @@
+package email_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/honten/honten/domain/tenant"
+	"github.com/honten/honten/integrations/email"
+	"github.com/honten/honten/internal/pgtest"
+)
+
+// A sender woken for a message written in its process polls the outbox
+// once: the poll that found fewer messages than a batch took every
+// message due, so the sender waits for the next nudge instead of polling
+// again to find nothing (which, under load, was a second statement for
+// each order's mail).
+func TestASenderPollsTheOutboxOnceForEachNudge(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	polls := &outboxPolls{}
+	pool := pgtest.Traced(t, polls)
+	s := &email.Sender{Pool: pool, From: "noreply@example.jp", Every: time.Hour}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(rctx) }()
+	require.Eventually(t, func() bool { return polls.n.Load() == 1 }, 10*time.Second, time.Millisecond, "the first poll")
+
+	ten := tenant.NewID()
+	const rounds = 6
+	for i := range rounds {
+		key := fmt.Sprintf("round-%d", i)
+		_, err := email.Enqueue(ctx, pool, email.Outgoing{Tenant: ten, DedupKey: key, Template: "cancelled", To: "x@example.jp",
+			Rendered: email.Rendered{Subject: "件名", Text: "本文"}})
+		require.NoError(t, err)
+		s.Nudge()
+		require.Eventually(t, func() bool {
+			var status string
+			err := pool.QueryRow(ctx, `SELECT status FROM email_outbox WHERE dedup_key = $1`, key).Scan(&status)
+			return err == nil && status == "sent"
+		}, 10*time.Second, time.Millisecond, "round %d sent", i)
+	}
+	cancel()
+	require.NoError(t, <-done)
+	require.Equal(t, int64(1+rounds), polls.n.Load(), "one poll at the start and one per nudge")
+}
+
+// outboxPolls counts the statements that poll the outbox for due messages.
+type outboxPolls struct{ n atomic.Int64 }
+
+func (p *outboxPolls) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	if strings.Contains(d.SQL, "FROM email_outbox") && strings.Contains(d.SQL, "status = 'pending'") && strings.HasPrefix(d.SQL, "SELECT") {
+		p.n.Add(1)
+	}
+	return ctx
+}
+
+func (p *outboxPolls) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
