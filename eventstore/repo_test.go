@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -303,6 +304,8 @@ func TestLoadContinuesTheKeptStateOfTheStream(t *testing.T) {
 }
 
 // statementCounter counts the statements sent on a pool's connections.
+// statementCounter counts the statements sent, alone or in batches; the
+// BEGIN a transaction's first statement carries is not one of them.
 type statementCounter struct{ n atomic.Int64 }
 
 func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
@@ -311,6 +314,18 @@ func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ p
 }
 
 func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (c *statementCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (c *statementCounter) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	if !strings.EqualFold(d.SQL, "begin") {
+		c.n.Add(1)
+	}
+}
+
+func (c *statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
 // ReadAhead checks every stream a transaction is about to read in one
 // statement: a kept stream with no newer event is then read without a

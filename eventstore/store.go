@@ -180,7 +180,7 @@ func (s *Store) Do(ctx context.Context, fn func(ctx context.Context, tx *Tx) err
 }
 
 func (s *Store) once(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) (Result, error) {
-	ptx, err := s.PoolFor(ctx).Begin(ctx)
+	ptx, err := beginLazy(ctx, s.PoolFor(ctx))
 	if err != nil {
 		return Result{}, fmt.Errorf("begin: %w", err)
 	}

@@ -3,6 +3,7 @@ package reservations_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,7 +118,7 @@ func TestLockedItemsAreReadOnceTheLocksAreHeldInOneRoundTrip(t *testing.T) {
 }
 
 // sendCounter counts what one watched connection sends: batches, and the
-// statements in them or alone.
+// statements in them or alone (a transaction's BEGIN left out).
 type sendCounter struct {
 	mu               sync.Mutex
 	conn             *pgx.Conn
@@ -161,8 +162,10 @@ func (c *sendCounter) TraceBatchStart(ctx context.Context, conn *pgx.Conn, _ pgx
 	return ctx
 }
 
-func (c *sendCounter) TraceBatchQuery(ctx context.Context, conn *pgx.Conn, _ pgx.TraceBatchQueryData) {
-	c.count(conn, false)
+func (c *sendCounter) TraceBatchQuery(ctx context.Context, conn *pgx.Conn, d pgx.TraceBatchQueryData) {
+	if !strings.EqualFold(d.SQL, "begin") { // the transaction's BEGIN, sent with its first statement
+		c.count(conn, false)
+	}
 }
 
 func (c *sendCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}

@@ -190,7 +190,8 @@ type Scan struct {
 }
 
 // CursorIndexed reports whether every read of the events table is an index
-// scan whose index condition holds the cursor (global_position).
+// scan whose index condition holds the cursor (global_position), or a
+// probe of one end of an index (the feed watcher's held check, max(tx_id)).
 func (p Plan) CursorIndexed() bool {
 	seen := false
 	for _, s := range p.Scans {
@@ -198,11 +199,18 @@ func (p Plan) CursorIndexed() bool {
 			continue
 		}
 		seen = true
-		if s.Index == "" || !strings.Contains(s.Cond, "global_position") {
+		if s.Index == "" || !strings.Contains(s.Cond, "global_position") && !s.endProbe() {
 			return false
 		}
 	}
 	return seen
+}
+
+// endProbe reports whether s is PostgreSQL's plan for the min() or max()
+// of an index's leading column: the index read from one end, under a
+// LIMIT 1, for its first entry that is not null.
+func (s Scan) endProbe() bool {
+	return s.Index != "" && strings.HasSuffix(s.Cond, " IS NOT NULL)") && !strings.Contains(s.Cond, " AND ")
 }
 
 // growing are the relations that grow with a shop's history; a poll must
