@@ -79,8 +79,8 @@ func (s *Service) CreateCart(ctx context.Context, c CreateCart) (CartCreated, Re
 
 // loadCart loads a cart and checks its token; a wrong token reads as a
 // missing cart (ErrNotFound), so a cart's existence is never revealed.
-func loadCart(ctx context.Context, tx *eventstore.Tx, t tenant.ID, id cart.ID, token string) (*cart.Cart, error) {
-	x, err := carts.Load(ctx, tx, t, id.UUID)
+func loadCart(ctx context.Context, tx *eventstore.Tx, t tenant.ID, id cart.ID, token string, ahead ...eventstore.ReadKey) (*cart.Cart, error) {
+	x, err := carts.LoadAhead(ctx, tx, t, id.UUID, ahead...)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 	}
 	defer done()
 	out, res, err := run(ctx, s, func(ctx context.Context, tx *eventstore.Tx) (CartChange, error) {
-		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token)
+		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token, s.cartAhead(tx, c)...)
 		if err != nil {
 			return CartChange{}, err
 		}
@@ -167,6 +167,30 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 		return CartChange{Line: id, Reservation: l.Reservation, Variant: vid.UUID, Hot: hot, Now: l}, nil
 	})
 	return out, Result{Result: res, ID: out.Line}, err
+}
+
+// cartAhead names the streams cartVariant reads after the cart, when the
+// process knows them already: the product of the variant (named by id, or
+// by a SKU resolved before) and the shop. loadCart checks them in the
+// cart's round trip; cartVariant still resolves and checks what it reads.
+func (s *Service) cartAhead(tx *eventstore.Tx, c AddToCart) []eventstore.ReadKey {
+	vid := c.Variant
+	if vid == nil {
+		parsed, err := catalog.ParseSKU(c.SKU)
+		if err != nil {
+			return nil
+		}
+		v, ok := s.skus.get(c.Tenant, parsed.Key())
+		if !ok {
+			return nil
+		}
+		vid = &v
+	}
+	pid, ok := tx.KeptOwner(c.Tenant.UUID, ClaimVariant, vid.String())
+	if !ok {
+		return nil
+	}
+	return []eventstore.ReadKey{products.Key(c.Tenant, pid), tenants.Key(c.Tenant, c.Tenant.UUID)}
 }
 
 // cartVariant resolves the variant an AddToCart names (by id, or by SKU)

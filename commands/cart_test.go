@@ -2,9 +2,11 @@ package commands_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
+	"github.com/honten/honten/internal/pgtest"
 )
 
 // AddToCart by SKU follows the SKU when it moves to another variant, even
@@ -67,3 +70,53 @@ func TestAddToCartBySKUFollowsTheSKUWhereverItMoves(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, reissued.UUID, got)
 }
+
+// An add-to-cart on a cart the process keeps reads the cart's newer events
+// and checks its product and the shop in the round trip that begins the
+// transaction: three round trips in all, with the append and the commit.
+func TestAnAddToCartTakesThreeRoundTrips(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sent := &roundTrips{}
+	st := eventstore.New(pgtest.Traced(t, sent), app.Registry())
+	svc := commands.New(st, nil)
+	by := func() commands.By { return commands.By{Actor: "test", CommandID: uuid.Must(uuid.NewV7())} }
+	created, _, err := svc.CreateTenant(ctx, commands.CreateTenant{By: by(), Code: "trips", Name: "trips", Type: "single_brand"})
+	require.NoError(t, err)
+	ten := created.Tenant
+	_, _, err = svc.CreateProduct(ctx, commands.CreateProduct{Tenant: ten, By: by(), Title: "抹茶", Status: "active",
+		Variants: []commands.VariantInput{{SKU: "TEA-1", Price: money.MustNew(decimal.NewFromInt(1200), money.JPY)}}})
+	require.NoError(t, err)
+	c, _, err := svc.CreateCart(ctx, commands.CreateCart{Tenant: ten, By: by()})
+	require.NoError(t, err)
+	add := func() int64 {
+		t.Helper()
+		before := sent.n.Load()
+		_, _, err := svc.AddToCart(ctx, commands.AddToCart{Tenant: ten, By: by(), Cart: c.Cart, Token: c.Token, SKU: "TEA-1", Quantity: 1})
+		require.NoError(t, err)
+		return sent.n.Load() - before
+	}
+	add() // the process learns the cart, the SKU and its product
+	require.EqualValues(t, 3, add())
+	require.EqualValues(t, 3, add())
+}
+
+// roundTrips counts exchanges with the server: statements sent alone and
+// batches.
+type roundTrips struct{ n atomic.Int64 }
+
+func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	r.n.Add(1)
+	return ctx
+}
+
+func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	r.n.Add(1)
+	return ctx
+}
+
+func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+
+func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}

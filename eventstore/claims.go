@@ -98,6 +98,18 @@ func (tx *Tx) Owner(ctx context.Context, scope uuid.UUID, kind, value string) (u
 	return owner, ok, err
 }
 
+// KeptOwner returns the owner of a claim of a kind declared with
+// KeepOwners, from the store's memory only (false when it has not seen it
+// committed): a hint of what a command is about to read, to name the
+// streams it checks ahead, never a decision.
+func (tx *Tx) KeptOwner(scope uuid.UUID, kind, value string) (uuid.UUID, bool) {
+	if _, ok := tx.store.permanent.Load(kind); !ok {
+		return uuid.Nil, false
+	}
+	owner, _, ok := tx.store.owners.Get(claimKey{scope: scope, kind: kind, value: value})
+	return owner, ok
+}
+
 // Claims returns every value of kind in scope that owner holds.
 func Claims(ctx context.Context, q Querier, scope uuid.UUID, kind string, owner uuid.UUID) ([]string, error) {
 	rows, err := q.Query(ctx, `SELECT value FROM unique_claims WHERE scope = $1 AND kind = $2 AND owner = $3 ORDER BY value`, scope, kind, owner)

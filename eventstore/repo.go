@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/honten/honten/domain/tenant"
 )
@@ -42,31 +43,115 @@ func (r Repo[A]) Load(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A
 		return a, err
 	}
 	key := sharedKey{tenant: t.UUID, stream: id, streamType: r.StreamType}
-	if v, version, ok := tx.store.kept.Get(key); ok {
-		if base, ok := v.(A); ok {
-			envs, err := tx.store.LoadFrom(ctx, tx, t, id, version)
-			if err != nil {
-				var zero A
-				return zero, err
-			}
-			more := make([]Event, len(envs))
-			personal := false
-			for i, e := range envs {
-				more[i] = e.Data
-				personal = personal || e.PersonalKey != uuid.Nil
-			}
-			if !personal {
-				a := r.Continue(base, more)
-				r.keep(tx, key, a)
-				return a, nil
-			}
+	if base, version, ok := r.kept(tx, key); ok {
+		envs, err := tx.store.LoadFrom(ctx, tx, t, id, version)
+		if err != nil {
+			var zero A
+			return zero, err
+		}
+		if a, ok := r.continueKept(tx, key, base, envs); ok {
+			return a, nil
 		}
 	}
+	return r.loadAndKeep(ctx, tx, t, id, key)
+}
+
+// LoadAhead is Load with ReadAhead of the streams the transaction reads
+// next beside it: when the store keeps the aggregate, the read of its
+// newer events and the check of those streams go to the server in one
+// round trip (a pipelined batch) instead of two. An add-to-cart loads the
+// cart and checks the product and the shop this way.
+func (r Repo[A]) LoadAhead(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID, ahead ...ReadKey) (A, error) {
+	var zero A
+	key := sharedKey{tenant: t.UUID, stream: id, streamType: r.StreamType}
+	checks := tx.aheadChecks(ahead)
+	base, version, ok := r.kept(tx, key)
+	if !ok || len(checks) == 0 {
+		if err := tx.ReadAhead(ctx, ahead...); err != nil {
+			return zero, err
+		}
+		return r.Load(ctx, tx, t, id)
+	}
+	b := &pgx.Batch{}
+	b.Queue(loadQuery, t, id, version)
+	q, args := checks.statement()
+	b.Queue(q, args...)
+	var envs []Envelope
+	err := func() (err error) {
+		br := tx.SendBatch(ctx, b)
+		defer func() {
+			if cerr := br.Close(); err == nil {
+				err = cerr
+			}
+		}()
+		rows, err := br.Query()
+		if err != nil {
+			return fmt.Errorf("load stream %s: %w", id, err)
+		}
+		if envs, err = scanEvents(rows); err != nil {
+			return fmt.Errorf("load stream %s: %w", id, err)
+		}
+		rows, err = br.Query()
+		if err != nil {
+			return fmt.Errorf("check streams: %w", err)
+		}
+		return tx.rememberCurrent(checks, rows)
+	}()
+	if err != nil {
+		return zero, err
+	}
+	if err := tx.store.decode(ctx, tx, envs); err != nil {
+		return zero, fmt.Errorf("load stream %s: %w", id, err)
+	}
+	if a, ok := r.continueKept(tx, key, base, envs); ok {
+		return a, nil
+	}
+	return r.loadAndKeep(ctx, tx, t, id, key)
+}
+
+// kept returns the instance of the stream the store keeps (as of the last
+// committed transaction that loaded or saved it) and its version, for a
+// Repo with Continue.
+func (r Repo[A]) kept(tx *Tx, key sharedKey) (A, int64, bool) {
+	var zero A
+	if r.Continue == nil {
+		return zero, 0, false
+	}
+	v, version, ok := tx.store.kept.Get(key)
+	if !ok {
+		return zero, 0, false
+	}
+	base, ok := v.(A)
+	return base, version, ok
+}
+
+// continueKept applies envs, the stream's events after base, to a copy of
+// base and keeps the result once tx commits; false when they carry
+// personal data (such a stream is read in full and never kept).
+func (r Repo[A]) continueKept(tx *Tx, key sharedKey, base A, envs []Envelope) (A, bool) {
+	more := make([]Event, len(envs))
+	for i, e := range envs {
+		if e.PersonalKey != uuid.Nil {
+			var zero A
+			return zero, false
+		}
+		more[i] = e.Data
+	}
+	a := r.Continue(base, more)
+	r.keep(tx, key, a)
+	return a, true
+}
+
+// loadAndKeep reads the aggregate in full and, unless it holds personal
+// data, keeps it once tx commits (for a Repo with Continue).
+func (r Repo[A]) loadAndKeep(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID, key sharedKey) (A, error) {
 	a, personal, err := r.load(ctx, tx, t, id)
 	if err != nil || personal {
 		return a, err
 	}
-	r.keep(tx, key, a)
+	if r.Continue != nil {
+		r.keep(tx, key, a)
+	}
 	return a, nil
 }
 
@@ -147,6 +232,15 @@ func (tx *Tx) remember(key sharedKey, a any) {
 		tx.read = map[sharedKey]any{}
 	}
 	tx.read[key] = a
+}
+
+// movedOn notes a stream ReadAhead found newer than the instance kept: a
+// Read of it in the transaction reads it in full at once.
+func (tx *Tx) movedOn(key sharedKey) {
+	if tx.moved == nil {
+		tx.moved = map[sharedKey]bool{}
+	}
+	tx.moved[key] = true
 }
 
 // appendedTo reports whether the transaction appended to stream id.

@@ -390,3 +390,73 @@ func TestReadAheadChecksTheStreamsAboutToBeReadInOneStatement(t *testing.T) {
 	})
 	require.NoError(t, err)
 }
+
+// LoadAhead reads a kept aggregate's newer events and checks the streams
+// the transaction reads next in one round trip: the cart another process
+// moved on is read as it is, a product that did not move is then read
+// without a statement, and one that moved is read again in full.
+func TestLoadAheadReadsTheStreamAndChecksTheOthersInOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sent := &roundTrips{}
+	pool := pgtest.Traced(t, sent)
+	reg := eventstore.NewRegistry()
+	reg.Register(noted{}, signedUp{})
+	store, other := eventstore.New(pool, reg), eventstore.New(pool, reg)
+	tn := tenant.NewID()
+	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
+	repo := eventstore.Repo[*counter]{StreamType: "counter", Continue: continueCounter, FromHistory: counterFrom}
+	plain := eventstore.Repo[*counter]{StreamType: "counter", FromHistory: counterFrom}
+	add := func(s *eventstore.Store, r eventstore.Repo[*counter], id uuid.UUID, n int) {
+		t.Helper()
+		_, err := s.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			c, err := r.Load(ctx, tx, tn, id)
+			if errors.Is(err, eventstore.ErrNotFound) {
+				c, err = &counter{}, nil
+			}
+			if err != nil {
+				return err
+			}
+			c.add(n)
+			_, err = r.Save(ctx, tx, tn, id, c, nil, md)
+			return err
+		})
+		require.NoError(t, err)
+	}
+	cart, product := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	add(store, repo, cart, 1)
+	add(store, plain, product, 5)
+	_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		if _, err := repo.Load(ctx, tx, tn, cart); err != nil { // kept for Load
+			return err
+		}
+		_, err := plain.Read(ctx, tx, tn, product) // kept for Read
+		return err
+	})
+	require.NoError(t, err)
+	add(other, plain, cart, 2) // another process moves the cart on
+
+	read := func(wantCart, wantProduct int) int {
+		t.Helper()
+		sent.reset()
+		_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			c, err := repo.LoadAhead(ctx, tx, tn, cart, plain.Key(tn, product))
+			if err != nil {
+				return err
+			}
+			require.Equal(t, wantCart, c.sum)
+			p, err := plain.Read(ctx, tx, tn, product)
+			if err != nil {
+				return err
+			}
+			require.Equal(t, wantProduct, p.sum)
+			return nil
+		})
+		require.NoError(t, err)
+		trips, _ := sent.counts()
+		return trips
+	}
+	require.Equal(t, 2, read(3, 5), "the cart and the check with BEGIN, then COMMIT")
+	add(other, plain, product, 10) // the product moves on
+	require.Equal(t, 3, read(3, 15), "and the product read again")
+}

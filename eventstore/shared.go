@@ -110,7 +110,7 @@ FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS k(tenant, stream, i)`
 // parameters of their own; more go as arrays.
 const maxListedKeys = 8
 
-// lastVersionsListed holds, for n keys (2 ≤ n ≤ maxListedKeys),
+// lastVersionsListed holds, for n keys (1 ≤ n ≤ maxListedKeys),
 // lastVersionsQuery with the keys listed in VALUES, a parameter each.
 // PostgreSQL planned the array form again on every execution: its generic
 // plan takes an array parameter for 100 elements and so always costs more
@@ -120,7 +120,7 @@ const maxListedKeys = 8
 // counts the keys it will get, and is kept from its sixth execution.
 var lastVersionsListed = func() [maxListedKeys + 1]string {
 	var out [maxListedKeys + 1]string
-	for n := 2; n <= maxListedKeys; n++ {
+	for n := 1; n <= maxListedKeys; n++ {
 		rows := make([]string, n)
 		for i := range rows {
 			rows[i] = fmt.Sprintf("($%d::uuid, $%d::uuid, %d)", 2*i+1, 2*i+2, i+1)
@@ -155,47 +155,81 @@ func lastVersionsStatement(tenants, streams []uuid.UUID) (string, []any) {
 // which reads it in full; so is every stream when the check fails (the
 // error is returned: the transaction is aborted).
 func (tx *Tx) ReadAhead(ctx context.Context, keys ...ReadKey) error {
-	type check struct {
-		key     sharedKey
-		value   any
-		version int64
-	}
-	var checks []check
-	for _, k := range keys {
-		if _, ok := tx.read[k.key]; ok && !tx.appendedTo(k.key.stream) {
-			continue
-		}
-		v, version, ok := tx.store.shared.Get(k.key)
-		if !ok || slices.ContainsFunc(checks, func(c check) bool { return c.key == k.key }) {
-			continue
-		}
-		checks = append(checks, check{key: k.key, value: v, version: version})
-	}
+	checks := tx.aheadChecks(keys)
 	switch len(checks) {
 	case 0:
 		return nil
 	case 1:
 		c := checks[0]
 		newer, err := tx.store.hasNewer(ctx, tx, tenant.ID{UUID: c.key.tenant}, c.key.stream, c.version)
-		if err == nil && !newer {
+		switch {
+		case err != nil:
+		case newer:
+			tx.movedOn(c.key)
+		default:
 			tx.remember(c.key, c.value)
 		}
 		return err
 	}
-	ts, ids := make([]uuid.UUID, len(checks)), make([]uuid.UUID, len(checks))
-	for i, c := range checks {
-		ts[i], ids[i] = c.key.tenant, c.key.stream
-	}
-	q, args := lastVersionsStatement(ts, ids)
+	q, args := checks.statement()
 	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("check streams: %w", err)
 	}
+	return tx.rememberCurrent(checks, rows)
+}
+
+// aheadCheck is a stream ReadAhead checks: its kept instance and version.
+type aheadCheck struct {
+	key     sharedKey
+	value   any
+	version int64
+}
+
+// aheadChecks are the checks keys need: a stream the transaction has
+// not read, or has appended to since, whose last committed instance the
+// store keeps; each once.
+type aheadChecks []aheadCheck
+
+func (tx *Tx) aheadChecks(keys []ReadKey) aheadChecks {
+	var checks aheadChecks
+	for _, k := range keys {
+		_, read := tx.read[k.key]
+		if (read || tx.moved[k.key]) && !tx.appendedTo(k.key.stream) {
+			continue
+		}
+		v, version, ok := tx.store.shared.Get(k.key)
+		if !ok || slices.ContainsFunc(checks, func(c aheadCheck) bool { return c.key == k.key }) {
+			continue
+		}
+		checks = append(checks, aheadCheck{key: k.key, value: v, version: version})
+	}
+	return checks
+}
+
+// statement is the read of the checked streams' last versions.
+func (checks aheadChecks) statement() (string, []any) {
+	ts, ids := make([]uuid.UUID, len(checks)), make([]uuid.UUID, len(checks))
+	for i, c := range checks {
+		ts[i], ids[i] = c.key.tenant, c.key.stream
+	}
+	return lastVersionsStatement(ts, ids)
+}
+
+// rememberCurrent reads the rows of checks' statement and remembers each
+// kept instance whose stream has no newer event, and which streams moved
+// on (Read reads those in full without checking them again).
+func (tx *Tx) rememberCurrent(checks aheadChecks, rows pgx.Rows) error {
 	var i int64
 	var last *int64
-	_, err = pgx.ForEachRow(rows, []any{&i, &last}, func() error {
-		if n := int(i) - 1; n >= 0 && n < len(checks) && (last == nil || *last <= checks[n].version) {
+	_, err := pgx.ForEachRow(rows, []any{&i, &last}, func() error {
+		n := int(i) - 1
+		switch {
+		case n < 0 || n >= len(checks):
+		case last == nil || *last <= checks[n].version:
 			tx.remember(checks[n].key, checks[n].value)
+		default:
+			tx.movedOn(checks[n].key)
 		}
 		return nil
 	})

@@ -124,8 +124,10 @@ type Tx struct {
 	after    []func()
 	// keys caches the personal keys this transaction used.
 	keys map[string]personalKey
-	// read holds what Repo.Read checked in this transaction.
-	read map[sharedKey]any
+	// read holds what Repo.Read checked in this transaction; moved, the
+	// streams ReadAhead found newer than the instance kept.
+	read  map[sharedKey]any
+	moved map[sharedKey]bool
 }
 
 // Store returns the store the transaction belongs to.
