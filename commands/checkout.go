@@ -154,7 +154,7 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 				return Placed{}, err
 			}
 		}
-		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token)
+		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token, offersAhead(tx, c.Tenant, c.Cart)...)
 		if err != nil {
 			return Placed{}, err
 		}

@@ -63,15 +63,33 @@ type offer struct {
 	ok    bool
 }
 
-// currentOffers reads the current catalog offer of every line's variant,
-// one product load per product. The products and the shop (which checkout
-// reads next) are checked for newer events in one statement.
-func currentOffers(ctx context.Context, tx *eventstore.Tx, t tenant.ID, lines []cart.Line) (map[uuid.UUID]offer, error) {
-	ahead := make([]eventstore.ReadKey, 0, len(lines)+1)
-	for _, l := range lines {
-		ahead = append(ahead, products.Key(t, l.Product))
+// offersAhead names the streams currentOffers will read for cart id, as
+// far as the cart this process keeps tells: its lines' products and the
+// shop. loadCart checks them in the cart's round trip; currentOffers then
+// checks only what the cart's newer events added.
+func offersAhead(tx *eventstore.Tx, t tenant.ID, id cart.ID) []eventstore.ReadKey {
+	x, ok := carts.Kept(tx, t, id.UUID)
+	if !ok {
+		return nil
 	}
-	if err := tx.ReadAhead(ctx, append(ahead, tenants.Key(t, t.UUID))...); err != nil {
+	return offerKeys(t, x.Lines())
+}
+
+// offerKeys are the streams currentOffers reads for lines: their products
+// and the shop, which checkout reads next.
+func offerKeys(t tenant.ID, lines []cart.Line) []eventstore.ReadKey {
+	keys := make([]eventstore.ReadKey, 0, len(lines)+1)
+	for _, l := range lines {
+		keys = append(keys, products.Key(t, l.Product))
+	}
+	return append(keys, tenants.Key(t, t.UUID))
+}
+
+// currentOffers reads the current catalog offer of every line's variant,
+// one product load per product. The products and the shop are checked for
+// newer events in one statement (none when loadCart checked them already).
+func currentOffers(ctx context.Context, tx *eventstore.Tx, t tenant.ID, lines []cart.Line) (map[uuid.UUID]offer, error) {
+	if err := tx.ReadAhead(ctx, offerKeys(t, lines)...); err != nil {
 		return nil, err
 	}
 	loaded := map[uuid.UUID]*catalog.Product{}
@@ -130,7 +148,7 @@ func (s *Service) prepareCheckout(ctx context.Context, c Checkout) (int64, error
 	var number int64
 	_, err := s.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
 		stale = nil
-		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token)
+		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token, offersAhead(tx, c.Tenant, c.Cart)...)
 		if err != nil {
 			return err
 		}

@@ -109,6 +109,16 @@ func (r Repo[A]) LoadAhead(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUI
 	return r.loadAndKeep(ctx, tx, t, id, key)
 }
 
+// Kept returns the instance of stream id of tenant t the store keeps (as
+// of the last committed transaction that loaded or saved it through a Repo
+// with Continue), for reading only: a hint of what a command will find,
+// such as the streams to check ahead of its load, never what it decides
+// on.
+func (r Repo[A]) Kept(tx *Tx, t tenant.ID, id uuid.UUID) (A, bool) {
+	a, _, ok := r.kept(tx, sharedKey{tenant: t.UUID, stream: id, streamType: r.StreamType})
+	return a, ok
+}
+
 // kept returns the instance of the stream the store keeps (as of the last
 // committed transaction that loaded or saved it) and its version, for a
 // Repo with Continue.
