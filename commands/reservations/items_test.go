@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/commands/reservations"
@@ -174,3 +175,27 @@ var _ interface {
 	pgx.QueryTracer
 	pgx.BatchTracer
 } = (*sendCounter)(nil)
+
+// A lane's batch decided in one chunk moves the lane's checkpoint in the
+// transaction of its decisions: one commit for both, and never a
+// checkpoint past decisions that did not commit.
+func TestABatchDecidedInOneChunkMovesTheCheckpointInItsTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.NewURL(t)
+	p := newProcess(t, url)
+	s := newShop(t, p, 10)
+	r := s.add(t, p)
+	w := p.svc.NewReservationWorker(reservations.Options{})
+	// The request is readable once every older transaction has ended.
+	require.Eventually(t, func() bool {
+		n, err := w.Process(ctx, reservations.LaneNormal)
+		assert.NoError(t, err)
+		return n > 0
+	}, 10*time.Second, time.Millisecond)
+	pool := p.store.Pool()
+	var checkpoint, decision string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT xmin::text FROM worker_checkpoints WHERE name = $1`, reservations.LaneNormal).Scan(&checkpoint))
+	require.NoError(t, pool.QueryRow(ctx, `SELECT xmin::text FROM reservation_index WHERE reservation_id = $1`, r).Scan(&decision))
+	require.Equal(t, decision, checkpoint, "written by one transaction")
+}

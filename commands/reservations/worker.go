@@ -354,8 +354,16 @@ func (w *Worker) process(ctx context.Context, lane string, from *eventstore.Posi
 		}
 	}
 	// Decide variants in chunks, one transaction (one commit) per chunk, the
-	// chunks in parallel; each variant's ops stay in feed order.
+	// chunks in parallel; each variant's ops stay in feed order. A batch
+	// decided in one chunk moves the checkpoint in that chunk's transaction
+	// (a commit fewer); otherwise the checkpoint moves once every chunk
+	// has committed.
+	last := evs[len(evs)-1].Position
 	chunks := chunk(order, w.opts.ChunkVariants)
+	var with *laneCheckpoint
+	if len(chunks) == 1 {
+		with = &laneCheckpoint{lane: lane, at: last}
+	}
 	sem := make(chan struct{}, w.opts.Parallel)
 	errc := make(chan error, len(chunks))
 	var wg sync.WaitGroup
@@ -365,7 +373,7 @@ func (w *Worker) process(ctx context.Context, lane string, from *eventstore.Posi
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			ds, err := w.decide(ctx, keys, ops)
+			ds, err := w.decide(ctx, keys, ops, with)
 			if err != nil {
 				errc <- err
 				return
@@ -381,9 +389,22 @@ func (w *Worker) process(ctx context.Context, lane string, from *eventstore.Posi
 	if len(order) > 0 {
 		w.signal()
 	}
-	last := evs[len(evs)-1].Position
+	if with != nil {
+		return len(evs), last, nil
+	}
 	return len(evs), last, w.saveCheckpoint(ctx, lane, last)
 }
+
+// laneCheckpoint is a lane's checkpoint to move in a decision's
+// transaction.
+type laneCheckpoint struct {
+	lane string
+	at   eventstore.Position
+}
+
+// saveCheckpointSQL moves a lane's checkpoint.
+const saveCheckpointSQL = `INSERT INTO worker_checkpoints (name, tx_id, position, updated_at) VALUES ($1, $2::text::xid8, $3, now())
+ON CONFLICT (name) DO UPDATE SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()`
 
 // heldPoll is the longest poll interval while committed requests are held
 // back.
@@ -404,8 +425,7 @@ func (w *Worker) checkpoint(ctx context.Context, lane string) (eventstore.Positi
 }
 
 func (w *Worker) saveCheckpoint(ctx context.Context, lane string, p eventstore.Position) error {
-	_, err := w.store.Pool().Exec(ctx, `INSERT INTO worker_checkpoints (name, tx_id, position, updated_at) VALUES ($1, $2::text::xid8, $3, now())
-ON CONFLICT (name) DO UPDATE SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()`, lane, p.TxText(), p.Pos)
+	_, err := w.store.Pool().Exec(ctx, saveCheckpointSQL, lane, p.TxText(), p.Pos)
 	return err
 }
 
@@ -443,10 +463,10 @@ func chunk(keys []variantKey, n int) [][]variantKey {
 }
 
 // decide applies the ops of some variants in one transaction: one append
-// to each variant's inventory stream, and the reservation index rows of the
-// decisions.
+// to each variant's inventory stream, the reservation index rows of the
+// decisions and, when with is set, the lane's checkpoint.
 // It returns the decisions, for delivery once committed.
-func (w *Worker) decide(ctx context.Context, keys []variantKey, ops map[variantKey][]op) (map[waitKey]Status, error) {
+func (w *Worker) decide(ctx context.Context, keys []variantKey, ops map[variantKey][]op, with *laneCheckpoint) (map[waitKey]Status, error) {
 	var ds map[waitKey]Status
 	_, err := w.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
 		ds = map[waitKey]Status{}
@@ -468,6 +488,11 @@ func (w *Worker) decide(ctx context.Context, keys []variantKey, ops map[variantK
 		for i, k := range keys {
 			if err := w.decideVariant(ctx, tx, k, its[i], ops[k], done, ds, now); err != nil {
 				return fmt.Errorf("decide %s: %w", k.variant, err)
+			}
+		}
+		if with != nil {
+			if _, err := tx.Exec(ctx, saveCheckpointSQL, with.lane, with.at.TxText(), with.at.Pos); err != nil {
+				return fmt.Errorf("move the %s lane's checkpoint: %w", with.lane, err)
 			}
 		}
 		return nil
