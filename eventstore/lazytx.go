@@ -180,21 +180,19 @@ func (t *lazyTx) Conn() *pgx.Conn { return t.conn.Conn() }
 // that sent nothing has nothing to commit) and gives the connection back
 // to the pool.
 func (t *lazyTx) Commit(ctx context.Context) error {
-	if t.done {
-		return pgx.ErrTxClosed
-	}
-	t.done = true
-	defer t.conn.Release()
-	if t.tx == nil {
-		return nil
-	}
-	return t.tx.Commit(ctx)
+	return t.end(ctx, pgx.Tx.Commit)
 }
 
 // Rollback implements pgx.Tx: it rolls back what the transaction sent and
 // gives the connection back to the pool (which closes a connection left
 // inside a transaction). After Commit it returns pgx.ErrTxClosed.
 func (t *lazyTx) Rollback(ctx context.Context) error {
+	return t.end(ctx, pgx.Tx.Rollback)
+}
+
+// end ends the transaction with commit or rollback, if it began, and
+// releases the connection.
+func (t *lazyTx) end(ctx context.Context, how func(pgx.Tx, context.Context) error) error {
 	if t.done {
 		return pgx.ErrTxClosed
 	}
@@ -203,7 +201,7 @@ func (t *lazyTx) Rollback(ctx context.Context) error {
 	if t.tx == nil {
 		return nil
 	}
-	return t.tx.Rollback(ctx)
+	return how(t.tx, ctx)
 }
 
 // batchRows are the rows of a transaction's first statement: closing them

@@ -2,7 +2,6 @@ package eventstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -55,21 +54,10 @@ FROM (SELECT %s AS id FROM generate_series(1, %d)) t, generate_series(1, 2000) s
 		_, err = tx.Exec(ctx, q)
 		require.NoError(t, err, name)
 	}
-	pages := func(explain string) int {
+	pages := func(explain string) {
 		t.Helper()
-		var raw []byte
-		require.NoError(t, tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+explain).Scan(&raw))
-		var plan []struct {
-			Plan struct {
-				SharedHit  int `json:"Shared Hit Blocks"`
-				SharedRead int `json:"Shared Read Blocks"`
-			} `json:"Plan"`
-		}
-		require.NoError(t, json.Unmarshal(raw, &plan))
-		require.Len(t, plan, 1)
-		n := plan[0].Plan.SharedHit + plan[0].Plan.SharedRead
-		require.Less(t, n, 40, "pages read:\n%s", raw)
-		return n
+		n, plan := pgtest.PagesRead(t, tx, explain)
+		require.Less(t, n, 40, "pages read:\n%s", plan)
 	}
 	pages(fmt.Sprintf(`EXECUTE last_one('%s', '%s')`, shop, uuid.New()))
 	pages(fmt.Sprintf(`EXECUTE last_many('{%s,%s}', '{%s,%s}')`, shop, shop, uuid.New(), uuid.New()))

@@ -203,25 +203,16 @@ func (s *Sender) lead(ctx context.Context) error {
 		return err
 	}
 	defer conn.Release()
-	const lock = `hashtextextended('honten.worker:email', 0)`
-	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+lock+`)`).Scan(&ok); err != nil {
-		return err
-	}
-	if !ok {
-		return nil
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+lock+`)`) //nolint:errcheck
-	var lastReminders, lastPing time.Time
+	_, err = database.LeadWithLock(ctx, conn, "honten.worker:email", s.sendWhileLeading)
+	return err
+}
+
+// sendWhileLeading sends due messages until ctx ends, which it does also
+// when the mail lock's session stops answering (another process may take
+// over).
+func (s *Sender) sendWhileLeading(ctx context.Context) error {
+	var lastReminders time.Time
 	for ctx.Err() == nil {
-		// The lock's session is checked every few seconds, not on each of
-		// the nudges that come with every order under load.
-		if time.Since(lastPing) >= database.LockPing {
-			if err := conn.Ping(ctx); err != nil {
-				return err // the lock's session is gone: another process may take over
-			}
-			lastPing = time.Now()
-		}
 		if s.RemindersFunc != nil && time.Since(lastReminders) >= time.Minute {
 			if err := s.RemindersFunc(ctx, s.Now()); err != nil && ctx.Err() == nil {
 				s.Log.Error("email: reminders", "err", err)
@@ -243,7 +234,7 @@ func (s *Sender) lead(ctx context.Context) error {
 		case <-time.After(s.Every):
 		}
 	}
-	return nil
+	return ctx.Err()
 }
 
 // sendBatch is the most messages one poll of the outbox sends.

@@ -2,7 +2,6 @@ package database_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -43,15 +42,6 @@ FROM generate_series(1, $2::int) s, generate_series(1, 3) v`
 	require.NoError(t, err)
 
 	require.NoError(t, database.Analyze(ctx, pool))
-	var raw []byte
-	require.NoError(t, conn.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+execute).Scan(&raw))
-	var plan []struct {
-		Plan struct {
-			SharedHit  int `json:"Shared Hit Blocks"`
-			SharedRead int `json:"Shared Read Blocks"`
-		} `json:"Plan"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &plan))
-	require.Len(t, plan, 1)
-	require.Less(t, plan[0].Plan.SharedHit+plan[0].Plan.SharedRead, 20, "pages read:\n%s", raw)
+	n, plan := pgtest.PagesRead(t, conn, execute)
+	require.Less(t, n, 20, "pages read:\n%s", plan)
 }
