@@ -2,11 +2,9 @@ package commands_test
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
@@ -77,7 +75,7 @@ func TestAddToCartBySKUFollowsTheSKUWhereverItMoves(t *testing.T) {
 func TestAnAddToCartTakesThreeRoundTrips(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sent := &roundTrips{}
+	sent := &pgtest.Sent{}
 	st := eventstore.New(pgtest.Traced(t, sent), app.Registry())
 	svc := commands.New(st, nil)
 	by := func() commands.By { return commands.By{Actor: "test", CommandID: uuid.Must(uuid.NewV7())} }
@@ -89,34 +87,14 @@ func TestAnAddToCartTakesThreeRoundTrips(t *testing.T) {
 	require.NoError(t, err)
 	c, _, err := svc.CreateCart(ctx, commands.CreateCart{Tenant: ten, By: by()})
 	require.NoError(t, err)
-	add := func() int64 {
+	add := func() int {
 		t.Helper()
-		before := sent.n.Load()
+		sent.Watch(nil)
 		_, _, err := svc.AddToCart(ctx, commands.AddToCart{Tenant: ten, By: by(), Cart: c.Cart, Token: c.Token, SKU: "TEA-1", Quantity: 1})
 		require.NoError(t, err)
-		return sent.n.Load() - before
+		return sent.Counts().Trips
 	}
 	add() // the process learns the cart, the SKU and its product
 	require.EqualValues(t, 3, add())
 	require.EqualValues(t, 3, add())
 }
-
-// roundTrips counts exchanges with the server: statements sent alone and
-// batches.
-type roundTrips struct{ n atomic.Int64 }
-
-func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	r.n.Add(1)
-	return ctx
-}
-
-func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	r.n.Add(1)
-	return ctx
-}
-
-func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
-
-func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}

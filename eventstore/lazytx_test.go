@@ -3,8 +3,6 @@ package eventstore_test
 import (
 	"context"
 	"errors"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -21,7 +19,7 @@ import (
 func TestACommandsBeginGoesWithItsFirstStatement(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sent := &roundTrips{}
+	sent := &pgtest.Sent{}
 	pool := pgtest.Traced(t, sent)
 	store := eventstore.New(pool, eventstore.NewRegistry())
 	_, err := pool.Exec(ctx, `CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)`)
@@ -66,7 +64,7 @@ func TestACommandsBeginGoesWithItsFirstStatement(t *testing.T) {
 	n := 0
 	for name, first := range firsts {
 		n++
-		sent.reset()
+		sent.Watch(nil)
 		_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
 			id, err := first(ctx, tx)
 			if err != nil {
@@ -83,7 +81,7 @@ func TestACommandsBeginGoesWithItsFirstStatement(t *testing.T) {
 			return nil
 		})
 		require.NoError(t, err, name)
-		trips, begins := sent.counts()
+		trips, begins := sent.Counts().Trips, sent.Counts().Begins
 		if name == "Exec without arguments" {
 			require.Equal(t, 1, begins, "%s: a BEGIN of its own", name)
 			require.Equal(t, 6, trips, "%s: BEGIN, SET, three statements, COMMIT", name)
@@ -115,10 +113,10 @@ func TestACommandsBeginGoesWithItsFirstStatement(t *testing.T) {
 	require.Error(t, err)
 
 	// Nothing sent, nothing to begin or commit.
-	sent.reset()
+	sent.Watch(nil)
 	_, err = store.Do(ctx, func(context.Context, *eventstore.Tx) error { return nil })
 	require.NoError(t, err)
-	trips, _ := sent.counts()
+	trips := sent.Counts().Trips
 	require.Zero(t, trips)
 
 	// The pool's connections are all back, outside any transaction.
@@ -126,45 +124,3 @@ func TestACommandsBeginGoesWithItsFirstStatement(t *testing.T) {
 	require.Equal(t, len(firsts), count)
 	require.Zero(t, pool.Stat().AcquiredConns())
 }
-
-// roundTrips counts round trips to the server (a statement alone or a
-// batch) and the BEGINs sent alone.
-type roundTrips struct {
-	mu            sync.Mutex
-	trips, begins int
-}
-
-func (r *roundTrips) reset() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.trips, r.begins = 0, 0
-}
-
-func (r *roundTrips) counts() (int, int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.trips, r.begins
-}
-
-func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.trips++
-	if strings.EqualFold(strings.TrimSpace(d.SQL), "begin") {
-		r.begins++
-	}
-	return ctx
-}
-
-func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.trips++
-	return ctx
-}
-
-func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
-
-func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}

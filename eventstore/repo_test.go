@@ -3,12 +3,10 @@ package eventstore_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/domain/aggregate"
@@ -303,38 +301,14 @@ func TestLoadContinuesTheKeptStateOfTheStream(t *testing.T) {
 	require.Equal(t, before+1, replays.Load(), "a stream with personal data is not kept")
 }
 
-// statementCounter counts the statements sent on a pool's connections.
-// statementCounter counts the statements sent, alone or in batches; the
-// BEGIN a transaction's first statement carries is not one of them.
-type statementCounter struct{ n atomic.Int64 }
-
-func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.n.Add(1)
-	return ctx
-}
-
-func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-func (c *statementCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	return ctx
-}
-
-func (c *statementCounter) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
-	if !strings.EqualFold(d.SQL, "begin") {
-		c.n.Add(1)
-	}
-}
-
-func (c *statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
-
 // ReadAhead checks every stream a transaction is about to read in one
 // statement: a kept stream with no newer event is then read without a
 // probe of its own, and one that moved on (or is not kept) is read in full.
 func TestReadAheadChecksTheStreamsAboutToBeReadInOneStatement(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var sent statementCounter
-	pool := pgtest.Traced(t, &sent)
+	sent := &pgtest.Sent{}
+	pool := pgtest.Traced(t, sent)
 	reg := eventstore.NewRegistry()
 	reg.Register(noted{}, signedUp{})
 	store, other := eventstore.New(pool, reg), eventstore.New(pool, reg)
@@ -370,14 +344,14 @@ func TestReadAheadChecksTheStreamsAboutToBeReadInOneStatement(t *testing.T) {
 	add(other, moved, 2) // another process moves one of them on
 
 	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-		before := sent.n.Load()
+		before := sent.Counts().Statements
 		require.NoError(t, tx.ReadAhead(ctx, repo.Key(tn, kept), repo.Key(tn, moved), repo.Key(tn, unread), repo.Key(tn, kept)))
-		require.Equal(t, before+1, sent.n.Load(), "one statement for every stream")
+		require.Equal(t, before+1, sent.Counts().Statements, "one statement for every stream")
 
 		c, err := repo.Read(ctx, tx, tn, kept)
 		require.NoError(t, err)
 		require.Equal(t, 1, c.sum)
-		require.Equal(t, before+1, sent.n.Load(), "a kept, current stream is read without a probe")
+		require.Equal(t, before+1, sent.Counts().Statements, "a kept, current stream is read without a probe")
 
 		c, err = repo.Read(ctx, tx, tn, moved)
 		require.NoError(t, err)
@@ -385,7 +359,7 @@ func TestReadAheadChecksTheStreamsAboutToBeReadInOneStatement(t *testing.T) {
 		c, err = repo.Read(ctx, tx, tn, unread)
 		require.NoError(t, err)
 		require.Equal(t, 1, c.sum)
-		require.Greater(t, sent.n.Load(), before+2)
+		require.Greater(t, sent.Counts().Statements, before+2)
 		return nil
 	})
 	require.NoError(t, err)
@@ -398,7 +372,7 @@ func TestReadAheadChecksTheStreamsAboutToBeReadInOneStatement(t *testing.T) {
 func TestLoadAheadReadsTheStreamAndChecksTheOthersInOneRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sent := &roundTrips{}
+	sent := &pgtest.Sent{}
 	pool := pgtest.Traced(t, sent)
 	reg := eventstore.NewRegistry()
 	reg.Register(noted{}, signedUp{})
@@ -438,7 +412,7 @@ func TestLoadAheadReadsTheStreamAndChecksTheOthersInOneRoundTrip(t *testing.T) {
 
 	read := func(wantCart, wantProduct int) int {
 		t.Helper()
-		sent.reset()
+		sent.Watch(nil)
 		_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
 			c, err := repo.LoadAhead(ctx, tx, tn, cart, plain.Key(tn, product))
 			if err != nil {
@@ -453,8 +427,7 @@ func TestLoadAheadReadsTheStreamAndChecksTheOthersInOneRoundTrip(t *testing.T) {
 			return nil
 		})
 		require.NoError(t, err)
-		trips, _ := sent.counts()
-		return trips
+		return sent.Counts().Trips
 	}
 	require.Equal(t, 2, read(3, 5), "the cart and the check with BEGIN, then COMMIT")
 	add(other, plain, product, 10) // the product moves on

@@ -3,13 +3,10 @@ package reservations_test
 import (
 	"context"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -29,7 +26,7 @@ import (
 func TestLockedItemsAreReadOnceTheLocksAreHeldInOneRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sent := &sendCounter{}
+	sent := &pgtest.Sent{}
 	pool := pgtest.Traced(t, sent)
 	st := eventstore.New(pool, app.Registry())
 	shop := tenant.ID{UUID: uuid.Must(uuid.NewV7())}
@@ -84,15 +81,16 @@ func TestLockedItemsAreReadOnceTheLocksAreHeldInOneRoundTrip(t *testing.T) {
 	// version before A's change); it waits for A.
 	type result struct {
 		onHand []int64
+		sent   pgtest.SentCounts
 		err    error
 	}
 	got := make(chan result, 1)
 	go func() {
 		var r result
 		_, r.err = st.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-			sent.watch(tx.Conn())
+			sent.Watch(tx.Conn())
 			its, err := reservations.LockItems(ctx, tx, shop, vs)
-			sent.watch(nil)
+			r.sent = sent.Counts()
 			if err != nil {
 				return err
 			}
@@ -113,68 +111,10 @@ func TestLockedItemsAreReadOnceTheLocksAreHeldInOneRoundTrip(t *testing.T) {
 	r := <-got
 	require.NoError(t, r.err)
 	require.Equal(t, []int64{10, 15, 10}, r.onHand, "B read A's delivery")
-	batches, queries := sent.counts()
-	require.Equal(t, 1, batches, "the locks and the reads in one round trip")
-	require.Equal(t, 6, queries, "three locks, three reads")
+	require.Equal(t, 1, r.sent.Trips, "the locks and the reads in one round trip")
+	require.Equal(t, 1, r.sent.Batches)
+	require.Equal(t, 6, r.sent.Statements, "three locks, three reads")
 }
-
-// sendCounter counts what one watched connection sends: batches, and the
-// statements in them or alone (a transaction's BEGIN left out).
-type sendCounter struct {
-	mu               sync.Mutex
-	conn             *pgx.Conn
-	batches, queries int
-}
-
-func (c *sendCounter) watch(conn *pgx.Conn) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.conn = conn
-}
-
-func (c *sendCounter) counts() (batches, queries int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.batches, c.queries
-}
-
-func (c *sendCounter) count(conn *pgx.Conn, batch bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if conn == nil || conn != c.conn {
-		return
-	}
-	if batch {
-		c.batches++
-	} else {
-		c.queries++
-	}
-}
-
-func (c *sendCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.count(conn, false)
-	return ctx
-}
-
-func (c *sendCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-func (c *sendCounter) TraceBatchStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	c.count(conn, true)
-	return ctx
-}
-
-func (c *sendCounter) TraceBatchQuery(ctx context.Context, conn *pgx.Conn, d pgx.TraceBatchQueryData) {
-	if !strings.EqualFold(d.SQL, "begin") { // the transaction's BEGIN, sent with its first statement
-		c.count(conn, false)
-	}
-}
-
-func (c *sendCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
-
-var _ interface {
-	pgx.QueryTracer
-	pgx.BatchTracer
-} = (*sendCounter)(nil)
 
 // A lane's batch decided in one chunk moves the lane's checkpoint in the
 // transaction of its decisions: one commit for both, and never a

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/domain/tenant"
@@ -24,13 +22,15 @@ import (
 func TestASenderPollsTheOutboxOnceForEachNudge(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	polls := &outboxPolls{}
+	polls := &pgtest.Sent{Match: func(sql string) bool {
+		return strings.HasPrefix(sql, "SELECT") && strings.Contains(sql, "FROM email_outbox") && strings.Contains(sql, "status = 'pending'")
+	}}
 	pool := pgtest.Traced(t, polls)
 	s := &email.Sender{Pool: pool, From: "noreply@example.jp", Every: time.Hour}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(rctx) }()
-	require.Eventually(t, func() bool { return polls.n.Load() == 1 }, 10*time.Second, time.Millisecond, "the first poll")
+	require.Eventually(t, func() bool { return polls.Counts().Matched == 1 }, 10*time.Second, time.Millisecond, "the first poll")
 
 	ten := tenant.NewID()
 	const rounds = 6
@@ -48,17 +48,5 @@ func TestASenderPollsTheOutboxOnceForEachNudge(t *testing.T) {
 	}
 	cancel()
 	require.NoError(t, <-done)
-	require.Equal(t, int64(1+rounds), polls.n.Load(), "one poll at the start and one per nudge")
+	require.Equal(t, 1+rounds, polls.Counts().Matched, "one poll at the start and one per nudge")
 }
-
-// outboxPolls counts the statements that poll the outbox for due messages.
-type outboxPolls struct{ n atomic.Int64 }
-
-func (p *outboxPolls) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	if strings.Contains(d.SQL, "FROM email_outbox") && strings.Contains(d.SQL, "status = 'pending'") && strings.HasPrefix(d.SQL, "SELECT") {
-		p.n.Add(1)
-	}
-	return ctx
-}
-
-func (p *outboxPolls) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
