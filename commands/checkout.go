@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -110,16 +109,14 @@ func (c Checkout) validate() (order.Customer, order.Address, order.PaymentMethod
 		method, nil
 }
 
-// nextOrderNumber takes the tenant's next order number. The counter row
-// stays locked until tx ends: it must be tx's last statement.
-func nextOrderNumber(ctx context.Context, tx *eventstore.Tx, t tenant.ID) (int64, error) {
-	var n int64
-	err := tx.QueryRow(ctx, `INSERT INTO order_counters (tenant_id, last) VALUES ($1, 1)
-ON CONFLICT (tenant_id) DO UPDATE SET last = order_counters.last + 1 RETURNING last`, t).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("order number: %w", err)
-	}
-	return n, nil
+// takeOrderNumber makes the taking of the tenant's next order number tx's
+// last statement (eventstore.Tx.CommitWith): it is sent with the COMMIT,
+// so the shop's counter row is held only while the server runs it and
+// commits. Every checkout of a shop goes through that row. The number is
+// in *n once the transaction has committed.
+func takeOrderNumber(tx *eventstore.Tx, t tenant.ID, n *int64) {
+	tx.CommitWith(`INSERT INTO order_counters (tenant_id, last) VALUES ($1, 1)
+ON CONFLICT (tenant_id) DO UPDATE SET last = order_counters.last + 1 RETURNING last`, []any{t}, n)
 }
 
 // Checkout places the order: every physical line must hold a live

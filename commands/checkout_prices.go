@@ -161,8 +161,8 @@ func (s *Service) prepareCheckout(ctx context.Context, c Checkout) (int64, error
 		}
 		stale = staleLines(x.Lines(), offers)
 		if stale == nil {
-			number, err = nextOrderNumber(ctx, tx, c.Tenant)
-			return err
+			takeOrderNumber(tx, c.Tenant, &number)
+			return nil
 		}
 		for _, l := range stale.Lines {
 			if l.UnitPrice != nil {

@@ -190,6 +190,40 @@ func (t *lazyTx) Rollback(ctx context.Context) error {
 	return t.end(ctx, pgx.Tx.Rollback)
 }
 
+// commitWith sends last's statement and COMMIT in one round trip (with
+// BEGIN too when nothing was sent before) and scans the statement's row
+// into last.dest. When the statement fails, the server skips the COMMIT
+// and the transaction stays open, failed, for Rollback; when the COMMIT
+// itself fails, the server has ended the transaction. Either way the
+// error is returned. The connection goes back to the pool once the
+// transaction has ended on the server.
+func (t *lazyTx) commitWith(ctx context.Context, last *lastStatement) error {
+	if t.done {
+		return pgx.ErrTxClosed
+	}
+	b := &pgx.Batch{}
+	b.Queue(last.sql, last.args...)
+	b.Queue("COMMIT")
+	var br pgx.BatchResults
+	if t.tx == nil {
+		br = t.first(ctx, b)
+	} else {
+		br = t.tx.SendBatch(ctx, b)
+	}
+	err := br.QueryRow().Scan(last.dest...)
+	if _, cerr := br.Exec(); err == nil {
+		err = cerr
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if t.conn.Conn().PgConn().TxStatus() == 'I' {
+		t.done = true
+		t.conn.Release()
+	}
+	return err
+}
+
 // end ends the transaction with commit or rollback, if it began, and
 // releases the connection.
 func (t *lazyTx) end(ctx context.Context, how func(pgx.Tx, context.Context) error) error {

@@ -3,10 +3,13 @@ package eventstore_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/pgtest"
@@ -122,5 +125,125 @@ func TestACommandsBeginGoesWithItsFirstStatement(t *testing.T) {
 	// The pool's connections are all back, outside any transaction.
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM notes`).Scan(&count))
 	require.Equal(t, len(firsts), count)
+	require.Zero(t, pool.Stat().AcquiredConns())
+}
+
+// A statement made the transaction's last by CommitWith goes to the server
+// with the COMMIT, in the same round trip: the row it returns is read, a
+// failure of it or of the COMMIT rolls back the whole transaction, and the
+// connection goes back to the pool either way.
+func TestALastStatementGoesWithTheCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sent := &pgtest.Sent{}
+	pool := pgtest.Traced(t, sent)
+	store := eventstore.New(pool, eventstore.NewRegistry())
+	_, err := pool.Exec(ctx, `CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);
+CREATE TABLE counters (id int PRIMARY KEY, last int NOT NULL CHECK (last <= 200));
+INSERT INTO counters VALUES (1, 0);
+CREATE TABLE deferred (id int, CONSTRAINT deferred_id UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)`)
+	require.NoError(t, err)
+	const next = `UPDATE counters SET last = last + 1 WHERE id = 1 RETURNING last`
+	notes := func() int {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM notes`).Scan(&n))
+		return n
+	}
+
+	// After a statement: two round trips, BEGIN with the first, the last
+	// with the COMMIT.
+	sent.Watch(nil)
+	var n int
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO notes VALUES ($1, $2)`, 1, "first"); err != nil {
+			return err
+		}
+		tx.CommitWith(next, nil, &n)
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, 2, sent.Counts().Trips)
+	require.Equal(t, 1, notes())
+
+	// Alone: BEGIN, the statement and COMMIT in one round trip.
+	sent.Watch(nil)
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		tx.CommitWith(next, nil, &n)
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	require.Equal(t, 1, sent.Counts().Trips)
+	require.Equal(t, 0, sent.Counts().Begins)
+
+	// A function that fails sends no last statement.
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		tx.CommitWith(next, nil, &n)
+		return errors.New("refused")
+	})
+	require.EqualError(t, err, "refused")
+
+	// A last statement that fails rolls back what came before it.
+	_, err = pool.Exec(ctx, `UPDATE counters SET last = 200`)
+	require.NoError(t, err)
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO notes VALUES ($1, $2)`, 2, "rolled back"); err != nil {
+			return err
+		}
+		tx.CommitWith(next, nil, &n)
+		return nil
+	})
+	var pgErr *pgconn.PgError
+	require.ErrorAs(t, err, &pgErr)
+	require.Equal(t, "23514", pgErr.Code, "the CHECK of the counter")
+	require.Equal(t, 1, notes())
+
+	// A COMMIT that fails (a deferred constraint) ends the transaction
+	// with nothing written.
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO deferred VALUES ($1), ($1)`, 7); err != nil {
+			return err
+		}
+		tx.CommitWith(`INSERT INTO notes VALUES ($1, $2) RETURNING id`, []any{3, "not committed"}, &n)
+		return nil
+	})
+	require.ErrorAs(t, err, &pgErr)
+	require.Equal(t, "23505", pgErr.Code, "the deferred unique constraint, at COMMIT")
+	require.Equal(t, 1, notes())
+
+	// Under concurrency every transaction takes its own number, and no
+	// connection is left behind.
+	_, err = pool.Exec(ctx, `UPDATE counters SET last = 0`)
+	require.NoError(t, err)
+	const workers, each = 16, 10
+	got := make(chan int, workers*each)
+	g, gctx := errgroup.WithContext(ctx)
+	for range workers {
+		g.Go(func() error {
+			for range each {
+				var mine int
+				if _, err := store.Do(gctx, func(ctx context.Context, tx *eventstore.Tx) error {
+					tx.CommitWith(next, nil, &mine)
+					return nil
+				}); err != nil {
+					return err
+				}
+				got <- mine
+			}
+			return nil
+		})
+	}
+	require.NoError(t, g.Wait())
+	close(got)
+	var numbers []int
+	for v := range got {
+		numbers = append(numbers, v)
+	}
+	slices.Sort(numbers)
+	for i, v := range numbers {
+		require.Equal(t, i+1, v)
+	}
+	require.Len(t, numbers, workers*each)
 	require.Zero(t, pool.Stat().AcquiredConns())
 }

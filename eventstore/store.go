@@ -128,6 +128,29 @@ type Tx struct {
 	// streams ReadAhead found newer than the instance kept.
 	read  map[sharedKey]any
 	moved map[sharedKey]bool
+	// last is the statement sent with COMMIT (CommitWith).
+	last *lastStatement
+}
+
+// lastStatement is a statement Do sends with the transaction's COMMIT, and
+// where its one row goes.
+type lastStatement struct {
+	sql  string
+	args []any
+	dest []any
+}
+
+// CommitWith makes sql the transaction's last statement: Do sends it with
+// COMMIT, in one round trip, once fn has returned without error, and scans
+// its one row into dest. A row it locks (a counter it increments) is then
+// held for the time the server takes to run it and commit, not for a round
+// trip to the process and back, which under load is most of a lock's hold.
+// A failing statement rolls the transaction back and Do returns its error
+// (mapped like Append's, and rerun like them when retryable); dest holds
+// the row only when Do returned no error. A second call replaces the
+// first.
+func (tx *Tx) CommitWith(sql string, args []any, dest ...any) {
+	tx.last = &lastStatement{sql: sql, args: args, dest: dest}
 }
 
 // Store returns the store the transaction belongs to.
@@ -191,7 +214,11 @@ func (s *Store) once(ctx context.Context, fn func(ctx context.Context, tx *Tx) e
 	if err := fn(ctx, tx); err != nil {
 		return Result{}, err
 	}
-	if err := ptx.Commit(ctx); err != nil {
+	if tx.last != nil {
+		if err := ptx.commitWith(ctx, tx.last); err != nil {
+			return Result{}, mapPgError(err)
+		}
+	} else if err := ptx.Commit(ctx); err != nil {
 		if mapped := mapPgError(err); mapped != err {
 			return Result{}, mapped
 		}
