@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/cart"
@@ -151,7 +152,7 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 				return Placed{}, err
 			}
 		}
-		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token, offersAhead(tx, c.Tenant, c.Cart)...)
+		x, err := loadCart(ctx, tx, c.Tenant, c.Cart, c.Token, checkoutAhead(tx, c.Tenant, c.Cart)...)
 		if err != nil {
 			return Placed{}, err
 		}
@@ -243,17 +244,8 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 		md := c.By.metadata(c.Tenant)
 		o := order.Place(order.Placed{ID: orderID, Number: number, Cart: c.Cart.UUID, CustomerID: c.Customer, Customer: customer, ShipTo: addr,
 			PaymentMethod: method, Payment: paymentID.UUID, Lines: orderLines, Totals: totals, Promotions: applied, Tax: order.TaxTerms{PricesIncludeTax: set.Tax.PricesIncludeTax, Rounding: set.Tax.Rounding}, Note: c.Note, AccessToken: tokenHash}, now)
-		if _, err := orders.Save(ctx, tx, c.Tenant, orderID.UUID, o, nil, md); err != nil {
-			return Placed{}, err
-		}
 		p := payment.Create(pay, now)
-		if _, err := payments.Save(ctx, tx, c.Tenant, paymentID.UUID, p, nil, md); err != nil {
-			return Placed{}, err
-		}
 		if err := x.CheckOut(orderID.UUID, now); err != nil {
-			return Placed{}, err
-		}
-		if _, err := carts.Save(ctx, tx, c.Tenant, c.Cart.UUID, x, nil, md); err != nil {
 			return Placed{}, err
 		}
 		var committed []uuid.UUID
@@ -266,16 +258,28 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 			}
 			committed = append(committed, l.Reservation.UUID)
 		}
-		for vid, it := range itemsByVariant {
-			if err := reservations.SaveItem(ctx, tx, c.Tenant, catalog.VariantID{UUID: vid}, it, md); err != nil {
+		// The order, its payment, the cart, the items, the index rows of
+		// the committed holds and the order number's claim: one round trip.
+		saves := []eventstore.Saving{
+			orders.Saving(c.Tenant, orderID.UUID, o, md),
+			payments.Saving(c.Tenant, paymentID.UUID, p, md),
+			carts.Saving(c.Tenant, c.Cart.UUID, x, md),
+		}
+		before := make([]int64, len(vs))
+		for i, v := range vs {
+			before[i] = its[i].LoadedVersion()
+			saves = append(saves, reservations.ItemSaving(c.Tenant, v, its[i], md))
+		}
+		with := &pgx.Batch{}
+		reservations.QueueCommit(with, committed, now)
+		eventstore.QueueClaim(with, c.Tenant.UUID, "order_number", number, orderID.UUID)
+		if err := tx.SaveAll(ctx, with, saves...); err != nil {
+			return Placed{}, err
+		}
+		for i, v := range vs {
+			if err := reservations.SnapshotDue(ctx, tx, c.Tenant, v, its[i], before[i]); err != nil {
 				return Placed{}, err
 			}
-		}
-		if err := reservations.Commit(ctx, tx, committed, now); err != nil {
-			return Placed{}, err
-		}
-		if err := tx.Claim(ctx, c.Tenant.UUID, "order_number", number, orderID.UUID); err != nil {
-			return Placed{}, err
 		}
 		if totals.Total.IsZero() && hasDigital(o) {
 			// A free order's downloads are issued at once.

@@ -75,6 +75,24 @@ func offersAhead(tx *eventstore.Tx, t tenant.ID, id cart.ID) []eventstore.ReadKe
 	return offerKeys(t, x.Lines())
 }
 
+// checkoutAhead is offersAhead with the vendors of the cart's lines, whose
+// commission rates the checkout reads (commissionRates).
+func checkoutAhead(tx *eventstore.Tx, t tenant.ID, id cart.ID) []eventstore.ReadKey {
+	x, ok := carts.Kept(tx, t, id.UUID)
+	if !ok {
+		return nil
+	}
+	keys := offerKeys(t, x.Lines())
+	seen := map[uuid.UUID]bool{}
+	for _, l := range x.Lines() {
+		if !seen[l.Vendor] {
+			seen[l.Vendor] = true
+			keys = append(keys, vendors.Key(t, l.Vendor))
+		}
+	}
+	return keys
+}
+
 // offerKeys are the streams currentOffers reads for lines: their products
 // and the shop, which checkout reads next.
 func offerKeys(t tenant.ID, lines []cart.Line) []eventstore.ReadKey {

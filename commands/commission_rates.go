@@ -23,7 +23,7 @@ func commissionRates(ctx context.Context, tx *eventstore.Tx, t tenant.ID, lines 
 		if _, ok := rates[l.Vendor]; ok {
 			continue
 		}
-		vd, err := vendors.Load(ctx, tx, t, l.Vendor)
+		vd, err := vendors.Read(ctx, tx, t, l.Vendor)
 		if err != nil {
 			return nil, fmt.Errorf("vendor %s of line %s: %w", l.Vendor, l.ID, err)
 		}

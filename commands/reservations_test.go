@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
@@ -45,8 +46,13 @@ type shopBundle struct {
 
 func newShop(t *testing.T, stock int64, hot bool) *shopBundle {
 	t.Helper()
+	return newShopOn(t, pgtest.New(t), stock, hot)
+}
+
+// newShopOn is newShop on pool.
+func newShopOn(t *testing.T, pool *pgxpool.Pool, stock int64, hot bool) *shopBundle {
+	t.Helper()
 	ctx := context.Background()
-	pool := pgtest.New(t)
 	st := eventstore.New(pool, app.Registry())
 	clk := &clock{}
 	clk.ns.Store(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC).UnixNano())
@@ -461,4 +467,42 @@ func TestConcurrentCheckoutsTakeConsecutiveOrderNumbers(t *testing.T) {
 	for i := 1; i < len(seqs); i++ {
 		require.Equal(t, seqs[i-1]+1, seqs[i], "distinct, consecutive numbers: %v", numbers)
 	}
+}
+
+// A checkout in a shop the process knows reads the shop, the products and
+// the vendors of its lines as kept by the process, with their checks in
+// the round trip that reads the cart; it sends the order number with the
+// precheck's COMMIT, and its appends, index rows and claim in one round
+// trip: nine round trips in all. The precheck: the cart with the checks,
+// the reservation index, the number with COMMIT. The checkout: the cart
+// with the checks, the items' locks with their reads, the promotions, the
+// buyer's key, the writes, COMMIT.
+func TestAWarmCheckoutTakesNineRoundTrips(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sent := &pgtest.Sent{}
+	b := newShopOn(t, pgtest.Traced(t, sent), 1000, false)
+	w := b.svc.NewReservationWorker(reservations.Options{LockRetry: 5 * time.Millisecond})
+	checkout := func(i int) int {
+		t.Helper()
+		by := func(n int) commands.By {
+			return commands.By{Actor: "buyer", CommandID: uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "trips/%d/%d", i, n))}
+		}
+		stop := runWorker(w)
+		c, _, err := b.svc.CreateCart(ctx, commands.CreateCart{Tenant: b.tenant.Tenant, By: by(0)})
+		require.NoError(t, err)
+		ch, _, err := b.svc.AddToCart(ctx, commands.AddToCart{Tenant: b.tenant.Tenant, By: by(1), Cart: c.Cart, Token: c.Token, SKU: b.sku, Quantity: 1})
+		require.NoError(t, err)
+		require.True(t, decided(ctx, b, w, ch.Reservation.UUID))
+		stop() // nothing but the checkout talks to the server
+		co := buyerInfo
+		co.Tenant, co.By, co.Cart, co.Token = b.tenant.Tenant, by(2), c.Cart, c.Token
+		sent.Watch(nil)
+		_, _, err = b.svc.Checkout(ctx, co)
+		require.NoError(t, err)
+		return sent.Counts().Trips
+	}
+	checkout(0) // the process learns the shop, product and vendor
+	require.Equal(t, 9, checkout(1))
+	require.Equal(t, 9, checkout(2))
 }

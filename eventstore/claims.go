@@ -23,17 +23,37 @@ var PlatformScope = uuid.Nil
 // already owns is a no-op. It returns ErrClaimTaken, wrapped with the kind,
 // when another owner holds it. Write it after the command's Append.
 func (tx *Tx) Claim(ctx context.Context, scope uuid.UUID, kind, value string, owner uuid.UUID) error {
-	const q = `INSERT INTO unique_claims (scope, kind, value, owner) VALUES ($1, $2, $3, $4)
-ON CONFLICT (scope, kind, value) DO UPDATE SET owner = unique_claims.owner
-RETURNING owner`
 	var got uuid.UUID
-	if err := tx.QueryRow(ctx, q, scope, kind, value, owner).Scan(&got); err != nil {
+	if err := tx.QueryRow(ctx, claimQuery, scope, kind, value, owner).Scan(&got); err != nil {
 		return fmt.Errorf("claim %s: %w", kind, err)
 	}
+	return claimed(kind, value, owner, got)
+}
+
+const claimQuery = `INSERT INTO unique_claims (scope, kind, value, owner) VALUES ($1, $2, $3, $4)
+ON CONFLICT (scope, kind, value) DO UPDATE SET owner = unique_claims.owner
+RETURNING owner`
+
+// claimed is the outcome of a claim of value for owner that found got
+// holding it.
+func claimed(kind, value string, owner, got uuid.UUID) error {
 	if got != owner {
 		return fmt.Errorf("%s %q: %w", kind, value, ErrClaimTaken)
 	}
 	return nil
+}
+
+// QueueClaim queues Claim in b, for a batch sent with the command's
+// appends (Tx.SaveAll): its error, ErrClaimTaken among them, is the
+// batch's.
+func QueueClaim(b *pgx.Batch, scope uuid.UUID, kind, value string, owner uuid.UUID) {
+	b.Queue(claimQuery, scope, kind, value, owner).QueryRow(func(row pgx.Row) error {
+		var got uuid.UUID
+		if err := row.Scan(&got); err != nil {
+			return fmt.Errorf("claim %s: %w", kind, err)
+		}
+		return claimed(kind, value, owner, got)
+	})
 }
 
 // Release gives up owner's claim on value (a renamed handle, a changed SKU).

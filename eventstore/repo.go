@@ -312,6 +312,40 @@ func (r Repo[A]) SaveAll(ctx context.Context, tx *Tx, t tenant.ID, as map[uuid.U
 	return nil
 }
 
+// Saving is one aggregate's part of Tx.SaveAll.
+type Saving struct {
+	part StreamAppend
+	agg  Aggregate
+}
+
+// Saving is the part of a in a Tx.SaveAll: its pending events, appended at
+// its loaded version.
+func (r Repo[A]) Saving(t tenant.ID, id uuid.UUID, a A, md Metadata) Saving {
+	return Saving{part: StreamAppend{Stream: Stream{Tenant: t, Type: r.StreamType, ID: id}, Expected: a.LoadedVersion(), Events: a.Pending(), Metadata: md}, agg: a}
+}
+
+// SaveAll saves aggregates of any types, each as Save without ifVersion
+// would (a concurrent writer makes Store.Do rerun the command), with the
+// statements queued in with, all in one round trip (Tx.AppendAllWith). A
+// command that places an order saves the order, its payment, the cart and
+// the inventory items this way, instead of one exchange for each.
+func (tx *Tx) SaveAll(ctx context.Context, with *pgx.Batch, saves ...Saving) error {
+	parts := make([]StreamAppend, len(saves))
+	for i, s := range saves {
+		parts[i] = s.part
+	}
+	if _, err := tx.AppendAllWith(ctx, parts, with); err != nil {
+		if errors.Is(err, ErrVersionConflict) {
+			return Retry(err)
+		}
+		return err
+	}
+	for _, s := range saves {
+		s.agg.Saved()
+	}
+	return nil
+}
+
 // Save appends the aggregate's pending events at its loaded version. With
 // ifVersion set (an If-Match), a stale version fails with
 // ErrVersionConflict before anything is written; without it, a concurrent

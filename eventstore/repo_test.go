@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/domain/aggregate"
@@ -432,4 +433,91 @@ func TestLoadAheadReadsTheStreamAndChecksTheOthersInOneRoundTrip(t *testing.T) {
 	require.Equal(t, 2, read(3, 5), "the cart and the check with BEGIN, then COMMIT")
 	add(other, plain, product, 10) // the product moves on
 	require.Equal(t, 3, read(3, 15), "and the product read again")
+}
+
+// SaveAll writes aggregates of several streams and the statements queued
+// beside them in one round trip: a claim queued with QueueClaim that
+// another owner holds fails the command with ErrClaimTaken and nothing of
+// it is written, and a stream another writer moved on reruns the command.
+func TestSaveAllWritesTheAggregatesAndTheQueuedStatementsInOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sent := &pgtest.Sent{}
+	pool := pgtest.Traced(t, sent)
+	reg := eventstore.NewRegistry()
+	reg.Register(noted{}, signedUp{})
+	store := eventstore.New(pool, reg)
+	tn := tenant.NewID()
+	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
+	repo := eventstore.Repo[*counter]{StreamType: "counter", FromHistory: counterFrom}
+	a, b := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	owner := uuid.Must(uuid.NewV7())
+
+	// Two new counters and a claim: one round trip, then the COMMIT.
+	ca, cb := &counter{}, &counter{}
+	_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		ca.add(1)
+		cb.add(2)
+		with := &pgx.Batch{}
+		eventstore.QueueClaim(with, tn.UUID, "name", "first", owner)
+		sent.Watch(nil)
+		return tx.SaveAll(ctx, with, repo.Saving(tn, a, ca, md), repo.Saving(tn, b, cb, md))
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, sent.Counts().Trips, "BEGIN with the writes, COMMIT")
+	require.Empty(t, ca.Pending(), "saved")
+	require.EqualValues(t, 1, cb.LoadedVersion())
+	got, ok, err := eventstore.Owner(ctx, pool, tn.UUID, "name", "first")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, owner, got)
+
+	// A claim another owner holds: nothing of the command is written.
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		c, err := repo.Load(ctx, tx, tn, a)
+		if err != nil {
+			return err
+		}
+		c.add(10)
+		with := &pgx.Batch{}
+		eventstore.QueueClaim(with, tn.UUID, "name", "first", uuid.Must(uuid.NewV7()))
+		return tx.SaveAll(ctx, with, repo.Saving(tn, a, c, md))
+	})
+	require.ErrorIs(t, err, eventstore.ErrClaimTaken)
+	envs, err := store.Load(ctx, pool, tn, a)
+	require.NoError(t, err)
+	require.Len(t, envs, 1)
+
+	// A stream moved on by another writer after the load: the command
+	// runs again on the new state.
+	runs := 0
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		runs++
+		c, err := repo.Load(ctx, tx, tn, b)
+		if err != nil {
+			return err
+		}
+		if runs == 1 {
+			_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+				o, err := repo.Load(ctx, tx, tn, b)
+				if err != nil {
+					return err
+				}
+				o.add(100)
+				return tx.SaveAll(ctx, nil, repo.Saving(tn, b, o, md))
+			})
+			require.NoError(t, err)
+		}
+		c.add(1000)
+		return tx.SaveAll(ctx, nil, repo.Saving(tn, b, c, md))
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, runs)
+	var final *counter
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		final, err = repo.Load(ctx, tx, tn, b)
+		return err
+	})
+	require.NoError(t, err)
+	require.Equal(t, 1102, final.sum)
 }

@@ -285,6 +285,16 @@ type StreamAppend struct {
 // the order of parts. The first failure aborts the transaction and is
 // returned as Append returns it.
 func (tx *Tx) AppendAll(ctx context.Context, parts []StreamAppend) ([][]Envelope, error) {
+	return tx.AppendAllWith(ctx, parts, nil)
+}
+
+// AppendAllWith is AppendAll with the statements queued in with (nil:
+// none) sent after the appends, in the same round trip: the writes a
+// command makes beside its events (an index row, a claim) cost no
+// exchange of their own. Their callbacks (pgx.QueuedQuery.Exec,
+// QueryRow, Query) run once the appends' results are read, and the first
+// error, of an append or of a callback, is returned.
+func (tx *Tx) AppendAllWith(ctx context.Context, parts []StreamAppend, with *pgx.Batch) ([][]Envelope, error) {
 	prepared := make([]*preparedAppend, len(parts))
 	batch := &pgx.Batch{}
 	for i, p := range parts {
@@ -297,6 +307,9 @@ func (tx *Tx) AppendAll(ctx context.Context, parts []StreamAppend) ([][]Envelope
 		}
 		prepared[i] = a
 		batch.Queue(appendQuery, a.args...)
+	}
+	if with != nil {
+		batch.QueuedQueries = append(batch.QueuedQueries, with.QueuedQueries...)
 	}
 	out := make([][]Envelope, len(parts))
 	if batch.Len() == 0 {

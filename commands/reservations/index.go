@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/tenant"
@@ -134,10 +135,21 @@ func Commit(ctx context.Context, tx *eventstore.Tx, ids []uuid.UUID, now time.Ti
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE reservation_index SET status = 'committed', expires_at = NULL, decided_at = $2 WHERE reservation_id = ANY($1)`, ids, now); err != nil {
+	if _, err := tx.Exec(ctx, commitQuery, ids, now); err != nil {
 		return fmt.Errorf("commit holds in the reservation index: %w", err)
 	}
 	return nil
+}
+
+const commitQuery = `UPDATE reservation_index SET status = 'committed', expires_at = NULL, decided_at = $2 WHERE reservation_id = ANY($1)`
+
+// QueueCommit queues Commit in b, for a batch sent with the command's
+// appends (eventstore.Tx.SaveAll).
+func QueueCommit(b *pgx.Batch, ids []uuid.UUID, now time.Time) {
+	if len(ids) == 0 {
+		return
+	}
+	b.Queue(commitQuery, ids, now).Exec(func(pgconn.CommandTag) error { return nil })
 }
 
 // indexDecisions writes the reservation index rows of recorded decisions;

@@ -133,6 +133,20 @@ func SaveItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.Var
 	if _, err := items.Save(ctx, tx, t, v.UUID, it, nil, md); err != nil {
 		return err
 	}
+	return SnapshotDue(ctx, tx, t, v, it, before)
+}
+
+// ItemSaving is item it of variant v's part of an eventstore.Tx.SaveAll;
+// once that has saved it, SnapshotDue (with the version it had before)
+// does what SaveItem does after its append.
+func ItemSaving(t tenant.ID, v catalog.VariantID, it *inventory.Item, md eventstore.Metadata) eventstore.Saving {
+	return items.Saving(t, v.UUID, it, md)
+}
+
+// SnapshotDue saves a snapshot of item it of variant v, saved since
+// version before, when its saved events crossed a multiple of
+// eventstore.SnapshotEvery.
+func SnapshotDue(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.VariantID, it *inventory.Item, before int64) error {
 	if it.Version()/eventstore.SnapshotEvery > before/eventstore.SnapshotEvery {
 		state, err := it.MarshalSnapshot()
 		if err != nil {
