@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/catalog"
@@ -33,12 +34,13 @@ var shipments = repo(shipment.StreamType, shipment.FromHistory)
 // its appends one step, so a cancellation and a shipment cannot both pass.
 // It is taken before any inventory lock (lockItem), always in that order.
 func lockOrder(ctx context.Context, tx *eventstore.Tx, id uuid.UUID) error {
-	const q = `SELECT pg_advisory_xact_lock(hashtextextended('honten.order:' || $1::text, 0))`
-	if _, err := tx.Exec(ctx, q, id); err != nil {
+	if _, err := tx.Exec(ctx, lockOrderQuery, id); err != nil {
 		return fmt.Errorf("lock order %s: %w", id, err)
 	}
 	return nil
 }
+
+const lockOrderQuery = `SELECT pg_advisory_xact_lock(hashtextextended('honten.order:' || $1::text, 0))`
 
 // orderState is an order with its payment and its shipments, loaded under
 // the order's lock.
@@ -50,14 +52,18 @@ type orderState struct {
 	shipments []*shipment.Shipment
 }
 
-// loadOrder locks and loads an order, its payment and its shipments. Under a
-// vendor scope an order without a line of that vendor is ErrNotFound, like a
-// missing one.
+// loadOrder locks and loads an order, its payment and its shipments, in
+// two round trips: the lock with the order's events, then the payment's and
+// the shipments' events together. Under a vendor scope an order without a
+// line of that vendor is ErrNotFound, like a missing one.
 func loadOrder(ctx context.Context, tx *eventstore.Tx, t tenant.ID, id uuid.UUID, scope *uuid.UUID) (*orderState, error) {
-	if err := lockOrder(ctx, tx, id); err != nil {
-		return nil, err
+	lock := &pgx.Batch{}
+	lock.Queue(lockOrderQuery, id)
+	envs, err := tx.LoadAfter(ctx, lock, []eventstore.StreamAfter{{Tenant: t, ID: id}})
+	if err != nil {
+		return nil, fmt.Errorf("lock and load order %s: %w", id, err)
 	}
-	o, err := orders.Load(ctx, tx, t, id)
+	o, err := orders.FromStream(id, envs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -65,14 +71,28 @@ func loadOrder(ctx context.Context, tx *eventstore.Tx, t tenant.ID, id uuid.UUID
 		return nil, fmt.Errorf("order %s: %w", id, eventstore.ErrNotFound)
 	}
 	st := &orderState{order: o}
+	var reads []eventstore.StreamAfter
 	if o.Payment() != uuid.Nil {
-		if st.payment, err = payments.Load(ctx, tx, t, o.Payment()); err != nil {
-			return nil, fmt.Errorf("payment of order %s: %w", id, err)
-		}
+		reads = append(reads, eventstore.StreamAfter{Tenant: t, ID: o.Payment()})
 	}
 	for _, v := range o.PlacedVendors() {
-		sid := shipment.IDFor(id, v)
-		s, err := shipments.Load(ctx, tx, t, sid.UUID)
+		reads = append(reads, eventstore.StreamAfter{Tenant: t, ID: shipment.IDFor(id, v).UUID})
+	}
+	if len(reads) == 0 {
+		return st, nil
+	}
+	streams, err := tx.LoadAfter(ctx, nil, reads)
+	if err != nil {
+		return nil, err
+	}
+	if o.Payment() != uuid.Nil {
+		if st.payment, err = payments.FromStream(o.Payment(), streams[0]); err != nil {
+			return nil, fmt.Errorf("payment of order %s: %w", id, err)
+		}
+		streams, reads = streams[1:], reads[1:]
+	}
+	for i, envs := range streams {
+		s, err := shipments.FromStream(reads[i].ID, envs)
 		if errors.Is(err, eventstore.ErrNotFound) {
 			continue
 		}
@@ -141,20 +161,14 @@ func (st *orderState) allDelivered() bool {
 // shipments — the order first, so the transaction's first write is an
 // append to the stream every order command locks.
 func (st *orderState) save(ctx context.Context, tx *eventstore.Tx, t tenant.ID, md eventstore.Metadata) error {
-	if _, err := orders.Save(ctx, tx, t, st.order.ID().UUID, st.order, nil, md); err != nil {
-		return err
-	}
+	saves := []eventstore.Saving{orders.Saving(t, st.order.ID().UUID, st.order, md)}
 	if st.payment != nil {
-		if _, err := payments.Save(ctx, tx, t, st.payment.ID().UUID, st.payment, nil, md); err != nil {
-			return err
-		}
+		saves = append(saves, payments.Saving(t, st.payment.ID().UUID, st.payment, md))
 	}
 	for _, s := range st.shipments {
-		if _, err := shipments.Save(ctx, tx, t, s.ID().UUID, s, nil, md); err != nil {
-			return err
-		}
+		saves = append(saves, shipments.Saving(t, s.ID().UUID, s, md))
 	}
-	return nil
+	return tx.SaveAll(ctx, nil, saves...)
 }
 
 // allocation is one order line's inventory allocation.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
@@ -22,6 +23,7 @@ import (
 	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/order"
+	"github.com/honten/honten/domain/shipment"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
@@ -477,7 +479,7 @@ func TestConcurrentCheckoutsTakeConsecutiveOrderNumbers(t *testing.T) {
 // the reservation index, the number with COMMIT. The checkout: the cart
 // with the checks, the items' locks with their reads, the promotions, the
 // buyer's key, the writes, COMMIT.
-func TestAWarmCheckoutTakesNineRoundTrips(t *testing.T) {
+func TestAWarmCheckoutTakesNineRoundTripsAndAnOrderCommandFive(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	sent := &pgtest.Sent{}
@@ -505,4 +507,21 @@ func TestAWarmCheckoutTakesNineRoundTrips(t *testing.T) {
 	checkout(0) // the process learns the shop, product and vendor
 	require.Equal(t, 9, checkout(1))
 	require.Equal(t, 9, checkout(2))
+
+	// An order command (here the shipments of the last COD order): the
+	// order's lock with its events, the buyer's key that opens them, its
+	// payment and shipments together, the writes, COMMIT.
+	var placed []uuid.UUID
+	rows, err := b.store.Pool().Query(ctx, `SELECT stream_id FROM events WHERE stream_type = 'order' ORDER BY global_position`)
+	require.NoError(t, err)
+	placed, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	require.NoError(t, err)
+	require.Len(t, placed, 3)
+	sent.Watch(nil)
+	_, err = b.svc.CreateShipments(ctx, commands.CreateShipments{Tenant: b.tenant.Tenant, By: commands.By{Actor: "test"}, Order: order.ID{UUID: placed[2]}})
+	require.NoError(t, err)
+	require.Equal(t, 5, sent.Counts().Trips)
+	envs, err := b.store.Load(ctx, b.store.Pool(), b.tenant.Tenant, shipment.IDFor(placed[2], b.tenant.Vendor.UUID).UUID)
+	require.NoError(t, err)
+	require.Len(t, envs, 1, "the shipment was created")
 }

@@ -183,6 +183,22 @@ func (r Repo[A]) load(ctx context.Context, tx *Tx, t tenant.ID, id uuid.UUID) (A
 	if err != nil {
 		return zero, false, err
 	}
+	return r.fromStream(id, envs)
+}
+
+// FromStream is the aggregate of stream id from its whole history, read
+// by Tx.LoadAfter (from version 0) or Tx.LoadStreams with other reads in
+// one round trip. It returns ErrNotFound for no events or a stream of
+// another type, as Load does.
+func (r Repo[A]) FromStream(id uuid.UUID, envs []Envelope) (A, error) {
+	a, _, err := r.fromStream(id, envs)
+	return a, err
+}
+
+// fromStream is FromStream, also reporting whether the stream holds
+// personal data.
+func (r Repo[A]) fromStream(id uuid.UUID, envs []Envelope) (A, bool, error) {
+	var zero A
 	if len(envs) == 0 || envs[0].StreamType != r.StreamType {
 		return zero, false, fmt.Errorf("%s %s: %w", r.StreamType, id, ErrNotFound)
 	}
