@@ -70,7 +70,12 @@ func (r *Reaction) facts(ctx context.Context, t tenant.ID, id uuid.UUID) (orderF
 	if !ok {
 		return f, fmt.Errorf("order %s: %w", id, eventstore.ErrNotFound)
 	}
-	f.placed = p
+	return r.factsOf(ctx, t, p)
+}
+
+// factsOf is facts of the order p placed, loading its payment.
+func (r *Reaction) factsOf(ctx context.Context, t tenant.ID, p order.Placed) (orderFacts, error) {
+	f := orderFacts{placed: p}
 	penvs, err := r.load(ctx, t, p.Payment)
 	if err != nil {
 		return f, err
@@ -103,12 +108,18 @@ func (r *Reaction) handle(ctx context.Context, env eventstore.Envelope) error {
 	var err error
 	switch env.Type {
 	case order.Placed{}.EventName():
-		ev, err2 := r.Store.Registry().Decode(env)
+		// The event is the order's first: opened with the buyer's key, it
+		// is what loading the order would give.
+		opened := []eventstore.Envelope{env}
+		if err2 := r.Store.Registry().Unseal(ctx, r.Pool, opened); err2 != nil {
+			return err2
+		}
+		ev, err2 := r.Store.Registry().Decode(opened[0])
 		if err2 != nil {
 			return err2
 		}
 		p := ev.(order.Placed)
-		if f, err = r.facts(ctx, t, p.ID.UUID); err != nil {
+		if f, err = r.factsOf(ctx, t, p); err != nil {
 			break
 		}
 		name = "order_placed_cod"
