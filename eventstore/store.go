@@ -521,8 +521,9 @@ type StreamAfter struct {
 }
 
 // LoadAfter reads the events of streams after the versions given, decoded and upcast, by stream in the order given. The statements
-// queued in first (nil: none) run before the reads, and all go to the
-// server in one round trip: a command that locks the streams it is about
+// queued in first (nil: none) run before the reads, with their callbacks
+// (pgx.QueuedQuery.Query, QueryRow, Exec) if they have one, and all go to
+// the server in one round trip: a command that locks the streams it is about
 // to read (advisory locks) waits for the locks and reads in one exchange
 // instead of two per stream. Each read is a statement of its own, so its
 // snapshot is taken once the statements before it have finished: it sees
@@ -545,8 +546,12 @@ func (tx *Tx) LoadAfter(ctx context.Context, first *pgx.Batch, streams []StreamA
 				err = cerr
 			}
 		}()
-		for range before {
-			if _, err := br.Exec(); err != nil {
+		for _, qq := range b.QueuedQueries[:before] {
+			if qq.Fn != nil {
+				if err := qq.Fn(br); err != nil {
+					return err
+				}
+			} else if _, err := br.Exec(); err != nil {
 				return err
 			}
 		}

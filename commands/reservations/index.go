@@ -88,21 +88,37 @@ JOIN reservation_index r ON r.reservation_id = w.reservation_id AND r.tenant_id 
 // Indexed returns the index status of the reservations it knows (whatever
 // their tenant: the ids are the caller's own).
 func Indexed(ctx context.Context, q eventstore.Querier, ids []uuid.UUID) (map[uuid.UUID]string, error) {
-	rows, err := q.Query(ctx, `SELECT reservation_id, status FROM reservation_index WHERE reservation_id = ANY($1)`, ids)
+	rows, err := q.Query(ctx, indexedQuery, ids)
 	if err != nil {
 		return nil, fmt.Errorf("reservation index: %w", err)
 	}
-	defer rows.Close()
 	out := map[uuid.UUID]string{}
+	return out, scanIndexed(rows, out)
+}
+
+const indexedQuery = `SELECT reservation_id, status FROM reservation_index WHERE reservation_id = ANY($1)`
+
+// queueIndexed queues Indexed in b: out gets the statuses when the batch's
+// callbacks run.
+func queueIndexed(b *pgx.Batch, ids []uuid.UUID, out map[uuid.UUID]string) {
+	b.Queue(indexedQuery, ids).Query(func(rows pgx.Rows) error { return scanIndexed(rows, out) })
+}
+
+// scanIndexed reads rows of indexedQuery into out and closes them.
+func scanIndexed(rows pgx.Rows, out map[uuid.UUID]string) error {
+	defer rows.Close()
 	for rows.Next() {
 		var id uuid.UUID
 		var st string
 		if err := rows.Scan(&id, &st); err != nil {
-			return nil, err
+			return err
 		}
 		out[id] = st
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reservation index: %w", err)
+	}
+	return nil
 }
 
 // Live is Indexed as of now: a hold whose time ran out at now reads as
@@ -156,6 +172,15 @@ func QueueCommit(b *pgx.Batch, ids []uuid.UUID, now time.Time) {
 // hot says which requests came through the hot lane.
 func indexDecisions(ctx context.Context, tx *eventstore.Tx, k variantKey, hot map[uuid.UUID]bool, pending []eventstore.Event, now time.Time) error {
 	b := &pgx.Batch{}
+	queueDecisions(b, k, hot, pending, now)
+	if b.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// queueDecisions queues the index rows of indexDecisions in b.
+func queueDecisions(b *pgx.Batch, k variantKey, hot map[uuid.UUID]bool, pending []eventstore.Event, now time.Time) {
 	for _, e := range pending {
 		switch e := e.(type) {
 		case inventory.Reserved:
@@ -172,10 +197,6 @@ ON CONFLICT (reservation_id) DO UPDATE SET status = 'released', decided_at = exc
 			b.Queue(`UPDATE reservation_index SET status = 'expired', decided_at = $2 WHERE reservation_id = $1`, e.Reservation, now)
 		}
 	}
-	if b.Len() == 0 {
-		return nil
-	}
-	return tx.SendBatch(ctx, b).Close()
 }
 
 // expireGone marks expired the variant's live holds due at now that its

@@ -37,17 +37,24 @@ func LockItems(ctx context.Context, tx *eventstore.Tx, t tenant.ID, vs []catalog
 	for i, v := range vs {
 		keys[i] = variantKey{tenant: t, variant: v.UUID}
 	}
-	return lockItems(ctx, tx, keys)
+	return lockItems(ctx, tx, keys, nil)
 }
 
-// lockItems is LockItems for variants of any tenants.
-func lockItems(ctx context.Context, tx *eventstore.Tx, keys []variantKey) ([]*inventory.Item, error) {
+// lockItems is LockItems for variants of any tenants. The statements
+// queued in then (nil: none) run once the locks are held, before the
+// items' reads, in the same round trip (with their callbacks).
+func lockItems(ctx context.Context, tx *eventstore.Tx, keys []variantKey, then *pgx.Batch) ([]*inventory.Item, error) {
 	out := make([]*inventory.Item, len(keys))
 	locks := &pgx.Batch{}
+	for _, k := range keys {
+		locks.Queue(lockItemSQL, k.variant)
+	}
+	if then != nil {
+		locks.QueuedQueries = append(locks.QueuedQueries, then.QueuedQueries...)
+	}
 	var streams []eventstore.StreamAfter
 	var cached []int
 	for i, k := range keys {
-		locks.Queue(lockItemSQL, k.variant)
 		if it, _, ok := itemStates.Get(k.cacheKey(tx)); ok {
 			out[i] = it.Clone()
 			streams = append(streams, eventstore.StreamAfter{Tenant: k.tenant, ID: k.variant, After: out[i].LoadedVersion()})

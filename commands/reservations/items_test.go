@@ -7,12 +7,15 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/honten/honten/commands"
 	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/ids"
+	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 	"github.com/honten/honten/internal/app"
@@ -138,4 +141,58 @@ func TestABatchDecidedInOneChunkMovesTheCheckpointInItsTransaction(t *testing.T)
 	require.NoError(t, pool.QueryRow(ctx, `SELECT xmin::text FROM worker_checkpoints WHERE name = $1`, reservations.LaneNormal).Scan(&checkpoint))
 	require.NoError(t, pool.QueryRow(ctx, `SELECT xmin::text FROM reservation_index WHERE reservation_id = $1`, r).Scan(&decision))
 	require.Equal(t, decision, checkpoint, "written by one transaction")
+}
+
+// A decision batch over several variants is three round trips: the locks
+// with the index's decisions and the items' newer events (and BEGIN), the
+// items' events with their index rows and the lane's checkpoint, COMMIT.
+func TestABatchOfDecisionsOverThreeVariantsTakesThreeRoundTrips(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sent := &pgtest.Sent{}
+	st := eventstore.New(pgtest.Traced(t, sent), app.Registry())
+	svc := commands.New(st, nil)
+	svc.SetHotThreshold(0)
+	by := func() commands.By { return commands.By{Actor: "test", CommandID: uuid.Must(uuid.NewV7())} }
+	created, _, err := svc.CreateTenant(ctx, commands.CreateTenant{By: by(), Code: "batch", Name: "batch", Type: "single_brand"})
+	require.NoError(t, err)
+	pb := by()
+	skus := []string{"TEA-1", "TEA-2", "TEA-3"}
+	var inputs []commands.VariantInput
+	var levels []commands.StockSet
+	for i, sku := range skus {
+		inputs = append(inputs, commands.VariantInput{SKU: sku, Price: money.MustNew(decimal.NewFromInt(1200), money.JPY)})
+		levels = append(levels, commands.StockSet{Variant: catalog.VariantID{UUID: pb.DerivedID(100 + i)}, Location: created.Location, OnHand: 10})
+	}
+	pid, _, err := svc.CreateProduct(ctx, commands.CreateProduct{Tenant: created.Tenant, By: pb, Title: "抹茶", Status: "active", Variants: inputs})
+	require.NoError(t, err)
+	_, err = svc.SetStock(ctx, commands.SetStock{Tenant: created.Tenant, By: by(), Product: pid, Reason: "count", Levels: levels})
+	require.NoError(t, err)
+	w := svc.NewReservationWorker(reservations.Options{})
+	round := func() int {
+		t.Helper()
+		c, _, err := svc.CreateCart(ctx, commands.CreateCart{Tenant: created.Tenant, By: by()})
+		require.NoError(t, err)
+		for _, sku := range skus {
+			_, _, err := svc.AddToCart(ctx, commands.AddToCart{Tenant: created.Tenant, By: by(), Cart: c.Cart, Token: c.Token, SKU: sku, Quantity: 1})
+			require.NoError(t, err)
+		}
+		// The requests are readable once every older transaction has ended.
+		var trips int
+		require.Eventually(t, func() bool {
+			sent.Watch(nil)
+			n, err := w.Process(ctx, reservations.LaneNormal)
+			assert.NoError(t, err)
+			trips = sent.Counts().Trips
+			return n > 0
+		}, 10*time.Second, time.Millisecond)
+		return trips
+	}
+	round() // the worker learns the variants' locations and hold time
+	// Process reads the lane's checkpoint (a running lane keeps it), reads
+	// the lane, then decides.
+	require.Equal(t, 1+1+3, round())
+	var reserved int
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM reservation_index WHERE status = 'reserved'`).Scan(&reserved))
+	require.Equal(t, 6, reserved)
 }

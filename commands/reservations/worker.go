@@ -477,22 +477,41 @@ func (w *Worker) decide(ctx context.Context, keys []variantKey, ops map[variantK
 				ids = append(ids, o.r.UUID)
 			}
 		}
-		done, err := Indexed(ctx, tx, ids)
+		// What the index has decided already, read once the locks are
+		// held, in their round trip.
+		done := map[uuid.UUID]string{}
+		indexed := &pgx.Batch{}
+		queueIndexed(indexed, ids, done)
+		its, err := lockItems(ctx, tx, keys, indexed)
 		if err != nil {
 			return err
 		}
-		its, err := lockItems(ctx, tx, keys)
-		if err != nil {
-			return err
-		}
+		// The items' events, the index rows and the lane's checkpoint:
+		// one round trip for the whole batch of variants.
+		writes := &pgx.Batch{}
+		var saves []eventstore.Saving
+		var saved []int
+		before := make([]int64, len(keys))
 		for i, k := range keys {
-			if err := w.decideVariant(ctx, tx, k, its[i], ops[k], done, ds, now); err != nil {
+			before[i] = its[i].LoadedVersion()
+			decided, err := w.decideVariant(ctx, tx, k, its[i], ops[k], done, ds, now, writes)
+			if err != nil {
 				return fmt.Errorf("decide %s: %w", k.variant, err)
+			}
+			if decided {
+				saves = append(saves, ItemSaving(k.tenant, catalog.VariantID{UUID: k.variant}, its[i], eventstore.Metadata{Tenant: k.tenant, Actor: "system:reservations"}))
+				saved = append(saved, i)
 			}
 		}
 		if with != nil {
-			if _, err := tx.Exec(ctx, saveCheckpointSQL, with.lane, with.at.TxText(), with.at.Pos); err != nil {
-				return fmt.Errorf("move the %s lane's checkpoint: %w", with.lane, err)
+			writes.Queue(saveCheckpointSQL, with.lane, with.at.TxText(), with.at.Pos)
+		}
+		if err := tx.SaveAll(ctx, writes, saves...); err != nil {
+			return err
+		}
+		for _, i := range saved {
+			if err := SnapshotDue(ctx, tx, keys[i].tenant, catalog.VariantID{UUID: keys[i].variant}, its[i], before[i]); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -501,13 +520,13 @@ func (w *Worker) decide(ctx context.Context, keys []variantKey, ops map[variantK
 }
 
 // decideVariant applies the ops of one variant to its item, locked and
-// loaded by decide, and indexes the decisions.
+// loaded by decide, and queues the index rows of the decisions in writes.
+// It reports whether it decided anything, which the caller saves.
 func (w *Worker) decideVariant(ctx context.Context, tx *eventstore.Tx, k variantKey, it *inventory.Item, ops []op, done map[uuid.UUID]string,
-	ds map[waitKey]Status, now time.Time) error {
-	vid := catalog.VariantID{UUID: k.variant}
+	ds map[waitKey]Status, now time.Time, writes *pgx.Batch) (bool, error) {
 	m, err := w.metaOf(ctx, tx, k, now)
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, o := range ops {
 		st, seen := done[o.r.UUID]
@@ -520,10 +539,7 @@ func (w *Worker) decideVariant(ctx context.Context, tx *eventstore.Tx, k variant
 	}
 	pending := it.Pending()
 	if len(pending) == 0 {
-		return nil
-	}
-	if err := SaveItem(ctx, tx, k.tenant, vid, it, eventstore.Metadata{Tenant: k.tenant, Actor: "system:reservations"}); err != nil {
-		return err
+		return false, nil
 	}
 	for _, e := range pending {
 		switch e := e.(type) {
@@ -540,7 +556,8 @@ func (w *Worker) decideVariant(ctx context.Context, tx *eventstore.Tx, k variant
 	for _, o := range ops {
 		hot[o.r.UUID] = o.req.Hot
 	}
-	return indexDecisions(ctx, tx, k, hot, pending, now)
+	queueDecisions(writes, k, hot, pending, now)
+	return true, nil
 }
 
 // ExpireDue expires every hold whose time has come (by the worker's clock)
@@ -556,7 +573,7 @@ func (w *Worker) ExpireDue(ctx context.Context) (int, error) {
 		k := variantKey{d.Tenant, d.Variant}
 		vid := catalog.VariantID{UUID: k.variant}
 		_, err := w.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-			its, err := lockItems(ctx, tx, []variantKey{k})
+			its, err := lockItems(ctx, tx, []variantKey{k}, nil)
 			if err != nil {
 				return err
 			}
