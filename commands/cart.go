@@ -69,9 +69,7 @@ func (s *Service) CreateCart(ctx context.Context, c CreateCart) (CartCreated, Re
 			return CartCreated{}, err
 		}
 		x := cart.New(id, hash, t.Currency(), now)
-		if _, err := carts.Save(ctx, tx, c.Tenant, id.UUID, x, nil, c.By.metadata(c.Tenant)); err != nil {
-			return CartCreated{}, err
-		}
+		tx.SaveAtCommit(nil, carts.Saving(c.Tenant, id.UUID, x, c.By.metadata(c.Tenant)))
 		return CartCreated{Cart: id, Token: token}, nil
 	})
 	return out, Result{Result: res, ID: id.UUID, Version: 1}, err
@@ -157,9 +155,8 @@ func (s *Service) AddToCart(ctx context.Context, c AddToCart) (CartChange, Resul
 		if err != nil {
 			return CartChange{}, err
 		}
-		if _, err := carts.Save(ctx, tx, c.Tenant, c.Cart.UUID, x, nil, c.By.metadata(c.Tenant)); err != nil {
-			return CartChange{}, err
-		}
+		// With the COMMIT: the command's last write.
+		tx.SaveAtCommit(nil, carts.Saving(c.Tenant, c.Cart.UUID, x, c.By.metadata(c.Tenant)))
 		if hot {
 			s.hot.Remember(now, reservations.VariantKey(c.Tenant, vid.UUID), reservations.SKUKey(c.Tenant, string(v.SKU)))
 		}

@@ -33,7 +33,8 @@ func (s *Service) CreateShipments(ctx context.Context, c CreateShipments) (Resul
 			return struct{}{}, err
 		}
 		st.createShipments(s.Now())
-		return struct{}{}, st.save(ctx, tx, c.Tenant, c.By.metadata(c.Tenant))
+		st.saveAtCommit(tx, c.Tenant, c.By.metadata(c.Tenant))
+		return struct{}{}, nil
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("create shipments of order %s: %w", c.Order, err)

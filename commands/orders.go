@@ -161,6 +161,18 @@ func (st *orderState) allDelivered() bool {
 // shipments — the order first, so the transaction's first write is an
 // append to the stream every order command locks.
 func (st *orderState) save(ctx context.Context, tx *eventstore.Tx, t tenant.ID, md eventstore.Metadata) error {
+	return tx.SaveAll(ctx, nil, st.savings(t, md)...)
+}
+
+// saveAtCommit is save sent with the COMMIT (eventstore.Tx.SaveAtCommit):
+// for a command whose last write it is.
+func (st *orderState) saveAtCommit(tx *eventstore.Tx, t tenant.ID, md eventstore.Metadata) {
+	tx.SaveAtCommit(nil, st.savings(t, md)...)
+}
+
+// savings are the parts of the order, its payment and its shipments in a
+// save.
+func (st *orderState) savings(t tenant.ID, md eventstore.Metadata) []eventstore.Saving {
 	saves := []eventstore.Saving{orders.Saving(t, st.order.ID().UUID, st.order, md)}
 	if st.payment != nil {
 		saves = append(saves, payments.Saving(t, st.payment.ID().UUID, st.payment, md))
@@ -168,7 +180,7 @@ func (st *orderState) save(ctx context.Context, tx *eventstore.Tx, t tenant.ID, 
 	for _, s := range st.shipments {
 		saves = append(saves, shipments.Saving(t, s.ID().UUID, s, md))
 	}
-	return tx.SaveAll(ctx, nil, saves...)
+	return saves
 }
 
 // allocation is one order line's inventory allocation.

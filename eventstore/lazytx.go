@@ -190,19 +190,18 @@ func (t *lazyTx) Rollback(ctx context.Context) error {
 	return t.end(ctx, pgx.Tx.Rollback)
 }
 
-// commitWith sends last's statement and COMMIT in one round trip (with
-// BEGIN too when nothing was sent before) and scans the statement's row
-// into last.dest. When the statement fails, the server skips the COMMIT
+// commitBatch sends b's statements and COMMIT in one round trip (with
+// BEGIN too when nothing was sent before); read consumes b's results, in
+// order. When a statement fails, the server skips the rest and the COMMIT,
 // and the transaction stays open, failed, for Rollback; when the COMMIT
-// itself fails, the server has ended the transaction. Either way the
-// error is returned. The connection goes back to the pool once the
-// transaction has ended on the server.
-func (t *lazyTx) commitWith(ctx context.Context, last *lastStatement) error {
+// itself fails, the server has ended the transaction. Either way the error
+// is returned. An error read finds in a result it read correctly (a check
+// of a value) comes too late: the server has committed. The connection goes
+// back to the pool once the transaction has ended on the server.
+func (t *lazyTx) commitBatch(ctx context.Context, b *pgx.Batch, read func(pgx.BatchResults) error) error {
 	if t.done {
 		return pgx.ErrTxClosed
 	}
-	b := &pgx.Batch{}
-	b.Queue(last.sql, last.args...)
 	b.Queue("COMMIT")
 	var br pgx.BatchResults
 	if t.tx == nil {
@@ -210,9 +209,9 @@ func (t *lazyTx) commitWith(ctx context.Context, last *lastStatement) error {
 	} else {
 		br = t.tx.SendBatch(ctx, b)
 	}
-	err := br.QueryRow().Scan(last.dest...)
-	if _, cerr := br.Exec(); err == nil {
-		err = cerr
+	err := read(br)
+	if err == nil {
+		_, err = br.Exec()
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr

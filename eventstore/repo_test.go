@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/domain/aggregate"
@@ -520,4 +521,113 @@ func TestSaveAllWritesTheAggregatesAndTheQueuedStatementsInOneRoundTrip(t *testi
 	})
 	require.NoError(t, err)
 	require.Equal(t, 1102, final.sum)
+}
+
+// SaveAtCommit sends the saves with the COMMIT: a command that only saves
+// is one round trip. A stream moved on by another writer reruns the
+// command; a statement queued beside the saves that fails leaves nothing
+// written; one with a callback is refused, since its verdict would come
+// after the COMMIT.
+func TestSaveAtCommitSendsTheSavesWithTheCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sent := &pgtest.Sent{}
+	pool := pgtest.Traced(t, sent)
+	reg := eventstore.NewRegistry()
+	reg.Register(noted{}, signedUp{})
+	store := eventstore.New(pool, reg)
+	tn := tenant.NewID()
+	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
+	repo := eventstore.Repo[*counter]{StreamType: "counter", FromHistory: counterFrom}
+	id := uuid.Must(uuid.NewV7())
+	sum := func() int {
+		t.Helper()
+		envs, err := store.Load(ctx, pool, tn, id)
+		require.NoError(t, err)
+		n := 0
+		for _, e := range envs {
+			n += e.Data.(noted).N
+		}
+		return n
+	}
+
+	c := &counter{}
+	sent.Watch(nil)
+	res, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		c.add(1)
+		tx.SaveAtCommit(nil, repo.Saving(tn, id, c, md))
+		require.Len(t, c.Pending(), 1, "saved only once committed")
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, 1, sent.Counts().Trips, "BEGIN, the append and COMMIT together")
+	require.Len(t, res.Events, 1)
+	require.Empty(t, c.Pending())
+	require.EqualValues(t, 1, c.LoadedVersion())
+
+	// Another writer between the load and the save: the command reruns.
+	runs := 0
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		runs++
+		mine, err := repo.Load(ctx, tx, tn, id)
+		if err != nil {
+			return err
+		}
+		if runs == 1 {
+			_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+				o, err := repo.Load(ctx, tx, tn, id)
+				if err != nil {
+					return err
+				}
+				o.add(10)
+				tx.SaveAtCommit(nil, repo.Saving(tn, id, o, md))
+				return nil
+			})
+			require.NoError(t, err)
+		}
+		mine.add(100)
+		tx.SaveAtCommit(nil, repo.Saving(tn, id, mine, md))
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, runs)
+	require.Equal(t, 111, sum())
+
+	// A failing statement beside the save: nothing is written.
+	_, err = pool.Exec(ctx, `CREATE TABLE marks (n int PRIMARY KEY)`)
+	require.NoError(t, err)
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		mine, err := repo.Load(ctx, tx, tn, id)
+		if err != nil {
+			return err
+		}
+		mine.add(1000)
+		with := &pgx.Batch{}
+		with.Queue(`INSERT INTO marks VALUES ($1), ($1)`, 1)
+		tx.SaveAtCommit(with, repo.Saving(tn, id, mine, md))
+		return nil
+	})
+	var pgErr *pgconn.PgError
+	require.ErrorAs(t, err, &pgErr)
+	require.Equal(t, "23505", pgErr.Code)
+	require.Equal(t, 111, sum())
+
+	// A callback beside the save: refused before anything is sent.
+	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		mine, err := repo.Load(ctx, tx, tn, id)
+		if err != nil {
+			return err
+		}
+		mine.add(1000)
+		with := &pgx.Batch{}
+		with.Queue(`INSERT INTO marks VALUES ($1)`, 2).Exec(func(pgconn.CommandTag) error { return nil })
+		tx.SaveAtCommit(with, repo.Saving(tn, id, mine, md))
+		return nil
+	})
+	require.ErrorContains(t, err, "callback")
+	require.Equal(t, 111, sum())
+	var marks int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM marks`).Scan(&marks))
+	require.Zero(t, marks)
+	require.Zero(t, pool.Stat().AcquiredConns())
 }

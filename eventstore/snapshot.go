@@ -30,11 +30,18 @@ func (tx *Tx) LoadSnapshot(ctx context.Context, t tenant.ID, stream uuid.UUID) (
 // SaveSnapshot stores state as the stream's snapshot at version, unless a
 // newer one exists. Call it after the command's Append.
 func (tx *Tx) SaveSnapshot(ctx context.Context, t tenant.ID, streamType string, stream uuid.UUID, version int64, state []byte) error {
-	const q = `INSERT INTO snapshots (tenant_id, stream_id, stream_type, version, state) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (tenant_id, stream_id) DO UPDATE SET version = excluded.version, state = excluded.state, taken_at = now()
-WHERE snapshots.version < excluded.version`
-	if _, err := tx.Exec(ctx, q, t, stream, streamType, version, state); err != nil {
+	if _, err := tx.Exec(ctx, saveSnapshotQuery, t, stream, streamType, version, state); err != nil {
 		return fmt.Errorf("save snapshot of %s: %w", stream, err)
 	}
 	return nil
+}
+
+const saveSnapshotQuery = `INSERT INTO snapshots (tenant_id, stream_id, stream_type, version, state) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (tenant_id, stream_id) DO UPDATE SET version = excluded.version, state = excluded.state, taken_at = now()
+WHERE snapshots.version < excluded.version`
+
+// QueueSnapshot queues SaveSnapshot in b, for the statements sent with a
+// command's appends (Tx.SaveAll, Tx.SaveAtCommit).
+func QueueSnapshot(b *pgx.Batch, t tenant.ID, streamType string, stream uuid.UUID, version int64, state []byte) {
+	b.Queue(saveSnapshotQuery, t, stream, streamType, version, state)
 }

@@ -130,6 +130,30 @@ type Tx struct {
 	moved map[sharedKey]bool
 	// last is the statement sent with COMMIT (CommitWith).
 	last *lastStatement
+	// atCommit are the saves sent with COMMIT (SaveAtCommit).
+	atCommit *atCommit
+}
+
+// atCommit is what SaveAtCommit registered.
+type atCommit struct {
+	saves []Saving
+	with  *pgx.Batch
+}
+
+// SaveAtCommit is SaveAll sent with the transaction's COMMIT, in one round
+// trip, once the function given to Do has returned without error (before
+// CommitWith's statement, if any). A command whose last write is its save
+// spends no exchange on the COMMIT, and the locks it holds (an inventory
+// item's, a stream version's) are released as soon as the server has
+// committed. It must be the function's last write: a statement sent after
+// it would run before it. The statements queued in with (nil: none) go
+// after the appends; they must not have callbacks, since a callback's
+// verdict would come after the COMMIT (Do refuses them): their failure must
+// be the server's. A stream another writer moved on reruns the command, as
+// with SaveAll; the aggregates are saved once the transaction has
+// committed. A second call replaces the first.
+func (tx *Tx) SaveAtCommit(with *pgx.Batch, saves ...Saving) {
+	tx.atCommit = &atCommit{saves: saves, with: with}
 }
 
 // lastStatement is a statement Do sends with the transaction's COMMIT, and
@@ -214,9 +238,9 @@ func (s *Store) once(ctx context.Context, fn func(ctx context.Context, tx *Tx) e
 	if err := fn(ctx, tx); err != nil {
 		return Result{}, err
 	}
-	if tx.last != nil {
-		if err := ptx.commitWith(ctx, tx.last); err != nil {
-			return Result{}, mapPgError(err)
+	if tx.last != nil || tx.atCommit != nil {
+		if err := tx.commitDeferred(ctx, ptx); err != nil {
+			return Result{}, err
 		}
 	} else if err := ptx.Commit(ctx); err != nil {
 		if mapped := mapPgError(err); mapped != err {
@@ -316,21 +340,9 @@ func (tx *Tx) AppendAllWith(ctx context.Context, parts []StreamAppend, with *pgx
 		return out, nil
 	}
 	br := tx.SendBatch(ctx, batch)
-	for i, a := range prepared {
-		if a == nil {
-			continue
-		}
-		rows, err := br.Query()
-		if err != nil {
-			br.Close()
-			return nil, mapPgError(err)
-		}
-		envs, err := a.collect(rows)
-		if err != nil {
-			br.Close()
-			return nil, err
-		}
-		out[i] = envs
+	if err := readAppends(br, prepared, out); err != nil {
+		br.Close()
+		return nil, err
 	}
 	if err := br.Close(); err != nil {
 		return nil, mapPgError(err)
@@ -339,6 +351,92 @@ func (tx *Tx) AppendAllWith(ctx context.Context, parts []StreamAppend, with *pgx
 		tx.appended = append(tx.appended, envs...)
 	}
 	return out, nil
+}
+
+// readAppends reads the results of the appends prepared (nil: none queued
+// for that part) from br into out.
+func readAppends(br pgx.BatchResults, prepared []*preparedAppend, out [][]Envelope) error {
+	for i, a := range prepared {
+		if a == nil {
+			continue
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return mapPgError(err)
+		}
+		envs, err := a.collect(rows)
+		if err != nil {
+			return err
+		}
+		out[i] = envs
+	}
+	return nil
+}
+
+// commitDeferred sends what SaveAtCommit and CommitWith registered, then
+// COMMIT, in one round trip.
+func (tx *Tx) commitDeferred(ctx context.Context, ptx *lazyTx) error {
+	b := &pgx.Batch{}
+	var prepared []*preparedAppend
+	with := 0
+	if ac := tx.atCommit; ac != nil {
+		prepared = make([]*preparedAppend, len(ac.saves))
+		for i, s := range ac.saves {
+			if len(s.part.Events) == 0 {
+				continue
+			}
+			a, err := tx.prepare(ctx, s.part)
+			if err != nil {
+				return err
+			}
+			prepared[i] = a
+			b.Queue(appendQuery, a.args...)
+		}
+		if ac.with != nil {
+			for _, qq := range ac.with.QueuedQueries {
+				if qq.Fn != nil {
+					return fmt.Errorf("eventstore: a statement sent with COMMIT has a callback: %s", qq.SQL)
+				}
+				with++
+				b.Queue(qq.SQL, qq.Arguments...)
+			}
+		}
+	}
+	last := tx.last
+	if last != nil {
+		b.Queue(last.sql, last.args...)
+	}
+	out := make([][]Envelope, len(prepared))
+	err := ptx.commitBatch(ctx, b, func(br pgx.BatchResults) error {
+		if err := readAppends(br, prepared, out); err != nil {
+			return err
+		}
+		for range with {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		if last != nil {
+			return br.QueryRow().Scan(last.dest...)
+		}
+		return nil
+	})
+	if err != nil {
+		err = mapPgError(err)
+		if tx.atCommit != nil && errors.Is(err, ErrVersionConflict) {
+			return Retry(err)
+		}
+		return err
+	}
+	if ac := tx.atCommit; ac != nil {
+		for _, s := range ac.saves {
+			s.agg.Saved()
+		}
+	}
+	for _, envs := range out {
+		tx.appended = append(tx.appended, envs...)
+	}
+	return nil
 }
 
 // preparedAppend is an append's statement arguments and what collect needs

@@ -154,12 +154,22 @@ func ItemSaving(t tenant.ID, v catalog.VariantID, it *inventory.Item, md eventst
 // version before, when its saved events crossed a multiple of
 // eventstore.SnapshotEvery.
 func SnapshotDue(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.VariantID, it *inventory.Item, before int64) error {
+	b := &pgx.Batch{}
+	if err := queueSnapshotDue(b, t, v, it, before); err != nil || b.Len() == 0 {
+		return err
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// queueSnapshotDue queues in b the snapshot SnapshotDue would save, from
+// the item as it is (its events recorded, saved or about to be).
+func queueSnapshotDue(b *pgx.Batch, t tenant.ID, v catalog.VariantID, it *inventory.Item, before int64) error {
 	if it.Version()/eventstore.SnapshotEvery > before/eventstore.SnapshotEvery {
 		state, err := it.MarshalSnapshot()
 		if err != nil {
 			return err
 		}
-		return tx.SaveSnapshot(ctx, t, inventory.StreamType, v.UUID, it.Version(), state)
+		eventstore.QueueSnapshot(b, t, inventory.StreamType, v.UUID, it.Version(), state)
 	}
 	return nil
 }

@@ -143,10 +143,11 @@ func TestABatchDecidedInOneChunkMovesTheCheckpointInItsTransaction(t *testing.T)
 	require.Equal(t, decision, checkpoint, "written by one transaction")
 }
 
-// A decision batch over several variants is three round trips: the locks
-// with the index's decisions and the items' newer events (and BEGIN), the
-// items' events with their index rows and the lane's checkpoint, COMMIT.
-func TestABatchOfDecisionsOverThreeVariantsTakesThreeRoundTrips(t *testing.T) {
+// A decision batch over several variants is two round trips: the locks
+// with the index's decisions and the items' newer events (and BEGIN), then
+// the items' events with their index rows, the lane's checkpoint and the
+// COMMIT.
+func TestABatchOfDecisionsOverThreeVariantsTakesTwoRoundTrips(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	sent := &pgtest.Sent{}
@@ -169,7 +170,11 @@ func TestABatchOfDecisionsOverThreeVariantsTakesThreeRoundTrips(t *testing.T) {
 	_, err = svc.SetStock(ctx, commands.SetStock{Tenant: created.Tenant, By: by(), Product: pid, Reason: "count", Levels: levels})
 	require.NoError(t, err)
 	w := svc.NewReservationWorker(reservations.Options{})
-	round := func() int {
+	// round adds a line of each variant to a new cart and has the lane
+	// decide them; each look that decided something took trips round
+	// trips. Other transactions of the cluster can leave some requests
+	// unreadable for a look: they are decided by the next.
+	round := func(trips int) {
 		t.Helper()
 		c, _, err := svc.CreateCart(ctx, commands.CreateCart{Tenant: created.Tenant, By: by()})
 		require.NoError(t, err)
@@ -177,21 +182,22 @@ func TestABatchOfDecisionsOverThreeVariantsTakesThreeRoundTrips(t *testing.T) {
 			_, _, err := svc.AddToCart(ctx, commands.AddToCart{Tenant: created.Tenant, By: by(), Cart: c.Cart, Token: c.Token, SKU: sku, Quantity: 1})
 			require.NoError(t, err)
 		}
-		// The requests are readable once every older transaction has ended.
-		var trips int
+		decided := 0
 		require.Eventually(t, func() bool {
 			sent.Watch(nil)
 			n, err := w.Process(ctx, reservations.LaneNormal)
 			assert.NoError(t, err)
-			trips = sent.Counts().Trips
-			return n > 0
+			if n > 0 && trips > 0 {
+				assert.Equal(t, trips, sent.Counts().Trips)
+			}
+			decided += n
+			return decided == len(skus)
 		}, 10*time.Second, time.Millisecond)
-		return trips
 	}
-	round() // the worker learns the variants' locations and hold time
+	round(0) // the worker learns the variants' locations and hold time
 	// Process reads the lane's checkpoint (a running lane keeps it), reads
 	// the lane, then decides.
-	require.Equal(t, 1+1+3, round())
+	round(1 + 1 + 2)
 	var reserved int
 	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM reservation_index WHERE status = 'reserved'`).Scan(&reserved))
 	require.Equal(t, 6, reserved)

@@ -486,8 +486,8 @@ func (w *Worker) decide(ctx context.Context, keys []variantKey, ops map[variantK
 		if err != nil {
 			return err
 		}
-		// The items' events, the index rows and the lane's checkpoint:
-		// one round trip for the whole batch of variants.
+		// The items' events, the index rows and the lane's checkpoint, with
+		// the COMMIT: one round trip for the whole batch of variants.
 		writes := &pgx.Batch{}
 		var saves []eventstore.Saving
 		var saved []int
@@ -503,17 +503,15 @@ func (w *Worker) decide(ctx context.Context, keys []variantKey, ops map[variantK
 				saved = append(saved, i)
 			}
 		}
-		if with != nil {
-			writes.Queue(saveCheckpointSQL, with.lane, with.at.TxText(), with.at.Pos)
-		}
-		if err := tx.SaveAll(ctx, writes, saves...); err != nil {
-			return err
-		}
 		for _, i := range saved {
-			if err := SnapshotDue(ctx, tx, keys[i].tenant, catalog.VariantID{UUID: keys[i].variant}, its[i], before[i]); err != nil {
+			if err := queueSnapshotDue(writes, keys[i].tenant, catalog.VariantID{UUID: keys[i].variant}, its[i], before[i]); err != nil {
 				return err
 			}
 		}
+		if with != nil {
+			writes.Queue(saveCheckpointSQL, with.lane, with.at.TxText(), with.at.Pos)
+		}
+		tx.SaveAtCommit(writes, saves...)
 		return nil
 	})
 	return ds, err

@@ -37,16 +37,28 @@ func AptBinary(ctx context.Context, log *slog.Logger, name, pkg string, missing 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Test packages run as processes of their own, and several may need
+	// the same program at once: one installs while the others wait for
+	// it, then find what it installed. apt-get also waits for a dpkg lock
+	// that another program holds, instead of failing at once.
+	unlock, err := lockFile(filepath.Join(os.TempDir(), "honten-apt.lock"))
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if p := find(); p != "" {
+		return p, nil
+	}
 	log.Info(name+" missing: installing the "+pkg+" package with apt-get", "package", pkg)
 	env := append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 	install := func() ([]byte, error) {
-		cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "--no-install-recommends", pkg)
+		cmd := exec.CommandContext(ctx, "apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y", "--no-install-recommends", pkg)
 		cmd.Env = env
 		return cmd.CombinedOutput()
 	}
 	if _, err := install(); err != nil {
 		// A fresh machine has no package lists yet.
-		upd := exec.CommandContext(ctx, "apt-get", "update")
+		upd := exec.CommandContext(ctx, "apt-get", "-o", "DPkg::Lock::Timeout=300", "update")
 		upd.Env = env
 		if out, err := upd.CombinedOutput(); err != nil {
 			return "", fmt.Errorf("devdb: apt-get update: %w\n%s", err, out)
