@@ -258,28 +258,25 @@ func (s *Service) Checkout(ctx context.Context, c Checkout) (Placed, Result, err
 			}
 			committed = append(committed, l.Reservation.UUID)
 		}
-		// The order, its payment, the cart, the items, the index rows of
-		// the committed holds and the order number's claim: one round trip.
+		// The order, its payment, the cart, the items (and their snapshots
+		// when due), the index rows of the committed holds and the order
+		// number's claim: one round trip.
 		saves := []eventstore.Saving{
 			orders.Saving(c.Tenant, orderID.UUID, o, md),
 			payments.Saving(c.Tenant, paymentID.UUID, p, md),
 			carts.Saving(c.Tenant, c.Cart.UUID, x, md),
 		}
-		before := make([]int64, len(vs))
-		for i, v := range vs {
-			before[i] = its[i].LoadedVersion()
-			saves = append(saves, reservations.ItemSaving(c.Tenant, v, its[i], md))
-		}
 		with := &pgx.Batch{}
+		for i, v := range vs {
+			saves = append(saves, reservations.ItemSaving(c.Tenant, v, its[i], md))
+			if err := reservations.QueueSnapshotDue(with, c.Tenant, v, its[i]); err != nil {
+				return Placed{}, err
+			}
+		}
 		reservations.QueueCommit(with, committed, now)
 		eventstore.QueueClaim(with, c.Tenant.UUID, "order_number", number, orderID.UUID)
 		if err := tx.SaveAll(ctx, with, saves...); err != nil {
 			return Placed{}, err
-		}
-		for i, v := range vs {
-			if err := reservations.SnapshotDue(ctx, tx, c.Tenant, v, its[i], before[i]); err != nil {
-				return Placed{}, err
-			}
 		}
 		if totals.Total.IsZero() && hasDigital(o) {
 			// A free order's downloads are issued at once.

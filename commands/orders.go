@@ -27,19 +27,13 @@ import (
 // shipments is the repository of shipments (orders and payments are declared with checkout).
 var shipments = repo(shipment.StreamType, shipment.FromHistory)
 
-// lockOrder queues the command behind every other command on the order (its
-// payment and shipments included) until its transaction ends. Order
-// commands touch several streams — the order, its payment, its shipments,
-// inventory — and decide on all of them: the lock makes that decision and
-// its appends one step, so a cancellation and a shipment cannot both pass.
-// It is taken before any inventory lock (lockItem), always in that order.
-func lockOrder(ctx context.Context, tx *eventstore.Tx, id uuid.UUID) error {
-	if _, err := tx.Exec(ctx, lockOrderQuery, id); err != nil {
-		return fmt.Errorf("lock order %s: %w", id, err)
-	}
-	return nil
-}
-
+// lockOrderQuery queues the command behind every other command on the
+// order (its payment and shipments included) until its transaction ends.
+// Order commands touch several streams — the order, its payment, its
+// shipments, inventory — and decide on all of them: the lock makes that
+// decision and its appends one step, so a cancellation and a shipment
+// cannot both pass. It is taken before any inventory lock, always in that
+// order; loadOrder sends it with the read of the order's events.
 const lockOrderQuery = `SELECT pg_advisory_xact_lock(hashtextextended('honten.order:' || $1::text, 0))`
 
 // orderState is an order with its payment and its shipments, loaded under

@@ -311,21 +311,11 @@ func (r Repo[A]) SaveAll(ctx context.Context, tx *Tx, t tenant.ID, as map[uuid.U
 		}
 	}
 	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
-	parts := make([]StreamAppend, 0, len(ids))
-	for _, id := range ids {
-		a := as[id]
-		parts = append(parts, StreamAppend{Stream: Stream{Tenant: t, Type: r.StreamType, ID: id}, Expected: a.LoadedVersion(), Events: a.Pending(), Metadata: md})
+	saves := make([]Saving, len(ids))
+	for i, id := range ids {
+		saves[i] = r.Saving(t, id, as[id], md)
 	}
-	if _, err := tx.AppendAll(ctx, parts); err != nil {
-		if errors.Is(err, ErrVersionConflict) {
-			return Retry(err)
-		}
-		return err
-	}
-	for _, id := range ids {
-		as[id].Saved()
-	}
-	return nil
+	return tx.SaveAll(ctx, nil, saves...)
 }
 
 // Saving is one aggregate's part of Tx.SaveAll.
@@ -342,15 +332,11 @@ func (r Repo[A]) Saving(t tenant.ID, id uuid.UUID, a A, md Metadata) Saving {
 
 // SaveAll saves aggregates of any types, each as Save without ifVersion
 // would (a concurrent writer makes Store.Do rerun the command), with the
-// statements queued in with, all in one round trip (Tx.AppendAllWith). A
+// statements queued in with, all in one round trip. A
 // command that places an order saves the order, its payment, the cart and
 // the inventory items this way, instead of one exchange for each.
 func (tx *Tx) SaveAll(ctx context.Context, with *pgx.Batch, saves ...Saving) error {
-	parts := make([]StreamAppend, len(saves))
-	for i, s := range saves {
-		parts[i] = s.part
-	}
-	if _, err := tx.AppendAllWith(ctx, parts, with); err != nil {
+	if _, err := tx.appendAllWith(ctx, savingParts(saves), with); err != nil {
 		if errors.Is(err, ErrVersionConflict) {
 			return Retry(err)
 		}
@@ -360,6 +346,15 @@ func (tx *Tx) SaveAll(ctx context.Context, with *pgx.Batch, saves ...Saving) err
 		s.agg.Saved()
 	}
 	return nil
+}
+
+// savingParts are the appends of saves.
+func savingParts(saves []Saving) []StreamAppend {
+	parts := make([]StreamAppend, len(saves))
+	for i, s := range saves {
+		parts[i] = s.part
+	}
+	return parts
 }
 
 // Save appends the aggregate's pending events at its loaded version. With

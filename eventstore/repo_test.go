@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/honten/honten/domain/aggregate"
@@ -436,6 +437,74 @@ func TestLoadAheadReadsTheStreamAndChecksTheOthersInOneRoundTrip(t *testing.T) {
 	require.Equal(t, 3, read(3, 15), "and the product read again")
 }
 
+// saving is a counter repository on a traced pool of a fresh database,
+// for the tests of SaveAll and SaveAtCommit.
+type saving struct {
+	sent  *pgtest.Sent
+	pool  *pgxpool.Pool
+	store *eventstore.Store
+	tn    tenant.ID
+	md    eventstore.Metadata
+	repo  eventstore.Repo[*counter]
+}
+
+func newSaving(t *testing.T) *saving {
+	t.Helper()
+	sent := &pgtest.Sent{}
+	pool := pgtest.Traced(t, sent)
+	reg := eventstore.NewRegistry()
+	reg.Register(noted{}, signedUp{})
+	tn := tenant.NewID()
+	return &saving{sent: sent, pool: pool, store: eventstore.New(pool, reg), tn: tn,
+		md: eventstore.Metadata{Tenant: tn, Actor: "test"}, repo: eventstore.Repo[*counter]{StreamType: "counter", FromHistory: counterFrom}}
+}
+
+// sum is counter id's sum as stored.
+func (f *saving) sum(t *testing.T, id uuid.UUID) int {
+	t.Helper()
+	envs, err := f.store.Load(context.Background(), f.pool, f.tn, id)
+	require.NoError(t, err)
+	n := 0
+	for _, e := range envs {
+		n += e.Data.(noted).N
+	}
+	return n
+}
+
+// raced adds mine to counter id with save in a command, while another
+// writer adds theirs with save between the command's load and its save;
+// it returns how many times the command ran.
+func (f *saving) raced(t *testing.T, id uuid.UUID, mine, theirs int, save func(ctx context.Context, tx *eventstore.Tx, c *counter) error) int {
+	t.Helper()
+	ctx := context.Background()
+	add := func(n int) func(ctx context.Context, tx *eventstore.Tx) error {
+		return func(ctx context.Context, tx *eventstore.Tx) error {
+			c, err := f.repo.Load(ctx, tx, f.tn, id)
+			if err != nil {
+				return err
+			}
+			c.add(n)
+			return save(ctx, tx, c)
+		}
+	}
+	runs := 0
+	_, err := f.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		runs++
+		c, err := f.repo.Load(ctx, tx, f.tn, id)
+		if err != nil {
+			return err
+		}
+		if runs == 1 {
+			_, err := f.store.Do(ctx, add(theirs))
+			require.NoError(t, err)
+		}
+		c.add(mine)
+		return save(ctx, tx, c)
+	})
+	require.NoError(t, err)
+	return runs
+}
+
 // SaveAll writes aggregates of several streams and the statements queued
 // beside them in one round trip: a claim queued with QueueClaim that
 // another owner holds fails the command with ErrClaimTaken and nothing of
@@ -443,84 +512,50 @@ func TestLoadAheadReadsTheStreamAndChecksTheOthersInOneRoundTrip(t *testing.T) {
 func TestSaveAllWritesTheAggregatesAndTheQueuedStatementsInOneRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sent := &pgtest.Sent{}
-	pool := pgtest.Traced(t, sent)
-	reg := eventstore.NewRegistry()
-	reg.Register(noted{}, signedUp{})
-	store := eventstore.New(pool, reg)
-	tn := tenant.NewID()
-	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
-	repo := eventstore.Repo[*counter]{StreamType: "counter", FromHistory: counterFrom}
+	f := newSaving(t)
 	a, b := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
 	owner := uuid.Must(uuid.NewV7())
 
 	// Two new counters and a claim: one round trip, then the COMMIT.
 	ca, cb := &counter{}, &counter{}
-	_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+	_, err := f.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
 		ca.add(1)
 		cb.add(2)
 		with := &pgx.Batch{}
-		eventstore.QueueClaim(with, tn.UUID, "name", "first", owner)
-		sent.Watch(nil)
-		return tx.SaveAll(ctx, with, repo.Saving(tn, a, ca, md), repo.Saving(tn, b, cb, md))
+		eventstore.QueueClaim(with, f.tn.UUID, "name", "first", owner)
+		f.sent.Watch(nil)
+		return tx.SaveAll(ctx, with, f.repo.Saving(f.tn, a, ca, f.md), f.repo.Saving(f.tn, b, cb, f.md))
 	})
 	require.NoError(t, err)
-	require.Equal(t, 2, sent.Counts().Trips, "BEGIN with the writes, COMMIT")
+	require.Equal(t, 2, f.sent.Counts().Trips, "BEGIN with the writes, COMMIT")
 	require.Empty(t, ca.Pending(), "saved")
 	require.EqualValues(t, 1, cb.LoadedVersion())
-	got, ok, err := eventstore.Owner(ctx, pool, tn.UUID, "name", "first")
+	got, ok, err := eventstore.Owner(ctx, f.pool, f.tn.UUID, "name", "first")
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, owner, got)
 
 	// A claim another owner holds: nothing of the command is written.
-	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-		c, err := repo.Load(ctx, tx, tn, a)
+	_, err = f.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		c, err := f.repo.Load(ctx, tx, f.tn, a)
 		if err != nil {
 			return err
 		}
 		c.add(10)
 		with := &pgx.Batch{}
-		eventstore.QueueClaim(with, tn.UUID, "name", "first", uuid.Must(uuid.NewV7()))
-		return tx.SaveAll(ctx, with, repo.Saving(tn, a, c, md))
+		eventstore.QueueClaim(with, f.tn.UUID, "name", "first", uuid.Must(uuid.NewV7()))
+		return tx.SaveAll(ctx, with, f.repo.Saving(f.tn, a, c, f.md))
 	})
 	require.ErrorIs(t, err, eventstore.ErrClaimTaken)
-	envs, err := store.Load(ctx, pool, tn, a)
-	require.NoError(t, err)
-	require.Len(t, envs, 1)
+	require.Equal(t, 1, f.sum(t, a))
 
 	// A stream moved on by another writer after the load: the command
 	// runs again on the new state.
-	runs := 0
-	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-		runs++
-		c, err := repo.Load(ctx, tx, tn, b)
-		if err != nil {
-			return err
-		}
-		if runs == 1 {
-			_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-				o, err := repo.Load(ctx, tx, tn, b)
-				if err != nil {
-					return err
-				}
-				o.add(100)
-				return tx.SaveAll(ctx, nil, repo.Saving(tn, b, o, md))
-			})
-			require.NoError(t, err)
-		}
-		c.add(1000)
-		return tx.SaveAll(ctx, nil, repo.Saving(tn, b, c, md))
+	runs := f.raced(t, b, 1000, 100, func(ctx context.Context, tx *eventstore.Tx, c *counter) error {
+		return tx.SaveAll(ctx, nil, f.repo.Saving(f.tn, b, c, f.md))
 	})
-	require.NoError(t, err)
 	require.Equal(t, 2, runs)
-	var final *counter
-	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-		final, err = repo.Load(ctx, tx, tn, b)
-		return err
-	})
-	require.NoError(t, err)
-	require.Equal(t, 1102, final.sum)
+	require.Equal(t, 1102, f.sum(t, b))
 }
 
 // SaveAtCommit sends the saves with the COMMIT: a command that only saves
@@ -531,103 +566,61 @@ func TestSaveAllWritesTheAggregatesAndTheQueuedStatementsInOneRoundTrip(t *testi
 func TestSaveAtCommitSendsTheSavesWithTheCommit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sent := &pgtest.Sent{}
-	pool := pgtest.Traced(t, sent)
-	reg := eventstore.NewRegistry()
-	reg.Register(noted{}, signedUp{})
-	store := eventstore.New(pool, reg)
-	tn := tenant.NewID()
-	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
-	repo := eventstore.Repo[*counter]{StreamType: "counter", FromHistory: counterFrom}
+	f := newSaving(t)
 	id := uuid.Must(uuid.NewV7())
-	sum := func() int {
-		t.Helper()
-		envs, err := store.Load(ctx, pool, tn, id)
-		require.NoError(t, err)
-		n := 0
-		for _, e := range envs {
-			n += e.Data.(noted).N
+	atCommit := func(with *pgx.Batch) func(ctx context.Context, tx *eventstore.Tx, c *counter) error {
+		return func(_ context.Context, tx *eventstore.Tx, c *counter) error {
+			tx.SaveAtCommit(with, f.repo.Saving(f.tn, id, c, f.md))
+			return nil
 		}
-		return n
 	}
 
 	c := &counter{}
-	sent.Watch(nil)
-	res, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+	f.sent.Watch(nil)
+	res, err := f.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
 		c.add(1)
-		tx.SaveAtCommit(nil, repo.Saving(tn, id, c, md))
+		tx.SaveAtCommit(nil, f.repo.Saving(f.tn, id, c, f.md))
 		require.Len(t, c.Pending(), 1, "saved only once committed")
 		return nil
 	})
 	require.NoError(t, err)
-	require.Equal(t, 1, sent.Counts().Trips, "BEGIN, the append and COMMIT together")
+	require.Equal(t, 1, f.sent.Counts().Trips, "BEGIN, the append and COMMIT together")
 	require.Len(t, res.Events, 1)
 	require.Empty(t, c.Pending())
 	require.EqualValues(t, 1, c.LoadedVersion())
 
 	// Another writer between the load and the save: the command reruns.
-	runs := 0
-	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-		runs++
-		mine, err := repo.Load(ctx, tx, tn, id)
-		if err != nil {
-			return err
-		}
-		if runs == 1 {
-			_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-				o, err := repo.Load(ctx, tx, tn, id)
-				if err != nil {
-					return err
-				}
-				o.add(10)
-				tx.SaveAtCommit(nil, repo.Saving(tn, id, o, md))
-				return nil
-			})
-			require.NoError(t, err)
-		}
-		mine.add(100)
-		tx.SaveAtCommit(nil, repo.Saving(tn, id, mine, md))
-		return nil
-	})
-	require.NoError(t, err)
-	require.Equal(t, 2, runs)
-	require.Equal(t, 111, sum())
+	require.Equal(t, 2, f.raced(t, id, 100, 10, atCommit(nil)))
+	require.Equal(t, 111, f.sum(t, id))
 
 	// A failing statement beside the save: nothing is written.
-	_, err = pool.Exec(ctx, `CREATE TABLE marks (n int PRIMARY KEY)`)
+	_, err = f.pool.Exec(ctx, `CREATE TABLE marks (n int PRIMARY KEY)`)
 	require.NoError(t, err)
-	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-		mine, err := repo.Load(ctx, tx, tn, id)
-		if err != nil {
-			return err
-		}
-		mine.add(1000)
-		with := &pgx.Batch{}
-		with.Queue(`INSERT INTO marks VALUES ($1), ($1)`, 1)
-		tx.SaveAtCommit(with, repo.Saving(tn, id, mine, md))
-		return nil
-	})
+	addWith := func(with *pgx.Batch) error {
+		_, err := f.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			mine, err := f.repo.Load(ctx, tx, f.tn, id)
+			if err != nil {
+				return err
+			}
+			mine.add(1000)
+			return atCommit(with)(ctx, tx, mine)
+		})
+		return err
+	}
+	failing := &pgx.Batch{}
+	failing.Queue(`INSERT INTO marks VALUES ($1), ($1)`, 1)
 	var pgErr *pgconn.PgError
-	require.ErrorAs(t, err, &pgErr)
+	require.ErrorAs(t, addWith(failing), &pgErr)
 	require.Equal(t, "23505", pgErr.Code)
-	require.Equal(t, 111, sum())
+	require.Equal(t, 111, f.sum(t, id))
 
 	// A callback beside the save: refused before anything is sent.
-	_, err = store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
-		mine, err := repo.Load(ctx, tx, tn, id)
-		if err != nil {
-			return err
-		}
-		mine.add(1000)
-		with := &pgx.Batch{}
-		with.Queue(`INSERT INTO marks VALUES ($1)`, 2).Exec(func(pgconn.CommandTag) error { return nil })
-		tx.SaveAtCommit(with, repo.Saving(tn, id, mine, md))
-		return nil
-	})
-	require.ErrorContains(t, err, "callback")
-	require.Equal(t, 111, sum())
+	checked := &pgx.Batch{}
+	checked.Queue(`INSERT INTO marks VALUES ($1)`, 2).Exec(func(pgconn.CommandTag) error { return nil })
+	require.ErrorContains(t, addWith(checked), "callback")
+	require.Equal(t, 111, f.sum(t, id))
 	var marks int
-	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM marks`).Scan(&marks))
+	require.NoError(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM marks`).Scan(&marks))
 	require.Zero(t, marks)
-	require.Zero(t, pool.Stat().AcquiredConns())
+	require.Zero(t, f.pool.Stat().AcquiredConns())
 }

@@ -140,6 +140,9 @@ type atCommit struct {
 	with  *pgx.Batch
 }
 
+// parts are the appends of the saves.
+func (ac *atCommit) parts() []StreamAppend { return savingParts(ac.saves) }
+
 // SaveAtCommit is SaveAll sent with the transaction's COMMIT, in one round
 // trip, once the function given to Do has returned without error (before
 // CommitWith's statement, if any). A command whose last write is its save
@@ -309,28 +312,20 @@ type StreamAppend struct {
 // the order of parts. The first failure aborts the transaction and is
 // returned as Append returns it.
 func (tx *Tx) AppendAll(ctx context.Context, parts []StreamAppend) ([][]Envelope, error) {
-	return tx.AppendAllWith(ctx, parts, nil)
+	return tx.appendAllWith(ctx, parts, nil)
 }
 
-// AppendAllWith is AppendAll with the statements queued in with (nil:
+// appendAllWith is AppendAll with the statements queued in with (nil:
 // none) sent after the appends, in the same round trip: the writes a
 // command makes beside its events (an index row, a claim) cost no
 // exchange of their own. Their callbacks (pgx.QueuedQuery.Exec,
 // QueryRow, Query) run once the appends' results are read, and the first
 // error, of an append or of a callback, is returned.
-func (tx *Tx) AppendAllWith(ctx context.Context, parts []StreamAppend, with *pgx.Batch) ([][]Envelope, error) {
-	prepared := make([]*preparedAppend, len(parts))
+func (tx *Tx) appendAllWith(ctx context.Context, parts []StreamAppend, with *pgx.Batch) ([][]Envelope, error) {
 	batch := &pgx.Batch{}
-	for i, p := range parts {
-		if len(p.Events) == 0 {
-			continue
-		}
-		a, err := tx.prepare(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		prepared[i] = a
-		batch.Queue(appendQuery, a.args...)
+	prepared, err := tx.queueAppends(ctx, batch, parts)
+	if err != nil {
+		return nil, err
 	}
 	if with != nil {
 		batch.QueuedQueries = append(batch.QueuedQueries, with.QueuedQueries...)
@@ -351,6 +346,24 @@ func (tx *Tx) AppendAllWith(ctx context.Context, parts []StreamAppend, with *pgx
 		tx.appended = append(tx.appended, envs...)
 	}
 	return out, nil
+}
+
+// queueAppends prepares the appends of parts and queues them in b; a part
+// without events is nil in the result and queues nothing.
+func (tx *Tx) queueAppends(ctx context.Context, b *pgx.Batch, parts []StreamAppend) ([]*preparedAppend, error) {
+	prepared := make([]*preparedAppend, len(parts))
+	for i, p := range parts {
+		if len(p.Events) == 0 {
+			continue
+		}
+		a, err := tx.prepare(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		prepared[i] = a
+		b.Queue(appendQuery, a.args...)
+	}
+	return prepared, nil
 }
 
 // readAppends reads the results of the appends prepared (nil: none queued
@@ -380,17 +393,9 @@ func (tx *Tx) commitDeferred(ctx context.Context, ptx *lazyTx) error {
 	var prepared []*preparedAppend
 	with := 0
 	if ac := tx.atCommit; ac != nil {
-		prepared = make([]*preparedAppend, len(ac.saves))
-		for i, s := range ac.saves {
-			if len(s.part.Events) == 0 {
-				continue
-			}
-			a, err := tx.prepare(ctx, s.part)
-			if err != nil {
-				return err
-			}
-			prepared[i] = a
-			b.Queue(appendQuery, a.args...)
+		var err error
+		if prepared, err = tx.queueAppends(ctx, b, ac.parts()); err != nil {
+			return err
 		}
 		if ac.with != nil {
 			for _, qq := range ac.with.QueuedQueries {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/tenant"
@@ -145,27 +144,16 @@ func Live(ctx context.Context, q eventstore.Querier, ids []uuid.UUID, now time.T
 	return out, rows.Err()
 }
 
-// Commit records in tx that the holds ids became an order's allocation
-// (the checkout committed them in their inventory streams in tx).
-func Commit(ctx context.Context, tx *eventstore.Tx, ids []uuid.UUID, now time.Time) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, commitQuery, ids, now); err != nil {
-		return fmt.Errorf("commit holds in the reservation index: %w", err)
-	}
-	return nil
-}
-
 const commitQuery = `UPDATE reservation_index SET status = 'committed', expires_at = NULL, decided_at = $2 WHERE reservation_id = ANY($1)`
 
-// QueueCommit queues Commit in b, for a batch sent with the command's
-// appends (eventstore.Tx.SaveAll).
+// QueueCommit queues in b the index rows of holds committed to an order
+// (status committed), for the batch a checkout sends with its appends
+// (eventstore.Tx.SaveAll).
 func QueueCommit(b *pgx.Batch, ids []uuid.UUID, now time.Time) {
 	if len(ids) == 0 {
 		return
 	}
-	b.Queue(commitQuery, ids, now).Exec(func(pgconn.CommandTag) error { return nil })
+	b.Queue(commitQuery, ids, now)
 }
 
 // indexDecisions writes the reservation index rows of recorded decisions;

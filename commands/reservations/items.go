@@ -136,35 +136,24 @@ func keepItem(tx *eventstore.Tx, key itemKey, it *inventory.Item) {
 // SaveItem appends the item's pending events and, every
 // eventstore.SnapshotEvery events, stores a snapshot of it.
 func SaveItem(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.VariantID, it *inventory.Item, md eventstore.Metadata) error {
-	before := it.LoadedVersion()
-	if _, err := items.Save(ctx, tx, t, v.UUID, it, nil, md); err != nil {
+	snapshot := &pgx.Batch{}
+	if err := QueueSnapshotDue(snapshot, t, v, it); err != nil {
 		return err
 	}
-	return SnapshotDue(ctx, tx, t, v, it, before)
+	return tx.SaveAll(ctx, snapshot, ItemSaving(t, v, it, md))
 }
 
 // ItemSaving is item it of variant v's part of an eventstore.Tx.SaveAll;
-// once that has saved it, SnapshotDue (with the version it had before)
-// does what SaveItem does after its append.
+// QueueSnapshotDue queues its snapshot, when one is due, beside it.
 func ItemSaving(t tenant.ID, v catalog.VariantID, it *inventory.Item, md eventstore.Metadata) eventstore.Saving {
 	return items.Saving(t, v.UUID, it, md)
 }
 
-// SnapshotDue saves a snapshot of item it of variant v, saved since
-// version before, when its saved events crossed a multiple of
-// eventstore.SnapshotEvery.
-func SnapshotDue(ctx context.Context, tx *eventstore.Tx, t tenant.ID, v catalog.VariantID, it *inventory.Item, before int64) error {
-	b := &pgx.Batch{}
-	if err := queueSnapshotDue(b, t, v, it, before); err != nil || b.Len() == 0 {
-		return err
-	}
-	return tx.SendBatch(ctx, b).Close()
-}
-
-// queueSnapshotDue queues in b the snapshot SnapshotDue would save, from
-// the item as it is (its events recorded, saved or about to be).
-func queueSnapshotDue(b *pgx.Batch, t tenant.ID, v catalog.VariantID, it *inventory.Item, before int64) error {
-	if it.Version()/eventstore.SnapshotEvery > before/eventstore.SnapshotEvery {
+// QueueSnapshotDue queues in b a snapshot of item it of variant v, as it
+// is with its recorded events, when saving them crosses a multiple of
+// eventstore.SnapshotEvery; b then goes with the item's save.
+func QueueSnapshotDue(b *pgx.Batch, t tenant.ID, v catalog.VariantID, it *inventory.Item) error {
+	if it.Version()/eventstore.SnapshotEvery > it.LoadedVersion()/eventstore.SnapshotEvery {
 		state, err := it.MarshalSnapshot()
 		if err != nil {
 			return err

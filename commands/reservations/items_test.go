@@ -2,11 +2,13 @@ package reservations_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,6 +17,7 @@ import (
 	"github.com/honten/honten/commands/reservations"
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/ids"
+	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
@@ -201,4 +204,65 @@ func TestABatchOfDecisionsOverThreeVariantsTakesTwoRoundTrips(t *testing.T) {
 	var reserved int
 	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM reservation_index WHERE status = 'reserved'`).Scan(&reserved))
 	require.Equal(t, 6, reserved)
+}
+
+// An item saved across a multiple of eventstore.SnapshotEvery events gets
+// a snapshot at its new version in the same write, whether its events are
+// saved in several commands or many in one, and the snapshot holds its
+// stock as of that version.
+func TestAnItemSavedPastTheSnapshotIntervalIsSnapshotted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := eventstore.New(pgtest.New(t), app.Registry())
+	shop := tenant.ID{UUID: uuid.Must(uuid.NewV7())}
+	md := eventstore.Metadata{Tenant: shop, Actor: "test"}
+	loc := uuid.New()
+	v := catalog.VariantID{UUID: uuid.New()}
+	adjust := func(n int) {
+		t.Helper()
+		_, err := st.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			it, err := reservations.LockItem(ctx, tx, shop, v)
+			if err != nil {
+				return err
+			}
+			for range n {
+				if err := it.Adjust(loc, 1, nil, "count", time.Now()); err != nil {
+					return err
+				}
+			}
+			return reservations.SaveItem(ctx, tx, shop, v, it, md)
+		})
+		require.NoError(t, err)
+	}
+	snapshot := func() (version int64, found bool) {
+		t.Helper()
+		err := st.Pool().QueryRow(ctx, `SELECT version FROM snapshots WHERE tenant_id = $1 AND stream_id = $2`, shop, v).Scan(&version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, false
+		}
+		require.NoError(t, err)
+		return version, true
+	}
+	adjust(eventstore.SnapshotEvery - 1)
+	_, found := snapshot()
+	require.False(t, found, "no interval crossed yet")
+	adjust(2)
+	version, found := snapshot()
+	require.True(t, found)
+	require.EqualValues(t, eventstore.SnapshotEvery+1, version, "at the version the save reached")
+	adjust(eventstore.SnapshotEvery)
+	version, _ = snapshot()
+	require.EqualValues(t, 2*eventstore.SnapshotEvery+1, version)
+
+	var state []byte
+	_, err := st.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		var err error
+		version, state, found, err = tx.LoadSnapshot(ctx, shop, v.UUID)
+		return err
+	})
+	require.NoError(t, err)
+	require.True(t, found)
+	it, err := inventory.ItemFromSnapshot(state, version)
+	require.NoError(t, err)
+	require.EqualValues(t, 2*eventstore.SnapshotEvery+1, it.Available(loc), "the stock as of the snapshot")
 }

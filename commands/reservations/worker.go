@@ -490,22 +490,17 @@ func (w *Worker) decide(ctx context.Context, keys []variantKey, ops map[variantK
 		// the COMMIT: one round trip for the whole batch of variants.
 		writes := &pgx.Batch{}
 		var saves []eventstore.Saving
-		var saved []int
-		before := make([]int64, len(keys))
 		for i, k := range keys {
-			before[i] = its[i].LoadedVersion()
 			decided, err := w.decideVariant(ctx, tx, k, its[i], ops[k], done, ds, now, writes)
 			if err != nil {
 				return fmt.Errorf("decide %s: %w", k.variant, err)
 			}
 			if decided {
-				saves = append(saves, ItemSaving(k.tenant, catalog.VariantID{UUID: k.variant}, its[i], eventstore.Metadata{Tenant: k.tenant, Actor: "system:reservations"}))
-				saved = append(saved, i)
-			}
-		}
-		for _, i := range saved {
-			if err := queueSnapshotDue(writes, keys[i].tenant, catalog.VariantID{UUID: keys[i].variant}, its[i], before[i]); err != nil {
-				return err
+				vid := catalog.VariantID{UUID: k.variant}
+				saves = append(saves, ItemSaving(k.tenant, vid, its[i], eventstore.Metadata{Tenant: k.tenant, Actor: "system:reservations"}))
+				if err := QueueSnapshotDue(writes, k.tenant, vid, its[i]); err != nil {
+					return err
+				}
 			}
 		}
 		if with != nil {
