@@ -528,6 +528,7 @@ func TestSaveAllWritesTheAggregatesAndTheQueuedStatementsInOneRoundTrip(t *testi
 	})
 	require.NoError(t, err)
 	require.Equal(t, 2, f.sent.Counts().Trips, "BEGIN with the writes, COMMIT")
+	require.Equal(t, 3, f.sent.Counts().Statements, "the two counters' events in one statement, the claim, COMMIT")
 	require.Empty(t, ca.Pending(), "saved")
 	require.EqualValues(t, 1, cb.LoadedVersion())
 	got, ok, err := eventstore.Owner(ctx, f.pool, f.tn.UUID, "name", "first")
@@ -623,4 +624,91 @@ func TestSaveAtCommitSendsTheSavesWithTheCommit(t *testing.T) {
 	require.NoError(t, f.pool.QueryRow(ctx, `SELECT count(*) FROM marks`).Scan(&marks))
 	require.Zero(t, marks)
 	require.Zero(t, f.pool.Stat().AcquiredConns())
+}
+
+// LoadAfter reads the streams it is given after their versions with one
+// statement beside the statements queued before it (one a stream past
+// eight streams), each stream its own events in version order: a stream
+// named twice gets its events after each version, another tenant's stream
+// and a stream with no newer events read as empty.
+func TestLoadAfterReadsTheStreamsInOneStatement(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newSaving(t)
+	// Stream i holds events 1..i+1 (N = 10*i + version).
+	ids := make([]uuid.UUID, 10)
+	for i := range ids {
+		ids[i] = uuid.Must(uuid.NewV7())
+		_, err := f.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			c := &counter{}
+			for v := 1; v <= i+1; v++ {
+				c.add(10*i + v)
+			}
+			_, err := f.repo.Save(ctx, tx, f.tn, ids[i], c, nil, f.md)
+			return err
+		})
+		require.NoError(t, err)
+	}
+	stranger := tenant.NewID()
+	notes := func(envs []eventstore.Envelope) []int {
+		out := []int{}
+		for _, e := range envs {
+			out = append(out, e.Data.(noted).N)
+		}
+		return out
+	}
+	load := func(streams []eventstore.StreamAfter) ([][]int, pgtest.SentCounts) {
+		t.Helper()
+		var got [][]int
+		var counts pgtest.SentCounts
+		_, err := f.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			first := &pgx.Batch{}
+			var before int
+			first.Queue(`SELECT 1`).QueryRow(func(r pgx.Row) error { return r.Scan(&before) })
+			f.sent.Watch(nil)
+			envs, err := tx.LoadAfter(ctx, first, streams)
+			counts = f.sent.Counts()
+			if err != nil {
+				return err
+			}
+			require.Equal(t, 1, before, "the queued statement ran with its callback")
+			got = got[:0]
+			for _, e := range envs {
+				got = append(got, notes(e))
+			}
+			return nil
+		})
+		require.NoError(t, err)
+		return got, counts
+	}
+
+	got, counts := load([]eventstore.StreamAfter{
+		{Tenant: f.tn, ID: ids[2], After: 1},
+		{Tenant: f.tn, ID: ids[0], After: 0},
+		{Tenant: f.tn, ID: ids[2], After: 0},
+		{Tenant: stranger, ID: ids[1], After: 0},
+		{Tenant: f.tn, ID: ids[3], After: 4},
+		{Tenant: f.tn, ID: uuid.Must(uuid.NewV7()), After: 0},
+	})
+	require.Equal(t, [][]int{{22, 23}, {1}, {21, 22, 23}, {}, {}, {}}, got)
+	require.Equal(t, 1, counts.Trips)
+	require.Equal(t, 2, counts.Statements, "the queued statement and one read")
+
+	var eight, nine []eventstore.StreamAfter
+	var wantEight, wantNine [][]int
+	for i := range 9 {
+		st := eventstore.StreamAfter{Tenant: f.tn, ID: ids[i], After: int64(i)}
+		want := []int{10*i + i + 1}
+		if i < 8 {
+			eight, wantEight = append(eight, st), append(wantEight, want)
+		}
+		nine, wantNine = append(nine, st), append(wantNine, want)
+	}
+	got, counts = load(eight)
+	require.Equal(t, wantEight, got)
+	require.Equal(t, 2, counts.Statements, "eight streams are one read")
+	got, counts = load(nine)
+	require.Equal(t, wantNine, got)
+	require.Equal(t, 1, counts.Trips)
+	require.Equal(t, 10, counts.Statements, "nine streams are read one by one")
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -275,6 +276,24 @@ WHERE NOT EXISTS (
       AND p.tx_id > pg_current_xact_id())
 RETURNING tx_id::text, global_position, stream_version, event_id, recorded_at`
 
+// appendManyQuery is appendQuery for the events of several streams in one
+// statement: each event's row carries its stream, the version its stream
+// must be at (the ordering guard's) and its own version. A checkout that
+// writes the order, the payment, the cart and three items sends one
+// statement instead of six.
+const appendManyQuery = `
+INSERT INTO events (tenant_id, stream_type, stream_id, stream_version, event_id, event_type,
+                    schema_version, payload, metadata, actor_id, correlation_id, causation_id)
+SELECT e.tenant, e.stype, e.stream, e.version, e.id, e.typ, e.sv, e.pl, e.meta, e.actor, e.corr, e.cause
+FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::bigint[], $5::bigint[], $6::uuid[], $7::text[], $8::smallint[],
+            $9::jsonb[], $10::jsonb[], $11::text[], $12::uuid[], $13::uuid[])
+     AS e(tenant, stype, stream, expected, version, id, typ, sv, pl, meta, actor, corr, cause)
+WHERE NOT EXISTS (
+    SELECT 1 FROM events p
+    WHERE p.tenant_id = e.tenant AND p.stream_id = e.stream AND p.stream_version = e.expected
+      AND p.tx_id > pg_current_xact_id())
+RETURNING tx_id::text, global_position, stream_version, event_id, recorded_at`
+
 // Append appends events to stream, which must be at version expected (0 for
 // a new stream), in one statement. It returns ErrVersionConflict when
 // another writer got there first and ErrDuplicate when the command (same
@@ -291,8 +310,11 @@ func (tx *Tx) Append(ctx context.Context, stream Stream, expected int64, events 
 	if err != nil {
 		return nil, mapPgError(err)
 	}
-	out, err := a.collect(rows)
+	out, err := scanAppended(rows)
 	if err != nil {
+		return nil, err
+	}
+	if out, err = a.complete(out); err != nil {
 		return nil, err
 	}
 	tx.appended = append(tx.appended, out...)
@@ -348,40 +370,120 @@ func (tx *Tx) appendAllWith(ctx context.Context, parts []StreamAppend, with *pgx
 	return out, nil
 }
 
-// queueAppends prepares the appends of parts and queues them in b; a part
-// without events is nil in the result and queues nothing.
-func (tx *Tx) queueAppends(ctx context.Context, b *pgx.Batch, parts []StreamAppend) ([]*preparedAppend, error) {
-	prepared := make([]*preparedAppend, len(parts))
+// queuedAppends are the appends queueAppends queued: a part without
+// events is nil; the parts with events went as one statement
+// (appendManyQuery) when there are several, else as appendQuery.
+type queuedAppends struct {
+	parts []*preparedAppend
+	many  bool
+}
+
+// queueAppends prepares the appends of parts and queues them in b.
+func (tx *Tx) queueAppends(ctx context.Context, b *pgx.Batch, parts []StreamAppend) (queuedAppends, error) {
+	q := queuedAppends{parts: make([]*preparedAppend, len(parts))}
+	var n int
 	for i, p := range parts {
 		if len(p.Events) == 0 {
 			continue
 		}
 		a, err := tx.prepare(ctx, p)
 		if err != nil {
-			return nil, err
+			return queuedAppends{}, err
 		}
-		prepared[i] = a
-		b.Queue(appendQuery, a.args...)
+		q.parts[i] = a
+		n++
 	}
-	return prepared, nil
+	if n > 1 {
+		q.many = true
+		b.Queue(appendManyQuery, manyArgs(q.parts)...)
+		return q, nil
+	}
+	for _, a := range q.parts {
+		if a != nil {
+			b.Queue(appendQuery, a.args...)
+		}
+	}
+	return q, nil
 }
 
-// readAppends reads the results of the appends prepared (nil: none queued
-// for that part) from br into out.
-func readAppends(br pgx.BatchResults, prepared []*preparedAppend, out [][]Envelope) error {
-	for i, a := range prepared {
+// manyArgs are appendManyQuery's arguments for the events of parts.
+func manyArgs(parts []*preparedAppend) []any {
+	var (
+		tenants, streams, ids, corrs []uuid.UUID
+		stypes, types, payloads      []string
+		metas                        []string
+		expected, versions           []int64
+		svs                          []int16
+		actors                       []*string
+		causes                       []*uuid.UUID
+	)
+	for _, a := range parts {
 		if a == nil {
 			continue
 		}
+		md := a.Metadata
+		for i := range a.Events {
+			tenants = append(tenants, a.Stream.Tenant.UUID)
+			stypes = append(stypes, a.Stream.Type)
+			streams = append(streams, a.Stream.ID)
+			expected = append(expected, a.Expected)
+			versions = append(versions, a.Expected+int64(i)+1)
+			ids = append(ids, a.ids[i])
+			types = append(types, a.types[i])
+			svs = append(svs, a.versions[i])
+			payloads = append(payloads, a.payloads[i])
+			metas = append(metas, a.meta)
+			actors = append(actors, nullString(md.Actor))
+			corrs = append(corrs, md.Correlation)
+			causes = append(causes, nullUUID(md.Causation))
+		}
+	}
+	return []any{tenants, stypes, streams, expected, versions, ids, types, svs, payloads, metas, actors, corrs, causes}
+}
+
+// readAppends reads the results of the appends q queued from br into out
+// (by part).
+func readAppends(br pgx.BatchResults, q queuedAppends, out [][]Envelope) error {
+	if q.many {
 		rows, err := br.Query()
 		if err != nil {
 			return mapPgError(err)
 		}
-		envs, err := a.collect(rows)
+		envs, err := scanAppended(rows)
 		if err != nil {
 			return err
 		}
-		out[i] = envs
+		// Each row goes to the part of its event.
+		part := make(map[uuid.UUID]int, len(envs))
+		for i, a := range q.parts {
+			if a != nil {
+				for _, id := range a.ids {
+					part[id] = i
+				}
+			}
+		}
+		for _, env := range envs {
+			i := part[env.EventID]
+			out[i] = append(out[i], env)
+		}
+	}
+	for i, a := range q.parts {
+		if a == nil {
+			continue
+		}
+		if !q.many {
+			rows, err := br.Query()
+			if err != nil {
+				return mapPgError(err)
+			}
+			if out[i], err = scanAppended(rows); err != nil {
+				return err
+			}
+		}
+		var err error
+		if out[i], err = a.complete(out[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -390,7 +492,7 @@ func readAppends(br pgx.BatchResults, prepared []*preparedAppend, out [][]Envelo
 // COMMIT, in one round trip.
 func (tx *Tx) commitDeferred(ctx context.Context, ptx *lazyTx) error {
 	b := &pgx.Batch{}
-	var prepared []*preparedAppend
+	var prepared queuedAppends
 	with := 0
 	if ac := tx.atCommit; ac != nil {
 		var err error
@@ -411,7 +513,7 @@ func (tx *Tx) commitDeferred(ctx context.Context, ptx *lazyTx) error {
 	if last != nil {
 		b.Queue(last.sql, last.args...)
 	}
-	out := make([][]Envelope, len(prepared))
+	out := make([][]Envelope, len(prepared.parts))
 	err := ptx.commitBatch(ctx, b, func(br pgx.BatchResults) error {
 		if err := readAppends(br, prepared, out); err != nil {
 			return err
@@ -444,11 +546,13 @@ func (tx *Tx) commitDeferred(ctx context.Context, ptx *lazyTx) error {
 	return nil
 }
 
-// preparedAppend is an append's statement arguments and what collect needs
+// preparedAppend is an append's statement arguments and what complete needs
 // to complete the envelopes it returns.
 type preparedAppend struct {
 	StreamAppend
 	args     []any
+	ids      []uuid.UUID
+	meta     string // the metadata's JSON
 	types    []string
 	versions []int16
 	payloads []string
@@ -488,16 +592,16 @@ func (tx *Tx) prepare(ctx context.Context, p StreamAppend) (*preparedAppend, err
 	if err != nil {
 		return nil, err
 	}
+	a.ids, a.meta = ids, string(meta)
 	a.args = []any{stream.Tenant, stream.Type, stream.ID, p.Expected, ids, a.types, a.versions,
 		meta, nullString(md.Actor), md.Correlation, nullUUID(md.Causation), a.payloads}
 	return a, nil
 }
 
-// collect reads the rows appendQuery returned into envelopes. Fewer rows
-// than events means the ordering guard tripped: the transaction reruns.
-func (a *preparedAppend) collect(rows pgx.Rows) ([]Envelope, error) {
-	n := len(a.Events)
-	out := make([]Envelope, 0, n)
+// scanAppended reads the rows appendQuery or appendManyQuery returned:
+// each event's position, version, id and time.
+func scanAppended(rows pgx.Rows) ([]Envelope, error) {
+	var out []Envelope
 	for rows.Next() {
 		var txText string
 		var env Envelope
@@ -512,6 +616,14 @@ func (a *preparedAppend) collect(rows pgx.Rows) ([]Envelope, error) {
 	if err := rows.Err(); err != nil {
 		return nil, mapPgError(err)
 	}
+	return out, nil
+}
+
+// complete completes the envelopes of a's events the append returned.
+// Fewer than its events means the ordering guard tripped: the transaction
+// reruns.
+func (a *preparedAppend) complete(out []Envelope) ([]Envelope, error) {
+	n := len(a.Events)
 	if len(out) != n {
 		metrics.AppendConflicts.WithLabelValues("ordering_guard").Inc()
 		return nil, retryable{errOrderingGuard}
@@ -623,25 +735,70 @@ type StreamAfter struct {
 	After  int64
 }
 
-// LoadAfter reads the events of streams after the versions given, decoded and upcast, by stream in the order given. The statements
-// queued in first (nil: none) run before the reads, with their callbacks
+// loadAfterListed holds, for n streams (1 ≤ n ≤ maxListedKeys), one
+// statement that reads the events of each stream after a version: the
+// streams listed in VALUES (tenant, stream, after: a parameter each), each
+// read by its own scan of the stream's unique index (the LATERAL subquery
+// keeps its ORDER BY, so it is not flattened into a join a plan could turn
+// into a scan of the table). One statement instead of one per stream: a
+// command that reads its cart and three items after their kept versions
+// sends one read, not four.
+var loadAfterListed = func() [maxListedKeys + 1]string {
+	var out [maxListedKeys + 1]string
+	for n := 1; n <= maxListedKeys; n++ {
+		out[n] = `SELECT ` + fmt.Sprintf(eventColumns, "e.payload") + `
+FROM (VALUES ` + database.ListedRows(n, "uuid", "uuid", "bigint") + `) AS k(tenant, stream, after, i)
+CROSS JOIN LATERAL (
+    SELECT * FROM events x
+    WHERE x.tenant_id = k.tenant AND x.stream_id = k.stream AND x.stream_version > k.after
+    ORDER BY x.stream_version) e
+ORDER BY k.i, e.stream_version`
+	}
+	return out
+}()
+
+// LoadAfter reads the events of streams after the versions given, decoded
+// and upcast, by stream in the order given. The statements queued in first
+// (nil: none) run before the reads, with their callbacks
 // (pgx.QueuedQuery.Query, QueryRow, Exec) if they have one, and all go to
 // the server in one round trip: a command that locks the streams it is about
 // to read (advisory locks) waits for the locks and reads in one exchange
-// instead of two per stream. Each read is a statement of its own, so its
-// snapshot is taken once the statements before it have finished: it sees
-// what the previous holder of a lock committed. An error of any statement
-// is returned (the transaction is then aborted).
+// instead of two per stream. The reads are one statement (loadAfterListed;
+// one a stream past maxListedKeys streams) after those, so its snapshot is
+// taken once they have finished: it sees what the previous holder of a lock
+// committed. An error of any statement is returned (the transaction is
+// then aborted).
 func (tx *Tx) LoadAfter(ctx context.Context, first *pgx.Batch, streams []StreamAfter) ([][]Envelope, error) {
 	b := first
 	if b == nil {
 		b = &pgx.Batch{}
 	}
 	before := b.Len()
+	// A stream named twice is read once, after the lower version.
+	var keys []StreamAfter
 	for _, st := range streams {
-		b.Queue(loadQuery, st.Tenant, st.ID, st.After)
+		i := slices.IndexFunc(keys, func(k StreamAfter) bool { return k.Tenant == st.Tenant && k.ID == st.ID })
+		if i < 0 {
+			keys = append(keys, st)
+		} else {
+			keys[i].After = min(keys[i].After, st.After)
+		}
 	}
-	out := make([][]Envelope, len(streams))
+	listed := len(keys) <= maxListedKeys
+	switch {
+	case len(keys) == 0:
+	case listed:
+		args := make([]any, 0, 3*len(keys))
+		for _, k := range keys {
+			args = append(args, k.Tenant, k.ID, k.After)
+		}
+		b.Queue(loadAfterListed[len(keys)], args...)
+	default:
+		for _, k := range keys {
+			b.Queue(loadQuery, k.Tenant, k.ID, k.After)
+		}
+	}
+	var all []Envelope // the keys' events, by key and version
 	err := func() (err error) {
 		br := tx.SendBatch(ctx, b)
 		defer func() {
@@ -658,23 +815,43 @@ func (tx *Tx) LoadAfter(ctx context.Context, first *pgx.Batch, streams []StreamA
 				return err
 			}
 		}
-		for i := range streams {
+		if listed && len(keys) > 0 {
 			rows, err := br.Query()
 			if err != nil {
-				return fmt.Errorf("load stream %s: %w", streams[i].ID, err)
+				return fmt.Errorf("load %d streams: %w", len(keys), err)
 			}
-			if out[i], err = scanEvents(rows); err != nil {
-				return fmt.Errorf("load stream %s: %w", streams[i].ID, err)
+			all, err = scanEvents(rows)
+			if err != nil {
+				return fmt.Errorf("load %d streams: %w", len(keys), err)
 			}
+			return nil
+		}
+		for _, k := range keys {
+			rows, err := br.Query()
+			if err != nil {
+				return fmt.Errorf("load stream %s: %w", k.ID, err)
+			}
+			envs, err := scanEvents(rows)
+			if err != nil {
+				return fmt.Errorf("load stream %s: %w", k.ID, err)
+			}
+			all = append(all, envs...)
 		}
 		return nil
 	}()
 	if err != nil {
 		return nil, err
 	}
-	for i := range out {
-		if err := tx.store.decode(ctx, tx, out[i]); err != nil {
-			return nil, fmt.Errorf("load stream %s: %w", streams[i].ID, err)
+	if err := tx.store.decode(ctx, tx, all); err != nil {
+		return nil, fmt.Errorf("load %d streams: %w", len(keys), err)
+	}
+	// Each stream gets the events of its key after its own version.
+	out := make([][]Envelope, len(streams))
+	for _, env := range all {
+		for i, st := range streams {
+			if st.Tenant == env.Tenant && st.ID == env.StreamID && env.Version > st.After {
+				out[i] = append(out[i], env)
+			}
 		}
 	}
 	return out, nil

@@ -209,6 +209,59 @@ func TestOrderingGuardRejectsOldTransactionID(t *testing.T) {
 	require.Equal(t, []int64{1, 2, 3}, versions, "feed order keeps stream order")
 }
 
+// AppendAll writes the events of several streams in one statement, and
+// the ordering guard holds for each of them: when one stream's last event
+// came from a younger transaction, the whole command reruns and each
+// stream gets its events once, in order.
+func TestAppendAllGuardsEachStreamOfItsOneStatement(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	calm, raced := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	_, err := b.append(ctx, calm, 0, b.md(), noted{N: 1})
+	require.NoError(t, err)
+
+	attempts := 0
+	var got [][]eventstore.Envelope
+	_, err = b.store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+		attempts++
+		if attempts == 1 {
+			// This transaction's id is older than the one that then
+			// writes raced's first event.
+			if _, err := tx.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
+				return err
+			}
+			if _, err := b.append(ctx, raced, 0, b.md(), noted{N: 10}); err != nil {
+				return err
+			}
+		}
+		stream := func(id uuid.UUID) eventstore.Stream { return eventstore.Stream{Tenant: b.tenant, Type: "test", ID: id} }
+		var err error
+		got, err = tx.AppendAll(ctx, []eventstore.StreamAppend{
+			{Stream: stream(calm), Expected: 1, Events: []eventstore.Event{noted{N: 2}, noted{N: 3}}, Metadata: b.md()},
+			{Stream: stream(raced), Expected: 1, Events: []eventstore.Event{noted{N: 11}}, Metadata: b.md()},
+		})
+		return err
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, attempts, "the guard tripped on raced and the command reran")
+	require.Len(t, got, 2)
+	require.Equal(t, []int64{2, 3}, []int64{got[0][0].Version, got[0][1].Version})
+	require.Equal(t, noted{N: 3}, got[0][1].Data)
+	require.Equal(t, calm, got[0][1].StreamID)
+	require.Equal(t, int64(2), got[1][0].Version)
+	require.Equal(t, raced, got[1][0].StreamID)
+	for id, want := range map[uuid.UUID][]int{calm: {1, 2, 3}, raced: {10, 11}} {
+		envs, err := b.store.Load(ctx, b.pool, b.tenant, id)
+		require.NoError(t, err)
+		var ns []int
+		for _, e := range envs {
+			ns = append(ns, e.Data.(noted).N)
+		}
+		require.Equal(t, want, ns)
+	}
+}
+
 func TestEventsAreAppendOnly(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

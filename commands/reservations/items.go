@@ -11,6 +11,7 @@ import (
 	"github.com/honten/honten/domain/inventory"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
+	"github.com/honten/honten/internal/database"
 )
 
 var items = eventstore.Repo[*inventory.Item]{StreamType: inventory.StreamType, FromHistory: inventory.FromHistory}
@@ -20,6 +21,35 @@ var items = eventstore.Repo[*inventory.Item]{StreamType: inventory.StreamType, F
 // transaction id, so the append stays the first write; concurrent writers
 // then wait in line instead of colliding and rerunning.
 const lockItemSQL = `SELECT pg_advisory_xact_lock(hashtextextended('honten.inventory:' || $1::text, 0))`
+
+// lockItemsListed holds, for n variants (1 ≤ n ≤ database.MaxListed), one
+// statement that takes the locks of lockItemSQL in the order listed (a
+// VALUES list is scanned in its order, and the aggregate takes each row's
+// lock as it comes). One statement instead of one a variant; more
+// variants than that take a statement each.
+var lockItemsListed = func() [database.MaxListed + 1]string {
+	var out [database.MaxListed + 1]string
+	for n := 1; n <= database.MaxListed; n++ {
+		out[n] = `SELECT count(pg_advisory_xact_lock(hashtextextended('honten.inventory:' || k.v::text, 0)))
+FROM (VALUES ` + database.ListedRows(n, "uuid") + `) AS k(v, i)`
+	}
+	return out
+}()
+
+// queueLocks queues the locks of keys' variants, in order.
+func queueLocks(b *pgx.Batch, keys []variantKey) {
+	if n := len(keys); n > 1 && n <= database.MaxListed {
+		args := make([]any, n)
+		for i, k := range keys {
+			args[i] = k.variant
+		}
+		b.Queue(lockItemsListed[n], args...)
+		return
+	}
+	for _, k := range keys {
+		b.Queue(lockItemSQL, k.variant)
+	}
+}
 
 // LockItems locks the inventory of each variant of vs, in the order given,
 // and loads it; a variant whose stock never changed has no stream yet and
@@ -46,9 +76,7 @@ func LockItems(ctx context.Context, tx *eventstore.Tx, t tenant.ID, vs []catalog
 func lockItems(ctx context.Context, tx *eventstore.Tx, keys []variantKey, then *pgx.Batch) ([]*inventory.Item, error) {
 	out := make([]*inventory.Item, len(keys))
 	locks := &pgx.Batch{}
-	for _, k := range keys {
-		locks.Queue(lockItemSQL, k.variant)
-	}
+	queueLocks(locks, keys)
 	if then != nil {
 		locks.QueuedQueries = append(locks.QueuedQueries, then.QueuedQueries...)
 	}
