@@ -18,6 +18,7 @@ import (
 	"github.com/honten/honten/domain/catalog"
 	"github.com/honten/honten/domain/errs"
 	"github.com/honten/honten/domain/inventory"
+	"github.com/honten/honten/domain/money"
 	"github.com/honten/honten/domain/tenant"
 	"github.com/honten/honten/eventstore"
 )
@@ -55,6 +56,10 @@ type CreateCart struct {
 type CartCreated struct {
 	Cart  cart.ID
 	Token string
+	// Currency and Settings are the shop's as the command read them, for
+	// the new cart's totals (no second read of the tenant).
+	Currency money.Currency
+	Settings tenant.Settings
 }
 
 // CreateCart opens a cart in the tenant's currency. Its id derives from the
@@ -70,7 +75,7 @@ func (s *Service) CreateCart(ctx context.Context, c CreateCart) (CartCreated, Re
 		}
 		x := cart.New(id, hash, t.Currency(), now)
 		tx.SaveAtCommit(nil, carts.Saving(c.Tenant, id.UUID, x, c.By.metadata(c.Tenant)))
-		return CartCreated{Cart: id, Token: token}, nil
+		return CartCreated{Cart: id, Token: token, Currency: t.Currency(), Settings: t.Settings()}, nil
 	})
 	return out, Result{Result: res, ID: id.UUID, Version: 1}, err
 }

@@ -173,22 +173,19 @@ func (s *Server) createCart(w http.ResponseWriter, r *http.Request) {
 	}
 	t := tenantFrom(r.Context())
 	by := shopBy(r, "customer")
-	var token string
+	var created commands.CartCreated
 	id := cart.ID{UUID: by.DerivedID(0)}
 	s.executeReading(w, r, http.StatusCreated, noModels, func(ctx context.Context) (commands.Result, error) {
-		out, res, err := s.Commands.CreateCart(ctx, commands.CreateCart{Tenant: t, By: by})
-		token = out.Token
+		var res commands.Result
+		var err error
+		created, res, err = s.Commands.CreateCart(ctx, commands.CreateCart{Tenant: t, By: by})
 		return res, err
 	}, func(ctx context.Context) (view, error) {
-		if token == "" {
+		if created.Token == "" {
 			return view{}, errs.New(errs.KindConflict, "cart_token_shown_once", "this cart was created by an earlier request; its token was in that response")
 		}
-		tv, err := tenancy.GetTenant(ctx, s.Pool, t)
-		if err != nil {
-			return view{}, err
-		}
-		tot, err := cartTotals(tv.Settings, money.Currency(tv.DefaultCurrency), nil)
-		return view{body: cartView{ID: id.UUID, Token: token, Status: "open", Lines: []cartLineView{}, Totals: tot,
+		tot, err := cartTotals(created.Settings, created.Currency, nil)
+		return view{body: cartView{ID: id.UUID, Token: created.Token, Status: "open", Lines: []cartLineView{}, Totals: tot,
 			Promotions: []cartPromotion{}, RefusedCoupons: []refusedCoupon{}}}, err
 	})
 }

@@ -64,13 +64,18 @@ func (p Projector) Apply(ctx context.Context, tx pgx.Tx, batch []eventstore.Enve
 			b.Queue(`INSERT INTO carts (tenant_id, id, token_hash, currency, status, version, created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', $5, $6, $6)
 ON CONFLICT (tenant_id, id) DO NOTHING`, t, id, e.Token, e.Currency, v, at)
 		case cart.ItemAdded:
+			// A line's position is the version of the event that added
+			// it: lines read in the order they were added, as the cart
+			// holds them, with nothing to count (a count of the cart's
+			// lines, in a statement planned while the table was small,
+			// scanned the whole table for each line added).
 			l := e.Line
 			b.Queue(`INSERT INTO cart_lines (tenant_id, cart_id, line_id, position, variant_id, product_id, sku, title, quantity, unit_price, currency,
   tax_rate, fulfillment_type, reservation_id, changed_at)
-VALUES ($1, $2, $3, (SELECT count(*) FROM cart_lines WHERE tenant_id = $1 AND cart_id = $2), $4, $5, $6, $7, $8, $9::numeric, $10, $11, $12, $13, $14)
+VALUES ($1, $2, $3, $15, $4, $5, $6, $7, $8, $9::numeric, $10, $11, $12, $13, $14)
 ON CONFLICT (tenant_id, cart_id, line_id) DO NOTHING`,
 				t, id, l.ID, l.Variant, l.Product, l.SKU, l.Title, l.Quantity, l.UnitPrice.AmountString(), l.UnitPrice.Currency(),
-				l.TaxRate, l.FulfillmentType, reservationOf(l.Reservation), at)
+				l.TaxRate, l.FulfillmentType, reservationOf(l.Reservation), at, v)
 		case cart.QuantityChanged:
 			b.Queue(`UPDATE cart_lines SET quantity = $4, reservation_id = $5, changed_at = $6 WHERE tenant_id = $1 AND cart_id = $2 AND line_id = $3`,
 				t, id, e.Line, e.Quantity, reservationOf(e.Reservation), at)
