@@ -92,6 +92,9 @@ func (w *Worker) deliver(ds map[waitKey]Status) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for k, st := range ds {
+		if st.Status == "reserved" && st.ExpiresAt != nil && (w.soonest.IsZero() || st.ExpiresAt.Before(w.soonest)) {
+			w.soonest = *st.ExpiresAt
+		}
 		for _, ch := range w.waiters[k] {
 			select {
 			case ch <- st:

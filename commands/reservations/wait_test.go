@@ -41,8 +41,9 @@ func newProcess(t *testing.T, url string) process {
 
 // shop is a tenant selling one SKU with stock units.
 type shop struct {
-	tenant tenant.ID
-	sku    string
+	tenant   tenant.ID
+	sku      string
+	location uuid.UUID
 }
 
 func newShop(t *testing.T, p process, stock int64) shop {
@@ -63,7 +64,7 @@ func newShop(t *testing.T, p process, stock int64) shop {
 	_, err = p.svc.SetStock(ctx, commands.SetStock{Tenant: created.Tenant, By: commands.By{Actor: "test"}, Product: pid, Reason: "count",
 		Levels: []commands.StockSet{{Variant: catalog.VariantID{UUID: by.DerivedID(100)}, Location: created.Location, OnHand: stock}}})
 	require.NoError(t, err)
-	return shop{tenant: created.Tenant, sku: "TEA-1"}
+	return shop{tenant: created.Tenant, sku: "TEA-1", location: created.Location.UUID}
 }
 
 // add opens a cart and adds one unit through p; it returns the request's

@@ -65,7 +65,13 @@ type Options struct {
 	LockRetry time.Duration
 	// BatchSize per subscriber transaction; 0 means 50.
 	BatchSize int
-	Logger    *slog.Logger
+	// Gather is how long an idle subscriber woken by a feed change (with
+	// ChangesOf) waits before its poll, so that one poll's transaction
+	// takes the events committed meanwhile: under load, a poll woken for
+	// each order was one of the order's commits. 0 means 50ms; negative,
+	// none.
+	Gather time.Duration
+	Logger *slog.Logger
 	// Subscribe, when set, gives each handler (but those FromPostgres) its
 	// messages from another transport instead of the PostgreSQL feed: it
 	// returns the subscriber of consumer group and topic and the topic to
@@ -101,6 +107,9 @@ func NewWorker(pool *pgxpool.Pool, handlers []Handler, opts Options) *Worker {
 	}
 	if opts.LockRetry <= 0 {
 		opts.LockRetry = time.Second
+	}
+	if opts.Gather == 0 {
+		opts.Gather = 50 * time.Millisecond
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -245,7 +254,7 @@ func (w *Worker) subscriber(group, topic string, wlog watermill.LoggerAdapter) (
 		if topic != TopicAll {
 			types = []string{topic}
 		}
-		ib := &idleBeginner{Beginner: db, changes: w.opts.ChangesOf(types...), max: w.opts.PollInterval, batch: adapter.batch()}
+		ib := &idleBeginner{Beginner: db, changes: w.opts.ChangesOf(types...), max: w.opts.PollInterval, gather: w.opts.Gather, batch: adapter.batch()}
 		db = ib
 		cfg.BackoffManager = idleBackoff{retry: w.opts.RetryInterval}
 	}
@@ -259,12 +268,14 @@ func (w *Worker) subscriber(group, topic string, wlog watermill.LoggerAdapter) (
 // readable when it ran; what became readable since changed the feed after
 // the poll began, so it wakes the next one. (Idle only after an empty
 // poll, every wake under load cost two transactions: the batch, then a
-// poll that found nothing.)
+// poll that found nothing.) Woken by a change, it waits gather more
+// before it begins, so that a busy feed is read in batches.
 type idleBeginner struct {
 	wsql.Beginner
 	changes func() <-chan struct{}
 	max     time.Duration
-	batch   int // events a poll reads at most
+	gather  time.Duration // the wait after a change before the poll (≤ 0: none)
+	batch   int           // events a poll reads at most
 
 	mu      sync.Mutex
 	idle    bool
@@ -281,6 +292,13 @@ func (b *idleBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (wsq
 		select {
 		case <-ctx.Done():
 		case <-changed:
+			if b.gather > 0 {
+				t.Reset(b.gather)
+				select {
+				case <-ctx.Done():
+				case <-t.C:
+				}
+			}
 		case <-t.C:
 		}
 		t.Stop()

@@ -132,6 +132,11 @@ type Sender struct {
 	Now  func() time.Time
 	// Every is how often the outbox is polled; 0 means 5s.
 	Every time.Duration
+	// Gather is how long a sender woken by a nudge waits before it polls,
+	// so that one poll (and one commit marking them) takes the messages
+	// written meanwhile: under load, a poll and a mark for each order's
+	// mail were two of an order's commits. 0 means 50 ms; negative, none.
+	Gather time.Duration
 	// FirstRetry is the delay after a failed attempt, doubling per
 	// attempt up to MaxRetryDelay; 0 means 1 minute (at most 1 hour).
 	FirstRetry, MaxRetryDelay time.Duration
@@ -166,6 +171,9 @@ func (s *Sender) defaults() {
 	}
 	if s.Now == nil {
 		s.Now = time.Now
+	}
+	if s.Gather == 0 {
+		s.Gather = 50 * time.Millisecond
 	}
 	if s.Every <= 0 {
 		s.Every = 5 * time.Second
@@ -231,6 +239,12 @@ func (s *Sender) sendWhileLeading(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-s.nudges():
+			if s.Gather > 0 {
+				select {
+				case <-ctx.Done():
+				case <-time.After(s.Gather):
+				}
+			}
 		case <-time.After(s.Every):
 		}
 	}
@@ -266,15 +280,48 @@ WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMI
 	if err != nil {
 		return 0, fmt.Errorf("email outbox: %w", err)
 	}
+	// The outcomes are marked together: one pipelined batch, one
+	// transaction, at the end of the poll's messages or once a second
+	// while a slow server takes them. A crash before a mark sends its
+	// messages again (delivery is at least once, as it was for one
+	// message between its send and its mark); that is at most a second
+	// of sending.
+	marks := &pgx.Batch{}
+	var since time.Time
+	flush := func(ctx context.Context) error {
+		if marks.Len() == 0 {
+			return nil
+		}
+		err := s.Pool.SendBatch(ctx, marks).Close()
+		marks = &pgx.Batch{}
+		if err != nil {
+			return fmt.Errorf("email outbox: %w", err)
+		}
+		return nil
+	}
 	for _, o := range due {
-		if err := s.send(ctx, o); err != nil {
-			return 0, err
+		if marks.Len() == 0 {
+			since = time.Now()
+		}
+		if err := s.send(ctx, o, marks); err != nil {
+			// Stopping: what was sent is marked all the same.
+			return 0, errors.Join(err, flush(context.WithoutCancel(ctx)))
+		}
+		if time.Since(since) >= markEvery {
+			if err := flush(ctx); err != nil {
+				return 0, err
+			}
 		}
 	}
-	return len(due), nil
+	return len(due), flush(ctx)
 }
 
-func (s *Sender) send(ctx context.Context, o outgoing) error {
+// markEvery is the longest a sent message waits for its mark while the
+// rest of its poll's messages are sent.
+const markEvery = time.Second
+
+// send sends o and queues its outcome's mark in marks.
+func (s *Sender) send(ctx context.Context, o outgoing, marks *pgx.Batch) error {
 	now := s.Now()
 	msg := Message{FromName: o.fromName, From: s.From, To: o.to, Subject: o.subject, Text: o.textBody, HTML: o.html,
 		MessageID: o.id.String() + "@honten", Date: now}
@@ -294,8 +341,8 @@ func (s *Sender) send(ctx context.Context, o outgoing) error {
 	}
 	if sendErr == nil {
 		const q = `UPDATE email_outbox SET status = 'sent', attempts = attempts + 1, sent_at = $2, last_error = NULL WHERE id = $1 AND status = 'pending'`
-		_, err := s.Pool.Exec(ctx, q, o.id, now)
-		return err
+		marks.Queue(q, o.id, now)
+		return nil
 	}
 	n := o.attempts + 1
 	delay := s.FirstRetry
@@ -313,8 +360,8 @@ func (s *Sender) send(ctx context.Context, o outgoing) error {
 		msgErr = msgErr[:500]
 	}
 	const q = `UPDATE email_outbox SET status = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4 WHERE id = $1 AND status = 'pending'`
-	_, err := s.Pool.Exec(ctx, q, o.id, status, now.Add(delay), msgErr)
-	return err
+	marks.Queue(q, o.id, status, now.Add(delay), msgErr)
+	return nil
 }
 
 // domainOf is the domain of address (what a log may say of it).

@@ -50,3 +50,32 @@ func TestASenderPollsTheOutboxOnceForEachNudge(t *testing.T) {
 	require.NoError(t, <-done)
 	require.Equal(t, 1+rounds, polls.Counts().Matched, "one poll at the start and one per nudge")
 }
+
+// A poll's messages are marked sent together: the poll, then one batch of
+// marks (one transaction), whatever the number of messages.
+func TestAPollMarksItsMessagesInOneBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sent := &pgtest.Sent{}
+	pool := pgtest.Traced(t, sent)
+	s := &email.Sender{Pool: pool, From: "noreply@example.jp"}
+	ten := tenant.NewID()
+	for i := range 5 {
+		_, err := email.Enqueue(ctx, pool, email.Outgoing{Tenant: ten, DedupKey: fmt.Sprintf("m-%d", i), Template: "cancelled",
+			To: "x@example.jp", Rendered: email.Rendered{Subject: "件名", Text: "本文"}})
+		require.NoError(t, err)
+	}
+	sent.Watch(nil)
+	n, err := s.SendDue(ctx, 50)
+	require.NoError(t, err)
+	require.Equal(t, 5, n)
+	c := sent.Counts()
+	require.Equal(t, 2, c.Trips, "the poll, then the marks")
+	require.Equal(t, 1, c.Batches)
+	var marked int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM email_outbox WHERE tenant_id = $1 AND status = 'sent' AND attempts = 1`, ten).Scan(&marked))
+	require.Equal(t, 5, marked)
+	n, err = s.SendDue(ctx, 50)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing is sent twice")
+}
