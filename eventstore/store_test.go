@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -520,4 +521,67 @@ func TestRequestsRunOnTheirOwnPoolAndWorkersOnTheStores(t *testing.T) {
 	require.Same(t, requests, store.PoolFor(scoped))
 	require.Same(t, workers, store.PoolFor(ctx))
 	require.Same(t, workers, store.Pool())
+}
+
+// The statements that append to several streams and read several streams
+// keep their generic plans: after the first executions a connection stops
+// planning them, whatever the number of streams and events (a statement
+// planned at every execution cost more to plan than the statements it
+// replaced cost to run).
+func TestTheStatementsOfSeveralStreamsKeepTheirGenericPlans(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := database.Open(ctx, pgtest.NewURL(t), database.Options{MaxConns: 1})
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	reg := eventstore.NewRegistry()
+	reg.Register(noted{}, renamed{})
+	store := eventstore.New(pool, reg)
+	tn := tenant.NewID()
+	md := eventstore.Metadata{Tenant: tn, Actor: "test"}
+	ids := []uuid.UUID{uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())}
+	const rounds = 12
+	for r := range rounds {
+		_, err := store.Do(ctx, func(ctx context.Context, tx *eventstore.Tx) error {
+			parts := make([]eventstore.StreamAppend, 0, len(ids))
+			after := make([]eventstore.StreamAfter, 0, len(ids))
+			// Two or three streams, one to three events each.
+			for i, id := range ids[:2+r%2] {
+				evs := []eventstore.Event{}
+				for range 1 + (r+i)%3 {
+					evs = append(evs, noted{N: r})
+				}
+				envs, err := tx.LoadAfter(ctx, nil, []eventstore.StreamAfter{{Tenant: tn, ID: id}})
+				if err != nil {
+					return err
+				}
+				parts = append(parts, eventstore.StreamAppend{Stream: eventstore.Stream{Tenant: tn, Type: "test", ID: id},
+					Expected: int64(len(envs[0])), Events: evs, Metadata: md})
+				after = append(after, eventstore.StreamAfter{Tenant: tn, ID: id, After: int64(r % 3)})
+			}
+			if _, err := tx.LoadAfter(ctx, nil, after); err != nil {
+				return err
+			}
+			_, err := tx.AppendAll(ctx, parts)
+			return err
+		})
+		require.NoError(t, err)
+	}
+	rows, err := pool.Query(ctx, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements
+WHERE (statement LIKE '%jsonb_to_recordset%' OR statement LIKE '%CROSS JOIN LATERAL%') AND statement NOT LIKE '%pg_prepared_statements%'`)
+	require.NoError(t, err)
+	type plans struct {
+		sql             string
+		generic, custom int64
+	}
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (plans, error) {
+		var p plans
+		return p, r.Scan(&p.sql, &p.generic, &p.custom)
+	})
+	require.NoError(t, err)
+	require.Len(t, got, 3, "the append of several streams, the reads of two and of three")
+	for _, p := range got {
+		require.LessOrEqual(t, p.custom, int64(5), "planned at each execution: %s", p.sql)
+		require.Positive(t, p.generic, p.sql)
+	}
 }
