@@ -230,10 +230,11 @@ type DueHold struct {
 	Variant uuid.UUID
 }
 
-// CountDecided returns how many of the tenant's reservations are decided.
-func CountDecided(ctx context.Context, q eventstore.Querier, t tenant.ID) (int64, error) {
+// CountHotDecided returns how many of the tenant's hot-lane reservations
+// are decided (through the partial index on hot rows).
+func CountHotDecided(ctx context.Context, q eventstore.Querier, t tenant.ID) (int64, error) {
 	var n int64
-	if err := q.QueryRow(ctx, `SELECT count(*) FROM reservation_index WHERE tenant_id = $1`, t).Scan(&n); err != nil {
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM reservation_index WHERE tenant_id = $1 AND hot`, t).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count decided reservations: %w", err)
 	}
 	return n, nil

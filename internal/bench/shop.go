@@ -680,7 +680,7 @@ func hotDrain(ctx context.Context, env *Env, cfg app.Config, n int, stock int64)
 	go w.Run(wctx) //nolint:errcheck // ends with wctx
 	for {
 		next := w.Decided()
-		decided, err := reservations.CountDecided(ctx, m.Pool, t)
+		decided, err := reservations.CountHotDecided(ctx, m.Pool, t)
 		if err != nil {
 			return 0, 0, err
 		}
